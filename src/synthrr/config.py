@@ -1,0 +1,188 @@
+"""Run configuration: one validated model per run, composed of one section per stage.
+
+Every section forbids unknown keys, so a typo is an error naming the field. ``RunConfig``
+round-trips YAML (``from_yaml`` / ``to_yaml``) and accepts dotted overrides from the CLI
+(``--set retrieval.k=20`` or a flag mapped onto a dotted key).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from synthrr.errors import ConfigError, InputError
+
+
+class Section(BaseModel):
+    """Base for config sections: unknown keys rejected, assignments validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SeedConfig(Section):
+    """How the seed set is drawn from the task's seed pool."""
+
+    per_label: int | None = Field(
+        None, ge=1, le=100_000, description="seeds per label; default 100 for binary tasks, 50 otherwise"
+    )
+    seed: int = Field(42, description="random seed of the label-balanced sample")
+    split: str = Field("train", description="split the seeds are drawn from")
+
+
+class CorpusConfig(Section):
+    """Which corpus to ingest and how to cut it into passages."""
+
+    name: str = Field("movie_plots", description="built-in corpus name or a path (JSONL/CSV/Parquet/.txt folder)")
+    text_field: str | None = Field(None, description="text column/key for JSONL/CSV/Parquet (default: 'text')")
+    id_field: str | None = Field(None, description="optional source-document id column/key")
+    min_tokens: int | None = Field(None, ge=0, description="drop passages shorter than this (default 20)")
+    max_tokens: int | None = Field(None, ge=1, description="drop passages longer than this (default 400)")
+    chunk_tokens: int | None = Field(None, ge=8, description="split documents into windows of this many tokens")
+    chunk_overlap: int = Field(0, ge=0, description="tokens shared by consecutive windows")
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> CorpusConfig:
+        if self.min_tokens is not None and self.max_tokens is not None and self.min_tokens > self.max_tokens:
+            raise ValueError(f"min_tokens ({self.min_tokens}) is greater than max_tokens ({self.max_tokens})")
+        if self.chunk_tokens is not None and self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        return self
+
+
+class RetrievalConfig(Section):
+    """Retriever choice and top-K."""
+
+    retriever: str = Field("dense", description="registered retriever name (bm25, dense)")
+    k: int = Field(50, ge=1, le=10_000, description="passages retrieved per seed")
+    batch_size: int = Field(64, ge=1, le=4096, description="encoding batch size (dense)")
+    options: dict[str, Any] = Field(default_factory=dict, description="retriever-specific options")
+
+
+class SamplingConfig(Section):
+    """Decoding parameters; defaults follow the paper (nucleus sampling, top_p 0.9, T 0.95)."""
+
+    temperature: float = Field(0.95, ge=0.0, le=5.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(None, ge=1, le=32_768, description="default: the task's max new tokens")
+    stop: list[str] = Field(default_factory=list)
+    seed: int = Field(0, description="base sampling seed; sample i of a prompt uses seed + i")
+    n: int = Field(1, ge=1, le=64, description="completions per prompt")
+
+
+class BudgetConfig(Section):
+    """Hard limits; a run stops cleanly before exceeding any of them."""
+
+    max_calls: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1)
+    max_cost: float | None = Field(None, gt=0, description="in the currency of the prices below")
+
+
+class LLMConfig(Section):
+    """LLM backend, its options, sampling, pricing and budget."""
+
+    backend: str = Field("llamacpp", description="registered backend name (llamacpp, transformers, openai, fake)")
+    options: dict[str, Any] = Field(default_factory=dict, description="backend options, validated by the backend")
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    price_in: float = Field(0.0, ge=0, description="price per million prompt tokens")
+    price_out: float = Field(0.0, ge=0, description="price per million completion tokens")
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    cache: bool = Field(True, description="use the content-addressed LLM cache")
+
+
+class RunConfig(Section):
+    """Everything one synthrr run needs. The CLI only fills this in."""
+
+    task: str = Field("imdb", description="built-in task name or path to a task YAML")
+    seeds: SeedConfig = Field(default_factory=SeedConfig)
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    out: Path | None = Field(None, description="output folder")
+    threads: int | None = Field(None, ge=1, le=1024, description="CPU threads for engines (default: all cores)")
+    executor: Literal["local", "ray"] = "local"
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | None = None) -> RunConfig:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise _config_error(e, source) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> RunConfig:
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(p, "config file not found")
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise InputError(p, "config file is not valid UTF-8") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise InputError(p, f"malformed YAML: {getattr(e, 'problem', e)}", line=line) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise InputError(p, f"expected a mapping at the top level, got {type(data).__name__}")
+        return cls.from_dict(data, source=str(p))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            from synthrr.io import atomic_open
+
+            with atomic_open(path) as fh:
+                fh.write(text)
+        return text
+
+    def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
+        """Apply dotted-key overrides (``{"retrieval.k": 20}``); ``None`` values are ignored."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            node = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                child = node.get(part)
+                if not isinstance(child, dict):
+                    raise ConfigError(key, f"'{part}' is not a config section")
+                node = child
+            node[parts[-1]] = value
+        return RunConfig.from_dict(data, source="command line")
+
+
+def parse_set_option(item: str) -> tuple[str, Any]:
+    """Parse ``key=value`` from ``--set``; the value is read as YAML (numbers, lists, booleans)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(item, "expected KEY=VALUE, e.g. retrieval.k=20")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def _config_error(err: ValidationError, source: str | None) -> ConfigError:
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+    else:
+        msg = first["msg"]
+        if "input" in first and not isinstance(first["input"], dict):
+            msg += f" (got {first['input']!r})"
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" (and {more} more error{'s' if more > 1 else ''})"
+    return ConfigError(loc, msg, source=source)

@@ -1,0 +1,160 @@
+"""Atomic writes and tolerant-but-strict table readers.
+
+Nothing is ever half-written: every writer goes to a temporary name in the same folder and is
+renamed into place. Readers raise :class:`~synthrr.errors.InputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from synthrr.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+    """Open a temporary file for writing; it replaces ``path`` when the block exits cleanly."""
+    with atomic_path(path) as tmp:
+        kwargs = {} if "b" in mode else {"encoding": encoding}
+        with open(tmp, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Build a folder under a temporary name and rename it onto ``path`` on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    with atomic_open(path) as fh:
+        json.dump(obj, fh, indent=2, sort_keys=False, default=str)
+        fh.write("\n")
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a DataFrame as Parquet atomically."""
+    with atomic_path(path, suffix=".parquet") as tmp:
+        df.to_parquet(tmp, index=False)
+
+
+def require_file(path: str | Path, what: str = "file") -> Path:
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InputError(p, f"{what} not found")
+    if p.is_dir():
+        raise InputError(p, f"expected a {what}, found a folder")
+    return p
+
+
+TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+
+
+def table_format(path: str | Path) -> str:
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    for s in reversed(suffixes):
+        if s in TABLE_FORMATS:
+            return TABLE_FORMATS[s]
+    raise InputError(p, f"unsupported file type; expected one of {', '.join(sorted(TABLE_FORMATS))}")
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line; malformed lines raise InputError."""
+    p = require_file(path)
+    with open(p, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(p, f"not valid UTF-8 (byte offset {e.start} in the line)", line=lineno) from None
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(p, f"malformed JSON: {e.msg} (column {e.colno})", line=lineno) from None
+            if not isinstance(obj, dict):
+                raise InputError(p, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
+            yield lineno, obj
+
+
+def check_utf8(path: Path) -> None:
+    """Raise InputError naming the first line that is not UTF-8."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(path, f"not valid UTF-8 (byte offset {e.start} in the line)", line=lineno) from None
+
+
+def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV / TSV / JSONL / Parquet file into a DataFrame of strings-as-read.
+
+    Errors name the file (and line for text formats); required ``columns`` must exist.
+    """
+    import pandas as pd
+
+    p = require_file(path)
+    fmt = table_format(p)
+    if fmt in ("csv", "tsv"):
+        check_utf8(p)
+        try:
+            df = pd.read_csv(p, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False)
+        except pd.errors.ParserError as e:
+            raise InputError(p, f"malformed {fmt.upper()}: {e}") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(p, "file is empty") from None
+    elif fmt == "jsonl":
+        df = pd.DataFrame([obj for _, obj in iter_jsonl(p)])
+    else:
+        try:
+            df = pd.read_parquet(p)
+        except Exception as e:  # pyarrow raises several types for a bad file
+            raise InputError(p, f"not a readable Parquet file: {e}") from None
+    if columns:
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise InputError(
+                p, f"missing column(s) {', '.join(map(repr, missing))}; found {', '.join(map(repr, df.columns))}"
+            )
+    return df

@@ -1,0 +1,40 @@
+"""Pure text helpers shared by tasks, corpora and prompts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_WS = re.compile(r"\s+")
+# A cheap, engine-independent token count: words and individual punctuation marks.
+# It runs at millions of tokens/s and tracks subword counts of English text within ~30%.
+_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def normalize_whitespace(text: str) -> str:
+    """Collapse every run of whitespace (including newlines) to one space and strip the ends."""
+    return _WS.sub(" ", text).strip()
+
+
+def tokenize(text: str) -> list[str]:
+    """Split into word and punctuation tokens (see :data:`_TOKEN`)."""
+    return _TOKEN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    """Number of :func:`tokenize` tokens in ``text``."""
+    return sum(1 for _ in _TOKEN.finditer(text))
+
+
+def content_id(text: str, prefix: str = "p") -> str:
+    """Stable id from content: ``prefix-`` + the first 16 hex digits of BLAKE2b of the UTF-8 text."""
+    return f"{prefix}-{hashlib.blake2b(text.encode('utf-8'), digest_size=8).hexdigest()}"
+
+
+def stable_hash(*parts: str, size: int = 8) -> str:
+    """Hex digest of the parts joined by NUL; used for fingerprints and cache keys."""
+    h = hashlib.blake2b(digest_size=size)
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
