@@ -1,0 +1,285 @@
+"""Custom tasks from a YAML file: a :class:`TaskSpec` plus a ``data:`` section.
+
+See ``docs/tasks.md`` for the format and ``tests/data/tasks/support_tickets.yaml`` for an
+example. Every problem is one clear error: :class:`~synthrr.errors.ConfigError` naming the
+field and the YAML file, or :class:`~synthrr.errors.InputError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from synthrr.errors import ConfigError, InputError
+from synthrr.io import read_table, table_format
+from synthrr.records import Example
+from synthrr.tasks.base import SplitTask, Task, TaskSpec
+from synthrr.tasks.splits import SPLITS, dedupe, example_id, hash_split
+from synthrr.text import normalize_whitespace
+
+#: Instruction templates a custom task gets for the methods it does not define.
+DEFAULT_TEMPLATES = {
+    "synthesizrr": "Write a text about {verbalization}. Use details from the text above. Write two or three sentences.",
+    "fewgen": "Write a text about {verbalization}. Write two or three sentences.",
+    "zerogen": "Write a text about {verbalization}. Write two or three sentences.",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SplitFiles(_Strict):
+    """One data file per split; paths are relative to the task YAML."""
+
+    train: str = Field(min_length=1)
+    validation: str | None = None
+    test: str | None = None
+
+
+class DataSpec(_Strict):
+    """Where a custom task's labelled data lives and how to read it."""
+
+    text_column: str = Field("text", min_length=1)
+    label_column: str = Field("label", min_length=1)
+    label_map: dict[str, str] | None = Field(None, description="raw label value -> label name")
+    splits: SplitFiles | None = None
+    file: str | None = Field(None, description="one file, split like the built-ins (see docs/tasks.md)")
+    test_fraction: float = Field(0.2, ge=0.0, lt=1.0, description="with `file`: share of each label in test")
+    validation_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="with `file`: share in validation")
+
+    @field_validator("label_map", mode="before")
+    @classmethod
+    def _keys_as_strings(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {raw_label(k): v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if (self.splits is None) == (self.file is None):
+            raise ValueError("give exactly one of 'splits' (a file per split) or 'file' (one file to split)")
+        if self.test_fraction + self.validation_fraction >= 1.0:
+            raise ValueError("test_fraction + validation_fraction must be below 1")
+        return self
+
+
+class TaskFile(TaskSpec):
+    """The whole custom-task YAML: the spec fields plus ``data``."""
+
+    data: DataSpec
+
+
+def raw_label(value: Any) -> str:
+    """A raw label value as a string: ``1``, ``1.0`` and ``"1"`` agree; booleans are ``true``/``false``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return raw_label(value.item())
+    return str(value).strip()
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def read_task_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, "task file is not valid UTF-8") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(path, f"malformed YAML: {getattr(e, 'problem', None) or e}", line=line) from None
+    if not isinstance(data, dict):
+        raise InputError(path, f"expected a mapping of task fields, got {type(data).__name__}")
+    return data
+
+
+def _config_error(err: ValidationError, source: str) -> ConfigError:
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    else:
+        msg = first["msg"].removeprefix("Value error, ")
+        if "input" in first and not isinstance(first["input"], dict | list):
+            msg += f" (got {first['input']!r})"
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" (and {more} more error{'s' if more > 1 else ''})"
+    return ConfigError(loc, msg, source=source)
+
+
+def parse_task_file(path: Path) -> TaskFile:
+    """Read and validate a custom-task YAML (no data is read)."""
+    try:
+        config = TaskFile.model_validate(read_task_yaml(path))
+    except ValidationError as e:
+        raise _config_error(e, str(path)) from None
+    if config.data.label_map:
+        unknown = sorted({v for v in config.data.label_map.values() if v not in config.label_names})
+        if unknown:
+            raise ConfigError(
+                "data.label_map",
+                f"maps to undefined label(s) {', '.join(map(repr, unknown))}; labels: {', '.join(config.label_names)}",
+                source=str(path),
+            )
+    return config
+
+
+class CustomTask(SplitTask):
+    """A task defined by a YAML file; its data is read on first use and cached."""
+
+    def __init__(self, path: Path, config: TaskFile) -> None:
+        spec_fields = config.model_dump(exclude={"data"})
+        if "default" not in spec_fields["templates"]:  # a user's `default` serves the other methods
+            spec_fields["templates"] = {**DEFAULT_TEMPLATES, **spec_fields["templates"]}
+        spec = TaskSpec.model_validate(spec_fields)
+        self.path = path
+        self.data = config.data
+        if config.data.splits is not None:
+            splits = tuple(s for s in SPLITS if getattr(config.data.splits, s) is not None)
+        else:
+            splits = SPLITS
+        super().__init__(spec, f"custom task file {path}", functools.cache(self._load_all), splits)
+
+    def _resolve(self, rel: str, field: str) -> Path:
+        p = Path(rel).expanduser()
+        p = p if p.is_absolute() else self.path.parent / p
+        if not p.exists():
+            raise InputError(p, f"data file not found (field '{field}' of {self.path})")
+        if p.is_dir():
+            raise InputError(p, f"expected a data file, found a folder (field '{field}' of {self.path})")
+        table_format(p)  # unsupported extension -> InputError naming the file
+        return p
+
+    def _load_all(self) -> dict[str, list[Example]]:
+        d = self.data
+        if d.splits is not None:
+            out: dict[str, list[Example]] = {}
+            for split in self.split_names():
+                path = self._resolve(getattr(d.splits, split), f"data.splits.{split}")
+                out[split] = dedupe(self._read(path))
+            return out
+        assert d.file is not None
+        path = self._resolve(d.file, "data.file")
+        examples = self._read(path)
+        try:
+            return hash_split(examples, self.spec.label_names, test=d.test_fraction, validation=d.validation_fraction)
+        except ValueError as e:  # not reachable with fractions below 1, kept for safety
+            raise InputError(path, str(e)) from None
+
+    def _read(self, path: Path) -> list[Example]:
+        d = self.data
+        try:
+            df = read_table(path, columns=[d.text_column, d.label_column])
+        except InputError as e:
+            if e.line is None and e.detail.startswith("malformed"):
+                _raise_bad_record(path)  # pandas counts records, not lines: name the exact line
+            raise
+        labels = set(self.spec.label_names)
+        out = []
+        for i, (raw_text, raw_lab) in enumerate(zip(df[d.text_column], df[d.label_column], strict=True)):
+            if _is_missing(raw_lab) or raw_label(raw_lab) == "":
+                _row_error(path, i, f"empty value in column '{d.label_column}'")
+            value = raw_label(raw_lab)
+            if d.label_map is not None:
+                if value not in d.label_map:
+                    _row_error(
+                        path, i,
+                        f"label value {value!r} (column '{d.label_column}') is not in data.label_map; "
+                        f"mapped values: {', '.join(d.label_map)}",
+                    )  # fmt: skip
+                label = d.label_map[value]
+            elif value in labels:
+                label = value
+            else:
+                _row_error(
+                    path, i,
+                    f"label {value!r} (column '{d.label_column}') is not defined by task '{self.name}'; "
+                    f"known labels: {', '.join(self.spec.label_names)}",
+                )  # fmt: skip
+            text = "" if _is_missing(raw_text) else normalize_whitespace(str(raw_text))
+            if not text:
+                _row_error(path, i, f"empty value in column '{d.text_column}'")
+            out.append(Example(id=example_id(self.name, text), text=text, label=label))
+        return out
+
+
+def _row_error(path: Path, row: int, message: str) -> NoReturn:
+    """Raise an InputError for 0-based data row ``row``, naming the line where it starts."""
+    raise InputError(path, f"data row {row + 1}: {message}", line=data_line(path, row))
+
+
+def _raise_bad_record(path: Path) -> None:
+    """For a CSV/TSV pandas could not parse, raise an InputError at the first record whose field
+    count differs from the header's (if there is one; otherwise return)."""
+    fmt = table_format(path)
+    if fmt not in ("csv", "tsv"):
+        return
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="," if fmt == "csv" else "\t")
+        start, expected = 1, None
+        try:
+            for record in reader:
+                if record:
+                    if expected is None:
+                        expected = len(record)
+                    elif len(record) != expected:
+                        hint = "; is a quote unterminated?" if any("\n" in f for f in record) else ""
+                        raise InputError(
+                            path,
+                            f"malformed {fmt.upper()}: expected {expected} fields (as in the header), "
+                            f"found {len(record)}{hint}",
+                            line=start,
+                        )
+                start = reader.line_num + 1
+        except csv.Error as e:
+            raise InputError(path, f"malformed {fmt.upper()}: {e}", line=start) from None
+
+
+def data_line(path: Path, row: int) -> int | None:
+    """The 1-based file line where data row ``row`` (0-based, header excluded) starts; None for Parquet."""
+    fmt = table_format(path)
+    if fmt == "parquet":
+        return None
+    with open(path, encoding="utf-8", newline="") as fh:
+        if fmt == "jsonl":
+            seen = -1
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    seen += 1
+                    if seen == row:
+                        return lineno
+            return None
+        reader = csv.reader(fh, delimiter="," if fmt == "csv" else "\t")
+        start, seen = 1, -2  # the header is record -1
+        for record in reader:
+            if record:  # pandas skips blank lines
+                seen += 1
+                if seen == row:
+                    return start
+            start = reader.line_num + 1
+    return None
+
+
+def load_custom_task(path: str | Path) -> Task:
+    """A custom task from its YAML file. The spec is validated now; data is read on first use."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InputError(p, "task file not found")
+    if p.is_dir():
+        raise InputError(p, "expected a task YAML file, found a folder")
+    return CustomTask(p, parse_task_file(p))
