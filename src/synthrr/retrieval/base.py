@@ -1,20 +1,33 @@
 """The retriever protocol: build an index over a corpus, persist it, search it top-K.
 
-Implementations register by name in :data:`synthrr.retrieval.RETRIEVERS`. An index lives in a
-folder keyed by the corpus fingerprint and the retriever's own fingerprint (its config), so the
-next run with the same corpus and settings reuses it.
+Implementations register by name in :data:`synthrr.retrieval.RETRIEVERS`. Each declares its
+options as a pydantic model (unknown or invalid options are a :class:`ConfigError` naming the
+option). An index lives in a folder keyed by the corpus fingerprint and the retriever's own
+fingerprint (the options that change the index), so the next run with the same corpus and
+settings reuses it (see :func:`synthrr.retrieval.open_index`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from synthrr.errors import ConfigError
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from synthrr.corpus.base import Corpus
+
+#: one query's results: ``(passage_id, score)`` best first
+Ranked = list[tuple[str, float]]
+
+
+class RetrieverOptions(BaseModel):
+    """Base of a retriever's options: unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Retriever(ABC):
@@ -23,22 +36,37 @@ class Retriever(ABC):
     name: ClassVar[str]
     #: "cosine" (scores in [-1, 1]) or "bm25" (unbounded, corpus-dependent)
     score_kind: ClassVar[str]
+    Options: ClassVar[type[RetrieverOptions]] = RetrieverOptions
+
+    def __init__(self, **options: Any) -> None:
+        try:
+            self.options = self.Options.model_validate(options)
+        except ValidationError as e:
+            first = e.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"]) or "(options)"
+            msg = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
+            known = ", ".join(self.Options.model_fields)
+            raise ConfigError(f"retrieval.options.{loc}", f"{msg} (retriever '{self.name}' options: {known})") from None
+        #: the index folder once :func:`open_index` has built or loaded it
+        self.index_dir: Path | None = None
+        #: "built" when the index was built by this process, "loaded" when reused from disk
+        self.index_status: Literal["built", "loaded"] | None = None
 
     @abstractmethod
     def fingerprint(self) -> str:
         """Stable hash of everything in this retriever's config that changes the index."""
 
     @abstractmethod
-    def build(self, corpus: Corpus, index_dir: Path) -> None:
-        """Index ``corpus`` into the (empty, temporary) folder ``index_dir``."""
+    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True) -> None:
+        """Index ``corpus`` into the (empty, temporary) folder ``index_dir``; leave it ready to search."""
 
     @abstractmethod
     def load(self, index_dir: Path) -> None:
         """Load an index previously written by :meth:`build`."""
 
     @abstractmethod
-    def search(self, queries: list[str], k: int) -> tuple[list[list[str]], np.ndarray]:
-        """Return passage ids (``len(queries)`` lists of up to ``k`` ids) and a score matrix."""
+    def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
+        """Up to ``k`` ``(passage_id, score)`` pairs per query, best first."""
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "fingerprint": self.fingerprint()}
+        return {"name": self.name, "fingerprint": self.fingerprint(), "options": self.options.model_dump()}

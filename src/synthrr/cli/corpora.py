@@ -1,0 +1,111 @@
+"""``synthrr corpora``: list the built-in corpora, or ingest / show one corpus with its drop counts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synthrr.cli.options import build_config, config_options
+
+_FLAGS = {
+    "text_field": "corpus.text_field",
+    "id_field": "corpus.id_field",
+    "min_tokens": "corpus.min_tokens",
+    "max_tokens": "corpus.max_tokens",
+    "chunk_tokens": "corpus.chunk_tokens",
+    "chunk_overlap": "corpus.chunk_overlap",
+}
+
+
+@click.command("corpora")
+@click.option(
+    "--corpus", "corpus", metavar="NAME_OR_PATH", help="built-in name, JSONL/CSV/TSV/Parquet file or .txt folder"
+)
+@click.option("--text-field", help="text column/key (default: text)")
+@click.option("--id-field", help="optional document id column/key")
+@click.option("--min-tokens", type=int, help="drop passages shorter than this (default 20)")
+@click.option("--max-tokens", type=int, help="drop passages longer than this (default 400)")
+@click.option("--chunk-tokens", type=int, help="cut documents into windows of this many tokens")
+@click.option("--chunk-overlap", type=int, help="tokens shared by consecutive windows")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar while ingesting")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@config_options
+def corpora(
+    corpus: str | None,
+    progress: bool,
+    as_json: bool,
+    config_path: Path | None,
+    sets: tuple[str, ...],
+    **flags: Any,
+) -> None:
+    """List the built-in corpora with their passage counts, or ingest and describe one corpus.
+
+    \b
+    Examples:
+      synthrr corpora
+      synthrr corpora --corpus wiki
+      synthrr corpora --corpus docs.jsonl --text-field body --chunk-tokens 200 --chunk-overlap 20
+      synthrr corpora --corpus ./my_txt_folder --min-tokens 5
+    """
+    given = {_FLAGS[k]: v for k, v in flags.items() if v is not None}
+    if corpus is None and not given and config_path is None and not sets:
+        _list_builtins(progress, as_json)
+        return
+    if corpus is not None:
+        given["corpus.name"] = corpus
+    cfg = build_config(config_path, sets, given).corpus
+    _show_one(cfg.name, cfg, progress, as_json)
+
+
+def _list_builtins(progress: bool, as_json: bool) -> None:
+    from synthrr.corpus import get_corpus, list_corpora
+
+    rows = []
+    for info in list_corpora():
+        passages = info.passages
+        if passages is None and info.file != "(not installed)":
+            passages = len(get_corpus(info.name, progress=progress))  # ingest once; cached afterwards
+        rows.append({**dataclasses.asdict(info), "passages": passages})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(r["name"]) for r in rows)
+    click.echo(f"{'name':<{width}}  {'passages':>8}  {'package':<24}  description")
+    for r in rows:
+        n = "-" if r["passages"] is None else str(r["passages"])
+        click.echo(f"{r['name']:<{width}}  {n:>8}  {r['package']:<24}  {r['description']}")
+
+
+def _show_one(name: str, cfg: Any, progress: bool, as_json: bool) -> None:
+    from synthrr.corpus import get_corpus
+
+    c = get_corpus(name, cfg, progress=progress)
+    meta = {**c.meta, "path": str(c.path), "from_cache": c.from_cache}
+    if as_json:
+        click.echo(json.dumps(meta, indent=2))
+        return
+    counts, tokens, s = meta["counts"], meta["tokens"], meta["settings"]
+    settings = " ".join(f"{k}={v}" for k, v in s.items() if v is not None)
+    lines = [
+        ("corpus", c.name),
+        ("source", f"{meta['source']['kind']} {meta['source']['path']}"),
+        ("cache", f"{c.path} ({'reused' if c.from_cache else 'ingested now'})"),
+        ("fingerprint", c.fingerprint),
+        ("settings", settings),
+        ("documents read", counts["read"]),
+        ("dropped empty", counts["empty"]),
+        ("passages", counts["candidates"]),
+        ("dropped too short", counts["too_short"]),
+        ("dropped too long", counts["too_long"]),
+        ("dropped duplicate", counts["duplicate"]),
+        ("kept", counts["kept"]),
+        ("tokens", " ".join(f"{k} {tokens[k]}" for k in ("min", "p50", "mean", "p90", "max"))),
+        ("shards", len(meta["shards"])),
+        ("ingest", f"{meta['seconds']} s ({meta['passages_per_s']} passages/s)"),
+    ]
+    for key, value in lines:
+        click.echo(f"{key:<18} {value}")

@@ -1,0 +1,106 @@
+"""Find or build the ingested corpus for a built-in name or a path, cached under ``$SYNTHRR_HOME/corpora``.
+
+The cache folder is ``<name>-<key>``, where the key hashes the source fingerprint (absolute path,
+size and mtime of the file(s)) and the resolved ingestion settings. A folder is built under a
+temporary name and renamed into place, so a folder that exists is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthrr.corpus.base import Corpus
+from synthrr.corpus.builtin import BUILTIN_CORPORA
+from synthrr.corpus.ingest import IngestSettings, ingest
+from synthrr.corpus.sources import Source, source_for_path
+from synthrr.errors import UsageError
+from synthrr.io import atomic_dir
+from synthrr.paths import subdir
+from synthrr.text import stable_hash
+
+if TYPE_CHECKING:
+    from synthrr.config import CorpusConfig
+
+log = logging.getLogger(__name__)
+
+
+def _explicit_path(name: str) -> bool:
+    return "/" in name or "\\" in name or name.startswith((".", "~"))
+
+
+def resolve_source(name_or_path: str, config: CorpusConfig | None = None) -> tuple[Source, IngestSettings]:
+    """The source reader and the resolved ingestion settings for a built-in name or a path.
+
+    A bare built-in name wins over a file of the same name in the working folder (write ``./wiki``).
+    """
+    builtin = BUILTIN_CORPORA.get(name_or_path)
+    if builtin is not None and not _explicit_path(name_or_path):
+        return builtin.source(), IngestSettings.resolve(config, builtin.defaults)
+    path = Path(name_or_path).expanduser()
+    if not (_explicit_path(name_or_path) or path.suffix or path.exists()):
+        known = ", ".join(sorted(BUILTIN_CORPORA))
+        raise UsageError(
+            f"unknown corpus '{name_or_path}'; built-in corpora: {known} "
+            "(or give the path of a JSONL/CSV/TSV/Parquet file or of a folder of .txt files)"
+        )
+    settings = IngestSettings.resolve(config)
+    return source_for_path(path, settings.text_field, settings.id_field), settings
+
+
+def cache_dir(source: Source, settings: IngestSettings) -> Path:
+    """Where the ingested form of ``source`` under ``settings`` lives (it may not exist yet)."""
+    key = stable_hash(source.name, source.fingerprint(), settings.key())
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.name)[:60] or "corpus"
+    return subdir("corpora") / f"{slug}-{key}"
+
+
+def get_corpus(name_or_path: str, config: CorpusConfig | None = None, *, progress: bool = True) -> Corpus:
+    """The ingested corpus for a built-in name or a path, ingesting it on first use.
+
+    ``config`` supplies the ingestion settings (text/id field, token range, chunking); its
+    ``name`` is ignored in favour of ``name_or_path``. A built-in's own defaults apply to the
+    fields the config leaves unset. ``Corpus.from_cache`` tells whether the cache was reused.
+    """
+    source, settings = resolve_source(name_or_path, config)
+    folder = cache_dir(source, settings)
+    if (folder / "meta.json").is_file():
+        log.info("corpus %s: reusing %s", source.name, folder)
+        return Corpus(folder, from_cache=True)
+    with atomic_dir(folder) as tmp:
+        meta = ingest(source, settings, tmp, progress=progress)
+    log.info("corpus %s: ingested %d passages into %s", source.name, meta["counts"]["kept"], folder)
+    return Corpus(folder, from_cache=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusInfo:
+    """One built-in corpus as listed by ``synthrr corpora``."""
+
+    name: str
+    description: str
+    package: str
+    file: str
+    defaults: dict[str, Any]
+    #: passages after ingestion with the default settings, when already cached (else None)
+    passages: int | None
+
+
+def list_corpora() -> list[CorpusInfo]:
+    """The built-in corpora, with passage counts for those already ingested with default settings."""
+    out = []
+    for name in sorted(BUILTIN_CORPORA):
+        spec = BUILTIN_CORPORA[name]
+        passages = None
+        try:
+            path = str(spec.file())
+            folder = cache_dir(spec.source(), IngestSettings.resolve(None, spec.defaults))
+            if (folder / "meta.json").is_file():
+                passages = len(Corpus(folder))
+        except UsageError:  # asset package not installed
+            path = "(not installed)"
+        out.append(CorpusInfo(name, spec.description, spec.package, path, dict(spec.defaults), passages))
+    return out

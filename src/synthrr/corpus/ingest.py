@@ -1,0 +1,310 @@
+"""Turn raw documents into passages and write them as Parquet shards, streaming.
+
+Per document: normalise whitespace, drop empties, optionally cut into token windows; per passage:
+keep it if its token count is within ``[min_tokens, max_tokens]``, drop exact duplicates, give it
+the content id :func:`synthrr.text.content_id`. Memory stays flat: the only state that grows with
+the corpus is the set of 8-byte passage hashes used for duplicate detection (plus, for the id
+lookup table written at the end, one 8-byte integer per kept passage).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthrr.corpus.base import passage_key
+from synthrr.errors import ConfigError, InputError
+from synthrr.text import _TOKEN, content_id, count_tokens, normalize_whitespace
+
+if TYPE_CHECKING:
+    from synthrr.config import CorpusConfig
+    from synthrr.corpus.sources import RawDoc, Source
+
+#: bump when the passage rules or the on-disk layout change; part of every cache key
+INGEST_VERSION = 1
+#: passages per Parquet shard, and per row group inside a shard (the unit read by ``Corpus.get``)
+SHARD_ROWS = 100_000
+ROW_GROUP_ROWS = 4096
+DEFAULT_MIN_TOKENS = 20
+DEFAULT_MAX_TOKENS = 400
+
+PASSAGE_COLUMNS = ("id", "text", "n_tokens", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """The resolved ingestion rules (every default filled in); part of the cache key."""
+
+    text_field: str = "text"
+    id_field: str | None = None
+    min_tokens: int = DEFAULT_MIN_TOKENS
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    chunk_tokens: int | None = None
+    chunk_overlap: int = 0
+
+    @classmethod
+    def resolve(cls, config: CorpusConfig | None, defaults: dict[str, Any] | None = None) -> IngestSettings:
+        """Explicit config values win over a built-in's ``defaults``, which win over the global ones."""
+        values: dict[str, Any] = {}
+        base = defaults or {}
+        for name in ("text_field", "id_field", "min_tokens", "max_tokens", "chunk_tokens"):
+            given = getattr(config, name, None) if config is not None else None
+            if given is not None:
+                values[name] = given
+            elif name in base:
+                values[name] = base[name]
+        if config is not None:
+            values["chunk_overlap"] = config.chunk_overlap
+        chunk = values.get("chunk_tokens")
+        if chunk is not None and "max_tokens" not in values:
+            values["max_tokens"] = max(DEFAULT_MAX_TOKENS, chunk)
+        settings = cls(**values)
+        if settings.min_tokens > settings.max_tokens:
+            raise ConfigError("corpus.min_tokens", f"{settings.min_tokens} is greater than max_tokens")
+        return settings
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def key(self) -> str:
+        return json.dumps({"version": INGEST_VERSION, **self.to_dict()}, sort_keys=True)
+
+
+@dataclass
+class IngestStats:
+    """Counts per drop reason and token statistics of the kept passages."""
+
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    read: int = 0  # documents read from the source
+    empty: int = 0  # documents empty after whitespace normalisation
+    candidates: int = 0  # passages produced (documents, or chunks when chunking)
+    too_short: int = 0
+    too_long: int = 0
+    duplicate: int = 0
+    kept: int = 0
+    tokens_total: int = 0
+    tokens_min: int | None = None
+    tokens_max: int | None = None
+    hist: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.hist:
+            self.hist = [0] * (self.max_tokens + 1)
+
+    def keep(self, n_tokens: int) -> None:
+        self.kept += 1
+        self.tokens_total += n_tokens
+        self.hist[n_tokens] += 1
+        if self.tokens_min is None or n_tokens < self.tokens_min:
+            self.tokens_min = n_tokens
+        if self.tokens_max is None or n_tokens > self.tokens_max:
+            self.tokens_max = n_tokens
+
+    def counts(self) -> dict[str, int]:
+        names = ("read", "empty", "candidates", "too_short", "too_long", "duplicate", "kept")
+        return {k: getattr(self, k) for k in names}
+
+    def _percentile(self, q: float) -> int | None:
+        if not self.kept:
+            return None
+        target, acc = q * self.kept, 0
+        for n, c in enumerate(self.hist):
+            acc += c
+            if acc >= target:
+                return n
+        return self.tokens_max
+
+    def token_stats(self) -> dict[str, Any]:
+        mean = round(self.tokens_total / self.kept, 1) if self.kept else None
+        return {
+            "total": self.tokens_total,
+            "min": self.tokens_min,
+            "max": self.tokens_max,
+            "mean": mean,
+            "p50": self._percentile(0.5),
+            "p90": self._percentile(0.9),
+        }
+
+    def drop_summary(self, settings: IngestSettings) -> str:
+        return (
+            f"read {self.read} document(s); dropped {self.empty} empty, "
+            f"{self.too_short} too short (< {settings.min_tokens} tokens), "
+            f"{self.too_long} too long (> {settings.max_tokens} tokens), {self.duplicate} duplicate"
+        )
+
+
+def chunk_text(text: str, size: int, overlap: int = 0) -> list[tuple[str, int]]:
+    """Cut ``text`` into windows of ``size`` tokens sharing ``overlap`` tokens: ``(text, n_tokens)`` pairs.
+
+    Windows are cut at token boundaries of :func:`synthrr.text.tokenize` and keep the original
+    characters between tokens. A text of at most ``size`` tokens is one window.
+    """
+    if overlap >= size:
+        raise ValueError("overlap must be smaller than size")
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    n = len(spans)
+    if n <= size:
+        return [(text, n)] if n else []
+    out: list[tuple[str, int]] = []
+    start = 0
+    while True:
+        end = min(start + size, n)
+        out.append((text[spans[start][0] : spans[end - 1][1]], end - start))
+        if end == n:
+            return out
+        start += size - overlap
+
+
+def iter_passages(
+    docs: Iterable[RawDoc], settings: IngestSettings, stats: IngestStats, seen: set[int] | None = None
+) -> Iterator[tuple[str, str, int, str]]:
+    """Apply the ingestion rules to raw documents; yield ``(id, text, n_tokens, source)`` of kept passages.
+
+    ``seen`` holds the 64-bit content hashes of the passages kept so far (duplicate detection).
+    """
+    seen = set() if seen is None else seen
+    lo, hi = settings.min_tokens, settings.max_tokens
+    chunk, overlap = settings.chunk_tokens, settings.chunk_overlap
+    for line, doc_id, raw in docs:
+        stats.read += 1
+        text = normalize_whitespace(raw) if raw else ""
+        if not text:
+            stats.empty += 1
+            continue
+        pieces = chunk_text(text, chunk, overlap) if chunk else [(text, count_tokens(text))]
+        source = doc_id or f"line {line}"
+        for piece, n in pieces:
+            stats.candidates += 1
+            if n < lo:
+                stats.too_short += 1
+                continue
+            if n > hi:
+                stats.too_long += 1
+                continue
+            pid = content_id(piece)
+            h = passage_key(pid)
+            if h in seen:
+                stats.duplicate += 1
+                continue
+            seen.add(h)
+            stats.keep(n)
+            yield pid, piece, n, source
+
+
+class ShardWriter:
+    """Append passages to ``shard-NNNNN.parquet`` files of ``shard_rows`` rows, one row group at a time."""
+
+    def __init__(self, out_dir: Path, shard_rows: int | None = None, row_group_rows: int | None = None) -> None:
+        import pyarrow as pa
+
+        self.out_dir = out_dir
+        self.shard_rows = shard_rows or SHARD_ROWS
+        self.row_group_rows = min(row_group_rows or ROW_GROUP_ROWS, self.shard_rows)
+        self.schema = pa.schema(
+            [("id", pa.string()), ("text", pa.string()), ("n_tokens", pa.int32()), ("source", pa.string())]
+        )
+        self.shards: list[dict[str, Any]] = []
+        self._buf: tuple[list[str], list[str], list[int], list[str]] = ([], [], [], [])
+        self._writer: Any = None
+        self._rows_in_shard = 0
+
+    def add(self, pid: str, text: str, n_tokens: int, source: str) -> None:
+        ids, texts, ns, sources = self._buf
+        ids.append(pid)
+        texts.append(text)
+        ns.append(n_tokens)
+        sources.append(source)
+        if len(ids) >= self.row_group_rows or self._rows_in_shard + len(ids) >= self.shard_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        n = len(self._buf[0])
+        if not n:
+            return
+        if self._writer is None:
+            name = f"shard-{len(self.shards):05d}.parquet"
+            self._writer = pq.ParquetWriter(self.out_dir / name, self.schema, compression="zstd")
+            self.shards.append({"file": name, "rows": 0})
+        table = pa.Table.from_arrays([pa.array(col) for col in self._buf], schema=self.schema)
+        self._writer.write_table(table, row_group_size=self.row_group_rows)
+        self._buf = ([], [], [], [])
+        self._rows_in_shard += n
+        self.shards[-1]["rows"] = self._rows_in_shard
+        if self._rows_in_shard >= self.shard_rows:
+            self._close_shard()
+
+    def _close_shard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._rows_in_shard = 0
+
+    def close(self) -> list[dict[str, Any]]:
+        self._flush()
+        self._close_shard()
+        return self.shards
+
+
+def write_id_index(out_dir: Path, ids: array[int]) -> None:
+    """Sorted 64-bit passage hashes and their corpus positions, for ``Corpus.get`` by binary search."""
+    import numpy as np
+
+    keys = np.frombuffer(ids, dtype=np.uint64) if len(ids) else np.zeros(0, dtype=np.uint64)
+    order = np.argsort(keys, kind="stable")
+    np.save(out_dir / "ids_sorted.npy", keys[order])
+    np.save(out_dir / "ids_order.npy", order.astype(np.uint32 if len(keys) < 2**32 else np.uint64))
+
+
+def ingest(source: Source, settings: IngestSettings, out_dir: Path, *, progress: bool = True) -> dict[str, Any]:
+    """Read ``source``, write shards, id index and ``meta.json`` into ``out_dir``; return the meta."""
+    from tqdm.auto import tqdm
+
+    stats = IngestStats(max_tokens=settings.max_tokens)
+    writer = ShardWriter(out_dir)
+    ids = array("Q")
+    fp = hashlib.blake2b(digest_size=8)
+    t0 = time.perf_counter()
+    docs = source.iter_docs()
+    bar = tqdm(desc=f"ingest {source.name}", unit=" passages", unit_scale=True, disable=not progress, mininterval=0.5)
+    pending = 0
+    try:
+        for pid, text, n, src in iter_passages(docs, settings, stats):
+            writer.add(pid, text, n, src)
+            ids.append(passage_key(pid))
+            fp.update(pid.encode("ascii"))
+            pending += 1
+            if pending == 1024:
+                bar.update(pending)
+                pending = 0
+        bar.update(pending)
+        shards = writer.close()
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    if not stats.kept:
+        raise InputError(source.path, f"no passages left after filtering: {stats.drop_summary(settings)}")
+    write_id_index(out_dir, ids)
+    meta = {
+        "name": source.name,
+        "format": INGEST_VERSION,
+        "fingerprint": fp.hexdigest(),
+        "source": source.describe(),
+        "settings": settings.to_dict(),
+        "counts": stats.counts(),
+        "tokens": stats.token_stats(),
+        "shards": shards,
+        "seconds": round(seconds, 3),
+        "passages_per_s": round(stats.kept / seconds, 1) if seconds > 0 else None,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    (out_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta

@@ -1,0 +1,249 @@
+"""Streaming readers of raw documents: JSONL, CSV/TSV (optionally compressed), Parquet, .txt folders.
+
+Every reader yields ``(line, doc_id, text)`` one document at a time and never holds the whole file.
+``line`` is the 1-based line (JSONL, CSV), row (Parquet) or 1 (one .txt file per document); errors
+are :class:`~synthrr.errors.InputError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import io
+import lzma
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from synthrr.errors import InputError
+from synthrr.io import iter_jsonl, table_format
+from synthrr.text import stable_hash
+
+#: one raw document: (1-based line or row, source document id, text or None)
+RawDoc = tuple[int, str, str | None]
+
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_PARQUET_BATCH = 8192
+
+
+def file_fingerprint(path: Path) -> str:
+    """Identity of one file without reading it: absolute path, size and modification time."""
+    st = path.stat()
+    return stable_hash(str(path.resolve()), str(st.st_size), str(st.st_mtime_ns))
+
+
+class Source(ABC):
+    """A place documents come from. ``name`` names the cache folder; ``path`` appears in errors."""
+
+    kind: str = "source"
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self.name = name
+
+    def fingerprint(self) -> str:
+        """Changes whenever the documents may have changed."""
+        return stable_hash(self.kind, file_fingerprint(self.path))
+
+    @abstractmethod
+    def iter_docs(self) -> Iterator[RawDoc]:
+        """Yield the documents in a stable order."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": str(self.path), "fingerprint": self.fingerprint()}
+
+
+def _check_text(path: Path, line: int, field: str, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InputError(path, f"field '{field}' is {type(value).__name__}, expected a string", line=line)
+
+
+class JsonlSource(Source):
+    """One JSON object per line; ``text_field`` holds the text, ``id_field`` an optional document id."""
+
+    kind = "jsonl"
+
+    def __init__(self, path: Path, name: str, text_field: str, id_field: str | None = None) -> None:
+        super().__init__(path, name)
+        self.text_field = text_field
+        self.id_field = id_field
+
+    def iter_docs(self) -> Iterator[RawDoc]:
+        tf, idf = self.text_field, self.id_field
+        for line, obj in iter_jsonl(self.path):
+            if tf not in obj:
+                keys = ", ".join(map(repr, list(obj)[:10])) or "(none)"
+                raise InputError(self.path, f"no '{tf}' key (set corpus.text_field); keys found: {keys}", line=line)
+            doc_id = str(obj.get(idf, "")) if idf else ""
+            yield line, doc_id, _check_text(self.path, line, tf, obj[tf])
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    opener = _OPENERS.get(path.suffix.lower())
+    return opener(path, "rb") if opener else open(path, "rb")  # type: ignore[return-value]
+
+
+def _raise_first_bad_utf8_line(path: Path) -> None:
+    with _open_binary(path) as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(path, f"not valid UTF-8 (byte offset {e.start} in the line)", line=lineno) from None
+    raise InputError(path, "not valid UTF-8")
+
+
+class DelimitedSource(Source):
+    """CSV or TSV with a header row (``.gz``/``.bz2``/``.xz`` compression is read transparently).
+
+    ``where=(column, value)`` keeps only the rows whose ``column`` equals ``value``.
+    """
+
+    kind = "csv"
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        text_field: str,
+        id_field: str | None = None,
+        *,
+        delimiter: str = ",",
+        where: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(path, name)
+        self.text_field = text_field
+        self.id_field = id_field
+        self.delimiter = delimiter
+        self.where = where
+
+    def iter_docs(self) -> Iterator[RawDoc]:
+        csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+        fmt = "TSV" if self.delimiter == "\t" else "CSV"
+        with _open_binary(self.path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter, strict=True)
+            try:
+                yield from self._rows(reader, fmt)
+            except UnicodeDecodeError:
+                _raise_first_bad_utf8_line(self.path)
+            except csv.Error as e:
+                raise InputError(self.path, f"malformed {fmt}: {e}", line=reader.line_num) from None
+
+    def _column(self, header: list[str], name: str, what: str) -> int:
+        try:
+            return header.index(name)
+        except ValueError:
+            found = ", ".join(map(repr, header[:20]))
+            raise InputError(self.path, f"no column '{name}' (set {what}); columns found: {found}", line=1) from None
+
+    def _rows(self, reader: Any, fmt: str) -> Iterator[RawDoc]:
+        header = next(reader, None)
+        if header is None:
+            raise InputError(self.path, "file is empty (expected a header row)")
+        ti = self._column(header, self.text_field, "corpus.text_field")
+        ii = self._column(header, self.id_field, "corpus.id_field") if self.id_field else None
+        wi, wv = (self._column(header, self.where[0], "the filter"), self.where[1]) if self.where else (None, "")
+        width = len(header)
+        for row in reader:
+            if not row:  # blank line
+                continue
+            if len(row) != width:
+                raise InputError(
+                    self.path, f"malformed {fmt}: expected {width} fields, found {len(row)}", line=reader.line_num
+                )
+            if wi is not None and row[wi] != wv:
+                continue
+            yield reader.line_num, row[ii] if ii is not None else "", row[ti]
+
+
+class ParquetSource(Source):
+    """A Parquet file read one record batch at a time."""
+
+    kind = "parquet"
+
+    def __init__(self, path: Path, name: str, text_field: str, id_field: str | None = None) -> None:
+        super().__init__(path, name)
+        self.text_field = text_field
+        self.id_field = id_field
+
+    def iter_docs(self) -> Iterator[RawDoc]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(self.path)
+        except Exception as e:  # pyarrow raises several types for a bad file
+            raise InputError(self.path, f"not a readable Parquet file: {e}") from None
+        schema = pf.schema_arrow
+        cols = [self.text_field] + ([self.id_field] if self.id_field else [])
+        for col in cols:
+            if col not in schema.names:
+                found = ", ".join(map(repr, schema.names[:20]))
+                raise InputError(self.path, f"no column '{col}' (set corpus.text_field/id_field); found: {found}")
+        ttype = schema.field(self.text_field).type
+        if not (pa.types.is_string(ttype) or pa.types.is_large_string(ttype)):
+            raise InputError(self.path, f"column '{self.text_field}' has type {ttype}, expected strings")
+        row = 0
+        for batch in pf.iter_batches(batch_size=_PARQUET_BATCH, columns=cols):
+            texts = batch.column(0).to_pylist()
+            ids = batch.column(1).to_pylist() if self.id_field else [""] * len(texts)
+            for text, doc_id in zip(texts, ids, strict=True):
+                row += 1
+                yield row, "" if doc_id is None else str(doc_id), text
+
+
+def iter_text_files(root: Path) -> Iterator[Path]:
+    """``*.txt`` files under ``root``, recursively, in a stable sorted depth-first order."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            if fn.lower().endswith(".txt"):
+                yield Path(dirpath) / fn
+
+
+class TextFolderSource(Source):
+    """A folder of ``.txt`` files, one document per file, found recursively in sorted order."""
+
+    kind = "txt-folder"
+
+    def fingerprint(self) -> str:
+        parts = [self.kind, str(self.path.resolve())]
+        for p in iter_text_files(self.path):
+            st = p.stat()
+            parts += [str(p.relative_to(self.path)), str(st.st_size), str(st.st_mtime_ns)]
+        return stable_hash(*parts)
+
+    def iter_docs(self) -> Iterator[RawDoc]:
+        found = False
+        for p in iter_text_files(self.path):
+            found = True
+            raw = p.read_bytes()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as e:
+                line = raw.count(b"\n", 0, e.start) + 1
+                raise InputError(p, "not valid UTF-8", line=line) from None
+            yield 1, p.relative_to(self.path).as_posix(), text
+        if not found:
+            raise InputError(self.path, "no .txt files found in this folder")
+
+
+def source_for_path(path: Path, text_field: str, id_field: str | None) -> Source:
+    """The reader for a user-supplied file or folder (chosen by suffix)."""
+    if not path.exists():
+        raise InputError(path, "corpus file or folder not found")
+    name = path.name.split(".")[0] or "corpus"
+    if path.is_dir():
+        return TextFolderSource(path, name)
+    fmt = table_format(path)
+    if path.suffix.lower() in _OPENERS and fmt not in ("csv", "tsv"):
+        raise InputError(path, "only CSV and TSV files may be compressed; decompress this file first")
+    if fmt == "jsonl":
+        return JsonlSource(path, name, text_field, id_field)
+    if fmt == "parquet":
+        return ParquetSource(path, name, text_field, id_field)
+    return DelimitedSource(path, name, text_field, id_field, delimiter="," if fmt == "csv" else "\t")

@@ -1,0 +1,164 @@
+"""A shared sentence encoder (all-MiniLM-L6-v2 by default) for dense retrieval and metrics.
+
+``Encoder.encode`` returns L2-normalised float32 vectors and is as fast as one bare
+``SentenceTransformer.encode(texts, batch_size=64, normalize_embeddings=True)`` call while still
+showing progress: it sorts the texts by length once (as sentence-transformers does inside each
+call), then encodes them in small length-sorted slices, so padding stays minimal and a tqdm bar
+reports passages/s and the ETA. torch and sentence-transformers are imported on first use only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from synthrr.errors import MissingExtraError, UsageError
+from synthrr.text import stable_hash
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Device = Literal["cpu", "cuda", "auto"]
+#: texts per ``SentenceTransformer.encode`` call = batch_size * this (the progress-bar step)
+_SLICE_BATCHES = 4
+_HASHED_FILE_LIMIT = 1 << 20
+
+
+def model_identity(model_dir: Path) -> str:
+    """Hash of a model folder's file names and sizes, plus the contents of its small files.
+
+    Independent of where the folder lives, so the same model installed elsewhere gives the
+    same identity (and reuses the same indexes); weights are identified by name and size.
+    """
+    import hashlib
+
+    parts: list[str] = []
+    for p in sorted(q for q in model_dir.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
+        size = p.stat().st_size
+        parts += [p.relative_to(model_dir).as_posix(), str(size)]
+        if size <= _HASHED_FILE_LIMIT:
+            parts.append(hashlib.blake2b(p.read_bytes(), digest_size=8).hexdigest())
+    return stable_hash(*parts)
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class Encoder:
+    """A sentence-transformers model folder, loaded lazily, encoding to unit-length float32 vectors."""
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        device: Device = "cpu",
+        max_seq_length: int = 256,
+        batch_size: int = 64,
+        threads: int | None = None,
+    ) -> None:
+        if model_dir is None:
+            from synthrr.assets import minilm_dir
+
+            model_dir = minilm_dir()
+        self.model_dir = Path(model_dir).expanduser()
+        if not (self.model_dir / "modules.json").is_file() and not (self.model_dir / "config.json").is_file():
+            raise UsageError(f"{self.model_dir}: not a sentence-transformers model folder")
+        self.device = device
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self.threads = threads or os.cpu_count() or 1
+
+    @cached_property
+    def identity(self) -> str:
+        """Everything about the model that changes its vectors (files + max_seq_length)."""
+        return stable_hash(model_identity(self.model_dir), str(self.max_seq_length))
+
+    @cached_property
+    def model(self) -> Any:
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise MissingExtraError("the dense encoder", "dense", e.name or "sentence_transformers") from None
+        from transformers.utils import logging as hf_logging
+
+        torch.set_num_threads(self.threads)
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise here
+        try:
+            m = SentenceTransformer(str(self.model_dir), device=resolve_device(self.device), local_files_only=True)
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
+        m.max_seq_length = self.max_seq_length
+        return m
+
+    @property
+    def dim(self) -> int:
+        m = self.model
+        get_dim = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        progress: bool | Any = False,
+        desc: str = "encode",
+    ) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in input order.
+
+        ``progress`` is a bool (own tqdm bar) or an open tqdm bar to advance (for callers that
+        encode a long stream in windows).
+        """
+        import numpy as np
+        import torch
+        from tqdm.auto import tqdm
+
+        model = self.model
+        torch.set_num_threads(self.threads)
+        bs = batch_size or self.batch_size
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        own_bar = isinstance(progress, bool)
+        bar = tqdm(total=len(texts), desc=desc, unit=" texts", disable=not progress) if own_bar else progress
+        step = bs * _SLICE_BATCHES
+        try:
+            for start in range(0, len(texts), step):
+                idx = order[start : start + step]
+                vecs = model.encode(
+                    [texts[i] for i in idx],
+                    batch_size=bs,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                out[idx] = vecs
+                bar.update(len(idx))
+        finally:
+            if own_bar:
+                bar.close()
+        return out
+
+
+@lru_cache(maxsize=4)
+def get_encoder(
+    model_dir: str | None = None,
+    *,
+    device: Device = "cpu",
+    max_seq_length: int = 256,
+    threads: int | None = None,
+) -> Encoder:
+    """A process-wide shared :class:`Encoder` (the model loads once per settings)."""
+    return Encoder(model_dir, device=device, max_seq_length=max_seq_length, threads=threads)

@@ -1,0 +1,138 @@
+"""Dense retrieval: all-MiniLM-L6-v2 sentence embeddings and an exact FAISS inner-product index.
+
+Vectors are L2-normalised, so inner product = cosine similarity (SynthesizRR retrieves with a
+dense retriever, Contriever in the paper; MiniLM is the offline stand-in). The index folder holds
+``vectors.npy`` (float32, one row per passage, corpus order), ``index.faiss`` (``IndexFlatIP``)
+and ``ids.npy``. Queries are encoded like passages and searched in batched FAISS calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from synthrr.corpus.base import ids_to_keys, keys_to_ids
+from synthrr.embed import Device, Encoder, get_encoder
+from synthrr.errors import MissingExtraError
+from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
+from synthrr.text import stable_hash
+
+if TYPE_CHECKING:
+    from synthrr.corpus.base import Corpus
+
+_FORMAT = 1
+#: passages length-sorted and encoded together (bounds the memory of the texts held at once)
+ENCODE_WINDOW = 32_768
+#: queries per FAISS call (one call for typical seed sets; bounds the result matrices)
+SEARCH_BATCH = 8192
+
+
+class DenseOptions(RetrieverOptions):
+    model_dir: str | None = Field(None, description="sentence-transformers folder (default: packaged MiniLM)")
+    device: Device = Field("cpu", description="cpu, cuda or auto")
+    max_seq_length: int = Field(256, ge=8, le=512, description="tokens per passage seen by the encoder")
+    batch_size: int = Field(64, ge=1, le=4096, description="encoding batch size (does not change the index)")
+    threads: int | None = Field(None, ge=1, le=1024, description="torch/FAISS threads (default: all cores)")
+
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError:
+        raise MissingExtraError("the dense retriever", "dense", "faiss") from None
+    return faiss
+
+
+class DenseRetriever(Retriever):
+    """Cosine similarity of sentence embeddings, exact search with FAISS ``IndexFlatIP``."""
+
+    name = "dense"
+    score_kind = "cosine"
+    Options = DenseOptions
+    options: DenseOptions
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._index: Any = None
+        self._ids: list[str] = []
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        """The process-wide shared encoder for these settings (the model loads once per process)."""
+        o = self.options
+        return get_encoder(o.model_dir, device=o.device, max_seq_length=o.max_seq_length, threads=o.threads)
+
+    @property
+    def threads(self) -> int:
+        return self.options.threads or os.cpu_count() or 1
+
+    def fingerprint(self) -> str:
+        return stable_hash("dense", str(_FORMAT), self.encoder.identity)
+
+    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True) -> None:
+        import numpy as np
+        from tqdm.auto import tqdm
+
+        faiss = _faiss()
+        enc = self.encoder
+        n, dim = len(corpus), enc.dim
+        vectors = np.lib.format.open_memmap(index_dir / "vectors.npy", mode="w+", dtype=np.float32, shape=(n, dim))
+        keys = np.empty(n, dtype=np.uint64)
+        pos = 0
+        with tqdm(total=n, desc=f"encode {corpus.name}", unit=" passages", disable=not progress) as bar:
+            for ids, texts in corpus.iter_texts(batch_size=ENCODE_WINDOW):
+                vectors[pos : pos + len(ids)] = enc.encode(texts, batch_size=self.options.batch_size, progress=bar)
+                keys[pos : pos + len(ids)] = ids_to_keys(ids)
+                pos += len(ids)
+        vectors.flush()
+        self.index_vectors(vectors, keys_to_ids(keys))
+        faiss.write_index(self._index, str(index_dir / "index.faiss"))
+        np.save(index_dir / "ids.npy", keys)
+        (index_dir / "dense.json").write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
+        del vectors
+
+    def index_vectors(self, vectors: Any, ids: list[str]) -> None:
+        """Search these (unit-length float32) vectors from now on, in memory (e.g. precomputed embeddings)."""
+        import numpy as np
+
+        faiss = _faiss()
+        faiss.omp_set_num_threads(self.threads)
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self._index, self._ids = index, list(ids)
+
+    def load(self, index_dir: Path) -> None:
+        import numpy as np
+
+        faiss = _faiss()
+        self._index = faiss.read_index(str(index_dir / "index.faiss"))
+        self._ids = keys_to_ids(np.load(index_dir / "ids.npy"))
+
+    def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
+        if self._index is None:
+            raise RuntimeError("dense retriever has no index; use synthrr.retrieval.open_index first")
+        if not queries:
+            return []
+        qv = self.encoder.encode(
+            queries, batch_size=self.options.batch_size, progress=progress and len(queries) > 256, desc="encode queries"
+        )
+        return self.search_vectors(qv, k)
+
+    def search_vectors(self, vectors: Any, k: int) -> list[Ranked]:
+        """Top-``k`` passages for already-encoded (unit-length float32) query vectors."""
+        import numpy as np
+
+        _faiss().omp_set_num_threads(self.threads)
+        k = min(k, len(self._ids))
+        ids = self._ids
+        out: list[Ranked] = []
+        for start in range(0, len(vectors), SEARCH_BATCH):
+            scores, idx = self._index.search(np.ascontiguousarray(vectors[start : start + SEARCH_BATCH]), k)
+            for srow, irow in zip(scores.tolist(), idx.tolist(), strict=True):
+                out.append([(ids[i], s) for i, s in zip(irow, srow, strict=True) if i >= 0])
+        return out

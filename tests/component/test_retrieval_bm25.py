@@ -1,0 +1,115 @@
+"""BM25 over a tiny corpus, index persistence and reuse, hits on disk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from synthrr.config import CorpusConfig, RetrievalConfig
+from synthrr.corpus import Corpus, get_corpus
+from synthrr.paths import subdir
+from synthrr.records import Example
+from synthrr.retrieval import Ranked, Retriever, get_retriever, index_dir_for, open_index, retrieve, save_hits
+
+TINY = Path(__file__).parents[1] / "data" / "corpora" / "tiny.jsonl"
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Corpus:
+    return get_corpus(str(TINY), CorpusConfig(id_field="id"), progress=False)
+
+
+def source_of(corpus: Corpus, pid: str) -> str:
+    return corpus.get([pid])[0].source
+
+
+def test_bm25_finds_the_matching_passage_and_reuses_its_index(tiny: Corpus) -> None:
+    first = open_index(tiny, get_retriever("bm25"), progress=False)
+    second = open_index(tiny, get_retriever("bm25"), progress=False)
+    assert (first.index_status, second.index_status) == ("built", "loaded")
+    assert first.index_dir == second.index_dir == index_dir_for(tiny, first)
+    queries = ["lava flows from the erupting volcano", "grandmaster wins the chess title", "roasted coffee beans"]
+    for r in (first, second):
+        results = r.search(queries, k=3)
+        assert [source_of(tiny, ranked[0][0]) for ranked in results] == ["volcano", "chess", "coffee"]
+        assert all(ranked[0][1] > 0 for ranked in results)
+    assert first.search(queries, 3) == second.search(queries, 3)
+
+
+def test_k_is_clamped_and_queries_without_known_terms_return_nothing(tiny: Corpus) -> None:
+    r = open_index(tiny, get_retriever("bm25"), progress=False)
+    many, nothing = r.search(["the bridge over the river", "qwertyuiop the and"], k=100)
+    assert len(many) <= len(tiny) and source_of(tiny, many[0][0]) == "bridge"
+    assert [s for _, s in many] == sorted((s for _, s in many), reverse=True)
+    assert nothing == []
+    assert r.search([], 5) == []
+
+
+def test_different_options_get_a_different_index(tiny: Corpus) -> None:
+    a = open_index(tiny, get_retriever("bm25"), progress=False)
+    b = open_index(tiny, get_retriever("bm25", k1=0.9), progress=False)
+    assert a.index_dir != b.index_dir and b.index_status == "built"
+
+
+def test_retrieve_and_save_hits(tiny: Corpus, tmp_path: Path) -> None:
+    seeds = [
+        Example("s1", "The striker scored in the football final.", "sports"),
+        Example(
+            "s2", "Shares climbed on Tuesday as the central bank held rates; election polls were level.", "business"
+        ),
+    ]
+    hits = retrieve(seeds, tiny, RetrievalConfig(retriever="bm25", k=2), progress=False)
+    assert [(h.query_id, h.rank) for h in hits] == [("s1", 1), ("s1", 2), ("s2", 1), ("s2", 2)]
+    assert source_of(tiny, hits[0].passage_id) == "football" and source_of(tiny, hits[2].passage_id) == "stocks"
+    out = save_hits(hits, tmp_path / "out" / "hits.parquet")
+    df = pd.read_parquet(out)
+    assert list(df.columns) == ["seed_id", "passage_id", "rank", "score"]
+    assert df["seed_id"].tolist() == ["s1", "s1", "s2", "s2"] and df["rank"].tolist() == [1, 2, 1, 2]
+    assert df["score"].iloc[0] == pytest.approx(hits[0].score)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["hits.parquet"]  # no temp files left
+    save_hits([], tmp_path / "empty.parquet")
+    assert list(pd.read_parquet(tmp_path / "empty.parquet").columns) == ["seed_id", "passage_id", "rank", "score"]
+
+
+class FlakyRetriever(Retriever):
+    """Records builds; can fail mid-build after writing a file."""
+
+    name = "flaky"
+    score_kind = "cosine"
+
+    def __init__(self, fail: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.fail = fail
+        self.builds = 0
+
+    def fingerprint(self) -> str:
+        return "f1"
+
+    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True) -> None:
+        self.builds += 1
+        (index_dir / "ids.txt").write_text("\n".join(corpus.ids()))
+        if self.fail:
+            raise RuntimeError("disk full")
+
+    def load(self, index_dir: Path) -> None:
+        (index_dir / "ids.txt").read_text()
+
+    def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
+        return [[] for _ in queries]
+
+
+def test_a_failed_build_leaves_nothing_and_a_broken_index_is_rebuilt(tiny: Corpus) -> None:
+    with pytest.raises(RuntimeError, match="disk full"):
+        open_index(tiny, FlakyRetriever(fail=True), progress=False)
+    assert not [p for p in subdir("indexes").iterdir() if "-flaky-" in p.name]
+    ok = open_index(tiny, FlakyRetriever(), progress=False)
+    assert ok.index_status == "built" and ok.index_dir is not None
+    (ok.index_dir / "ids.txt").unlink()  # corrupt it
+    again = FlakyRetriever()
+    open_index(tiny, again, progress=False)
+    assert again.index_status == "built" and again.builds == 1 and (ok.index_dir / "ids.txt").is_file()
+    shutil.rmtree(ok.index_dir)
