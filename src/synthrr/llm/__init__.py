@@ -1,13 +1,29 @@
 """LLM layer: backends registered by name, one cache, one accounting path.
 
 Built-in backends are imported lazily; third-party ones register through the
-``synthrr.llm_backends`` entry-point group.
+``synthrr.llm_backends`` entry-point group. Every call goes through :class:`LLMClient`
+(cache + budget + accounting); build one from a config with :func:`make_client`.
 """
 
 from __future__ import annotations
 
-from synthrr.llm.base import Completion, LLMBackend, LLMRequest, LLMResponse, Sampling
+from typing import TYPE_CHECKING, Any
+
+from synthrr.llm.base import (
+    BackendOptions,
+    Capabilities,
+    Completion,
+    LLMBackend,
+    LLMRequest,
+    LLMResponse,
+    Sampling,
+)
 from synthrr.registry import Registry
+
+if TYPE_CHECKING:
+    from synthrr.llm.cache import LLMCache
+    from synthrr.llm.client import LLMClient, make_client
+    from synthrr.llm.stats import Stats
 
 BACKENDS: Registry[type[LLMBackend]] = Registry(
     "LLM backend",
@@ -20,4 +36,34 @@ BACKENDS: Registry[type[LLMBackend]] = Registry(
     },
 )
 
-__all__ = ["BACKENDS", "Completion", "LLMBackend", "LLMRequest", "LLMResponse", "Sampling"]
+_LAZY = {
+    "LLMClient": "synthrr.llm.client",
+    "make_client": "synthrr.llm.client",
+    "LLMCache": "synthrr.llm.cache",
+    "Stats": "synthrr.llm.stats",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synthrr.llm' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "BACKENDS",
+    "BackendOptions",
+    "Capabilities",
+    "Completion",
+    "LLMBackend",
+    "LLMCache",
+    "LLMClient",
+    "LLMRequest",
+    "LLMResponse",
+    "Sampling",
+    "Stats",
+    "make_client",
+]

@@ -11,9 +11,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from synthrr.config import SamplingConfig
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
@@ -26,7 +29,12 @@ class BackendOptions(BaseModel):
 
 @dataclass(slots=True, frozen=True)
 class Sampling:
-    """Decoding parameters for one request (see :class:`synthrr.config.SamplingConfig`)."""
+    """Decoding parameters for one request (see :class:`synthrr.config.SamplingConfig`).
+
+    Completion ``j`` of a request (``0 <= j < n``) is sampled with seed ``seed + j``, so asking for
+    samples ``[s, s + k)`` of a prompt is the same as asking for ``n=k`` with ``seed=seed + s``.
+    The client relies on this to cache every sample separately and to fetch only missing ones.
+    """
 
     temperature: float = 0.95
     top_p: float = 0.9
@@ -34,6 +42,28 @@ class Sampling:
     stop: tuple[str, ...] = ()
     seed: int = 0
     n: int = 1
+
+    @classmethod
+    def from_config(cls, cfg: SamplingConfig, default_max_tokens: int = 128) -> Sampling:
+        """From the run config; ``max_tokens`` falls back to ``default_max_tokens`` (the task's)."""
+        return cls(
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            max_tokens=cfg.max_tokens or default_max_tokens,
+            stop=tuple(cfg.stop),
+            seed=cfg.seed,
+            n=cfg.n,
+        )
+
+    def key_params(self) -> dict[str, Any]:
+        """The parameters that identify a sample in the cache (everything except ``n``)."""
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "stop": list(self.stop),
+            "seed": self.seed,
+        }
 
 
 @dataclass(slots=True, frozen=True)
@@ -52,6 +82,22 @@ class LLMRequest:
     def form(self) -> Literal["chat", "completion"]:
         return "chat" if self.messages is not None else "completion"
 
+    def prompt_payload(self) -> dict[str, Any]:
+        """The prompt as plain JSON: ``{"messages": [...]}`` or ``{"text": "..."}``."""
+        if self.messages is not None:
+            return {"messages": [dict(m) for m in self.messages]}
+        return {"text": self.text}
+
+    @classmethod
+    def chat(cls, *messages: Message | str, sampling: Sampling | None = None) -> LLMRequest:
+        """Convenience: plain strings become ``user`` messages."""
+        msgs = tuple({"role": "user", "content": m} if isinstance(m, str) else dict(m) for m in messages)
+        return cls(messages=msgs, sampling=sampling or Sampling())
+
+    @classmethod
+    def completion(cls, text: str, sampling: Sampling | None = None) -> LLMRequest:
+        return cls(text=text, sampling=sampling or Sampling())
+
 
 FinishReason = Literal["stop", "length", "error"]
 
@@ -67,7 +113,12 @@ class Completion:
 
 @dataclass(slots=True, frozen=True)
 class LLMResponse:
-    """The answer to one :class:`LLMRequest`: ``n`` completions plus usage."""
+    """The answer to one :class:`LLMRequest`: ``n`` completions plus usage.
+
+    ``prompt_tokens`` is the prompt's length in tokens as the model saw it (chat template
+    included); ``cached`` is true when every completion came from the cache; ``seconds`` is the
+    engine time spent on this response (0 for cached ones).
+    """
 
     completions: tuple[Completion, ...]
     prompt_tokens: int
@@ -119,9 +170,20 @@ class LLMBackend(ABC):
         """A stable identity of the model for cache keys: a content hash for local files,
         the served model name (and base URL) for servers. Never contains secrets."""
 
+    def model_label(self) -> str:
+        """A short human-readable model name for ``synthrr cache stats`` and reports."""
+        return self.model_identity()
+
     @abstractmethod
     def generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
-        """Answer a batch. Yields ``(index_in_batch, response)`` as each finishes (any order)."""
+        """Answer a batch. Yields ``(index_in_batch, response)`` as each finishes (any order).
+
+        Each response holds ``request.sampling.n`` completions, completion ``j`` sampled with seed
+        ``sampling.seed + j`` where the engine supports seeds. ``prompt_tokens`` is the length of
+        the prompt as the model saw it. Failures raise :class:`synthrr.errors.BackendError`
+        (``config=True`` for problems the user must fix); transient faults are retried inside the
+        backend, never by the caller. If the caller stops iterating, pending work is cancelled.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release engine resources."""

@@ -1,0 +1,72 @@
+"""``synthrr cache``: inspect and clear the content-addressed LLM cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from synthrr.llm.cache import LLMCache, default_path
+
+_path_option = click.option(
+    "--path",
+    "path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="cache file (default: $SYNTHRR_HOME/llm-cache.sqlite)",
+)
+
+
+@click.group()
+def cache() -> None:
+    """Inspect or clear the LLM cache (every LLM answer synthrr has received)."""
+
+
+@cache.command()
+@_path_option
+@click.option("--json", "as_json", is_flag=True, help="print the statistics as JSON")
+def stats(path: Path | None, as_json: bool) -> None:
+    """Entries, size on disk and cache hits, per backend and model."""
+    with LLMCache(path or default_path()) as c:
+        info = c.stats()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"cache: {info['path']}")
+    click.echo(f"entries: {info['entries']:,}  hits: {info['hits']:,}  size: {_size(info['bytes'])}")
+    if info["models"]:
+        rows = [("backend", "model", "entries", "hits", "last written")]
+        rows += [(m["backend"], m["label"], f"{m['entries']:,}", f"{m['hits']:,}", m["last"]) for m in info["models"]]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            click.echo(
+                "  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True)))
+            )
+
+
+@cache.command()
+@_path_option
+@click.option("--backend", default=None, help="only delete the entries of this backend")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+def clear(path: Path | None, backend: str | None, yes: bool) -> None:
+    """Delete cached LLM answers (all, or one backend's). The next run regenerates them."""
+    c = LLMCache(path or default_path())
+    what = f"the '{backend}' entries of" if backend else "every entry in"
+    if not c.path.exists():
+        click.echo(f"no cache at {c.path}; nothing to clear")
+        return
+    if not yes:
+        click.confirm(f"Delete {what} {c.path}?", abort=True, err=True)
+    with c:
+        n = c.clear(backend)
+    click.echo(f"deleted {n:,} entries from {c.path}")
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

@@ -1,0 +1,98 @@
+"""A deterministic, scriptable LLM for tests and offline runs (``--llm fake``).
+
+Answers come from, in order: a ``respond`` callable given to the constructor, the ``responses``
+option (exact prompt -> text, where the prompt is the completion text or the last message's
+content), or the ``default`` template. Every request is appended to ``history``; ``calls``
+counts generated completions. Token counts use :func:`synthrr.text.count_tokens`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+from pydantic import Field
+
+from synthrr.errors import BackendError
+from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
+from synthrr.text import count_tokens, stable_hash
+
+Responder = Callable[[LLMRequest, int], str]
+
+
+class FakeOptions(BackendOptions):
+    model: str = Field("fake", description="model identity reported to the cache")
+    responses: dict[str, str] = Field(default_factory=dict, description="exact prompt -> answer")
+    default: str = Field(
+        "Synthetic text {n} about: {prompt}",
+        description="answer for other prompts; {prompt} (first 60 chars), {n} (sample index), {h} (hash)",
+    )
+    delay: float = Field(0.0, ge=0, le=60, description="seconds to sleep per completion")
+    n_ctx: int = Field(100_000, ge=1, description="prompts longer than this many tokens are rejected")
+
+
+class FakeLLM(LLMBackend):
+    name = "fake"
+    Options = FakeOptions
+    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=False)
+    options: FakeOptions
+
+    def __init__(self, options: FakeOptions | None = None, *, respond: Responder | None = None) -> None:
+        super().__init__(options or FakeOptions())
+        self.respond = respond
+        self.history: list[LLMRequest] = []
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def model_identity(self) -> str:
+        return f"fake:{self.options.model}"
+
+    @staticmethod
+    def prompt_of(request: LLMRequest) -> str:
+        """The text a response is looked up by: the completion text or the last message's content."""
+        if request.messages is not None:
+            return request.messages[-1].get("content", "") if request.messages else ""
+        return request.text or ""
+
+    def _answer(self, request: LLMRequest, sample: int) -> str:
+        if self.respond is not None:
+            return self.respond(request, sample)
+        prompt = self.prompt_of(request)
+        if prompt in self.options.responses:
+            return self.options.responses[prompt]
+        seed = request.sampling.seed + sample
+        return self.options.default.format(prompt=prompt[:60], n=seed, h=stable_hash(prompt, str(seed), size=4))
+
+    def generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
+        for i, req in enumerate(requests):
+            prompt_tokens = count_tokens(_full_text(req))
+            if prompt_tokens > self.options.n_ctx:
+                raise BackendError(
+                    self.name,
+                    f"prompt of {prompt_tokens} tokens exceeds the context of {self.options.n_ctx} tokens",
+                    config=True,
+                )
+            t0 = time.perf_counter()
+            completions = []
+            for j in range(req.sampling.n):
+                if self.options.delay:
+                    time.sleep(self.options.delay)
+                text = self._answer(req, j)
+                tokens = text.split()
+                finish = "length" if len(tokens) > req.sampling.max_tokens else "stop"
+                text = " ".join(tokens[: req.sampling.max_tokens]) if finish == "length" else text
+                for stop in req.sampling.stop:
+                    if stop and stop in text:
+                        text, finish = text[: text.index(stop)], "stop"
+                completions.append(Completion(text=text, finish_reason=finish, completion_tokens=count_tokens(text)))
+            with self._lock:
+                self.history.append(req)
+                self.calls += req.sampling.n
+            yield i, LLMResponse(tuple(completions), prompt_tokens=prompt_tokens, seconds=time.perf_counter() - t0)
+
+
+def _full_text(request: LLMRequest) -> str:
+    if request.messages is None:
+        return request.text or ""
+    return "\n".join(m.get("content", "") for m in request.messages)

