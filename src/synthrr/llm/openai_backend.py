@@ -1,0 +1,556 @@
+"""The ``openai`` backend: any OpenAI-compatible HTTP server.
+
+Works with vLLM, Ollama, llama.cpp's ``llama-server``, LM Studio, TGI and hosted APIs. Chat
+requests go to ``POST {base_url}/chat/completions``, completion requests to
+``POST {base_url}/completions``. Requests run on a bounded thread pool (``max_concurrency``
+in flight); :meth:`OpenAIBackend.generate` yields each answer as soon as it is complete.
+
+The API key is read from the environment variable named by ``api_key_env`` and only ever
+placed in the ``Authorization`` header: it is not part of the options, the model identity,
+reprs, log lines or error messages (server messages are redacted before they are shown).
+
+Sampling ``n > 1`` is sent as ``n`` separate requests with seeds ``seed + i`` (sample ``i``
+of a prompt always uses ``seed + i``, as everywhere in synthrr), unless ``native_n`` is set,
+in which case one request asks for ``n`` choices.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, field_validator
+
+from synthrr.errors import BackendError, MissingExtraError
+from synthrr.llm.base import (
+    BackendOptions,
+    Capabilities,
+    Completion,
+    FinishReason,
+    LLMBackend,
+    LLMRequest,
+    LLMResponse,
+)
+from synthrr.llm.http_retry import RetryPolicy, is_retryable_status, parse_retry_after
+
+if TYPE_CHECKING:
+    import httpx
+
+logger = logging.getLogger(__name__)
+
+NAME = "openai"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED_BODY_KEYS = frozenset({"model", "messages", "prompt", "n", "stream"})
+_CONTEXT_HINTS = (
+    "context length",
+    "context_length",
+    "context size",
+    "context window",
+    "maximum context",
+    "exceed_context",
+    "prompt is too long",
+    "input is too long",
+    "too many tokens",
+    "maximum number of tokens",
+)
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "eos": "stop",
+    "eos_token": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_calls": "stop",
+    "function_call": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "model_length": "length",
+}
+_MAX_SHOWN = 300  # characters of a server's message shown in an error
+
+
+class OpenAIOptions(BackendOptions):
+    """Options of the ``openai`` backend (``llm.options``)."""
+
+    base_url: str = Field(..., description="server root including the API prefix, e.g. http://127.0.0.1:8000/v1")
+    model: str | None = Field(None, description="served model name; default: the first one listed by GET /models")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="NAME of the environment variable holding the API key (unset: no key sent)"
+    )
+    organization: str | None = Field(None, description="sent as the OpenAI-Organization header")
+    max_concurrency: int = Field(8, ge=1, le=512, description="requests in flight at once")
+    timeout: float = Field(120.0, gt=0, le=3600, description="seconds to wait for one answer")
+    max_retries: int = Field(5, ge=0, le=50, description="retries of a request on 429, 5xx, timeouts, dropped links")
+    backoff_base: float = Field(0.5, ge=0, le=60, description="first backoff ceiling in seconds (doubles per retry)")
+    backoff_max: float = Field(30.0, ge=0, le=600, description="longest wait between retries, Retry-After included")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="server-specific fields added to each body")
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="body field for the token limit (newer OpenAI chat models need max_completion_tokens)"
+    )
+    native_n: bool = Field(False, description="ask for n choices in one request instead of n seeded requests")
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000/v1")
+        return v
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _check_env_name(cls, v: str) -> str:
+        if not _ENV_NAME.match(v):
+            raise ValueError(
+                "must be the NAME of an environment variable that holds the key (e.g. OPENAI_API_KEY), not the key"
+            )
+        return v
+
+    @field_validator("extra_body")
+    @classmethod
+    def _check_extra_body(cls, v: dict[str, Any]) -> dict[str, Any]:
+        bad = sorted(_RESERVED_BODY_KEYS & set(v))
+        if bad:
+            raise ValueError(f"may not set {', '.join(bad)} (synthrr sets them itself)")
+        return v
+
+
+class _Cancelled(Exception):
+    """The batch was abandoned (another request failed or the consumer stopped)."""
+
+
+@dataclass(slots=True)
+class _Part:
+    """The answer to one HTTP request: one or (with native n) several completions."""
+
+    completions: list[Completion]
+    prompt_tokens: int
+    started: float
+    finished: float
+
+
+def _strip_userinfo(url: str) -> str:
+    """The URL without ``user:password@`` (which would be a secret)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (4 characters a token) for servers that report no usage."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
+def map_finish_reason(reason: object) -> FinishReason:
+    """Map a server's finish_reason onto synthrr's: stop / length / error."""
+    if reason is None:
+        return "stop"
+    return _FINISH.get(str(reason).lower(), "error")
+
+
+class OpenAIBackend(LLMBackend):
+    """A client of an OpenAI-compatible server (``backend: openai``)."""
+
+    name: ClassVar[str] = NAME
+    Options: ClassVar[type[BackendOptions]] = OpenAIOptions
+    capabilities: ClassVar[Capabilities] = Capabilities(chat=True, completion=True, native_n=False, concurrent=True)
+
+    def __init__(
+        self,
+        options: BackendOptions,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        rng: Callable[[], float] | None = None,
+    ) -> None:
+        """``transport``, ``sleep`` and ``rng`` are test hooks (an ``httpx.MockTransport``, a
+        fake sleep, a fixed jitter draw)."""
+        if not isinstance(options, OpenAIOptions):
+            raise TypeError("OpenAIBackend needs OpenAIOptions; use OpenAIBackend.from_options({...})")
+        super().__init__(options)
+        try:
+            import httpx
+        except ImportError:  # pragma: no cover - httpx ships with the openai extra
+            raise MissingExtraError("the 'openai' LLM backend", "openai", "httpx") from None
+        self._httpx = httpx
+        self.opts: OpenAIOptions = options
+        self.base_url = options.base_url
+        self._shown_base = _strip_userinfo(options.base_url)
+        self._api_key = os.environ.get(options.api_key_env) or None
+        self._model = options.model
+        self._model_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._sleep = sleep
+        self._warned_usage = False
+        self._usage_lock = threading.Lock()
+        self.estimated_usage = 0  # responses whose token counts were estimated (server sent no usage)
+        self.policy = RetryPolicy(
+            max_retries=options.max_retries,
+            base=options.backoff_base,
+            cap=options.backoff_max,
+            **({"rng": rng} if rng is not None else {}),
+        )
+        if options.native_n:
+            self.capabilities = Capabilities(chat=True, completion=True, native_n=True, concurrent=True)  # type: ignore[misc]
+
+        from synthrr import __version__
+
+        headers = {"User-Agent": f"synthrr/{__version__}", "Accept": "application/json"}
+        if self._api_key is not None:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        if options.organization:
+            headers["OpenAI-Organization"] = options.organization
+        n = options.max_concurrency
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 10.0)),
+            limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._closed = False
+
+    # ---- identity -------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        """The served model name, asked of the server (GET /models) when not configured."""
+        if self._model is None:
+            with self._model_lock:
+                if self._model is None:
+                    self._model = self._discover_model()
+        return self._model
+
+    def model_identity(self) -> str:
+        return f"openai:{self._shown_base}:{self.model}"
+
+    def model_label(self) -> str:
+        return self.model
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key is not None else "unset"
+        return (
+            f"OpenAIBackend(base_url={self._shown_base!r}, model={self._model!r}, "
+            f"api_key_env={self.opts.api_key_env!r} ({key}), max_concurrency={self.opts.max_concurrency})"
+        )
+
+    def _discover_model(self) -> str:
+        data = self._call("GET", "/models", None, None)
+        models = data.get("data")
+        if isinstance(models, list):
+            for entry in models:
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
+                    return entry["id"]
+            raise BackendError(
+                NAME,
+                f"{self._shown_base}/models lists no models; set llm.options.model to the served model name",
+                config=True,
+            )
+        raise self._malformed(f"{self._shown_base}/models", "no 'data' list of models")
+
+    # ---- generation -------------------------------------------------------------------------
+    def generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
+        reqs = list(requests)
+        if not reqs:
+            return
+        self._check_open()
+        model = self.model
+        pool = self._executor()
+        stop = threading.Event()
+        futures: dict[Future[_Part], tuple[int, int]] = {}
+        parts: dict[int, list[_Part | None]] = {}
+        try:
+            for i, req in enumerate(reqs):
+                n = req.sampling.n
+                samples: list[int | None] = [None] if (n == 1 or self.opts.native_n) else list(range(n))
+                parts[i] = [None] * len(samples)
+                for slot, sample in enumerate(samples):
+                    fut = pool.submit(self._one, req, sample, model, stop)
+                    futures[fut] = (i, slot)
+            for fut in as_completed(futures):
+                i, slot = futures[fut]
+                got = parts[i]
+                got[slot] = fut.result()  # a BackendError ends the batch (finally cancels the rest)
+                if all(p is not None for p in got):
+                    done = [p for p in got if p is not None]
+                    del parts[i]
+                    yield i, self._combine(done)
+        finally:
+            stop.set()
+            for fut in futures:
+                fut.cancel()
+
+    def _combine(self, done: list[_Part]) -> LLMResponse:
+        completions = tuple(c for p in done for c in p.completions)
+        # The prompt's length as the model saw it (the same for every sample); the client counts
+        # it once per request sent (n times unless native_n).
+        prompt_tokens = max(p.prompt_tokens for p in done)
+        seconds = max(p.finished for p in done) - min(p.started for p in done)
+        return LLMResponse(completions=completions, prompt_tokens=prompt_tokens, seconds=max(0.0, seconds))
+
+    def _one(self, req: LLMRequest, sample: int | None, model: str, stop: threading.Event) -> _Part:
+        s = req.sampling
+        body: dict[str, Any] = {"model": model}
+        if req.messages is not None:
+            path = "/chat/completions"
+            body["messages"] = [dict(m) for m in req.messages]
+        else:
+            path = "/completions"
+            body["prompt"] = req.text
+        body["temperature"] = s.temperature
+        body["top_p"] = s.top_p
+        body[self.opts.max_tokens_field] = s.max_tokens
+        body["seed"] = s.seed + (sample or 0)
+        n = s.n if sample is None else 1
+        body["n"] = n
+        if s.stop:
+            body["stop"] = list(s.stop)
+        body.update(self.opts.extra_body)
+        started = time.perf_counter()
+        data = self._call("POST", path, body, stop)
+        completions, prompt_tokens = self._parse(data, req, n, f"{self._shown_base}{path}")
+        return _Part(completions, prompt_tokens, started, time.perf_counter())
+
+    def _parse(self, data: dict[str, Any], req: LLMRequest, n: int, url: str) -> tuple[list[Completion], int]:
+        choices = data.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise self._malformed(url, "no 'choices' in the answer")
+        if all(isinstance(c, dict) and isinstance(c.get("index"), int) for c in choices):
+            choices = sorted(choices, key=lambda c: c["index"])
+        texts: list[str] = []
+        reasons: list[FinishReason] = []
+        for choice in choices:
+            if not isinstance(choice, dict):
+                raise self._malformed(url, "a choice is not an object")
+            if req.messages is not None:
+                message = choice.get("message")
+                if not isinstance(message, dict):
+                    raise self._malformed(url, "a chat choice has no 'message'")
+                text = message.get("content")
+            else:
+                text = choice.get("text")
+            if text is None:
+                text = ""  # e.g. a refusal or a tool call: no text content
+            if not isinstance(text, str):
+                raise self._malformed(url, "a choice's text is not a string")
+            texts.append(text)
+            reasons.append(map_finish_reason(choice.get("finish_reason")))
+
+        usage = data.get("usage")
+        prompt_tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+        total_out = usage.get("completion_tokens") if isinstance(usage, dict) else None
+        estimated = False
+        if not isinstance(prompt_tokens, int) or prompt_tokens < 0:
+            prompt_tokens = self._estimate_prompt(req)
+            estimated = True
+        guesses = [estimate_tokens(t) for t in texts]
+        if not isinstance(total_out, int) or total_out < 0:
+            per_choice = guesses
+            estimated = True
+        elif len(texts) == 1:
+            per_choice = [total_out]
+        else:  # native n: split the reported total in proportion to the texts' lengths
+            weights = guesses if sum(guesses) else [1] * len(guesses)
+            per_choice = [total_out * w // sum(weights) for w in weights]
+            per_choice[-1] += total_out - sum(per_choice)
+        if estimated:
+            self._mark_estimated()
+        completions = [Completion(t, r, k) for t, r, k in zip(texts, reasons, per_choice, strict=True)]
+        return completions, prompt_tokens
+
+    def _estimate_prompt(self, req: LLMRequest) -> int:
+        if req.messages is not None:
+            return sum(estimate_tokens(m.get("content") or "") + 4 for m in req.messages)
+        return estimate_tokens(req.text or "")
+
+    def _mark_estimated(self) -> None:
+        with self._usage_lock:
+            self.estimated_usage += 1
+            first, self._warned_usage = not self._warned_usage, True
+        if first:
+            logger.warning(
+                "openai: %s reports no token usage; synthrr estimates it (4 characters a token), "
+                "so token budgets and costs are approximate",
+                self._shown_base,
+            )
+
+    # ---- HTTP with retries ------------------------------------------------------------------
+    def _call(self, method: str, path: str, body: dict[str, Any] | None, stop: threading.Event | None) -> Any:
+        """One API call with bounded retries; returns the decoded JSON object."""
+        httpx = self._httpx
+        url = f"{self.base_url}{path}"
+        shown = f"{self._shown_base}{path}"
+        attempt = 0
+        while True:
+            if stop is not None and stop.is_set():
+                raise _Cancelled
+            retry_after: float | None = None
+            status: int | None = None
+            try:
+                resp = self._http.request(method, url, json=body)
+            except httpx.TimeoutException as e:
+                kind, detail = "timeout", type(e).__name__
+            except httpx.ConnectError as e:
+                kind, detail = "connect", self._redact(str(e)) or type(e).__name__
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as e:
+                kind, detail = "dropped", self._redact(str(e)) or type(e).__name__
+            except httpx.TransportError as e:
+                kind, detail = "transport", self._redact(str(e)) or type(e).__name__
+            else:
+                status = resp.status_code
+                if 200 <= status < 300:
+                    return self._decode(resp, shown)
+                if not is_retryable_status(status):
+                    raise self._permanent_error(resp, shown, path)
+                kind, detail = "status", self._server_message(resp)
+                retry_after = parse_retry_after(resp.headers)
+            if not self.policy.should_retry(attempt):
+                raise self._exhausted_error(kind, detail, status, shown, attempt + 1)
+            delay = self.policy.delay(attempt, retry_after)
+            what = f"HTTP {status}" if status is not None else f"{kind} ({detail})"
+            logger.info(
+                "openai: %s from %s; retry %d/%d in %.2fs", what, shown, attempt + 1, self.policy.max_retries, delay
+            )
+            self._wait(delay, stop)
+            attempt += 1
+
+    def _wait(self, seconds: float, stop: threading.Event | None) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif stop is not None:
+            stop.wait(seconds)
+        elif seconds > 0:
+            time.sleep(seconds)
+
+    def _decode(self, resp: httpx.Response, shown: str) -> dict[str, Any]:
+        try:
+            data = resp.json()
+        except (ValueError, UnicodeDecodeError):
+            snippet = self._redact(" ".join(resp.text[:120].split())) if resp.content else "(empty body)"
+            raise self._malformed(shown, f"HTTP {resp.status_code} but the body is not JSON: {snippet!r}") from None
+        if not isinstance(data, dict):
+            raise self._malformed(shown, f"expected a JSON object, got {type(data).__name__}")
+        return data
+
+    def _malformed(self, shown: str, why: str) -> BackendError:
+        return BackendError(
+            NAME, f"malformed response from {shown}: {why}; is base_url an OpenAI-compatible API?", transient=False
+        )
+
+    def _permanent_error(self, resp: httpx.Response, shown: str, path: str) -> BackendError:
+        status = resp.status_code
+        said = self._server_message(resp)
+        where = f"HTTP {status} from {shown}"
+        env = self.opts.api_key_env
+        if status in (401, 403):
+            state = "is set" if self._api_key is not None else "is not set"
+            return BackendError(
+                NAME, f"{where}: bad or missing API key in ${env} (${env} {state}); server said: {said}", config=True
+            )
+        if status == 404:
+            what = "endpoint" if path == "/models" else f"model '{self._model}' or endpoint"
+            return BackendError(
+                NAME,
+                f"{where}: {what} not found; check llm.options.base_url (usually ending in /v1) "
+                f"and llm.options.model; server said: {said}",
+                config=True,
+            )
+        if status in (400, 413, 422) and any(h in said.lower() for h in _CONTEXT_HINTS):
+            return BackendError(
+                NAME,
+                f"{where}: prompt longer than the model's context (use shorter passages, a lower max_tokens "
+                f"or a larger context); server said: {said}",
+                config=True,
+            )
+        if 300 <= status < 400:
+            loc = _strip_userinfo(resp.headers.get("location", "(no Location)"))
+            return BackendError(
+                NAME, f"{where}: redirected to {loc}; set llm.options.base_url to the final URL", config=True
+            )
+        if status in (400, 413, 422):
+            return BackendError(
+                NAME, f"{where}: request rejected (check llm.options and sampling); server said: {said}", config=True
+            )
+        return BackendError(NAME, f"{where}: request failed; server said: {said}")
+
+    def _exhausted_error(self, kind: str, detail: str, status: int | None, shown: str, attempts: int) -> BackendError:
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        if kind == "connect":
+            return BackendError(
+                NAME, f"cannot reach {self._shown_base} ({detail}) after {tries}; is the server running?", config=True
+            )
+        if kind == "timeout":
+            return BackendError(
+                NAME, f"no answer from {shown} within {self.opts.timeout:g}s ({detail}) after {tries}", transient=True
+            )
+        if kind == "status":
+            hint = "; rate limited: lower llm.options.max_concurrency" if status == 429 else ""
+            return BackendError(
+                NAME, f"HTTP {status} from {shown} after {tries}{hint}; server said: {detail}", transient=True
+            )
+        return BackendError(NAME, f"connection to {shown} failed ({detail}) after {tries}", transient=True)
+
+    def _server_message(self, resp: httpx.Response) -> str:
+        """The server's error message as one short line, with the API key redacted."""
+        try:
+            text = resp.text
+        except Exception:  # undecodable body
+            text = ""
+        msg: object = None
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            err = data.get("error")
+            if isinstance(err, dict):
+                msg = err.get("message") or err.get("msg")
+            elif isinstance(err, str) and err:
+                msg = err
+            if msg is None:
+                msg = data.get("message") or data.get("detail")
+        if msg is None:
+            msg = text
+        if not isinstance(msg, str):
+            msg = json.dumps(msg)
+        line = " ".join(msg.split()) or "(empty body)"
+        if len(line) > _MAX_SHOWN:
+            line = line[:_MAX_SHOWN] + "..."
+        return self._redact(line)
+
+    def _redact(self, text: str) -> str:
+        if self._api_key and self._api_key in text:
+            text = text.replace(self._api_key, "***")
+        return text
+
+    # ---- resources --------------------------------------------------------------------------
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.opts.max_concurrency, thread_name_prefix="synthrr-openai")
+            return self._pool
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BackendError(NAME, "the backend is closed")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._http.close()

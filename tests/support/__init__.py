@@ -1,0 +1,1 @@
+"""Test helpers shared across tiers (import as ``support.<module>``; tests/ is on sys.path)."""
