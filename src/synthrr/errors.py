@@ -47,11 +47,12 @@ class ConfigError(UsageError):
 class UnknownNameError(UsageError):
     """A task / corpus / retriever / backend name that is not registered. Lists the known ones."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+    def __init__(self, kind: str, name: str, known: Iterable[str], plural: str | None = None) -> None:
         self.kind = kind
         self.name = name
         self.known = sorted(known)
-        super().__init__(f"unknown {kind} '{name}'; known {kind}s: {', '.join(self.known) or '(none)'}")
+        kinds = plural or f"{kind}s"
+        super().__init__(f"unknown {kind} '{name}'; known {kinds}: {', '.join(self.known) or '(none)'}")
 
 
 class MissingExtraError(UsageError):

@@ -35,12 +35,15 @@ def get_retriever(name: str, **options: Any) -> Retriever:
     return RETRIEVERS.get(name)(**options)
 
 
-def retriever_from_config(config: RetrievalConfig) -> Retriever:
-    """The retriever of a :class:`RetrievalConfig`; ``batch_size`` is passed to retrievers that take it."""
+def retriever_from_config(config: RetrievalConfig, *, threads: int | None = None) -> Retriever:
+    """The retriever of a :class:`RetrievalConfig`. ``batch_size`` (and ``threads``, e.g. the run's
+    ``RunConfig.threads``) are passed to retrievers that take them unless the options set them."""
     cls = RETRIEVERS.get(config.retriever)
     options = dict(config.options)
     if "batch_size" in cls.Options.model_fields:
         options.setdefault("batch_size", config.batch_size)
+    if threads is not None and "threads" in cls.Options.model_fields:
+        options.setdefault("threads", threads)
     return cls(**options)
 
 

@@ -1,0 +1,3 @@
+from synthrr.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Stages that compose the pluggable pieces (tasks, corpora, retrievers, LLMs) into runs."""

@@ -1,0 +1,87 @@
+"""Seed set + content sourcing: draw seeds for a task and retrieve top-K passages for each.
+
+This stage only composes protocols (task, corpus, retriever); it does not know where it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthrr.config import RunConfig
+from synthrr.records import Example, Hit
+
+if TYPE_CHECKING:
+    from synthrr.corpus.base import Corpus
+    from synthrr.tasks.base import Task
+
+
+@dataclass
+class RetrievalResult:
+    """Seeds, the corpus they were matched against, and the hits (rank 1 = best)."""
+
+    task: Task
+    corpus: Corpus
+    seeds: list[Example]
+    hits: list[Hit]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def hits_for(self, seed_id: str) -> list[Hit]:
+        return [h for h in self.hits if h.query_id == seed_id]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "task": self.task.name,
+            "corpus": self.corpus.name,
+            "corpus_passages": len(self.corpus),
+            "seeds": len(self.seeds),
+            "hits": len(self.hits),
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def draw_seed_set(cfg: RunConfig) -> tuple[Task, list[Example]]:
+    from synthrr.seeds import draw_seeds
+    from synthrr.tasks import get_task
+
+    task = get_task(cfg.task)
+    seeds = draw_seeds(task, per_label=cfg.seeds.per_label, seed=cfg.seeds.seed, split=cfg.seeds.split)
+    return task, seeds
+
+
+def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
+    """Draw the seed set, ingest the corpus (cached) and retrieve top-K per seed (index cached)."""
+    import time
+
+    from synthrr.corpus import get_corpus
+    from synthrr.retrieval import retrieve, retriever_from_config
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    task, seeds = draw_seed_set(cfg)
+    timings["seeds"] = time.perf_counter() - t
+    t = time.perf_counter()
+    corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=progress)
+    timings["corpus"] = time.perf_counter() - t
+    t = time.perf_counter()
+    retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
+    hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
+    timings["retrieve"] = time.perf_counter() - t
+    return RetrievalResult(task=task, corpus=corpus, seeds=seeds, hits=hits, timings=timings)
+
+
+def write_retrieval(result: RetrievalResult, cfg: RunConfig, out: Path) -> dict[str, Path]:
+    """Write seeds.parquet, hits.parquet (seed_id, passage_id, rank, score) and config.yaml."""
+    from synthrr.io import write_json
+    from synthrr.retrieval import save_hits
+    from synthrr.seeds import save_seeds
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"seeds": out / "seeds.parquet", "hits": out / "hits.parquet", "config": out / "config.yaml"}
+    save_seeds(result.seeds, paths["seeds"])
+    save_hits(result.hits, paths["hits"])
+    cfg.to_yaml(paths["config"])
+    paths["summary"] = out / "retrieval.json"
+    write_json(paths["summary"], result.summary())
+    return paths
