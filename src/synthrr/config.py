@@ -92,6 +92,40 @@ class LLMConfig(Section):
     cache: bool = Field(True, description="use the content-addressed LLM cache")
 
 
+class FilterConfig(Section):
+    """Post-generation filters; each drop is counted by reason in the manifest."""
+
+    min_tokens: int = Field(3, ge=0, description="drop generations shorter than this (tokens)")
+    max_tokens: int | None = Field(None, ge=1, description="drop generations longer than this")
+    dedup: Literal["none", "exact", "near"] = Field("near", description="duplicate removal within the set")
+    near_threshold: float = Field(0.7, gt=0, le=1, description="Jaccard of word 3-shingles above which two are dupes")
+    copy_ngram: int = Field(8, ge=2, description="n-gram size for the copy / contamination checks")
+    copy_threshold: float = Field(0.5, gt=0, le=1, description="drop if this share of n-grams occur in the source")
+    contamination: bool = Field(True, description="drop generations that copy the task's test split")
+    label_consistency: Literal["none", "seed_classifier", "cartography"] = Field(
+        "seed_classifier", description="keep only generations a classifier agrees with their label"
+    )
+    keep_fraction: float = Field(0.83, gt=0, le=1, description="most-confident share kept per label")
+
+
+class SynthesisConfig(Section):
+    """How synthetic examples are produced (SynthesizRR, FewGen, ZeroGen) and how many."""
+
+    method: str = Field("synthesizrr", description="registered method: synthesizrr, fewgen, zerogen")
+    n: int = Field(1000, ge=1, description="target number of examples after filtering")
+    label_distribution: Literal["balanced", "train"] = "balanced"
+    shots: int = Field(3, ge=0, le=64, description="in-context demonstrations per prompt")
+    icl_ranks: tuple[int, int] = Field((1, 2), description="ranks whose passages become RetrICL demonstrations")
+    icl_band: tuple[float, float] | None = Field(None, description="score band of demonstrations (None: per retriever)")
+    input_band: tuple[float, float] | None = Field(None, description="score band of synthesis inputs")
+    context_tokens: tuple[int, int] = Field((20, 400), description="passages cut to this token range at a sentence end")
+    prompt_form: Literal["auto", "chat", "completion"] = "auto"
+    drop_truncated: bool = Field(True, description="drop completions that stopped at max_tokens")
+    max_prompts: int | None = Field(None, ge=1, description="hard cap on prompts (default: 4x the target)")
+    seed: int = Field(0, description="seed for demonstration sampling and input order")
+    filters: FilterConfig = Field(default_factory=FilterConfig)
+
+
 class RunConfig(Section):
     """Everything one synthrr run needs. The CLI only fills this in."""
 
@@ -100,6 +134,7 @@ class RunConfig(Section):
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    synthesis: SynthesisConfig = Field(default_factory=SynthesisConfig)
     out: Path | None = Field(None, description="output folder")
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads for engines (default: all cores)")
     executor: Literal["local", "ray"] = "local"

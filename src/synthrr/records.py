@@ -35,3 +35,28 @@ class Hit:
     passage_id: str
     rank: int
     score: float
+
+
+@dataclass(slots=True)
+class SyntheticExample:
+    """One generated example with its provenance and, after filtering, its verdict.
+
+    ``verdict`` is ``"kept"`` or the drop reason (``"near_duplicate"``, ``"copies_passage"``, ...).
+    """
+
+    id: str
+    text: str
+    label: str
+    method: str
+    job_id: str
+    prompt_hash: str
+    model: str
+    sample: int = 0
+    piece: int = 0
+    seed_id: str | None = None
+    passage_id: str | None = None
+    rank: int | None = None
+    score: float | None = None
+    demo_ids: tuple[str, ...] = ()
+    confidence: float | None = None
+    verdict: str = "kept"

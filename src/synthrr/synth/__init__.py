@@ -1,0 +1,1 @@
+"""Synthesis: methods (SynthesizRR, FewGen, ZeroGen), prompts, parsing, filters, quotas and runs."""

@@ -1,0 +1,82 @@
+"""Label-consistency filtering: keep the generations a classifier is most confident belong to
+their intended label (per label, the top ``keep_fraction``).
+
+- ``seed_classifier``: logistic regression on features of the *real* seed set, scoring each
+  generation's probability of its label. External signal: catches a small LLM writing a positive
+  review when asked for a negative one.
+- ``cartography``: the paper's filter (Swayamdipta et al. 2020; method.md §1.4) — a classifier
+  trained for several epochs on *all* generations; confidence = mean probability of the assigned
+  label across epochs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Featurize = Callable[[list[str]], np.ndarray]
+
+
+def tfidf_featurizer(fit_texts: list[str]) -> Featurize:
+    """Word 1-2-gram TF-IDF fitted on ``fit_texts``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, max_features=200_000)
+    vec.fit(fit_texts)
+    return lambda texts: vec.transform(texts)  # type: ignore[no-any-return]
+
+
+def seed_classifier_confidence(
+    seed_texts: Sequence[str],
+    seed_labels: Sequence[str],
+    texts: Sequence[str],
+    labels: Sequence[str],
+    featurize: Featurize,
+    seed: int = 0,
+) -> np.ndarray:
+    """P(label | text) under a logistic regression trained on the seed set."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(max_iter=2000, C=2.0, random_state=seed)
+    clf.fit(featurize(list(seed_texts)), list(seed_labels))
+    proba = clf.predict_proba(featurize(list(texts)))
+    col = {c: i for i, c in enumerate(clf.classes_)}
+    return np.array([proba[i, col[lab]] if lab in col else 0.0 for i, lab in enumerate(labels)])
+
+
+def cartography_confidence(
+    texts: Sequence[str], labels: Sequence[str], featurize: Featurize, epochs: int = 6, seed: int = 0
+) -> np.ndarray:
+    """Mean probability of each row's own label over ``epochs`` passes of an SGD logistic model
+    trained on all rows (dataset cartography's *confidence*)."""
+    from sklearn.linear_model import SGDClassifier
+
+    x = featurize(list(texts))
+    y = np.asarray(labels)
+    classes = np.unique(y)
+    clf = SGDClassifier(loss="log_loss", alpha=1e-4, random_state=seed)
+    rng = np.random.default_rng(seed)
+    col = {c: i for i, c in enumerate(classes)}
+    idx_label = np.array([col[v] for v in y])
+    total = np.zeros(len(y))
+    for _ in range(epochs):
+        order = rng.permutation(len(y))
+        clf.partial_fit(x[order], y[order], classes=classes)
+        proba = clf.predict_proba(x)
+        total += proba[np.arange(len(y)), idx_label]
+    return total / epochs
+
+
+def keep_most_confident(labels: Sequence[str], confidence: np.ndarray, keep_fraction: float) -> np.ndarray:
+    """Boolean mask keeping, within each label, the ``ceil(keep_fraction * n)`` most confident rows
+    (ties broken by position, so the result is deterministic)."""
+    labels_arr = np.asarray(labels)
+    keep = np.zeros(len(labels_arr), dtype=bool)
+    for lab in np.unique(labels_arr):
+        idx = np.flatnonzero(labels_arr == lab)
+        n_keep = math.ceil(keep_fraction * len(idx))
+        order = idx[np.lexsort((idx, -confidence[idx]))]
+        keep[order[:n_keep]] = True
+    return keep

@@ -1,0 +1,210 @@
+"""Synthesis methods: each turns seeds (and retrieved passages) into an ordered stream of prompt
+jobs for one label. Registered by name; a new method is one class.
+
+- ``synthesizrr``: content sourcing + task inversion with RetrICL (Divekar & Durrett 2024).
+- ``fewgen``: k same-label seed demonstrations, no passage (the paper's FewGen baseline).
+- ``zerogen``: a label-descriptive instruction only (Ye et al. 2022).
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from synthrr.config import SynthesisConfig
+from synthrr.records import Example, Hit
+from synthrr.registry import Registry
+from synthrr.synth.prompts import Demo, Prompt, cut_context, render
+from synthrr.tasks.base import TaskSpec
+from synthrr.text import stable_hash
+
+
+@dataclass(slots=True, frozen=True)
+class Job:
+    """One prompt to send, with the provenance its generations inherit."""
+
+    id: str
+    label: str
+    method: str
+    prompt: Prompt
+    seed_id: str | None = None
+    passage_id: str | None = None
+    rank: int | None = None
+    score: float | None = None
+    demo_ids: tuple[str, ...] = ()
+
+    @property
+    def sampling_seed(self) -> int:
+        """A per-job sampling seed, so identical prompts (0-shot) still sample differently."""
+        return int(self.id[-8:], 16) % (2**31 - 1)
+
+
+@dataclass
+class Context:
+    """What a method may use: the task, seeds, retrieval results and the synthesis config."""
+
+    spec: TaskSpec
+    seeds: list[Example]
+    config: SynthesisConfig
+    form: str
+    hits: dict[str, list[Hit]] = field(default_factory=dict)  # seed id -> hits by rank
+    passages: dict[str, str] = field(default_factory=dict)  # passage id -> text
+    score_kind: str = "cosine"
+
+    def seeds_of(self, label: str) -> list[Example]:
+        return [s for s in self.seeds if s.label == label]
+
+
+# Per-retriever default score bands (method.md §1.2). BM25 scores are unbounded and
+# corpus-dependent, so they get no band unless the user sets one on normalised scores.
+DEFAULT_BANDS: dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]] = {
+    "cosine": ((0.5, 0.9), (0.4, 0.9)),
+    "bm25": (None, None),
+}
+
+
+def in_band(score: float, band: tuple[float, float] | None) -> bool:
+    return band is None or band[0] <= score <= band[1]
+
+
+def sample_demos(rng: random.Random, pool: list[Demo], k: int) -> list[Demo]:
+    """Draw ``k`` demonstrations without replacement, preferring distinct source seeds."""
+    if k <= 0 or not pool:
+        return []
+    shuffled = rng.sample(pool, len(pool))
+    seen: set[str] = set()
+    first, rest = [], []
+    for d in shuffled:
+        (rest if d.source_id in seen else first).append(d)
+        seen.add(d.source_id)
+    return (first + rest)[:k]
+
+
+class Method(ABC):
+    """A synthesis method. :meth:`jobs` yields prompt jobs for one label, best first."""
+
+    name: ClassVar[str]
+    needs_retrieval: ClassVar[bool] = False
+
+    @abstractmethod
+    def jobs(self, ctx: Context, label: str) -> Iterator[Job]: ...
+
+    def _job(self, ctx: Context, label: str, key: str, context: str | None, demos: list[Demo], **prov: object) -> Job:
+        prompt = render(ctx.spec, self.name, label, context=context, demos=demos, form=ctx.form)
+        job_id = stable_hash(self.name, label, key, prompt.key, size=8)
+        return Job(
+            id=job_id,
+            label=label,
+            method=self.name,
+            prompt=prompt,
+            demo_ids=tuple(d.source_id for d in demos),
+            **prov,  # type: ignore[arg-type]
+        )
+
+
+class SynthesizRR(Method):
+    """Retrieve, then refine each passage into an example of the seed's label, with RetrICL
+    demonstrations (passage -> seed text pairs from ranks ``icl_ranks``)."""
+
+    name = "synthesizrr"
+    needs_retrieval = True
+
+    def bands(self, ctx: Context) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+        icl_default, input_default = DEFAULT_BANDS.get(ctx.score_kind, (None, None))
+        cfg = ctx.config
+        return (cfg.icl_band if cfg.icl_band is not None else icl_default), (
+            cfg.input_band if cfg.input_band is not None else input_default
+        )
+
+    def demo_pool(self, ctx: Context, label: str) -> list[Demo]:
+        icl_band, _ = self.bands(ctx)
+        lo, hi = ctx.config.icl_ranks
+        cmin, cmax = ctx.config.context_tokens
+        pool = []
+        for seed in ctx.seeds_of(label):
+            for h in ctx.hits.get(seed.id, []):
+                if lo <= h.rank <= hi and in_band(h.score, icl_band):
+                    context = cut_context(ctx.passages[h.passage_id], cmin, cmax)
+                    if context is not None:
+                        pool.append(Demo(text=seed.text, context=context, source_id=seed.id))
+        return pool
+
+    def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
+        _, input_band = self.bands(ctx)
+        first_input_rank = ctx.config.icl_ranks[1] + 1  # same inputs for 0-shot and k-shot
+        cmin, cmax = ctx.config.context_tokens
+        pool = self.demo_pool(ctx, label) if ctx.config.shots else []
+        rng = random.Random(stable_hash(str(ctx.config.seed), label))
+        seeds = ctx.seeds_of(label)
+        inputs = {s.id: [h for h in ctx.hits.get(s.id, []) if h.rank >= first_input_rank] for s in seeds}
+        used: set[str] = set()
+        depth = max((len(v) for v in inputs.values()), default=0)
+        # Round-robin over seeds, rank by rank, so a partial quota still covers every seed.
+        for i in range(depth):
+            for seed in seeds:
+                hits = inputs[seed.id]
+                if i >= len(hits):
+                    continue
+                h = hits[i]
+                if h.passage_id in used or not in_band(h.score, input_band):
+                    continue
+                context = cut_context(ctx.passages[h.passage_id], cmin, cmax)
+                if context is None:
+                    continue
+                used.add(h.passage_id)
+                candidates = [d for d in pool if d.source_id != seed.id] or pool
+                demos = sample_demos(rng, candidates, ctx.config.shots)
+                yield self._job(
+                    ctx,
+                    label,
+                    f"{seed.id}|{h.passage_id}",
+                    context,
+                    demos,
+                    seed_id=seed.id,
+                    passage_id=h.passage_id,
+                    rank=h.rank,
+                    score=float(h.score),
+                )
+
+
+class FewGen(Method):
+    """Class-conditioned few-shot prompting: ``shots`` random same-label seeds, no passage."""
+
+    name = "fewgen"
+
+    def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
+        seeds = ctx.seeds_of(label)
+        rng = random.Random(stable_hash(str(ctx.config.seed), label, self.name))
+        shots = ctx.config.shots
+        i = 0
+        while True:
+            chosen = rng.sample(seeds, min(shots, len(seeds))) if shots else []
+            demos = [Demo(text=s.text, source_id=s.id) for s in chosen]
+            yield self._job(ctx, label, f"#{i}", None, demos)
+            i += 1
+
+
+class ZeroGen(FewGen):
+    """Zero-shot, label-descriptive prompting (no demonstrations)."""
+
+    name = "zerogen"
+
+    def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
+        i = 0
+        while True:
+            yield self._job(ctx, label, f"#{i}", None, [])
+            i += 1
+
+
+METHODS: Registry[type[Method]] = Registry(
+    "method",
+    "synthrr.methods",
+    {
+        "synthesizrr": "synthrr.synth.methods:SynthesizRR",
+        "fewgen": "synthrr.synth.methods:FewGen",
+        "zerogen": "synthrr.synth.methods:ZeroGen",
+    },
+)

@@ -1,0 +1,73 @@
+"""Turn raw completions into example texts, or a reason for dropping them.
+
+Following the reference parser (method.md §1.3): split on the answer prefix and keep each
+non-empty piece; strip surrounding quotes; additionally strip chat preambles ("Here is ...:",
+"Sure, ...") and drop refusals, empties and (optionally) completions cut at ``max_tokens``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PREAMBLE = re.compile(
+    r"^\s*(?:(?:sure|certainly|of course|okay|ok|absolutely)[,!.]?\s*)?"
+    r"(?:here(?:'s| is| are)\b[^\n:]*[:.]|(?:i'd|i would) be happy to[^\n:]*[:.])\s*",
+    re.IGNORECASE,
+)
+_LEADING_ACK = re.compile(r"^\s*(?:sure|certainly|of course|okay|absolutely)[,!.]\s+", re.IGNORECASE)
+_REFUSAL = re.compile(
+    r"^\s*(?:i'?m sorry|i am sorry|i apologi[sz]e|i can(?:not|'t)\b|i'm (?:unable|not able)|"
+    r"as an ai\b|i do not feel comfortable|unable to (?:summari[sz]e|rewrite|review|write))",
+    re.IGNORECASE,
+)
+_QUOTES = "\"'“”‘’`"
+
+
+@dataclass(slots=True, frozen=True)
+class Parsed:
+    """Example texts from one completion (empty when dropped), and why it was dropped."""
+
+    texts: tuple[str, ...]
+    reason: str | None = None
+
+
+def strip_quotes(text: str) -> str:
+    t = text.strip()
+    while len(t) >= 2 and t[0] in _QUOTES and t[-1] in _QUOTES:
+        t = t[1:-1].strip()
+    if t.count('"') == 1:
+        t = t.replace('"', "").strip()
+    return t
+
+
+def clean_piece(piece: str) -> str:
+    """Remove a preamble line, surrounding quotes and blank space from one candidate text."""
+    t = piece.strip()
+    t = _PREAMBLE.sub("", t, count=1)
+    t = _LEADING_ACK.sub("", t, count=1)
+    return " ".join(strip_quotes(t).split())
+
+
+def parse_completion(text: str, answer_prefix: str, finish_reason: str, *, drop_truncated: bool = True) -> Parsed:
+    """Parse one completion; see the module docstring for the rules."""
+    if finish_reason == "error":
+        return Parsed((), "llm_error")
+    if finish_reason == "length" and drop_truncated:
+        return Parsed((), "truncated")
+    if not text.strip():
+        return Parsed((), "empty")
+    body = _PREAMBLE.sub("", text.strip(), count=1)
+    prefix = answer_prefix.strip()
+    # the prefix starts a new example only at the start of a line (any case)
+    pieces = re.split(rf"(?:^|\n)[ \t]*{re.escape(prefix)}", body, flags=re.IGNORECASE) if prefix else [body]
+    texts = tuple(t for t in (clean_piece(p) for p in pieces) if t)
+    if not texts:
+        return Parsed((), "empty")
+    if _REFUSAL.match(body):
+        return Parsed((), "refusal")
+    if any(_REFUSAL.match(t) for t in texts):
+        texts = tuple(t for t in texts if not _REFUSAL.match(t))
+        if not texts:
+            return Parsed((), "refusal")
+    return Parsed(texts)

@@ -1,0 +1,91 @@
+"""Prompt assembly for every method, in chat or raw-completion form.
+
+Layout (SynthesizRR, method.md §1.3): demonstrations, then ``context_header`` + passage +
+instruction (with the label's verbalisation) + ``answer_prefix``. A RetrICL demonstration has
+the same layout, answered by its seed text. FewGen drops the passage and header; ZeroGen has no
+demonstrations. Chat form turns each demonstration into a user/assistant pair.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from synthrr.llm.base import Message
+from synthrr.tasks.base import TaskSpec
+from synthrr.text import stable_hash
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s|$)")
+_TOKEN_SPAN = re.compile(r"\w+|[^\w\s]")
+
+
+@dataclass(slots=True, frozen=True)
+class Demo:
+    """One in-context demonstration: an optional passage and the example text it leads to."""
+
+    text: str
+    context: str | None = None
+    source_id: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class Prompt:
+    """A rendered prompt in one form; ``key`` hashes its content."""
+
+    messages: tuple[Message, ...] | None = None
+    text: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.messages is not None:
+            body = "\x1e".join(f"{m['role']}\x1f{m['content']}" for m in self.messages)
+        else:
+            body = self.text or ""
+        return stable_hash(body, size=8)
+
+
+def cut_context(text: str, min_tokens: int, max_tokens: int) -> str | None:
+    """Cut ``text`` to at most ``max_tokens`` tokens, backing up to the last sentence end inside
+    the limit (method.md §1.2); ``None`` if fewer than ``min_tokens`` tokens remain."""
+    spans = [m.end() for m in _TOKEN_SPAN.finditer(text)]
+    if len(spans) < min_tokens:
+        return None
+    if len(spans) <= max_tokens:
+        return text.strip()
+    limit = spans[max_tokens - 1]
+    head = text[:limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    cut = head[: ends[-1]] if ends else head
+    if sum(1 for _ in _TOKEN_SPAN.finditer(cut)) < min_tokens:
+        cut = head
+    return cut.strip()
+
+
+def _user_block(spec: TaskSpec, instr: str, context: str | None) -> str:
+    if context is None:
+        return instr
+    return f"{spec.context_header}\n{context}\n\n{instr}"
+
+
+def render(
+    spec: TaskSpec,
+    method: str,
+    label: str,
+    *,
+    context: str | None,
+    demos: list[Demo],
+    form: str,
+) -> Prompt:
+    """Render one prompt. ``form`` is ``chat`` or ``completion``."""
+    instr = spec.instruction(method, label)
+    prefix = spec.answer_prefix
+    if form == "chat":
+        messages: list[Message] = []
+        for d in demos:
+            messages.append({"role": "user", "content": _user_block(spec, instr, d.context)})
+            messages.append({"role": "assistant", "content": d.text})
+        messages.append({"role": "user", "content": _user_block(spec, instr, context)})
+        return Prompt(messages=tuple(messages))
+    blocks = [f"{_user_block(spec, instr, d.context)}\n{prefix} {d.text}" for d in demos]
+    blocks.append(f"{_user_block(spec, instr, context)}\n{prefix}")
+    return Prompt(text="\n\n".join(blocks))

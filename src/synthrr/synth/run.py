@@ -1,0 +1,371 @@
+"""``generate``: task + corpus + LLM -> a labelled synthetic dataset in a run directory.
+
+Stages: seeds -> retrieve (SynthesizRR only) -> jobs (demonstrations + prompts) -> LLM (cached)
+-> parse -> filters -> label consistency -> quota -> write. Rounds of prompts top the quota up
+until it is met or the candidate pool, the prompt cap or the budget runs out.
+
+Resume: every LLM answer is committed to the content-addressed cache as it arrives and jobs are
+deterministic given the config, so rerunning the same command after a crash replays finished calls
+from the cache (zero repeated calls); outputs are written atomically at the end, so there are never
+duplicate rows. A changed config has a different fingerprint, hence a new run directory.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthrr.config import RunConfig
+from synthrr.errors import BudgetExceededError
+from synthrr.llm.base import LLMRequest, Sampling
+from synthrr.records import Example, SyntheticExample
+from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter
+from synthrr.synth.methods import METHODS, Context, Job
+from synthrr.synth.parsing import parse_completion
+from synthrr.text import stable_hash
+
+if TYPE_CHECKING:
+    from synthrr.llm.client import LLMClient
+    from synthrr.tasks.base import Task
+
+INITIAL_YIELD = 0.8  # kept examples per prompt assumed before the first round is measured
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    rows: list[SyntheticExample]
+    candidates: list[SyntheticExample]
+    manifest: dict[str, Any]
+
+
+def fingerprint(cfg: RunConfig) -> str:
+    """Hash of every setting that changes the data (not where it is written or how fast)."""
+    data = cfg.to_dict()
+    for key in ("out", "threads", "executor"):
+        data.pop(key, None)
+    data["llm"].pop("budget", None)
+    import json
+
+    return stable_hash(json.dumps(data, sort_keys=True), size=6)
+
+
+def run_dir_for(cfg: RunConfig, task_name: str) -> Path:
+    base = Path(cfg.out) if cfg.out else Path("runs")
+    return base / f"{task_name}-{cfg.synthesis.method}-{fingerprint(cfg)}"
+
+
+def label_targets(task: Task, labels: list[str], n: int, distribution: str) -> dict[str, int]:
+    """Split ``n`` over labels: evenly, or in the proportions of the task's train split."""
+    if distribution == "train":
+        counts = Counter(ex.label for ex in task.load_split("train"))
+        weights = [counts.get(lab, 0) for lab in labels]
+    else:
+        weights = [1] * len(labels)
+    total = sum(weights) or 1
+    raw = [n * w / total for w in weights]
+    out = [math.floor(r) for r in raw]
+    for i in sorted(range(len(labels)), key=lambda i: raw[i] - out[i], reverse=True)[: n - sum(out)]:
+        out[i] += 1
+    return dict(zip(labels, out, strict=True))
+
+
+@dataclass
+class _LabelState:
+    target: int
+    need: int
+    jobs: Iterator[Job]
+    kept: list[SyntheticExample] = field(default_factory=list)
+    prompts: int = 0
+    exhausted: bool = False
+
+    @property
+    def yield_rate(self) -> float:
+        return max(0.1, min(1.0, len(self.kept) / self.prompts)) if self.prompts else INITIAL_YIELD
+
+
+class Generator:
+    """One generation run. Construct, then :meth:`run`."""
+
+    def __init__(self, cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> None:
+        self.cfg = cfg
+        self.progress = progress
+        self._client = client
+        self.timings: dict[str, float] = {}
+        self.counts: Counter[str] = Counter()
+        self.drops: Counter[str] = Counter()
+        self.stop_reason: str | None = None
+
+    # ---- stages -----------------------------------------------------------------------------
+    def _timed(self, name: str, t0: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+
+    def prepare(self) -> tuple[Task, list[Example], Context]:
+        from synthrr.pipeline.retrieve import draw_seed_set
+
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        task, seeds = draw_seed_set(cfg)
+        self._timed("seeds", t0)
+        method_cls = METHODS.get(cfg.synthesis.method)
+        ctx = Context(spec=task.spec, seeds=seeds, config=cfg.synthesis, form="chat")
+        if method_cls.needs_retrieval:
+            from synthrr.corpus import get_corpus
+            from synthrr.retrieval import retrieve, retriever_from_config
+
+            t0 = time.perf_counter()
+            corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
+            retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
+            hits = retrieve(seeds, corpus, cfg.retrieval, progress=self.progress, retriever=retriever)
+            for h in hits:
+                ctx.hits.setdefault(h.query_id, []).append(h)
+            ids = sorted({h.passage_id for h in hits})
+            ctx.passages = {p.id: p.text for p in corpus.get(ids)}
+            ctx.score_kind = retriever.score_kind
+            self.counts["retrieved_hits"] = len(hits)
+            self._timed("retrieve", t0)
+        return task, seeds, ctx
+
+    def client(self) -> LLMClient:
+        if self._client is None:
+            from synthrr.llm.client import make_client
+
+            self._client = make_client(self.cfg.llm, threads=self.cfg.threads, progress=self.progress)
+        return self._client
+
+    def filters(self, task: Task, seeds: list[Example], ctx: Context) -> list[Filter]:
+        fc = self.cfg.synthesis.filters
+        out: list[Filter] = [LengthFilter(fc.min_tokens, fc.max_tokens)]
+        out.append(CopyFilter(ctx.passages, [s.text for s in seeds], fc.copy_ngram, fc.copy_threshold))
+        if fc.contamination and "test" in task.split_names():
+            test_texts = [ex.text for ex in task.load_split("test")]
+            out.append(ContaminationFilter(test_texts, fc.copy_ngram, fc.copy_threshold))
+        if fc.dedup != "none":
+            out.append(DedupFilter(fc.dedup, fc.near_threshold))
+        return out
+
+    def _request(self, job: Job, base: Sampling, stop: tuple[str, ...]) -> LLMRequest:
+        sampling = replace(base, seed=base.seed + job.sampling_seed, stop=base.stop + stop)
+        if job.prompt.messages is not None:
+            return LLMRequest(messages=job.prompt.messages, sampling=sampling)
+        return LLMRequest(text=job.prompt.text, sampling=sampling)
+
+    def _rows(self, job: Job, completions: list[tuple[str, str]], model: str) -> list[SyntheticExample]:
+        """Parse each completion of a job into rows (kept ones have verdict 'kept' for now)."""
+        prefix = self.task.spec.answer_prefix
+        rows = []
+        for sample, (text, finish) in enumerate(completions):
+            parsed = parse_completion(text, prefix, finish, drop_truncated=self.cfg.synthesis.drop_truncated)
+            self.counts["completions"] += 1
+            if parsed.reason is not None:
+                self.drops[parsed.reason] += 1
+                continue
+            for piece, t in enumerate(parsed.texts):
+                rows.append(
+                    SyntheticExample(
+                        id=stable_hash(job.id, str(sample), str(piece), size=8),
+                        text=t,
+                        label=job.label,
+                        method=job.method,
+                        job_id=job.id,
+                        prompt_hash=job.prompt.key,
+                        model=model,
+                        sample=sample,
+                        piece=piece,
+                        seed_id=job.seed_id,
+                        passage_id=job.passage_id,
+                        rank=job.rank,
+                        score=job.score,
+                        demo_ids=job.demo_ids,
+                    )
+                )
+        return rows
+
+    def run(self) -> RunResult:
+        started = time.perf_counter()
+        cfg, sc = self.cfg, self.cfg.synthesis
+        task, seeds, ctx = self.prepare()
+        self.task = task
+        client = self.client()
+        ctx.form = (
+            sc.prompt_form
+            if sc.prompt_form != "auto"
+            else ("chat" if client.backend.capabilities.chat else "completion")
+        )
+        method = METHODS.get(sc.method)()
+        labels = task.spec.label_names
+        targets = label_targets(task, labels, sc.n, sc.label_distribution)
+        consistency = sc.filters.label_consistency != "none"
+        factor = 1.0 / sc.filters.keep_fraction if consistency else 1.0
+        states = {
+            lab: _LabelState(target=t, need=math.ceil(t * factor), jobs=method.jobs(ctx, lab))
+            for lab, t in targets.items()
+        }
+        max_prompts = sc.max_prompts or 4 * math.ceil(sc.n * factor)
+        filters = self.filters(task, seeds, ctx)
+        base = Sampling.from_config(cfg.llm.sampling, default_max_tokens=task.spec.max_new_tokens)
+        stop = (task.spec.context_header,) if ctx.form == "completion" else ()
+        model = client.model
+        candidates: list[SyntheticExample] = []
+        rounds = 0
+        while self.stop_reason is None:
+            batch: list[Job] = []
+            sent = sum(s.prompts for s in states.values())
+            for st in states.values():
+                deficit = st.need - len(st.kept)
+                if deficit <= 0 or st.exhausted:
+                    continue
+                want = min(math.ceil(deficit / st.yield_rate), max(0, max_prompts - sent - len(batch)))
+                for _ in range(want):
+                    job = next(st.jobs, None)
+                    if job is None:
+                        st.exhausted = True
+                        break
+                    batch.append(job)
+            if not batch:
+                if any(len(s.kept) < s.need and not s.exhausted for s in states.values()):
+                    self.stop_reason = "max_prompts"
+                break
+            rounds += 1
+            t0 = time.perf_counter()
+            requests = [self._request(j, base, stop) for j in batch]
+            try:
+                responses = client.generate(requests)
+            except BudgetExceededError as e:
+                responses = getattr(e, "responses", [None] * len(batch))
+                self.stop_reason = "budget"
+                if self.progress:
+                    import sys
+
+                    print(f"stopping: {e}", file=sys.stderr)
+            self._timed("generate", t0)
+            t0 = time.perf_counter()
+            new_rows: list[SyntheticExample] = []
+            for job, resp in zip(batch, responses, strict=True):
+                if resp is None:
+                    continue
+                states[job.label].prompts += 1
+                self.counts["prompts"] += 1
+                comps = [(c.text, c.finish_reason) for c in resp.completions]
+                new_rows.extend(self._rows(job, comps, model))
+            self.counts["parsed"] += len(new_rows)
+            alive = new_rows
+            for f in filters:
+                verdicts = f.apply(alive)
+                survivors = []
+                for row, reason in zip(alive, verdicts, strict=True):
+                    if reason is None:
+                        survivors.append(row)
+                    else:
+                        row.verdict = reason
+                        self.drops[reason] += 1
+                alive = survivors
+            candidates.extend(new_rows)
+            for row in alive:
+                states[row.label].kept.append(row)
+            self._timed("parse_filter", t0)
+        t0 = time.perf_counter()
+        if consistency:
+            self._label_consistency(states, seeds)
+        self._timed("label_consistency", t0)
+        rows: list[SyntheticExample] = []
+        for st in states.values():
+            for i, row in enumerate(st.kept):
+                if i < st.target:
+                    rows.append(row)
+                else:
+                    row.verdict = "over_quota"
+        self.counts["kept"] = len(rows)
+        self.counts["rounds"] = rounds
+        shortfall = {lab: st.target - len([r for r in rows if r.label == lab]) for lab, st in states.items()}
+        shortfall = {k: v for k, v in shortfall.items() if v > 0}
+        if shortfall and self.stop_reason is None:
+            self.stop_reason = "candidate_pool_exhausted"
+        self.timings["total"] = time.perf_counter() - started
+        manifest = self._manifest(task, targets, shortfall, client, ctx)
+        run_dir = run_dir_for(cfg, task.name)
+        self._write(run_dir, rows, candidates, manifest)
+        return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
+
+    def _label_consistency(self, states: dict[str, _LabelState], seeds: list[Example]) -> None:
+        from synthrr.synth.consistency import (
+            cartography_confidence,
+            keep_most_confident,
+            seed_classifier_confidence,
+            tfidf_featurizer,
+        )
+
+        fc = self.cfg.synthesis.filters
+        pool = [r for st in states.values() for r in st.kept]
+        if len({r.label for r in pool}) < 2:
+            return
+        texts, labels = [r.text for r in pool], [r.label for r in pool]
+        if fc.label_consistency == "seed_classifier":
+            feats = tfidf_featurizer([s.text for s in seeds] + texts)
+            conf = seed_classifier_confidence(
+                [s.text for s in seeds], [s.label for s in seeds], texts, labels, feats, seed=self.cfg.synthesis.seed
+            )
+        else:
+            conf = cartography_confidence(texts, labels, tfidf_featurizer(texts), seed=self.cfg.synthesis.seed)
+        keep = keep_most_confident(labels, conf, fc.keep_fraction)
+        for row, c, k in zip(pool, conf, keep, strict=True):
+            row.confidence = float(c)
+            if not k:
+                row.verdict = "low_label_confidence"
+                self.drops["low_label_confidence"] += 1
+        for st in states.values():
+            st.kept = [r for r in st.kept if r.verdict == "kept"]
+
+    def _manifest(
+        self, task: Task, targets: dict[str, int], shortfall: dict[str, int], client: LLMClient, ctx: Context
+    ) -> dict[str, Any]:
+        from synthrr.manifest import versions
+
+        per_label = {lab: {"target": t, "kept": t - shortfall.get(lab, 0)} for lab, t in targets.items()}
+        stats = client.stats
+        return {
+            "status": "complete" if not shortfall else "incomplete",
+            "stop_reason": self.stop_reason,
+            "fingerprint": fingerprint(self.cfg),
+            "task": task.name,
+            "method": self.cfg.synthesis.method,
+            "prompt_form": ctx.form,
+            "model": {"backend": client.backend.name, "identity": client.model, "label": client.label},
+            "counts": dict(self.counts),
+            "drops": dict(sorted(self.drops.items())),
+            "per_label": per_label,
+            "llm": stats.to_dict(),
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "versions": versions(),
+            "config": self.cfg.to_dict(),
+        }
+
+    def _write(
+        self, run_dir: Path, rows: list[SyntheticExample], cands: list[SyntheticExample], manifest: dict
+    ) -> None:
+        import pandas as pd
+
+        from synthrr.io import atomic_open, write_json, write_parquet
+
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.cfg.to_yaml(run_dir / "config.yaml")
+        cols = [f.name for f in SyntheticExample.__dataclass_fields__.values()]
+        data = pd.DataFrame([asdict(r) for r in rows], columns=cols)
+        data["demo_ids"] = data["demo_ids"].map(list)
+        write_parquet(data, run_dir / "data.parquet")
+        with atomic_open(run_dir / "data.jsonl") as fh:
+            fh.write(data.to_json(orient="records", lines=True, force_ascii=False))
+        allrows = pd.DataFrame([asdict(r) for r in cands], columns=cols)
+        allrows["demo_ids"] = allrows["demo_ids"].map(list)
+        write_parquet(allrows, run_dir / "candidates.parquet")
+        write_json(run_dir / "manifest.json", manifest)
+
+
+def generate(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> RunResult:
+    """Run one synthesis job described by ``cfg`` (see the module docstring)."""
+    return Generator(cfg, progress=progress, client=client).run()

@@ -1,0 +1,174 @@
+"""Component tests of the generation run with the fake LLM: quotas, top-up, budget, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from synthrr.config import RunConfig
+from synthrr.llm.base import LLMRequest
+from synthrr.llm.cache import LLMCache
+from synthrr.llm.client import LLMClient
+from synthrr.llm.fake import FakeLLM
+from synthrr.synth.run import generate
+
+TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
+WORDS = {
+    "billing": "refund invoice charge payment card billed twice subscription price",
+    "technical": "crash bug error app freezes screen update broken button sync",
+    "account": "password login username profile email locked close account settings",
+}
+
+
+def _label_of(request: LLMRequest) -> str:
+    prompt = FakeLLM.prompt_of(request)
+    for label, verb in (("billing", "charge"), ("technical", "bug"), ("account", "logging")):
+        if verb in prompt:
+            return label
+    raise AssertionError(prompt)
+
+
+def responder(dup_every: int = 0):  # type: ignore[no-untyped-def]
+    """Label-faithful fake answers; every ``dup_every``-th answer is a duplicate of a fixed text."""
+    count = {"n": 0}
+
+    def respond(request: LLMRequest, sample: int) -> str:
+        count["n"] += 1
+        label = _label_of(request)
+        if dup_every and count["n"] % dup_every == 0:
+            return "Ticket: the same duplicate text every single time here"
+        words = WORDS[label].split()
+        seed = request.sampling.seed + sample
+        picked = [words[(seed // (i + 1)) % len(words)] for i in range(8)]
+        return f"Ticket: my {label} issue #{seed}: " + " ".join(picked)
+
+    return respond
+
+
+def _cfg(tmp_path: Path, **synthesis: object) -> RunConfig:
+    return RunConfig.from_dict(
+        {
+            "task": TASK,
+            "seeds": {"per_label": 5},
+            "llm": {"backend": "fake"},
+            "synthesis": {"method": "fewgen", "n": 12, "shots": 2, **synthesis},
+            "out": str(tmp_path / "runs"),
+        }
+    )
+
+
+def _client(tmp_path: Path, backend: FakeLLM) -> LLMClient:
+    return LLMClient(backend, LLMCache(tmp_path / "cache.sqlite"), progress=False)
+
+
+def test_quota_met_with_top_up_after_filters(tmp_path: Path) -> None:
+    fake = FakeLLM(respond=responder(dup_every=3))
+    result = generate(
+        _cfg(tmp_path, filters={"label_consistency": "none"}), progress=False, client=_client(tmp_path, fake)
+    )
+    m = result.manifest
+    assert m["status"] == "complete" and len(result.rows) == 12
+    assert {lab: v["kept"] for lab, v in m["per_label"].items()} == {"billing": 4, "technical": 4, "account": 4}
+    assert m["drops"]["exact_duplicate"] >= 1
+    assert m["counts"]["rounds"] >= 2  # the duplicates forced a top-up round
+    data = pd.read_parquet(result.run_dir / "data.parquet")
+    assert len(data) == 12 and data["id"].is_unique and data["text"].is_unique
+    assert set(data.columns) >= {"text", "label", "method", "seed_id", "passage_id", "rank", "score", "prompt_hash"}
+    assert (data["verdict"] == "kept").all()
+    cands = pd.read_parquet(result.run_dir / "candidates.parquet")
+    assert (cands["verdict"] == "exact_duplicate").sum() == m["drops"]["exact_duplicate"]
+    jsonl = [json.loads(line) for line in (result.run_dir / "data.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in jsonl] == data["id"].tolist()
+    assert RunConfig.from_yaml(result.run_dir / "config.yaml") == _cfg(tmp_path, filters={"label_consistency": "none"})
+
+
+def test_identical_rerun_makes_zero_calls_and_same_rows(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    first = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    fake = FakeLLM(respond=responder())
+    again = generate(cfg, progress=False, client=_client(tmp_path, fake))
+    assert fake.calls == 0 and again.manifest["llm"]["calls"] == 0
+    assert again.manifest["llm"]["cache_hits"] == first.manifest["llm"]["calls"]
+    assert [r.id for r in again.rows] == [r.id for r in first.rows]
+    assert again.run_dir == first.run_dir
+
+
+def test_changed_config_gets_new_run_dir(tmp_path: Path) -> None:
+    a = generate(_cfg(tmp_path), progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    b = generate(_cfg(tmp_path, shots=1), progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    assert a.run_dir != b.run_dir and a.run_dir.exists() and b.run_dir.exists()
+
+
+def test_label_consistency_drops_mislabelled(tmp_path: Path) -> None:
+    def respond(request: LLMRequest, sample: int) -> str:
+        label = _label_of(request)
+        seed = request.sampling.seed
+        if label == "billing" and seed % 3 == 0:  # the "LLM" writes an account ticket instead
+            return f"Ticket: I forgot my password and cannot login to my profile {seed}"
+        return responder()(request, sample)
+
+    cfg = _cfg(tmp_path, n=30, filters={"label_consistency": "seed_classifier", "keep_fraction": 0.7})
+    result = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=respond)))
+    dropped = [c for c in result.candidates if c.verdict == "low_label_confidence"]
+    assert dropped, "the consistency filter dropped nothing"
+    bad_kept = [r for r in result.rows if r.label == "billing" and "password" in r.text]
+    bad_dropped = [c for c in dropped if c.label == "billing" and "password" in c.text]
+    assert len(bad_dropped) > len(bad_kept)
+
+
+def test_budget_stops_cleanly_and_writes_what_it_has(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path, n=30, filters={"label_consistency": "none"}).with_overrides({"llm.budget.max_calls": 7})
+    result = generate(cfg, progress=False, client=None)
+    m = result.manifest
+    assert m["stop_reason"] == "budget" and m["status"] == "incomplete"
+    assert m["llm"]["calls"] <= 7
+    assert len(pd.read_parquet(result.run_dir / "data.parquet")) == len(result.rows) > 0
+
+
+def test_max_prompts_cap_reports_shortfall(tmp_path: Path) -> None:
+    fake = FakeLLM(respond=lambda req, s: "Ticket: the same duplicate text every single time here")
+    cfg = _cfg(tmp_path, max_prompts=9, filters={"label_consistency": "none"})
+    result = generate(cfg, progress=False, client=_client(tmp_path, fake))
+    assert result.manifest["status"] == "incomplete" and result.manifest["stop_reason"] == "max_prompts"
+    assert result.manifest["counts"]["prompts"] == 9
+
+
+def test_resume_after_kill_has_no_repeated_calls_or_duplicate_rows(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    args = [
+        sys.executable, "-m", "synthrr.cli", "generate", "--task", TASK, "--method", "fewgen", "--llm", "fake",
+        "--n", "30", "--per-label", "5", "--out", str(tmp_path / "runs"), "--no-progress",
+        "--set", "llm.options.delay=0.05", "--set", "synthesis.filters.label_consistency=none",
+    ]  # fmt: skip
+    env = {**os.environ, "SYNTHRR_HOME": str(home)}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cache_file = home / "llm-cache.sqlite"
+    deadline = time.time() + 60
+    answered_before_kill = 0
+    while time.time() < deadline:
+        if cache_file.exists():
+            with LLMCache(cache_file) as c:
+                answered_before_kill = c.stats()["entries"]
+            if answered_before_kill >= 5:
+                break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert answered_before_kill >= 5, "the run never got going"
+    assert not list((tmp_path / "runs").glob("*/data.parquet")), "a killed run must not leave outputs"
+
+    done = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    run_dir = next((tmp_path / "runs").glob("*/manifest.json")).parent
+    m = json.loads((run_dir / "manifest.json").read_text())
+    assert m["llm"]["cache_hits"] >= answered_before_kill  # finished calls were replayed, not repeated
+    assert m["llm"]["calls"] + m["llm"]["cache_hits"] == m["llm"]["requests"]
+    data = pd.read_parquet(run_dir / "data.parquet")
+    assert len(data) == 30 and data["id"].is_unique and data["text"].is_unique

@@ -1,0 +1,137 @@
+"""Golden-file tests of assembled prompts for each method and form, plus context cutting.
+
+Regenerate the golden files after an intended change with ``SYNTHRR_UPDATE_GOLDEN=1 pytest``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from synthrr.config import SynthesisConfig
+from synthrr.records import Example, Hit
+from synthrr.synth.methods import METHODS, Context
+from synthrr.synth.prompts import cut_context
+from synthrr.tasks.base import LabelSpec, TaskSpec
+
+GOLDEN = Path(__file__).parent.parent / "data" / "golden"
+
+SPEC = TaskSpec(
+    name="toy",
+    kind="sentiment",
+    labels=(
+        LabelSpec(name="negative", verbalization="what the reviewer disliked about the movie"),
+        LabelSpec(name="positive", verbalization="what the reviewer liked about the movie"),
+    ),
+    context_header="Movie details:",
+    answer_prefix="Review:",
+    max_new_tokens=64,
+    templates={
+        "synthesizrr": "Write a short movie review of the movie above that discusses {verbalization}.",
+        "fewgen": "Write a short movie review that discusses {verbalization}.",
+        "zerogen": "Write a short {label} movie review.",
+    },
+)
+SEEDS = [
+    Example("s1", "A joyless, plodding mess.", "negative"),
+    Example("s2", "Dull from start to finish.", "negative"),
+    Example("s3", "A warm and funny delight.", "positive"),
+    Example("s4", "Gorgeous, moving and smart.", "positive"),
+]
+PASSAGES = {f"p{i}": f"Plot {i}. A hero leaves home and finds a dragon. The end of story {i}." for i in range(1, 9)}
+HITS = {
+    "s1": [Hit("s1", "p1", 1, 0.8), Hit("s1", "p2", 2, 0.7), Hit("s1", "p3", 3, 0.6), Hit("s1", "p4", 4, 0.95)],
+    "s2": [Hit("s2", "p5", 1, 0.85), Hit("s2", "p6", 2, 0.45), Hit("s2", "p7", 3, 0.5), Hit("s2", "p3", 4, 0.5)],
+    "s3": [Hit("s3", "p1", 1, 0.6), Hit("s3", "p2", 2, 0.6), Hit("s3", "p8", 3, 0.41)],
+    "s4": [Hit("s4", "p4", 1, 0.7), Hit("s4", "p5", 2, 0.7), Hit("s4", "p6", 3, 0.39)],
+}
+
+
+def _ctx(method: str, form: str, shots: int) -> Context:
+    cfg = SynthesisConfig(method=method, shots=shots, context_tokens=(3, 400))
+    return Context(spec=SPEC, seeds=SEEDS, config=cfg, form=form, hits=HITS, passages=PASSAGES)
+
+
+def _dump(method: str, form: str, shots: int, n: int) -> str:
+    m = METHODS.get(method)()
+    jobs = []
+    for label in SPEC.label_names:
+        for job in m.jobs(_ctx(method, form, shots), label):
+            jobs.append(job)
+            if sum(j.label == label for j in jobs) >= n:
+                break
+    out = []
+    for j in jobs:
+        prompt = j.prompt.text if j.prompt.text is not None else json.dumps(list(j.prompt.messages or ()), indent=1)
+        prov = f"label={j.label} seed={j.seed_id} passage={j.passage_id} rank={j.rank} demos={list(j.demo_ids)}"
+        out.append(f"### {prov}\n{prompt}")
+    return "\n\n".join(out) + "\n"
+
+
+CASES = [
+    ("synthesizrr", "completion", 2),
+    ("synthesizrr", "chat", 1),
+    ("synthesizrr", "completion", 0),
+    ("fewgen", "completion", 2),
+    ("fewgen", "chat", 1),
+    ("zerogen", "chat", 0),
+]
+
+
+@pytest.mark.parametrize(("method", "form", "shots"), CASES)
+def test_golden_prompts(method: str, form: str, shots: int) -> None:
+    got = _dump(method, form, shots, n=3)
+    path = GOLDEN / f"{method}-{form}-{shots}shot.txt"
+    if os.environ.get("SYNTHRR_UPDATE_GOLDEN") or not path.exists():
+        path.write_text(got)
+    assert got == path.read_text()
+
+
+def test_synthesizrr_bands_and_ranks() -> None:
+    m = METHODS.get("synthesizrr")()
+    ctx = _ctx("synthesizrr", "completion", 3)
+    neg = list(m.jobs(ctx, "negative"))
+    # inputs: ranks >= 3, score in [0.4, 0.9], each passage once per label
+    assert [(j.seed_id, j.passage_id, j.rank) for j in neg] == [("s1", "p3", 3), ("s2", "p7", 3)]
+    # p4 (0.95) is above the band; p3 for s2 was already used by s1
+    pool = m.demo_pool(ctx, "negative")  # type: ignore[attr-defined]
+    # demos: ranks 1-2 within [0.5, 0.9]: s1/p1, s1/p2, s2/p5 (s2/p6 at 0.45 is out)
+    assert [(d.source_id, d.context[:6] if d.context else None) for d in pool] == [
+        ("s1", "Plot 1"),
+        ("s1", "Plot 2"),
+        ("s2", "Plot 5"),
+    ]
+    # a seed's own demonstrations are avoided when others exist
+    assert neg[0].demo_ids == ("s2",)
+    pos = list(m.jobs(ctx, "positive"))
+    assert [(j.seed_id, j.passage_id) for j in pos] == [("s3", "p8")]  # s4/p6 at 0.39 is below the band
+
+
+def test_user_bands_override_defaults() -> None:
+    m = METHODS.get("synthesizrr")()
+    ctx = _ctx("synthesizrr", "completion", 0)
+    ctx.config = SynthesisConfig(shots=0, input_band=(0.0, 1.0), context_tokens=(3, 400))
+    # every rank >= 3 is in the band now, including p4 at 0.95; p3 is used once per label
+    assert [j.passage_id for j in m.jobs(ctx, "negative")] == ["p3", "p7", "p4"]
+
+
+def test_jobs_are_deterministic_and_zero_shot_jobs_differ() -> None:
+    m = METHODS.get("fewgen")()
+    a = [j for _, j in zip(range(5), m.jobs(_ctx("fewgen", "chat", 0), "positive"), strict=False)]
+    b = [j for _, j in zip(range(5), m.jobs(_ctx("fewgen", "chat", 0), "positive"), strict=False)]
+    assert [j.id for j in a] == [j.id for j in b]
+    assert len({j.id for j in a}) == 5 and len({j.sampling_seed for j in a}) == 5
+    assert len({j.prompt.key for j in a}) == 1  # identical prompts, different sampling seeds
+
+
+def test_cut_context_backs_up_to_sentence_end() -> None:
+    text = "One two three. Four five six. Seven eight nine ten eleven."
+    assert cut_context(text, 2, 100) == text
+    assert cut_context(text, 2, 9) == "One two three. Four five six."
+    assert cut_context(text, 2, 5) == "One two three."
+    assert cut_context("Too short.", 5, 100) is None
+    # no sentence end inside the window: hard cut at the token limit
+    assert cut_context("a b c d e f g h", 2, 3) == "a b c"
