@@ -22,6 +22,10 @@ COMMANDS: dict[str, str] = {
     "seeds": "synthrr.cli.retrieve:seeds",
     "retrieve": "synthrr.cli.retrieve:retrieve",
     "cache": "synthrr.cli.cache:cache",
+    "generate": "synthrr.cli.generate:generate",
+    "evaluate": "synthrr.cli.evaluate:evaluate",
+    "compare": "synthrr.cli.evaluate:compare",
+    "predict": "synthrr.cli.evaluate:predict",
 }
 
 

@@ -1,0 +1,275 @@
+"""``synthrr evaluate``, ``synthrr compare`` and ``synthrr predict``: thin layers over
+:mod:`synthrr.evaluate` and :mod:`synthrr.students`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _student_options(func: F) -> F:
+    """Student and test-set flags shared by ``evaluate`` and ``compare``."""
+    opts = [
+        click.option("--seeds", type=click.IntRange(1, 100), default=3, show_default=True,
+                     help="independent student fits (the paper: 5); tfidf is deterministic and fits once"),
+        click.option("--test-split", default="test", show_default=True, help="real split students are scored on"),
+        click.option("--test-limit", type=click.IntRange(1), default=None,
+                     help="score on a stratified, seeded subsample of this many test examples [all]"),
+        click.option("--epochs", type=float, default=None, help="minilm: training epochs [3]"),
+        click.option("--batch-size", type=int, default=None, help="minilm: batch size [16]"),
+        click.option("--max-length", type=int, default=None, help="minilm: tokens per text [128]"),
+        click.option("--lr", type=float, default=None, help="minilm: peak learning rate [5e-5]"),
+        click.option("--student-opt", "student_opts", multiple=True, metavar="KEY=VALUE",
+                     help="any student option, e.g. --student-opt C=4 (tfidf) or warmup_ratio=0.1 (minilm)"),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                     help="device of the embedder and the minilm student"),
+        click.option("--ner", default="auto", show_default=True,
+                     help="NER for entity entropy: auto, spacy, heuristic or a spaCy package name"),
+        click.option("--seed", type=int, default=0, show_default=True, help="seed of samples and subsamples"),
+        click.option("--no-progress", is_flag=True, help="hide progress output"),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def _build_student_options(
+    student: str | None,
+    epochs: float | None,
+    batch_size: int | None,
+    max_length: int | None,
+    lr: float | None,
+    device: str,
+    student_opts: tuple[str, ...],
+) -> dict[str, Any]:
+    from synthrr.config import parse_set_option
+    from synthrr.errors import UsageError
+
+    flags = {"epochs": epochs, "batch_size": batch_size, "max_length": max_length, "lr": lr}
+    given = {k: v for k, v in flags.items() if v is not None}
+    out: dict[str, Any] = {}
+    if student == "minilm":
+        out.update(given, device=device)
+    elif given:
+        raise UsageError(
+            f"--{'/--'.join(k.replace('_', '-') for k in given)} only apply to the minilm student "
+            f"(student: {student}); use --student-opt KEY=VALUE for other options"
+        )
+    out.update(parse_set_option(s) for s in student_opts)
+    return out
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--student", default="tfidf", show_default=True,
+              help="student trained on the run: tfidf, minilm, or a plugin ('none' to skip)")  # fmt: skip
+@click.option(
+    "--metrics",
+    "metric_names",
+    default="all",
+    show_default=True,
+    help="comma-separated: self_bleu, distinct, entity_entropy, cosine, mauve, label_preservation; or all / none",
+)
+@click.option("--self-bleu-sample", type=click.IntRange(2), default=None,
+              help="score this many Self-BLEU hypotheses (against all texts) instead of all [all]")  # fmt: skip
+@click.option("--oracle", default="tfidf", show_default=True, help="student type of the label-preservation oracle")
+@click.option("--no-save-student", is_flag=True, help="do not save the trained student under RUN_DIR/students/")
+@_student_options
+def evaluate(
+    run_dir: Path,
+    student: str,
+    metric_names: str,
+    self_bleu_sample: int | None,
+    oracle: str,
+    no_save_student: bool,
+    seeds: int,
+    test_split: str,
+    test_limit: int | None,
+    epochs: float | None,
+    batch_size: int | None,
+    max_length: int | None,
+    lr: float | None,
+    student_opts: tuple[str, ...],
+    device: str,
+    ner: str,
+    seed: int,
+    no_progress: bool,
+) -> None:
+    """Measure a run: intrinsic metrics and student scores on real test data -> RUN_DIR/metrics.json.
+
+    Metrics: Self-BLEU-1..5, distinct-1..3, entity entropy, within/between-label cosine (MiniLM),
+    MAUVE against label-matched real test texts, and label preservation under an oracle trained on
+    the task's real train split. The student is fitted once per seed on the run's kept examples and
+    scored on the task's real test split (mean ± std of accuracy and macro-F1); the first seed's
+    student is saved to RUN_DIR/students/<name>/ (use it with `synthrr predict --model`).
+    """
+    from synthrr.evaluate import evaluate_run
+
+    names: list[str] | None
+    if metric_names.strip() == "all":
+        names = None
+    elif metric_names.strip() == "none":
+        names = []
+    else:
+        names = [m.strip() for m in metric_names.split(",") if m.strip()]
+    chosen = None if student == "none" else student
+    result = evaluate_run(
+        run_dir,
+        metrics=names,
+        student=chosen,
+        seeds=seeds,
+        student_options=_build_student_options(chosen, epochs, batch_size, max_length, lr, device, student_opts),
+        test_split=test_split,
+        test_limit=test_limit,
+        device=device,
+        self_bleu_sample=self_bleu_sample,
+        ner=ner,
+        oracle=oracle,
+        save_student=not no_save_student,
+        seed=seed,
+        progress=not no_progress,
+    )
+    click.echo(_summary(result, chosen))
+    click.echo(f"wrote {Path(result['run']) / 'metrics.json'}")
+
+
+def _summary(result: dict[str, Any], student: str | None) -> str:
+    from synthrr.evaluate import format_markdown, table_row
+
+    name = Path(result["run"]).name
+    return format_markdown([table_row(name, result, student or next(iter(result.get("students", {})), ""))])
+
+
+@click.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="folder for compare.md/.csv/.json [<parent of the first run>/compare]")  # fmt: skip
+@click.option("--student", default=None, help="student whose scores are compared [the runs' first, else tfidf]")
+@click.option("--no-gold", is_flag=True, help="leave out the Gold row(s)")
+@click.option("--no-evaluate", is_flag=True, help="do not evaluate runs that lack metrics.json (show blanks)")
+@_student_options
+def compare(
+    run_dirs: tuple[Path, ...],
+    out: Path | None,
+    student: str | None,
+    no_gold: bool,
+    no_evaluate: bool,
+    seeds: int,
+    test_split: str,
+    test_limit: int | None,
+    epochs: float | None,
+    batch_size: int | None,
+    max_length: int | None,
+    lr: float | None,
+    student_opts: tuple[str, ...],
+    device: str,
+    ner: str,
+    seed: int,
+    no_progress: bool,
+) -> None:
+    """Compare runs in one table (Markdown on stdout; CSV and JSON files too), with a Gold row:
+    the same student trained on the same number of real train examples (label-balanced).
+
+    Runs without metrics.json are evaluated first with the given settings.
+    """
+    from synthrr.evaluate import compare_runs, format_markdown
+
+    opts = _build_student_options(student, epochs, batch_size, max_length, lr, device, student_opts)
+    rows = compare_runs(
+        list(run_dirs),
+        out,
+        gold=not no_gold,
+        student=student,
+        evaluate_missing=not no_evaluate,
+        seeds=seeds,
+        student_options=opts or None,
+        test_split=test_split,
+        test_limit=test_limit,
+        device=device,
+        ner=ner,
+        seed=seed,
+        progress=not no_progress,
+    )
+    click.echo(format_markdown(rows))
+    where = out if out is not None else run_dirs[0].parent / "compare"
+    click.echo(f"\nwrote {where}/compare.md, compare.csv, compare.json")
+
+
+@click.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(path_type=Path),
+              help="a saved student folder (RUN_DIR/students/<name>)")  # fmt: skip
+@click.argument("texts", nargs=-1)
+@click.option("--file", "file_path", type=click.Path(path_type=Path), default=None,
+              help="classify a file: .txt (one text per line), CSV/TSV/JSONL/Parquet with a text column")  # fmt: skip
+@click.option("--text-column", default="text", show_default=True, help="text column of a table file")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="write --file predictions here (.csv, .jsonl or .parquet) instead of printing them")  # fmt: skip
+def predict(
+    model_dir: Path, texts: tuple[str, ...], file_path: Path | None, text_column: str, out: Path | None
+) -> None:
+    """Classify TEXTS (or --file) with a saved student: prints label and probability per text."""
+    import pandas as pd
+
+    from synthrr.errors import UsageError
+    from synthrr.students import load_student
+
+    if not texts and file_path is None:
+        raise UsageError("give texts to classify, or --file PATH")
+    student = load_student(model_dir)
+    rows: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = [{"text": t} for t in texts]
+    if file_path is not None:
+        items.extend(_read_items(file_path, text_column))
+    if not items:
+        raise UsageError(f"{file_path}: no texts to classify")
+    proba = student.predict_proba([it["text"] for it in items])
+    for it, p in zip(items, proba, strict=True):
+        best = int(p.argmax())
+        rows.append({**it, "label": student.labels[best], "probability": round(float(p[best]), 6)})
+    if out is not None:
+        df = pd.DataFrame(rows)
+        _write_table(df, out)
+        counts = df["label"].value_counts().to_dict()
+        click.echo(f"wrote {len(rows)} predictions to {out} ({', '.join(f'{k}={v}' for k, v in counts.items())})")
+        return
+    for r in rows:
+        preview = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
+        click.echo(f"{r['label']}\t{r['probability']:.4f}\t{preview}")
+
+
+def _read_items(path: Path, column: str) -> list[dict[str, Any]]:
+    from synthrr.errors import InputError
+    from synthrr.io import check_utf8, read_table, require_file
+
+    p = require_file(path)
+    if p.suffix.lower() == ".txt":
+        check_utf8(p)
+        return [{"text": line.strip()} for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    df = read_table(p, columns=[column])
+    keep = [c for c in ("id",) if c in df.columns and c != column]
+    items = []
+    for i, rec in enumerate(df[[column, *keep]].to_dict("records"), start=1):
+        text = rec.pop(column)
+        if not isinstance(text, str):
+            raise InputError(p, f"row {i}: column '{column}' is not text")
+        items.append({**rec, "text": text})
+    return items
+
+
+def _write_table(df: Any, out: Path) -> None:
+    from synthrr.io import atomic_open, table_format, write_parquet
+
+    fmt = table_format(out)
+    if fmt == "parquet":
+        write_parquet(df, out)
+        return
+    with atomic_open(out) as fh:
+        if fmt == "jsonl":
+            fh.write(df.to_json(orient="records", lines=True, force_ascii=False))
+        else:
+            fh.write(df.to_csv(index=False, sep="\t" if fmt == "tsv" else ","))

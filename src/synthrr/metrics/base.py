@@ -1,0 +1,52 @@
+"""What every registry metric receives: the texts, their labels, the task, and shared caches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from synthrr.tasks.base import Task
+
+#: a registry metric: input -> JSON-serialisable result dict
+MetricFn = Callable[["MetricInput"], dict[str, Any]]
+
+
+@dataclass
+class MetricInput:
+    """One text set to measure (a synthetic run, or a real sample for the Gold row).
+
+    ``options`` carries metric-specific settings (``self_bleu_sample``, ``mauve_num_buckets``,
+    ``oracle``, ``reference_split``, ...). Embeddings are computed once and shared by the
+    metrics that need them.
+    """
+
+    texts: list[str]
+    labels: list[str]
+    label_names: list[str]
+    task: Task | None = None
+    seed: int = 0
+    device: str = "cpu"
+    progress: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    _embeddings: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+
+    def embeddings(self) -> np.ndarray:
+        """MiniLM embeddings of :attr:`texts` (unit length), computed on first use."""
+        if self._embeddings is None:
+            from synthrr.metrics.semantic import embed_texts
+
+            self._embeddings = embed_texts(self.texts, device=self.device, progress=self.progress)
+        return self._embeddings
+
+    def require_task(self, metric: str) -> Task:
+        if self.task is None:
+            raise ValueError(f"metric '{metric}' needs the task (its real data)")
+        return self.task

@@ -1,0 +1,170 @@
+"""evaluate / compare / predict on small hand-made runs of the custom support_tickets task.
+
+Only the text metrics, the tfidf oracle and the tfidf student run here (no MiniLM, no spaCy, no
+MAUVE: those are in tests/e2e/test_evaluate_real.py), so this stays within a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthrr.cli import cli
+from synthrr.config import RunConfig
+from synthrr.errors import InputError
+from synthrr.evaluate import compare_runs, evaluate_run, format_markdown, load_run
+from synthrr.records import SyntheticExample
+
+TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
+TEXT_METRICS = ["self_bleu", "distinct", "entity_entropy", "label_preservation"]
+WORDS = {
+    "billing": "refund invoice charge payment card billed twice subscription price",
+    "technical": "crash bug error app freezes screen update broken button sync",
+    "account": "password login username profile email locked close account settings",
+}
+
+
+def make_run(root: Path, name: str, n_per_label: int = 6, method: str = "fewgen", dropped: int = 2) -> Path:
+    """A run directory as ``synthrr generate`` writes it: data.parquet, config.yaml, manifest.json."""
+    run = root / name
+    run.mkdir(parents=True)
+    rows = []
+    for lab, words in WORDS.items():
+        w = words.split()
+        for i in range(n_per_label + dropped):
+            text = f"Hello, my {' '.join(w[(i + j) % len(w)] for j in range(4))} problem number {i} at Acme Corp."
+            verdict = "kept" if i < n_per_label else "near_duplicate"
+            rows.append(
+                SyntheticExample(
+                    id=f"{lab}{i}", text=text, label=lab, method=method, job_id="j", prompt_hash="h", model="fake",
+                    verdict=verdict,
+                )
+            )  # fmt: skip
+    df = pd.DataFrame([asdict(r) for r in rows])
+    df["demo_ids"] = df["demo_ids"].map(list)
+    df.to_parquet(run / "data.parquet", index=False)
+    cfg = RunConfig.from_dict({"task": TASK, "llm": {"backend": "fake"}, "synthesis": {"method": method}})
+    cfg.to_yaml(run / "config.yaml")
+    (run / "manifest.json").write_text(json.dumps({"task": "support_tickets", "method": method}))
+    return run
+
+
+def test_load_run_keeps_only_kept_rows(tmp_path: Path) -> None:
+    run = load_run(make_run(tmp_path, "r1"))
+    assert len(run.examples) == 18 and run.method == "fewgen" and run.task == TASK
+    with pytest.raises(InputError, match=r"data\.parquet"):
+        load_run(tmp_path)
+    with pytest.raises(InputError, match="not found"):
+        load_run(tmp_path / "nope")
+
+
+def test_evaluate_run_writes_metrics_and_student(tmp_path: Path) -> None:
+    run = make_run(tmp_path, "r1")
+    out = evaluate_run(run, metrics=TEXT_METRICS, ner="heuristic", progress=False)
+    saved = json.loads((run / "metrics.json").read_text())
+    assert saved == json.loads(json.dumps(out, default=str))
+    assert saved["task"] == "support_tickets" and saved["n"] == 18 and saved["method"] == "fewgen"
+    assert saved["label_counts"] == {"account": 6, "billing": 6, "technical": 6}
+    m = saved["metrics"]
+    assert 0 < m["self_bleu"]["self_bleu_5"] < 1 and 0 < m["distinct"]["distinct_2"] <= 1
+    assert m["entity_entropy"]["ner"].startswith("heuristic") and m["entity_entropy"]["per_type"]["ENTITY"] == 0.0
+    assert m["label_preservation"]["accuracy"] >= 0.5 and "tfidf" in m["label_preservation"]["oracle"]
+    st = saved["students"]["tfidf"]
+    assert st["n_test"] == 15 and st["accuracy_mean"] > 1 / 3 and st["test_split"] == "test"
+    # the saved student loads and predicts
+    res = CliRunner().invoke(cli, ["predict", "--model", str(run / "students" / "tfidf"), "my refund for a charge"])
+    assert res.exit_code == 0, res.output
+    assert res.output.split("\t")[0] == "billing"
+
+
+def test_evaluate_merges_and_resets_on_changed_data(tmp_path: Path) -> None:
+    run = make_run(tmp_path, "r1")
+    evaluate_run(run, metrics=["distinct"], student=None, progress=False)
+    second = evaluate_run(run, metrics=["self_bleu"], student="tfidf", progress=False)
+    assert set(second["metrics"]) == {"distinct", "self_bleu"} and "tfidf" in second["students"]
+    # the oracle was cached by the first label_preservation call of any test; a data change resets
+    df = pd.read_parquet(run / "data.parquet")
+    df.loc[0, "text"] = "a completely different refund text"
+    df.to_parquet(run / "data.parquet", index=False)
+    third = evaluate_run(run, metrics=["distinct"], student=None, progress=False)
+    assert set(third["metrics"]) == {"distinct"} and third["students"] == {}
+
+
+def test_compare_runs_with_gold(tmp_path: Path) -> None:
+    a = make_run(tmp_path / "runs", "a-fewgen", method="fewgen")
+    b = make_run(tmp_path / "runs", "b-zerogen", n_per_label=6, method="zerogen")
+    evaluate_run(a, metrics=TEXT_METRICS, ner="heuristic", progress=False)
+    # b has no metrics.json: compare evaluates it (all metrics would need MiniLM, so pre-evaluate text ones)
+    evaluate_run(b, metrics=TEXT_METRICS, ner="heuristic", student=None, progress=False)
+    rows = compare_runs([a, b], tmp_path / "cmp", ner="heuristic", progress=False)
+    assert [r["name"] for r in rows] == ["Gold", "a-fewgen", "b-zerogen"]
+    gold = rows[0]
+    assert gold["method"] == "gold" and gold["n"] == 18 and gold["mauve"] is None
+    assert gold["self_bleu_5"] is not None and gold["accuracy_mean"] is not None
+    assert gold["within_cosine"] is None  # the runs have no cosine, so Gold does not compute it
+    assert all(r["accuracy_mean"] is not None for r in rows)  # b was given its student scores
+    assert rows[1]["n_test"] == rows[0]["n_test"] == 15
+    for f in ("compare.md", "compare.csv", "compare.json"):
+        assert (tmp_path / "cmp" / f).is_file()
+    md = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "| Gold | gold | 18 |" in md and "Self-BLEU-5" in md and "heuristic" in md
+    csv = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert csv["name"].tolist() == ["Gold", "a-fewgen", "b-zerogen"]
+    data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert data["student"] == "tfidf" and len(data["rows"]) == 3
+    # gold is cached: a second compare does not refit it and gives the same row
+    again = compare_runs([a, b], tmp_path / "cmp2", ner="heuristic", progress=False)
+    assert again[0] == rows[0]
+
+
+def test_format_markdown_blanks() -> None:
+    md = format_markdown([{"name": "x", "method": "m", "n": 3, "accuracy_mean": 0.5, "accuracy_std": 0.01}])
+    assert "| x | m | 3 | — |" in md and "50.0 ± 1.0" in md
+
+
+def test_cli_evaluate_compare_predict(tmp_path: Path) -> None:
+    a = make_run(tmp_path / "runs", "a")
+    runner = CliRunner()
+    res = runner.invoke(
+        cli, ["evaluate", str(a), "--metrics", "self_bleu,distinct", "--ner", "heuristic", "--no-progress"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "metrics.json" in res.output and "| a | fewgen | 18 |" in res.output
+    res = runner.invoke(cli, ["compare", str(a), "--out", str(tmp_path / "c"), "--ner", "heuristic", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("| run |") and "| Gold |" in res.output
+    # predict on a file: txt and CSV; --out writes a table
+    model = a / "students" / "tfidf"
+    (tmp_path / "in.txt").write_text("refund my invoice\n\nthe app crashes\n")
+    res = runner.invoke(cli, ["predict", "--model", str(model), "--file", str(tmp_path / "in.txt")])
+    assert res.exit_code == 0 and [ln.split("\t")[0] for ln in res.output.splitlines()] == ["billing", "technical"]
+    pd.DataFrame({"id": ["1", "2"], "body": ["forgot my password login", "charge twice"]}).to_csv(
+        tmp_path / "in.csv", index=False
+    )
+    out = tmp_path / "pred.jsonl"
+    args = ["predict", "--model", str(model), "--file", str(tmp_path / "in.csv"), "--text-column", "body"]
+    res = runner.invoke(cli, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    preds = pd.read_json(out, lines=True, dtype={"id": str})
+    assert preds["label"].tolist() == ["account", "billing"] and preds["id"].tolist() == ["1", "2"]
+    assert preds["probability"].between(0, 1).all()
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(cli, ["evaluate", str(tmp_path / "missing")])
+    assert res.exit_code == 2 and "run directory not found" in res.output
+    res = runner.invoke(cli, ["predict", "--model", str(tmp_path), "hello"])
+    assert res.exit_code == 2 and "student.json" in res.output
+    a = make_run(tmp_path / "runs", "a")
+    res = runner.invoke(cli, ["evaluate", str(a), "--metrics", "nope"])
+    assert res.exit_code == 2 and "unknown metric 'nope'" in res.output
+    res = runner.invoke(cli, ["evaluate", str(a), "--epochs", "2", "--metrics", "none"])
+    assert res.exit_code == 2 and "minilm" in res.output
+    res = runner.invoke(cli, ["evaluate", str(a), "--student-opt", "bogus=1", "--metrics", "none"])
+    assert res.exit_code == 2 and "student.bogus" in res.output
