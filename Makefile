@@ -11,7 +11,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fix bench bench-retrieval clean
+.PHONY: help install demo test test-fast lint fix bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,8 +42,10 @@ fix: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-bench: $(STAMP) ## run the benchmarks (retrieval, LLM) and print figures
+bench: $(STAMP) ## run the benchmarks (retrieval, LLM, Self-BLEU) and print figures
 	$(PY) bench/retrieval.py
+	$(PY) bench/llm.py
+	$(PY) bench/selfbleu.py
 
 clean: ## remove .venv and build artefacts (keeps the synthrr cache)
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

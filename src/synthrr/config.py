@@ -119,8 +119,15 @@ class SynthesisConfig(Section):
     icl_band: tuple[float, float] | None = Field(None, description="score band of demonstrations (None: per retriever)")
     input_band: tuple[float, float] | None = Field(None, description="score band of synthesis inputs")
     context_tokens: tuple[int, int] = Field((20, 400), description="passages cut to this token range at a sentence end")
+    demo_tokens: int | None = Field(
+        None,
+        ge=8,
+        description="seed texts in demonstrations are cut to this many tokens (default: the task's max new tokens)",
+    )
     prompt_form: Literal["auto", "chat", "completion"] = "auto"
-    drop_truncated: bool = Field(True, description="drop completions that stopped at max_tokens")
+    truncated: Literal["trim", "drop", "keep"] = Field(
+        "trim", description="completions cut at max_tokens: trim to the last sentence end, drop, or keep as is"
+    )
     max_prompts: int | None = Field(None, ge=1, description="hard cap on prompts (default: 4x the target)")
     seed: int = Field(0, description="seed for demonstration sampling and input order")
     filters: FilterConfig = Field(default_factory=FilterConfig)

@@ -8,6 +8,8 @@ import re
 # A cheap, engine-independent token count: words and individual punctuation marks.
 # It runs at millions of tokens/s and tracks subword counts of English text within ~30%.
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+# A sentence end: '.', '!' or '?', with any closing quotes or brackets, before a space or the end.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s|$)")
 
 
 def normalize_whitespace(text: str) -> str:
@@ -18,6 +20,24 @@ def normalize_whitespace(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Split into word and punctuation tokens (see :data:`_TOKEN`)."""
     return _TOKEN.findall(text)
+
+
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of the :func:`tokenize` tokens of ``text``."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def token_ends(text: str) -> list[int]:
+    """End offsets of the :func:`tokenize` tokens of ``text``."""
+    return [m.end() for m in _TOKEN.finditer(text)]
+
+
+def last_sentence_end(text: str) -> int | None:
+    """Offset just after the last sentence end in ``text``, or ``None`` if it has none."""
+    end = None
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end()
+    return end
 
 
 def count_tokens(text: str) -> int:

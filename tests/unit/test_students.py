@@ -113,7 +113,7 @@ def test_minilm_options_are_validated() -> None:
 def test_free_cores_is_within_the_cpu_set() -> None:
     import os
 
-    from synthrr.students.transformer import free_cores
+    from synthrr.resources import free_cores
 
     n = free_cores(window=0.05)
     assert 1 <= n <= len(os.sched_getaffinity(0))

@@ -23,6 +23,8 @@ from synthrr.synth.parsing import parse_completion
         ("   ", "stop", (), "empty"),
         ("Review:  ", "stop", (), "empty"),
         ("A fine film that goes on and", "length", (), "truncated"),
+        ("A fine film. It goes on and", "length", ("A fine film.",), None),
+        ('Review: "A fine film!" It goes on and', "length", ("A fine film!",), None),
         ("whatever", "error", (), "llm_error"),
     ],
 )
@@ -31,10 +33,10 @@ def test_parse_completion(raw: str, finish: str, texts: tuple[str, ...], reason:
     assert got.texts == texts and got.reason == reason
 
 
-def test_truncated_kept_when_configured() -> None:
-    assert parse_completion("A fine film that", "Review:", "length", drop_truncated=False).texts == (
-        "A fine film that",
-    )
+def test_truncated_policy() -> None:
+    assert parse_completion("A fine film that", "Review:", "length", truncated="keep").texts == ("A fine film that",)
+    assert parse_completion("A fine film. And", "Review:", "length", truncated="drop").reason == "truncated"
+    assert parse_completion("A fine film. And", "Review:", "length", truncated="trim").texts == ("A fine film.",)
 
 
 def _row(text: str, passage_id: str | None = None, i: int = 0) -> SyntheticExample:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.corpus.base import passage_key
 from synthrr.errors import ConfigError, InputError
-from synthrr.text import _TOKEN, content_id, count_tokens, normalize_whitespace
+from synthrr.text import content_id, count_tokens, normalize_whitespace, token_spans
 
 if TYPE_CHECKING:
     from synthrr.config import CorpusConfig
@@ -147,7 +147,7 @@ def chunk_text(text: str, size: int, overlap: int = 0) -> list[tuple[str, int]]:
     """
     if overlap >= size:
         raise ValueError("overlap must be smaller than size")
-    spans = [m.span() for m in _TOKEN.finditer(text)]
+    spans = token_spans(text)
     n = len(spans)
     if n <= size:
         return [(text, n)] if n else []

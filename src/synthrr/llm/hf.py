@@ -27,7 +27,8 @@ from pydantic import Field
 
 from synthrr.errors import BackendError
 from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
-from synthrr.llm.identity import dir_sha256, file_sha256, free_cores
+from synthrr.llm.identity import dir_sha256, file_sha256
+from synthrr.resources import free_cores
 
 
 class TransformersOptions(BackendOptions):

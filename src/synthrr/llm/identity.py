@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from synthrr.io import atomic_open
@@ -55,22 +54,3 @@ def dir_sha256(path: str | Path, suffixes: tuple[str, ...] = MODEL_FILE_SUFFIXES
         if f.is_file() and f.suffix in suffixes and not any(part.startswith(".") for part in f.relative_to(root).parts):
             h.update(f"{f.relative_to(root).as_posix()}\0{file_sha256(f)}\n".encode())
     return h.hexdigest()
-
-
-def free_cores() -> int:
-    """The default thread count of engines: the cores this process may use (its affinity mask)
-    that are not busy with other work, judged by the 1-minute load average; at least 1.
-
-    An engine with more threads than free cores does not just slow down, it collapses: every
-    layer waits for the descheduled thread (a 2-thread llama.cpp or torch engine ran ~10-50x
-    slower on 2 cores while another process held one; see docs/llm.md).
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        busy = int(os.getloadavg()[0] + 0.5)
-    except (AttributeError, OSError):
-        busy = 0
-    return max(1, cores - busy)

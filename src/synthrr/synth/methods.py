@@ -57,6 +57,12 @@ class Context:
     def seeds_of(self, label: str) -> list[Example]:
         return [s for s in self.seeds if s.label == label]
 
+    def demo_text(self, seed: Example) -> str:
+        """A seed's text as shown in a demonstration: cut at a sentence end to ``demo_tokens``
+        (default: the task's max new tokens, as the reference cuts seeds to the task's length)."""
+        limit = self.config.demo_tokens or self.spec.max_new_tokens
+        return cut_context(seed.text, 1, limit) or seed.text
+
 
 # Per-retriever default score bands (method.md §1.2). BM25 scores are unbounded and
 # corpus-dependent, so they get no band unless the user sets one on normalised scores.
@@ -129,7 +135,7 @@ class SynthesizRR(Method):
                 if lo <= h.rank <= hi and in_band(h.score, icl_band):
                     context = cut_context(ctx.passages[h.passage_id], cmin, cmax)
                     if context is not None:
-                        pool.append(Demo(text=seed.text, context=context, source_id=seed.id))
+                        pool.append(Demo(text=ctx.demo_text(seed), context=context, source_id=seed.id))
         return pool
 
     def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
@@ -182,7 +188,7 @@ class FewGen(Method):
         i = 0
         while True:
             chosen = rng.sample(seeds, min(shots, len(seeds))) if shots else []
-            demos = [Demo(text=s.text, source_id=s.id) for s in chosen]
+            demos = [Demo(text=ctx.demo_text(s), source_id=s.id) for s in chosen]
             yield self._job(ctx, label, f"#{i}", None, demos)
             i += 1
 

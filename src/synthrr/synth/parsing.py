@@ -2,13 +2,16 @@
 
 Following the reference parser (method.md §1.3): split on the answer prefix and keep each
 non-empty piece; strip surrounding quotes; additionally strip chat preambles ("Here is ...:",
-"Sure, ...") and drop refusals, empties and (optionally) completions cut at ``max_tokens``.
+"Sure, ...") and drop refusals and empties; completions cut at ``max_tokens`` are trimmed to their last sentence
+end (or dropped, or kept, as configured).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from synthrr.text import last_sentence_end
 
 _PREAMBLE = re.compile(
     r"^\s*(?:(?:sure|certainly|of course|okay|ok|absolutely)[,!.]?\s*)?"
@@ -49,12 +52,23 @@ def clean_piece(piece: str) -> str:
     return " ".join(strip_quotes(t).split())
 
 
-def parse_completion(text: str, answer_prefix: str, finish_reason: str, *, drop_truncated: bool = True) -> Parsed:
-    """Parse one completion; see the module docstring for the rules."""
+def trim_to_sentence(text: str) -> str:
+    """Cut ``text`` after its last sentence end ('.', '!' or '?', optionally closing quotes), or
+    return '' when it has none: what a completion stopped at ``max_tokens`` can keep."""
+    end = last_sentence_end(text)
+    return text[:end].rstrip() if end is not None else ""
+
+
+def parse_completion(text: str, answer_prefix: str, finish_reason: str, *, truncated: str = "trim") -> Parsed:
+    """Parse one completion; see the module docstring for the rules. ``truncated`` says what to do
+    with a completion that stopped at ``max_tokens``: ``trim`` (to its last sentence end), ``drop``
+    or ``keep``."""
     if finish_reason == "error":
         return Parsed((), "llm_error")
-    if finish_reason == "length" and drop_truncated:
-        return Parsed((), "truncated")
+    if finish_reason == "length" and truncated != "keep":
+        text = trim_to_sentence(text) if truncated == "trim" else ""
+        if not text.strip():
+            return Parsed((), "truncated")
     if not text.strip():
         return Parsed((), "empty")
     body = _PREAMBLE.sub("", text.strip(), count=1)

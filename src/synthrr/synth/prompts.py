@@ -8,15 +8,11 @@ demonstrations. Chat form turns each demonstration into a user/assistant pair.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from synthrr.llm.base import Message
 from synthrr.tasks.base import TaskSpec
-from synthrr.text import stable_hash
-
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s|$)")
-_TOKEN_SPAN = re.compile(r"\w+|[^\w\s]")
+from synthrr.text import count_tokens, last_sentence_end, stable_hash, token_ends
 
 
 @dataclass(slots=True, frozen=True)
@@ -47,16 +43,16 @@ class Prompt:
 def cut_context(text: str, min_tokens: int, max_tokens: int) -> str | None:
     """Cut ``text`` to at most ``max_tokens`` tokens, backing up to the last sentence end inside
     the limit (method.md §1.2); ``None`` if fewer than ``min_tokens`` tokens remain."""
-    spans = [m.end() for m in _TOKEN_SPAN.finditer(text)]
+    spans = token_ends(text)
     if len(spans) < min_tokens:
         return None
     if len(spans) <= max_tokens:
         return text.strip()
     limit = spans[max_tokens - 1]
     head = text[:limit]
-    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
-    cut = head[: ends[-1]] if ends else head
-    if sum(1 for _ in _TOKEN_SPAN.finditer(cut)) < min_tokens:
+    end = last_sentence_end(head)
+    cut = head[:end] if end is not None else head
+    if count_tokens(cut) < min_tokens:
         cut = head
     return cut.strip()
 

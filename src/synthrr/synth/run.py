@@ -160,7 +160,7 @@ class Generator:
         prefix = self.task.spec.answer_prefix
         rows = []
         for sample, (text, finish) in enumerate(completions):
-            parsed = parse_completion(text, prefix, finish, drop_truncated=self.cfg.synthesis.drop_truncated)
+            parsed = parse_completion(text, prefix, finish, truncated=self.cfg.synthesis.truncated)
             self.counts["completions"] += 1
             if parsed.reason is not None:
                 self.drops[parsed.reason] += 1

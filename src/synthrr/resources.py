@@ -1,0 +1,49 @@
+"""What the machine can give us right now: the CPU cores not kept busy by other processes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def _cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def _busy_jiffies(cpus: list[int]) -> tuple[int, int]:
+    """(busy, total) jiffies of ``cpus`` from /proc/stat."""
+    wanted = {f"cpu{i}" for i in cpus}
+    busy = total = 0
+    with open("/proc/stat", encoding="ascii") as fh:
+        for line in fh:
+            parts = line.split()
+            if parts and parts[0] in wanted:
+                vals = [int(v) for v in parts[1:8]]  # user nice system idle iowait irq softirq
+                total += sum(vals)
+                busy += sum(vals) - vals[3] - vals[4]
+    return busy, total
+
+
+def free_cores(window: float = 0.25) -> int:
+    """Cores of this process's CPU set not kept busy by *other* processes, measured over ``window``
+    seconds while this process sleeps (at least 1; all of them where /proc/stat is unavailable).
+
+    This is the default thread count of every engine (llama.cpp, torch, FAISS). An engine with more
+    threads than free cores does not just slow down, it collapses: each layer waits for the
+    descheduled thread (2-thread engines ran ~10-50x slower on 2 cores while another process held
+    one). Unlike the load average, the measurement does not count this process's own recent work.
+    """
+    cpus = _cpus()
+    try:
+        b0, t0 = _busy_jiffies(cpus)
+        time.sleep(window)
+        b1, t1 = _busy_jiffies(cpus)
+    except (OSError, ValueError):
+        return len(cpus)
+    if t1 <= t0:
+        return len(cpus)
+    busy_share = (b1 - b0) / (t1 - t0)  # this process sleeps meanwhile: the busy time is others'
+    return max(1, min(len(cpus), round(len(cpus) * (1.0 - busy_share))))
