@@ -269,6 +269,8 @@ class Generator:
             for row in alive:
                 states[row.label].kept.append(row)
             self._timed("parse_filter", t0)
+            if self.progress:
+                self._report_round(rounds, states, client)
         t0 = time.perf_counter()
         if consistency:
             self._label_consistency(states, seeds)
@@ -291,6 +293,19 @@ class Generator:
         run_dir = run_dir_for(cfg, task.name)
         self._write(run_dir, rows, candidates, manifest)
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
+
+    def _report_round(self, rounds: int, states: dict[str, _LabelState], client: LLMClient) -> None:
+        """One live status line per round: candidates per label, drops by reason, tokens/s."""
+        import sys
+
+        labels = ", ".join(f"{lab} {len(st.kept)}/{st.need}" for lab, st in states.items())
+        drops = ", ".join(f"{k}={v}" for k, v in sorted(self.drops.items())) or "none"
+        print(
+            f"round {rounds}: candidates {labels}; dropped {drops}; "
+            f"LLM {client.stats.calls} calls, {client.stats.cache_hits} cache hits, "
+            f"{client.stats.tokens_per_s:.0f} tok/s",
+            file=sys.stderr,
+        )
 
     def _label_consistency(self, states: dict[str, _LabelState], seeds: list[Example]) -> None:
         from synthrr.synth.consistency import (
