@@ -133,6 +133,18 @@ class SynthesisConfig(Section):
     filters: FilterConfig = Field(default_factory=FilterConfig)
 
 
+class RayConfig(Section):
+    """The Ray executor: where to connect and how LLM worker actors are sized."""
+
+    address: str | None = Field(
+        None, description="Ray cluster address (default: RAY_ADDRESS; with neither, start a local Ray instance)"
+    )
+    actors: int = Field(2, ge=1, le=4096, description="LLM worker actors (each loads the model once)")
+    cpus_per_actor: float = Field(1.0, ge=0, le=1024, description="CPUs reserved per actor")
+    gpus_per_actor: float = Field(0.0, ge=0, le=64, description="GPUs reserved per actor (fractions share a GPU)")
+    num_cpus: int | None = Field(None, ge=1, description="CPUs of a local Ray instance started by synthrr")
+
+
 class RunConfig(Section):
     """Everything one synthrr run needs. The CLI only fills this in."""
 
@@ -145,6 +157,10 @@ class RunConfig(Section):
     out: Path | None = Field(None, description="output folder")
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads for engines (default: all cores)")
     executor: Literal["local", "ray"] = "local"
+    shard_size: int | None = Field(
+        None, ge=1, description="prompts per shard (default: one shard per round locally, one per actor on ray)"
+    )
+    ray: RayConfig = Field(default_factory=RayConfig)
 
     # ---- construction -------------------------------------------------------------------
     @classmethod

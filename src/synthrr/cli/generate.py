@@ -21,6 +21,10 @@ from synthrr.cli.options import build_config, config_options
 @click.option("--per-label", type=int, default=None, help="seeds per label [100 binary, 50 otherwise]")
 @click.option("--threads", type=int, default=None, help="CPU threads for the engines [all cores]")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="parent folder of run directories [runs]")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None, help="where LLM shards run [local]")
+@click.option(
+    "--ray-address", envvar="RAY_ADDRESS", default=None, help="Ray cluster address (--executor ray) [local instance]"
+)
 @click.option("--no-progress", is_flag=True, help="hide progress bars")
 @config_options
 def generate(
@@ -35,6 +39,8 @@ def generate(
     per_label: int | None,
     threads: int | None,
     out: Path | None,
+    executor: str | None,
+    ray_address: str | None,
     no_progress: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
@@ -63,6 +69,8 @@ def generate(
             "seeds.per_label": per_label,
             "threads": threads,
             "out": str(out) if out else None,
+            "executor": executor,
+            "ray.address": ray_address,
         },
     )
     result = run_generate(cfg, progress=not no_progress)

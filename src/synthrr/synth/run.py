@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.config import RunConfig
-from synthrr.errors import BudgetExceededError
-from synthrr.llm.base import LLMRequest, Sampling
+from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
+from synthrr.llm.stats import Stats
 from synthrr.records import Example, SyntheticExample
 from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter
 from synthrr.synth.methods import METHODS, Context, Job
@@ -30,6 +30,7 @@ from synthrr.synth.parsing import parse_completion
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
+    from synthrr.executors import Executor
     from synthrr.llm.client import LLMClient
     from synthrr.tasks.base import Task
 
@@ -47,7 +48,7 @@ class RunResult:
 def fingerprint(cfg: RunConfig) -> str:
     """Hash of every setting that changes the data (not where it is written or how fast)."""
     data = cfg.to_dict()
-    for key in ("out", "threads", "executor"):
+    for key in ("out", "threads", "executor", "shard_size", "ray"):
         data.pop(key, None)
     data["llm"].pop("budget", None)
     import json
@@ -100,6 +101,8 @@ class Generator:
         self.counts: Counter[str] = Counter()
         self.drops: Counter[str] = Counter()
         self.stop_reason: str | None = None
+        self.stats = Stats()  # LLM use of this run: the sum of its shards' stats
+        self.workers: set[str] = set()  # host:pid of every process that ran a shard
 
     # ---- stages -----------------------------------------------------------------------------
     def _timed(self, name: str, t0: float) -> None:
@@ -186,12 +189,46 @@ class Generator:
                 )
         return rows
 
+    def _generate(self, executor: Executor, round_no: int, requests: list[LLMRequest]) -> list[LLMResponse | None]:
+        """One round's requests, cut into shards and answered by the executor (in order)."""
+        from synthrr.executors import make_shards
+
+        size = self.cfg.shard_size
+        if size is None and self.cfg.executor == "ray":
+            size = math.ceil(len(requests) / self.cfg.ray.actors)
+        responses: list[LLMResponse | None] = []
+        for result in executor.map_shards(make_shards(round_no, requests, size)):
+            responses.extend(result.responses)
+            self.stats = self.stats + result.stats
+            self.counts["shards"] += 1
+            self.counts["shards_skipped"] += int(result.skipped)
+            if result.worker:
+                self.workers.add(result.worker)
+            if result.budget_error is not None and self.stop_reason is None:
+                self.stop_reason = "budget"
+                if self.progress:
+                    import sys
+
+                    print(f"stopping: {result.budget_error}", file=sys.stderr)
+        return responses
+
     def run(self) -> RunResult:
+        self._executor: Executor | None = None
+        try:
+            return self._run()
+        finally:
+            if self._executor is not None:
+                self._executor.close()
+
+    def _run(self) -> RunResult:
+        from synthrr.executors import make_executor
+
         started = time.perf_counter()
         cfg, sc = self.cfg, self.cfg.synthesis
         task, seeds, ctx = self.prepare()
         self.task = task
         client = self.client()
+        executor = self._executor = make_executor(cfg, run_dir_for(cfg, task.name) / "shards", client)
         ctx.form = (
             sc.prompt_form
             if sc.prompt_form != "auto"
@@ -234,15 +271,7 @@ class Generator:
             rounds += 1
             t0 = time.perf_counter()
             requests = [self._request(j, base, stop) for j in batch]
-            try:
-                responses = client.generate(requests)
-            except BudgetExceededError as e:
-                responses = getattr(e, "responses", [None] * len(batch))
-                self.stop_reason = "budget"
-                if self.progress:
-                    import sys
-
-                    print(f"stopping: {e}", file=sys.stderr)
+            responses = self._generate(executor, rounds, requests)
             self._timed("generate", t0)
             t0 = time.perf_counter()
             new_rows: list[SyntheticExample] = []
@@ -270,7 +299,7 @@ class Generator:
                 states[row.label].kept.append(row)
             self._timed("parse_filter", t0)
             if self.progress:
-                self._report_round(rounds, states, client)
+                self._report_round(rounds, states)
         t0 = time.perf_counter()
         if consistency:
             self._label_consistency(states, seeds)
@@ -294,7 +323,7 @@ class Generator:
         self._write(run_dir, rows, candidates, manifest)
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
 
-    def _report_round(self, rounds: int, states: dict[str, _LabelState], client: LLMClient) -> None:
+    def _report_round(self, rounds: int, states: dict[str, _LabelState]) -> None:
         """One live status line per round: candidates per label, drops by reason, tokens/s."""
         import sys
 
@@ -302,8 +331,8 @@ class Generator:
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.drops.items())) or "none"
         print(
             f"round {rounds}: candidates {labels}; dropped {drops}; "
-            f"LLM {client.stats.calls} calls, {client.stats.cache_hits} cache hits, "
-            f"{client.stats.tokens_per_s:.0f} tok/s",
+            f"LLM {self.stats.calls} calls, {self.stats.cache_hits} cache hits, "
+            f"{self.stats.tokens_per_s:.0f} tok/s",
             file=sys.stderr,
         )
 
@@ -342,7 +371,7 @@ class Generator:
         from synthrr.manifest import versions
 
         per_label = {lab: {"target": t, "kept": t - shortfall.get(lab, 0)} for lab, t in targets.items()}
-        stats = client.stats
+        stats = self.stats
         return {
             "status": "complete" if not shortfall else "incomplete",
             "stop_reason": self.stop_reason,
@@ -355,6 +384,7 @@ class Generator:
             "drops": dict(sorted(self.drops.items())),
             "per_label": per_label,
             "llm": stats.to_dict(),
+            "executor": {"name": self.cfg.executor, "workers": sorted(self.workers)},
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "versions": versions(),
             "config": self.cfg.to_dict(),

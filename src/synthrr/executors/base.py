@@ -1,0 +1,174 @@
+"""The executor protocol and the one shard body every executor runs.
+
+A *shard* is a contiguous slice of one round's LLM requests with a deterministic id
+(``rRRR-NNNNN``: round, index). :func:`run_shard` is the shard body: answer the requests through
+an :class:`~synthrr.llm.client.LLMClient` (cache, accounting), then write the shard's output,
+its stats and, last, its completion marker, each atomically::
+
+    RUN_DIR/shards/outputs/rRRR-NNNNN.jsonl      one LLMResponse per request, in order
+    RUN_DIR/shards/stats/rRRR-NNNNN.json         the shard's Stats (they add up with ``+``)
+    RUN_DIR/shards/completions/rRRR-NNNNN        the marker: a digest of the shard's requests
+
+:meth:`Executor.map_shards` skips every shard whose marker exists and matches its requests, so a
+rerun after a failure replays finished shards from disk without touching an engine. Executors
+only *schedule* the pending shards (:meth:`Executor._schedule`); they never copy the body.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from synthrr.errors import BudgetExceededError
+from synthrr.llm.base import Completion, LLMRequest, LLMResponse
+from synthrr.llm.stats import Stats
+
+if TYPE_CHECKING:
+    from synthrr.llm.client import LLMClient
+
+
+@dataclass(slots=True)
+class Shard:
+    """A slice of one round's requests; ``id`` is stable across runs of the same config."""
+
+    id: str
+    requests: list[LLMRequest]
+
+    @property
+    def digest(self) -> str:
+        """Hash of the requests (prompt, sampling, n): a marker only counts for the same work."""
+        from synthrr.llm.cache import canonical_json
+        from synthrr.text import stable_hash
+
+        payload = [
+            {"prompt": r.prompt_payload(), "sampling": r.sampling.key_params(), "n": r.sampling.n}
+            for r in self.requests
+        ]
+        return stable_hash(canonical_json(payload), size=16)
+
+
+@dataclass(slots=True)
+class ShardResult:
+    """What a shard produced. ``responses[i]`` is ``None`` where a budget stop left it unanswered."""
+
+    shard_id: str
+    responses: list[LLMResponse | None]
+    stats: Stats = field(default_factory=Stats)
+    skipped: bool = False  # replayed from a completion marker, no engine or cache touched
+    budget_error: str | None = None  # set when the budget stopped this shard (no marker written)
+    worker: str = ""  # host:pid that ran the shard ("" when replayed from disk)
+
+
+def make_shards(round_no: int, requests: Sequence[LLMRequest], shard_size: int | None) -> list[Shard]:
+    """Cut a round's requests into contiguous shards of ``shard_size`` (``None``: one shard)."""
+    reqs = list(requests)
+    size = shard_size or max(1, len(reqs))
+    return [Shard(f"r{round_no:03d}-{i // size:05d}", reqs[i : i + size]) for i in range(0, len(reqs), size)]
+
+
+class ShardStore:
+    """Paths and (de)serialisation of shard outputs, stats and completion markers."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def marker(self, shard_id: str) -> Path:
+        return self.root / "completions" / shard_id
+
+    def output(self, shard_id: str) -> Path:
+        return self.root / "outputs" / f"{shard_id}.jsonl"
+
+    def stats_path(self, shard_id: str) -> Path:
+        return self.root / "stats" / f"{shard_id}.json"
+
+    def is_done(self, shard: Shard) -> bool:
+        m = self.marker(shard.id)
+        return m.is_file() and m.read_text(encoding="utf-8").strip() == shard.digest and self.output(shard.id).is_file()
+
+    def write(self, shard: Shard, responses: Sequence[LLMResponse], stats: Stats) -> None:
+        from synthrr.io import atomic_open, write_json
+
+        with atomic_open(self.output(shard.id)) as fh:
+            for r in responses:
+                fh.write(json.dumps(_response_to_dict(r), ensure_ascii=False) + "\n")
+        write_json(self.stats_path(shard.id), stats.to_dict())
+        with atomic_open(self.marker(shard.id)) as fh:  # last: the shard counts as done only now
+            fh.write(shard.digest + "\n")
+
+    def load(self, shard: Shard) -> ShardResult:
+        """A finished shard replayed from disk; its stats count every completion as a cache hit."""
+        lines = self.output(shard.id).read_text(encoding="utf-8").splitlines()
+        responses: list[LLMResponse | None] = [_response_from_dict(json.loads(line)) for line in lines]
+        hits = sum(len(r.completions) for r in responses if r is not None)
+        stats = Stats(requests=len(responses), cache_hits=hits)
+        return ShardResult(shard.id, responses, stats, skipped=True)
+
+
+def run_shard(client: LLMClient, shard: Shard, store: ShardStore) -> ShardResult:
+    """The shard body, the same on every executor: generate, then output + stats + marker."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        responses = client.generate(shard.requests)
+    except BudgetExceededError as e:
+        partial: list[LLMResponse | None] = list(getattr(e, "responses", [None] * len(shard.requests)))
+        return ShardResult(shard.id, partial, client.last_stats, budget_error=str(e), worker=worker)
+    store.write(shard, responses, client.last_stats)
+    return ShardResult(shard.id, list(responses), client.last_stats, worker=worker)
+
+
+class Executor(ABC):
+    """Runs shards somewhere. Subclasses only schedule: :meth:`_schedule` the pending shards."""
+
+    name: str = "base"
+
+    def __init__(self, store: ShardStore) -> None:
+        self.store = store
+
+    def map_shards(self, shards: Sequence[Shard]) -> Iterator[ShardResult]:
+        """Yield one result per shard, in the order given; finished shards are replayed from disk."""
+        pending = [s for s in shards if not self.store.is_done(s)]
+        todo = {id(s) for s in pending}
+        fresh = self._schedule(list(pending)) if pending else iter(())
+        for shard in shards:
+            yield next(fresh) if id(shard) in todo else self.store.load(shard)
+
+    @abstractmethod
+    def _schedule(self, shards: list[Shard]) -> Iterator[ShardResult]:
+        """Run :func:`run_shard` on each shard (anywhere); yield results in the given order."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release workers (actors, processes)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _response_to_dict(r: LLMResponse) -> dict[str, object]:
+    return {
+        "completions": [
+            {"text": c.text, "finish_reason": c.finish_reason, "completion_tokens": c.completion_tokens}
+            for c in r.completions
+        ],
+        "prompt_tokens": r.prompt_tokens,
+        "cached": r.cached,
+        "seconds": r.seconds,
+    }
+
+
+def _response_from_dict(d: dict[str, object]) -> LLMResponse:
+    comps = tuple(Completion(**c) for c in d["completions"])  # type: ignore[attr-defined]
+    return LLMResponse(
+        completions=comps,
+        prompt_tokens=int(d["prompt_tokens"]),  # type: ignore[call-overload]
+        cached=True,
+        seconds=0.0,
+    )

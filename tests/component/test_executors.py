@@ -1,0 +1,162 @@
+"""Executors: local and Ray give the same dataset; finished shards are skipped on rerun."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from synthrr.config import RunConfig
+from synthrr.errors import BackendError, ConfigError, MissingExtraError
+from synthrr.llm.base import LLMRequest
+from synthrr.llm.cache import LLMCache
+from synthrr.llm.client import LLMClient
+from synthrr.llm.fake import FakeLLM
+from synthrr.synth.run import generate
+
+TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
+ANSWER = "Ticket: my {h} problem number {n} is about: {prompt}"
+
+
+def _cfg(tmp_path: Path, **top: Any) -> RunConfig:
+    data: dict[str, Any] = {
+        "task": TASK,
+        "seeds": {"per_label": 5},
+        "llm": {"backend": "fake", "options": {"default": ANSWER}},
+        "synthesis": {"method": "fewgen", "n": 12, "shots": 2, "filters": {"label_consistency": "none"}},
+        "out": str(tmp_path / "runs"),
+    }
+    data.update(top)
+    return RunConfig.from_dict(data)
+
+
+def _rows(result: Any) -> list[tuple[str, str, str]]:
+    return sorted((r.id, r.label, r.text) for r in result.rows)
+
+
+def _markers(run_dir: Path) -> list[Path]:
+    return sorted((run_dir / "shards" / "completions").iterdir())
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[Any]:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+# ---- local: shard markers and resume -------------------------------------------------------------
+def test_local_writes_markers_stats_and_outputs_per_shard(tmp_path: Path) -> None:
+    result = generate(_cfg(tmp_path, shard_size=4), progress=False)
+    shards = result.run_dir / "shards"
+    ids = [m.name for m in _markers(result.run_dir)]
+    assert ids and all((shards / "outputs" / f"{i}.jsonl").is_file() for i in ids)
+    assert all((shards / "stats" / f"{i}.json").is_file() for i in ids)
+    assert result.manifest["counts"]["shards"] == len(ids) >= 3
+    assert result.manifest["llm"]["requests"] == result.manifest["counts"]["prompts"]
+
+
+def test_rerun_after_failure_skips_finished_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend that dies mid-run leaves markers for finished shards; the rerun only does the rest."""
+    cfg = _cfg(tmp_path, shard_size=3, llm={"backend": "fake", "cache": False, "options": {"default": ANSWER}})
+    full = generate(cfg, progress=False, client=LLMClient(FakeLLM(FakeLLM.Options(default=ANSWER)), progress=False))
+    total = full.manifest["llm"]["calls"]
+    import shutil
+
+    shutil.rmtree(full.run_dir)
+
+    def dying(request: LLMRequest, sample: int) -> str:
+        if dying.n >= 7:  # type: ignore[attr-defined]
+            raise BackendError("fake", "engine crashed")
+        dying.n += 1  # type: ignore[attr-defined]
+        return FakeLLM(FakeLLM.Options(default=ANSWER))._answer(request, sample)
+
+    dying.n = 0  # type: ignore[attr-defined]
+    with pytest.raises(BackendError):
+        generate(cfg, progress=False, client=LLMClient(FakeLLM(respond=dying), progress=False))
+    finished = _markers(full.run_dir)
+    assert len(finished) == 2  # shards of 3 requests: 6 answered and marked, the 3rd shard died
+    assert not (full.run_dir / "data.parquet").exists()
+
+    healthy = FakeLLM(FakeLLM.Options(default=ANSWER))
+    again = generate(cfg, progress=False, client=LLMClient(healthy, progress=False))
+    assert healthy.calls == total - 6  # no cache: only unfinished shards reached the engine
+    assert again.manifest["counts"]["shards_skipped"] == 2
+    assert _rows(again) == _rows(full)
+
+
+def test_changed_shard_is_not_skipped(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path, shard_size=4, llm={"backend": "fake", "cache": False, "options": {"default": ANSWER}})
+    first = generate(cfg, progress=False)
+    marker = _markers(first.run_dir)[0]
+    marker.write_text("stale-digest\n")
+    fake = FakeLLM(FakeLLM.Options(default=ANSWER))
+    again = generate(cfg, progress=False, client=LLMClient(fake, progress=False))
+    assert fake.calls == 4 and again.manifest["counts"]["shards_skipped"] == again.manifest["counts"]["shards"] - 1
+    assert _rows(again) == _rows(first)
+
+
+# ---- ray: missing extra, budget ------------------------------------------------------------------
+def test_ray_missing_extra_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(MissingExtraError, match=r"synthrr\[ray\]"):
+        generate(_cfg(tmp_path, executor="ray"), progress=False)
+    from synthrr.cli import cli
+
+    args = ["generate", "--task", TASK, "--llm", "fake", "--method", "fewgen", "--n", "6", "--per-label", "5"]
+    res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "cli"), "--no-progress", "--executor", "ray"])
+    assert res.exit_code == 2 and "pip install 'synthrr[ray]'" in res.output
+
+
+def test_ray_rejects_budget(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    cfg = _cfg(tmp_path, executor="ray").with_overrides({"llm.budget.max_calls": 5})
+    with pytest.raises(ConfigError, match=r"llm\.budget"):
+        generate(cfg, progress=False)
+
+
+# ---- ray: same dataset as local, resume ----------------------------------------------------------
+def test_local_and_ray_give_the_same_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ray_local: Any) -> None:
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
+    local = generate(_cfg(tmp_path / "a"), progress=False)
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))  # a fresh cache: ray really generates
+    ray_cfg = _cfg(tmp_path / "b", executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, shard_size=3)
+    remote = generate(ray_cfg, progress=False)
+    assert _rows(remote) == _rows(local) and len(local.rows) == 12
+    assert remote.manifest["llm"]["calls"] == local.manifest["llm"]["calls"] > 0
+    assert remote.manifest["counts"]["shards"] > remote.manifest["counts"]["rounds"]
+    workers = remote.manifest["executor"]["workers"]
+    assert len(workers) == 2 and f"{socket.gethostname()}:{os.getpid()}" not in workers  # two actor processes
+    assert local.manifest["executor"]["workers"] == [f"{socket.gethostname()}:{os.getpid()}"]
+    with LLMCache(tmp_path / "home-ray" / "llm-cache.sqlite") as cache:  # the actors wrote the shared cache
+        assert cache.stats()["entries"] == remote.manifest["llm"]["calls"]
+    assert remote.run_dir.name == local.run_dir.name  # executor settings are not part of the fingerprint
+
+
+def test_ray_rerun_skips_finished_shards(tmp_path: Path, ray_local: Any) -> None:
+    llm = {"backend": "fake", "cache": False, "options": {"default": ANSWER}}
+    cfg = _cfg(tmp_path, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, shard_size=3, llm=llm)
+    first = generate(cfg, progress=False)
+    markers = _markers(first.run_dir)
+    markers[-1].unlink()  # as if the run died before the last shard finished
+    again = generate(cfg, progress=False)
+    counts = again.manifest["counts"]
+    assert counts["shards_skipped"] == counts["shards"] - 1 == len(markers) - 1
+    redo = (first.run_dir / "shards" / "outputs" / f"{markers[-1].name}.jsonl").read_text().count("\n")
+    assert again.manifest["llm"]["calls"] == redo  # only the unfinished shard was generated again
+    assert _rows(again) == _rows(first)
+
+
+def test_ray_actor_errors_reach_the_driver_as_synthrr_errors(tmp_path: Path, ray_local: Any) -> None:
+    llm = {"backend": "fake", "cache": False, "options": {"default": ANSWER, "n_ctx": 5}}  # prompts too long
+    cfg = _cfg(tmp_path, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, llm=llm)
+    with pytest.raises(BackendError, match="exceeds the context") as info:
+        generate(cfg, progress=False)
+    assert info.value.backend == "fake" and info.value.exit_code == 2
