@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from synthrr.errors import ConfigError, InputError
+from synthrr.io import read_yaml_mapping
 
 
 class Section(BaseModel):
@@ -175,18 +176,7 @@ class RunConfig(Section):
         p = Path(path)
         if not p.is_file():
             raise InputError(p, "config file not found")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise InputError(p, "config file is not valid UTF-8") from None
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise InputError(p, f"malformed YAML: {getattr(e, 'problem', e)}", line=line) from None
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise InputError(p, f"expected a mapping at the top level, got {type(data).__name__}")
+        data = read_yaml_mapping(p, "config file")
         return cls.from_dict(data, source=str(p))
 
     def to_dict(self) -> dict[str, Any]:

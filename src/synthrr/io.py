@@ -76,6 +76,29 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def read_yaml_mapping(path: str | Path, what: str = "file") -> dict[str, Any]:
+    """Read a YAML file whose top level must be a mapping (an empty file is ``{}``).
+
+    Non-UTF-8 bytes, malformed YAML (with its line) and a non-mapping top level raise InputError.
+    """
+    import yaml
+
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(p, f"{what} is not valid UTF-8") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(p, f"malformed YAML: {getattr(e, 'problem', None) or e}", line=line) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(p, f"expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
 def require_file(path: str | Path, what: str = "file") -> Path:
     p = Path(path).expanduser()
     if not p.exists():

@@ -13,11 +13,10 @@ import math
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthrr.errors import ConfigError, InputError
-from synthrr.io import read_table, table_format
+from synthrr.io import read_table, read_yaml_mapping, table_format
 from synthrr.records import Example
 from synthrr.tasks.base import SplitTask, Task, TaskSpec
 from synthrr.tasks.splits import SPLITS, dedupe, example_id, hash_split
@@ -92,17 +91,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def read_task_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(path, "task file is not valid UTF-8") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(path, f"malformed YAML: {getattr(e, 'problem', None) or e}", line=line) from None
-    if not isinstance(data, dict):
-        raise InputError(path, f"expected a mapping of task fields, got {type(data).__name__}")
-    return data
+    return read_yaml_mapping(path, "task file")
 
 
 def _config_error(err: ValidationError, source: str) -> ConfigError:
