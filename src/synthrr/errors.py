@@ -11,10 +11,24 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
+def _rebuild(cls: type[SynthrrError], message: str, state: dict[str, object]) -> SynthrrError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
 class SynthrrError(Exception):
-    """Base class: a message for the user and a process exit code."""
+    """Base class: a message for the user and a process exit code.
+
+    Picklable whatever a subclass's ``__init__`` takes (type, message and fields travel), so an
+    error raised in a worker process reaches the driver as itself.
+    """
 
     exit_code: int = 1
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
 
 
 class UsageError(SynthrrError):

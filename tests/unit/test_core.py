@@ -94,3 +94,19 @@ def test_read_table_formats_and_errors(tmp_path: Path) -> None:
     docx.write_text("")
     with pytest.raises(InputError, match="unsupported file type"):
         read_table(docx)
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    from synthrr.errors import BackendError, ConfigError, InputError
+
+    for err in (
+        InputError("data.csv", "malformed CSV", line=3),
+        ConfigError("retrieval.k", "must be positive", source="run.yaml"),
+        BackendError("openai", "bad key", config=True),
+        UnknownNameError("task", "nope", ["imdb"]),
+    ):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err) and back.exit_code == err.exit_code
+        assert vars(back) == vars(err)

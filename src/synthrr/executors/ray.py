@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,21 +31,6 @@ def import_ray() -> Any:
     return ray
 
 
-@dataclass(slots=True)
-class _RemoteError:
-    """A :class:`SynthrrError` raised in an actor, rebuilt on the driver with its type and fields."""
-
-    cls: type[SynthrrError]
-    message: str
-    state: dict[str, Any]
-
-    def rebuild(self) -> SynthrrError:
-        err = self.cls.__new__(self.cls)
-        Exception.__init__(err, self.message)
-        err.__dict__.update(self.state)
-        return err
-
-
 class LLMWorker:
     """A Ray actor holding one LLM client (backend + its own connection to the shared cache)."""
 
@@ -57,11 +41,11 @@ class LLMWorker:
         cfg = LLMConfig.model_validate(llm_config)
         self.client = make_client(cfg, threads=threads, progress=False, cache_path=cache_path)
 
-    def run(self, shard: Shard, root: str) -> ShardResult | _RemoteError:
+    def run(self, shard: Shard, root: str) -> ShardResult | SynthrrError:
         try:
             return run_shard(self.client, shard, ShardStore(Path(root)))
-        except SynthrrError as e:  # their __init__ signatures defeat pickling: ship type + state
-            return _RemoteError(type(e), str(e), dict(vars(e)))
+        except SynthrrError as e:  # returned, not raised: Ray would wrap it in a RayTaskError
+            return e
 
     def pid(self) -> int:
         return os.getpid()
@@ -107,8 +91,8 @@ class RayExecutor(Executor):
     def _schedule(self, shards: list[Shard]) -> Iterator[ShardResult]:
         root = str(self.store.root)
         for result in self._pool.map(lambda actor, shard: actor.run.remote(shard, root), shards):
-            if isinstance(result, _RemoteError):
-                raise result.rebuild()
+            if isinstance(result, SynthrrError):
+                raise result
             yield result
 
     def close(self) -> None:
