@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/scaleout.py --llm fake --n 60 --actors 1 2
     .venv/bin/python bench/scaleout.py --llm llamacpp --n 8 --actors 1 2
+    .venv/bin/python bench/scaleout.py --index --passages 1000 --queries 500
+
+``--index`` measures the dense index instead: corpus encoding (passages/s) and retrieval
+(queries/s: encode the queries + exact top-50 search) on the local executor vs a local Ray
+instance with ``--actors`` encoder actors of 1 CPU each (``--num-cpus``), same run, same
+passages (the first ``--passages`` of the built-in wiki corpus); the vectors are checked to
+agree, and FAISS search alone is timed on one flat index vs 2 shards over ``--faiss-n`` vectors.
 
 ``fake`` sleeps ``--delay`` s per completion (a stand-in for an engine or server that is the
 bottleneck, e.g. one HTTP server per node); ``llamacpp`` is the real SmolLM2 on CPU (each actor gets
@@ -56,6 +63,149 @@ def _timed(cfg: Any, home: Path) -> tuple[float, Any]:
     return time.perf_counter() - t0, result
 
 
+def _wiki_subset(root: Path, n: int) -> Any:
+    import json
+
+    from synthrr.config import CorpusConfig
+    from synthrr.corpus import get_corpus
+
+    wiki = get_corpus("wiki", progress=False)
+    src = root / f"wiki{n}.jsonl"
+    with src.open("w", encoding="utf-8") as fh:
+        for ids, texts in wiki.iter_texts(batch_size=n):
+            for pid, text in zip(ids, texts, strict=True):
+                fh.write(json.dumps({"id": pid, "text": text}) + "\n")
+            break
+    os.environ["SYNTHRR_HOME"] = str(root / "home-corpus")
+    return get_corpus(str(src), CorpusConfig(id_field="id"), progress=False)
+
+
+def _queries(corpus: Any, n: int) -> list[str]:
+    out: list[str] = []
+    for _, texts in corpus.iter_texts(batch_size=n):
+        out += [t.split(". ")[0] for t in texts]
+    return out[:n]
+
+
+def _compare_ranked(a: list[Any], b: list[Any]) -> str:
+    """Max score difference, and how many positions hold another id (and whether only near-ties)."""
+    import numpy as np
+
+    sa = np.array([[s for _, s in x] for x in a])
+    sb = np.array([[s for _, s in y] for y in b])
+    diff = float(np.abs(sa - sb).max())
+    moved = [(r, c) for r, (x, y) in enumerate(zip(a, b, strict=True)) for c in range(len(x)) if x[c][0] != y[c][0]]
+    ties = all(
+        any(abs(sa[r, c] - sa[r, c2]) <= 1e-6 for c2 in (c - 1, c + 1) if 0 <= c2 < sa.shape[1]) for r, c in moved
+    )
+    return f"max score diff {diff:.1e}, other id at {len(moved)}/{sa.size} positions (all in score ties: {ties})"
+
+
+def bench_index(args: argparse.Namespace) -> None:
+    import numpy as np
+    import ray
+
+    from synthrr.config import RayConfig
+    from synthrr.executors.encode import EncodeShard, PartStore, RayEncodePool
+    from synthrr.retrieval import open_index
+    from synthrr.retrieval.dense import DenseRetriever
+
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        corpus = _wiki_subset(root, args.passages)
+        queries = _queries(corpus, args.queries)
+        n, k = len(corpus), 50
+        rows: list[tuple[str, float, float]] = []
+
+        os.environ["SYNTHRR_HOME"] = str(root / "h-local")
+        local = DenseRetriever(threads=cores, encode_shard_size=args.encode_shard)
+        local.encoder.model  # noqa: B018 - load the model before timing
+        t0 = time.perf_counter()
+        open_index(corpus, local, progress=False)
+        enc_local = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        local.search(queries, k)
+        q_local = time.perf_counter() - t0
+
+        ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
+        try:
+            pool = RayEncodePool(RayConfig(actors=args.actors[-1], cpus_per_actor=1))
+            remote = DenseRetriever(threads=cores, encode_shard_size=args.encode_shard, index_shards=2)
+            t0 = time.perf_counter()
+            pool._pool(remote.encoder_spec())
+            ray.get([a.pid.remote() for a in pool.actors])  # actors up, MiniLM loaded in each
+            startup = time.perf_counter() - t0
+            os.environ["SYNTHRR_HOME"] = str(root / "h-ray")
+            t0 = time.perf_counter()
+            open_index(corpus, remote, progress=False, executor=pool)
+            enc_ray = time.perf_counter() - t0
+            qshards = [
+                EncodeShard(i, np.arange(i, min(i + args.encode_shard, len(queries)), dtype=np.uint64), queries[i:j])
+                for i, j in (
+                    (i, min(i + args.encode_shard, len(queries))) for i in range(0, len(queries), args.encode_shard)
+                )
+            ]
+            store = PartStore(root / "query-parts")
+            t0 = time.perf_counter()
+            qv = np.empty((len(queries), remote.encoder.dim), dtype=np.float32)
+            for shard, _ in pool.map(remote.encoder_spec(), qshards, store):
+                qv[shard.start : shard.start + len(shard.keys)] = store.load(shard)
+            remote.search_vectors(qv, k)
+            q_ray = time.perf_counter() - t0
+            pool.close()
+        finally:
+            ray.shutdown()
+        assert local.index_dir is not None and remote.index_dir is not None
+        diff = float(np.abs(np.load(local.index_dir / "vectors.npy") - np.load(remote.index_dir / "vectors.npy")).max())
+        same = [[p for p, _ in r] for r in local.search(queries, k)] == [
+            [p for p, _ in r] for r in remote.search(queries, k)
+        ]
+        rows += [
+            ("corpus encode, passages/s", n / enc_local, n / enc_ray),
+            ("retrieval, queries/s", len(queries) / q_local, len(queries) / q_ray),
+        ]
+
+        # FAISS search alone at a larger size: one flat index vs 2 shards searched in parallel
+        vecs = np.load(local.index_dir / "vectors.npy")
+        reps = -(-args.faiss_n // len(vecs))
+        rng = np.random.default_rng(0)
+        big = np.tile(vecs, (reps, 1))[: args.faiss_n] + rng.normal(
+            0, 0.02, (min(args.faiss_n, reps * len(vecs)), vecs.shape[1])
+        ).astype(np.float32)
+        big /= np.linalg.norm(big, axis=1, keepdims=True)
+        ids = [f"p-{i:016x}" for i in range(len(big))]
+        qv = local.encoder.encode(queries)
+        timings = []
+        for shards in (1, 2):
+            r = DenseRetriever(threads=cores, index_shards=shards)
+            r.index_vectors(big, ids)
+            t0 = time.perf_counter()
+            res = r.search_vectors(qv, k)
+            timings.append((time.perf_counter() - t0, res))
+        tie_note = _compare_ranked(timings[0][1], timings[1][1])
+        rows.append(
+            (
+                f"FAISS search only, {len(big):,} vectors, q/s (1 index vs 2 shards)",
+                len(queries) / timings[0][0],
+                len(queries) / timings[1][0],
+            )
+        )
+
+    print(
+        f"passages={n} queries={len(queries)} top-{k} cores={cores} "
+        f"ray: {args.actors[-1]} actors x 1 CPU, num_cpus={args.num_cpus}"
+    )
+    print(
+        f"ray actor start-up + model load (excluded): {startup:.1f} s; "
+        f"max |local - ray| vector diff {diff:.1e}; same top-{k} ids: {same}; sharded vs single FAISS: {tie_note}"
+    )
+    print(f"| what | local ({cores} threads) | ray ({args.actors[-1]} actors x 1 CPU) | ray / local |")
+    print("|---|---:|---:|---:|")
+    for what, a, b in rows:
+        print(f"| {what} | {a:,.1f} | {b:,.1f} | {b / a:.2f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--llm", choices=["fake", "llamacpp"], default="fake")
@@ -65,7 +215,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="engine threads per process")
     ap.add_argument("--shard-size", type=int, default=4)
     ap.add_argument("--num-cpus", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--index", action="store_true", help="benchmark corpus encoding and retrieval instead")
+    ap.add_argument("--passages", type=int, default=1000, help="--index: wiki passages to encode")
+    ap.add_argument("--queries", type=int, default=500, help="--index: queries (first sentences of passages)")
+    ap.add_argument("--encode-shard", type=int, default=100, help="--index: passages per encode shard")
+    ap.add_argument("--faiss-n", type=int, default=100_000, help="--index: vectors for the FAISS-only timing")
     args = ap.parse_args()
+    if args.index:
+        bench_index(args)
+        return
 
     import ray
 

@@ -2,6 +2,8 @@
 
 ``local`` (default) runs shards in-process; ``ray`` dispatches them to a pool of actors. Both run
 the same shard body (:func:`synthrr.executors.base.run_shard`) and resume by completion markers.
+Dense index builds are sharded the same way by an encode pool (:mod:`synthrr.executors.encode`,
+:func:`~synthrr.executors.encode.make_encode_pool`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, make_shards, run_shard
+from synthrr.executors.encode import EncodePool, LocalEncodePool, RayEncodePool, make_encode_pool
 from synthrr.registry import Registry
 
 if TYPE_CHECKING:
@@ -32,10 +35,14 @@ def make_executor(cfg: RunConfig, shard_root: Path, client: LLMClient) -> Execut
 
 __all__ = [
     "EXECUTORS",
+    "EncodePool",
     "Executor",
+    "LocalEncodePool",
+    "RayEncodePool",
     "Shard",
     "ShardResult",
     "ShardStore",
+    "make_encode_pool",
     "make_executor",
     "make_shards",
     "run_shard",

@@ -19,7 +19,7 @@ from synthrr.errors import ConfigError, MissingExtraError, SynthrrError
 from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, run_shard
 
 if TYPE_CHECKING:
-    from synthrr.config import RunConfig
+    from synthrr.config import RayConfig, RunConfig
     from synthrr.llm.client import LLMClient
 
 
@@ -29,6 +29,20 @@ def import_ray() -> Any:
     except ImportError:
         raise MissingExtraError("the ray executor (--executor ray)", "ray", "ray") from None
     return ray
+
+
+def ensure_ray(rc: RayConfig) -> bool:
+    """Connect to ``rc.address`` / ``RAY_ADDRESS`` or start a local instance, unless Ray is already
+    initialised. True when this call started it (the caller shuts it down)."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return False
+    address = rc.address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=rc.num_cpus, include_dashboard=False, log_to_driver=False)
+    return True
 
 
 class LLMWorker:
@@ -65,14 +79,7 @@ class RayExecutor(Executor):
             )
         ray = import_ray()
         rc = cfg.ray
-        self._started = False
-        if not ray.is_initialized():
-            address = rc.address or os.environ.get("RAY_ADDRESS")
-            if address:
-                ray.init(address=address, log_to_driver=False)
-            else:
-                ray.init(num_cpus=rc.num_cpus, include_dashboard=False, log_to_driver=False)
-            self._started = True
+        self._started = ensure_ray(rc)
         cache_path: str | None = None
         if cfg.llm.cache:
             from synthrr.llm.cache import default_path

@@ -14,6 +14,7 @@ from synthrr.records import Example, Hit
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
+    from synthrr.retrieval.base import Retriever
     from synthrr.tasks.base import Task
 
 
@@ -50,12 +51,29 @@ def draw_seed_set(cfg: RunConfig) -> tuple[Task, list[Example]]:
     return task, seeds
 
 
+def retrieve_for_run(
+    cfg: RunConfig, seeds: list[Example], corpus: Corpus, *, progress: bool = True
+) -> tuple[list[Hit], Retriever]:
+    """Top-K hits per seed with the run's retriever (threads from ``cfg.threads``); with the
+    ``ray`` executor a missing dense index is encoded on Ray actors."""
+    from synthrr.executors import make_encode_pool
+    from synthrr.retrieval import retrieve, retriever_from_config
+
+    retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
+    pool = make_encode_pool(cfg)
+    try:
+        hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever, executor=pool)
+    finally:
+        if pool is not None:
+            pool.close()
+    return hits, retriever
+
+
 def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
     """Draw the seed set, ingest the corpus (cached) and retrieve top-K per seed (index cached)."""
     import time
 
     from synthrr.corpus import get_corpus
-    from synthrr.retrieval import retrieve, retriever_from_config
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -65,8 +83,7 @@ def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
     corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=progress)
     timings["corpus"] = time.perf_counter() - t
     t = time.perf_counter()
-    retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
-    hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
+    hits, _ = retrieve_for_run(cfg, seeds, corpus, progress=progress)
     timings["retrieve"] = time.perf_counter() - t
     return RetrievalResult(task=task, corpus=corpus, seeds=seeds, hits=hits, timings=timings)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from synthrr.retrieval.base import Retriever
 if TYPE_CHECKING:
     from synthrr.config import RetrievalConfig
     from synthrr.corpus.base import Corpus
+    from synthrr.executors.encode import EncodePool
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +54,21 @@ def index_dir_for(corpus: Corpus, retriever: Retriever) -> Path:
     return subdir("indexes") / f"{corpus.fingerprint}-{retriever.name}-{retriever.fingerprint()}"
 
 
-def open_index(corpus: Corpus, retriever: Retriever, *, progress: bool = True) -> Retriever:
+def parts_dir_for(corpus: Corpus, retriever: Retriever) -> Path:
+    """Stable folder of a sharded build's per-shard encodings (kept across failed builds)."""
+    path = index_dir_for(corpus, retriever)
+    return path.with_name(path.name + ".parts")
+
+
+def open_index(
+    corpus: Corpus, retriever: Retriever, *, progress: bool = True, executor: EncodePool | None = None
+) -> Retriever:
     """Load the retriever's persisted index over ``corpus``, or build it (atomically) and persist it.
 
     Afterwards ``retriever.index_status`` is ``"loaded"`` or ``"built"`` and ``retriever.index_dir``
-    is the index folder. An index that fails to load is rebuilt.
+    is the index folder. An index that fails to load is rebuilt. ``executor`` (an encode pool, e.g.
+    :func:`synthrr.executors.encode.make_encode_pool`) makes a shardable retriever (dense) encode
+    the corpus in resumable shards on that pool; their parts folder is removed once the index is in place.
     """
     path = index_dir_for(corpus, retriever)
     t0 = time.perf_counter()
@@ -70,7 +82,11 @@ def open_index(corpus: Corpus, retriever: Retriever, *, progress: bool = True) -
             log.info("%s index for %s loaded from %s", retriever.name, corpus.name, path)
             return retriever
     with atomic_dir(path) as tmp:
-        retriever.build(corpus, tmp, progress=progress)
+        parts = parts_dir_for(corpus, retriever) if executor is not None and retriever.shardable else None
+        if parts is None:
+            retriever.build(corpus, tmp, progress=progress)
+        else:
+            retriever.build(corpus, tmp, progress=progress, executor=executor, parts_dir=parts)  # type: ignore[call-arg]
         info = {
             "corpus": {"name": corpus.name, "fingerprint": corpus.fingerprint, "passages": len(corpus)},
             "retriever": retriever.describe(),
@@ -78,6 +94,8 @@ def open_index(corpus: Corpus, retriever: Retriever, *, progress: bool = True) -
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         (tmp / "index.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    if parts is not None:
+        shutil.rmtree(parts, ignore_errors=True)
     retriever.index_dir, retriever.index_status = path, "built"
     log.info("%s index for %s built in %.1f s at %s", retriever.name, corpus.name, info["build_seconds"], path)
     return retriever
@@ -90,6 +108,7 @@ def retrieve(
     *,
     progress: bool = True,
     retriever: Retriever | None = None,
+    executor: EncodePool | None = None,
 ) -> list[Hit]:
     """Top-``config.k`` passages of ``corpus`` for each query example (its text is the query).
 
@@ -99,7 +118,7 @@ def retrieve(
     if retriever is None:
         retriever = retriever_from_config(config)
     if retriever.index_status is None:
-        open_index(corpus, retriever, progress=progress)
+        open_index(corpus, retriever, progress=progress, executor=executor)
     results = retriever.search([q.text for q in queries], config.k, progress=progress)
     return [
         Hit(query_id=q.id, passage_id=pid, rank=rank, score=score)

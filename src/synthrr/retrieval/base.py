@@ -37,6 +37,8 @@ class Retriever(ABC):
     #: "cosine" (scores in [-1, 1]) or "bm25" (unbounded, corpus-dependent)
     score_kind: ClassVar[str]
     Options: ClassVar[type[RetrieverOptions]] = RetrieverOptions
+    #: True when :meth:`build` takes ``executor`` (an encode pool) and ``parts_dir`` keyword arguments
+    shardable: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         try:

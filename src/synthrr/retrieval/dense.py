@@ -4,12 +4,17 @@ Vectors are L2-normalised, so inner product = cosine similarity (SynthesizRR ret
 dense retriever, Contriever in the paper; MiniLM is the offline stand-in). The index folder holds
 ``vectors.npy`` (float32, one row per passage, corpus order), ``index.faiss`` (``IndexFlatIP``)
 and ``ids.npy``. Queries are encoded like passages and searched in batched FAISS calls.
+With ``index_shards: N > 1`` the index is N flat shards (``index-SSSSS.faiss``) searched in
+parallel and merged (:mod:`synthrr.retrieval.sharded`); with an encode pool from
+:func:`synthrr.retrieval.open_index` the corpus is encoded in resumable shards
+(:mod:`synthrr.executors.encode`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +29,7 @@ from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
+    from synthrr.executors.encode import EncodePool, EncoderSpec
 
 _FORMAT = 1
 #: passages length-sorted and encoded together (bounds the memory of the texts held at once)
@@ -38,6 +44,12 @@ class DenseOptions(RetrieverOptions):
     max_seq_length: int = Field(256, ge=8, le=512, description="tokens per passage seen by the encoder")
     batch_size: int = Field(64, ge=1, le=4096, description="encoding batch size (does not change the index)")
     threads: int | None = Field(None, ge=1, le=1024, description="torch/FAISS threads (default: all cores)")
+    index_shards: int = Field(
+        1, ge=1, le=4096, description="exact FAISS shards searched in parallel and merged (1: one index)"
+    )
+    encode_shard_size: int = Field(
+        10_000, ge=1, description="passages per encode shard when an encode pool (executor) builds the index"
+    )
 
 
 def _faiss() -> Any:
@@ -53,6 +65,7 @@ class DenseRetriever(Retriever):
 
     name = "dense"
     score_kind = "cosine"
+    shardable = True  # build() takes an encode pool (executor) from open_index
     Options = DenseOptions
     options: DenseOptions
 
@@ -72,45 +85,102 @@ class DenseRetriever(Retriever):
         return self.options.threads or os.cpu_count() or 1
 
     def fingerprint(self) -> str:
-        return stable_hash("dense", str(_FORMAT), self.encoder.identity)
+        parts = ["dense", str(_FORMAT), self.encoder.identity]
+        if self.options.index_shards > 1:  # a different on-disk layout (same search results)
+            parts.append(f"shards={self.options.index_shards}")
+        return stable_hash(*parts)
 
-    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True) -> None:
+    def encoder_spec(self) -> EncoderSpec:
+        """How an encode worker rebuilds this retriever's encoder (same vectors, its own threads)."""
+        from synthrr.executors.encode import EncoderSpec
+
+        o = self.options
+        return EncoderSpec(o.model_dir, o.device, o.max_seq_length, o.batch_size, o.threads)
+
+    def build(
+        self,
+        corpus: Corpus,
+        index_dir: Path,
+        *,
+        progress: bool = True,
+        executor: EncodePool | None = None,
+        parts_dir: Path | None = None,
+    ) -> None:
+        """Encode ``corpus`` and index it. With ``executor`` (an encode pool) the corpus is encoded in
+        shards whose vectors and completion markers go to ``parts_dir`` (a rerun skips them)."""
         import numpy as np
         from tqdm.auto import tqdm
 
-        faiss = _faiss()
-        enc = self.encoder
-        n, dim = len(corpus), enc.dim
+        n, dim = len(corpus), self.encoder.dim
         vectors = np.lib.format.open_memmap(index_dir / "vectors.npy", mode="w+", dtype=np.float32, shape=(n, dim))
         keys = np.empty(n, dtype=np.uint64)
-        pos = 0
         with tqdm(total=n, desc=f"encode {corpus.name}", unit=" passages", disable=not progress) as bar:
-            for ids, texts in corpus.iter_texts(batch_size=ENCODE_WINDOW):
-                vectors[pos : pos + len(ids)] = enc.encode(texts, batch_size=self.options.batch_size, progress=bar)
-                keys[pos : pos + len(ids)] = ids_to_keys(ids)
-                pos += len(ids)
+            if executor is None:
+                self._encode_here(corpus, vectors, keys, bar)
+            else:
+                parts = parts_dir or index_dir / "parts"
+                self._encode_sharded(corpus, vectors, keys, bar, executor, parts)
+                if parts_dir is None:  # parts inside the index folder: not needed once assembled
+                    shutil.rmtree(parts, ignore_errors=True)
         vectors.flush()
         self.index_vectors(vectors, keys_to_ids(keys))
-        faiss.write_index(self._index, str(index_dir / "index.faiss"))
+        self._save_index(index_dir)
         np.save(index_dir / "ids.npy", keys)
         (index_dir / "dense.json").write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
         del vectors
+
+    def _encode_here(self, corpus: Corpus, vectors: Any, keys: Any, bar: Any) -> None:
+        enc, pos = self.encoder, 0
+        for ids, texts in corpus.iter_texts(batch_size=ENCODE_WINDOW):
+            vectors[pos : pos + len(ids)] = enc.encode(texts, batch_size=self.options.batch_size, progress=bar)
+            keys[pos : pos + len(ids)] = ids_to_keys(ids)
+            pos += len(ids)
+
+    def _encode_sharded(
+        self, corpus: Corpus, vectors: Any, keys: Any, bar: Any, pool: EncodePool, parts_dir: Path
+    ) -> None:
+        from synthrr.executors.encode import PartStore, iter_encode_shards
+
+        store = PartStore(parts_dir)
+        shards = iter_encode_shards(corpus, self.options.encode_shard_size)
+        for shard, _skipped in pool.map(self.encoder_spec(), shards, store):
+            stop = shard.start + len(shard.keys)
+            vectors[shard.start : stop] = store.load(shard)
+            keys[shard.start : stop] = shard.keys
+            bar.update(len(shard.keys))
 
     def index_vectors(self, vectors: Any, ids: list[str]) -> None:
         """Search these (unit-length float32) vectors from now on, in memory (e.g. precomputed embeddings)."""
         import numpy as np
 
+        from synthrr.retrieval.sharded import ShardedFlatIndex
+
         faiss = _faiss()
         faiss.omp_set_num_threads(self.threads)
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        self._index, self._ids = index, list(ids)
+        if self.options.index_shards > 1:
+            self._index = ShardedFlatIndex.from_vectors(vectors, self.options.index_shards, threads=self.threads)
+        else:
+            self._index = faiss.IndexFlatIP(vectors.shape[1])
+            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self._ids = list(ids)
+
+    def _save_index(self, index_dir: Path) -> None:
+        from synthrr.retrieval.sharded import ShardedFlatIndex
+
+        if isinstance(self._index, ShardedFlatIndex):
+            self._index.save(index_dir)
+        else:
+            _faiss().write_index(self._index, str(index_dir / "index.faiss"))
 
     def load(self, index_dir: Path) -> None:
         import numpy as np
 
-        faiss = _faiss()
-        self._index = faiss.read_index(str(index_dir / "index.faiss"))
+        from synthrr.retrieval.sharded import ShardedFlatIndex
+
+        if self.options.index_shards > 1:
+            self._index = ShardedFlatIndex.load(index_dir, threads=self.threads)
+        else:
+            self._index = _faiss().read_index(str(index_dir / "index.faiss"))
         self._ids = keys_to_ids(np.load(index_dir / "ids.npy"))
 
     def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:

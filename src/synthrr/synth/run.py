@@ -119,12 +119,11 @@ class Generator:
         ctx = Context(spec=task.spec, seeds=seeds, config=cfg.synthesis, form="chat")
         if method_cls.needs_retrieval:
             from synthrr.corpus import get_corpus
-            from synthrr.retrieval import retrieve, retriever_from_config
+            from synthrr.pipeline.retrieve import retrieve_for_run
 
             t0 = time.perf_counter()
             corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
-            retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
-            hits = retrieve(seeds, corpus, cfg.retrieval, progress=self.progress, retriever=retriever)
+            hits, retriever = retrieve_for_run(cfg, seeds, corpus, progress=self.progress)
             for h in hits:
                 ctx.hits.setdefault(h.query_id, []).append(h)
             ids = sorted({h.passage_id for h in hits})
