@@ -11,7 +11,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fix bench clean
+.PHONY: help install demo test test-fast lint fix bench bench-quality clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ bench: $(STAMP) ## run the benchmarks (retrieval, LLM, Self-BLEU) and print figu
 	$(PY) bench/retrieval.py
 	$(PY) bench/llm.py
 	$(PY) bench/selfbleu.py
+
+bench-quality: $(STAMP) ## quality benchmark: Gold vs FewGen vs ZeroGen vs SynthesizRR on the built-in tasks (~90 min)
+	$(PY) bench/quality.py --results docs/results.md
 
 clean: ## remove .venv and build artefacts (keeps the synthrr cache)
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

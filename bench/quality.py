@@ -1,0 +1,347 @@
+"""Quality benchmark: SynthesizRR vs FewGen vs ZeroGen vs Gold on imdb, rotten_tomatoes, bbc_news.
+
+For each task, with one LLM and one student, six rows at the same N, sampling and filters:
+
+=================  ===========================================================================
+Gold               the student trained on N real train examples (compare_runs' Gold row)
+FewGen-0           ``fewgen``, 0 shots (label-conditioned instruction only)
+FewGen-32          ``fewgen``, 32 random same-label seed demonstrations
+ZeroGen            ``zerogen``
+SynthesizRR-0      ``synthesizrr``, 0-shot (retrieved passage only)
+SynthesizRR-3      ``synthesizrr``, 3-shot RetrICL
+=================  ===========================================================================
+
+Each synthetic row is one :func:`synthrr.synth.run.generate` call (run folders under
+``--out/<task>/``); :func:`synthrr.evaluate.compare_runs` (``gold=True``) then writes
+``compare.md/.csv/.json`` into that task folder, and the whole benchmark is summarised in
+``--results`` (default ``docs/results.md``) with the command line, versions, model identity, date
+and wall times.
+
+Corpora (``--corpus TASK=NAME`` overrides): imdb and rotten_tomatoes -> ``movie_plots``;
+bbc_news -> ``wiki`` (the built-in ``headlines`` corpus is mostly shorter than the 20-token lower
+bound of ``synthesis.context_tokens``, so almost no headline would survive as a SynthesizRR input).
+
+Default N = 60 per row. Measured on 2 shared CPU cores with the default SmolLM2-135M llama.cpp model
+(max_tokens 96; prefill of long prompts dominates), seconds per prompt:
+
+==============  =====  ========  ===============
+row             imdb   bbc_news  rotten_tomatoes
+==============  =====  ========  ===============
+FewGen-0        0.5    0.7       ~0.5
+FewGen-32       ~11    13.5      ~4   (3.6k prompt tokens on bbc_news; short seeds on rotten_tomatoes)
+ZeroGen         0.5    0.7       ~0.5
+SynthesizRR-0   1.0    1.2       ~1
+SynthesizRR-3   3.1    3.2       ~2.5 (RetrICL, ~1k prompt tokens)
+==============  =====  ========  ===============
+
+Reaching N kept examples after the filters and the label-consistency cut (keep 83 %) takes
+~1.5-1.8 N prompts (1.8 measured at N=10). So one N costs ~1.6 x (16 + 19 + 8.5) s ~ 70 s over the
+three tasks: N=60 -> ~70 min of generation, plus ~2-3 min of evaluation per task and one-off dense
+index builds (movie_plots, wiki) -> ~85 min. N=100 would take ~2 h; FewGen-32 is ~half of it.
+
+The llama.cpp context defaults to 6144 tokens here (``--llm-opt n_ctx=...`` overrides) so that
+32 demonstrations of up to 80 words fit.
+
+``--quick``: a smoke run (N=4, max_tokens 24, 4 seeds per label, BM25 retrieval so no dense index
+is built, TF-IDF student with one seed, 50 test examples, only the cheap intrinsic metrics,
+first task only unless ``--tasks`` is given). Its results go to ``--results`` if given, else to
+``<out>/results.md``; quick mode never writes ``docs/results.md`` unless asked to explicitly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
+DEFAULT_CORPUS = {"imdb": "movie_plots", "rotten_tomatoes": "movie_plots", "bbc_news": "wiki"}
+#: (row name, synthesis.method, synthesis.shots)
+ROWS = (
+    ("FewGen-0", "fewgen", 0),
+    ("FewGen-32", "fewgen", 32),
+    ("ZeroGen", "zerogen", 0),
+    ("SynthesizRR-0", "synthesizrr", 0),
+    ("SynthesizRR-3", "synthesizrr", 3),
+)
+ROW_NAMES = ("Gold", *(name for name, _, _ in ROWS))
+QUICK_METRICS = ("self_bleu", "distinct")
+#: (row key, column title) of the results tables; values are formatted by synthrr.evaluate._cell
+COLUMNS = (
+    ("n", "n"),
+    ("self_bleu_5", "Self-BLEU-5 ↓"),
+    ("distinct_2", "distinct-2 ↑"),
+    ("entity_entropy", "entity entropy ↑"),
+    ("within_cosine", "within-label cos ↓"),
+    ("mauve", "MAUVE ↑"),
+    ("label_preservation", "label pres. % ↑"),
+    ("accuracy", "student acc. % ↑"),
+    ("macro_f1", "macro-F1 % ↑"),
+)
+
+
+def _mapping(items: list[str], what: str) -> dict[str, Any]:
+    from synthrr.config import parse_set_option
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, value = parse_set_option(item)
+        if what == "corpus":
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python bench/quality.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--tasks", nargs="+", choices=TASKS, default=None, help="tasks [all three; quick: the first]")
+    p.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        metavar="TASK=NAME",
+        help="corpus per task, repeatable [imdb=movie_plots rotten_tomatoes=movie_plots bbc_news=wiki]",
+    )
+    p.add_argument("--llm", default="llamacpp", help="LLM backend [llamacpp]")
+    p.add_argument("--llm-opt", action="append", default=[], metavar="KEY=VALUE", help="llm.options entry, repeatable")
+    p.add_argument("--max-tokens", type=int, default=None, help="max new tokens per completion [96; quick 24]")
+    p.add_argument("--n", type=int, default=None, help="synthetic examples per row (and Gold's N) [60; quick 4]")
+    p.add_argument("--per-label", type=int, default=None, help="seeds per label [paper default; quick 4]")
+    p.add_argument("--retriever", default=None, help="retriever for SynthesizRR rows [dense; quick bm25]")
+    p.add_argument("--student", choices=("tfidf", "minilm"), default=None, help="student [tfidf]")
+    p.add_argument("--seeds", type=int, default=None, help="student fits per row [3; quick 1]")
+    p.add_argument("--test-limit", type=int, default=None, help="real test examples scored [1000; quick 50]")
+    p.add_argument("--metrics", default=None, help="comma-separated intrinsic metrics [all; quick self_bleu,distinct]")
+    p.add_argument("--out", type=Path, default=None, help="runs folder [runs/quality; quick runs/quality-quick]")
+    p.add_argument("--results", type=Path, default=None, help="results file [docs/results.md; quick <out>/results.md]")
+    p.add_argument("--quick", action="store_true", help="tiny smoke run (see above)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def resolve(args: argparse.Namespace) -> argparse.Namespace:
+    q = args.quick
+
+    def pick(value: Any, full: Any, quick: Any) -> Any:
+        return value if value is not None else (quick if q else full)
+
+    args.tasks = args.tasks or ([TASKS[1]] if q else list(TASKS))
+    args.n = pick(args.n, 60, 4)
+    args.max_tokens = pick(args.max_tokens, 96, 24)
+    args.per_label = pick(args.per_label, None, 4)
+    args.retriever = pick(args.retriever, "dense", "bm25")
+    args.student = pick(args.student, "tfidf", "tfidf")
+    args.seeds = pick(args.seeds, 3, 1)
+    args.test_limit = pick(args.test_limit, 1000, 50)
+    if args.metrics is not None:
+        args.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    elif q:
+        args.metrics = list(QUICK_METRICS)
+    args.out = pick(args.out, Path("runs/quality"), Path("runs/quality-quick"))
+    args.results = pick(args.results, Path("docs/results.md"), args.out / "results.md")
+    corpora = dict(DEFAULT_CORPUS)
+    corpora.update(_mapping(args.corpus, "corpus"))
+    unknown = sorted(set(corpora) - set(TASKS))
+    if unknown:
+        raise SystemExit(f"--corpus: unknown task(s) {', '.join(unknown)}")
+    args.corpora = corpora
+    args.llm_options = _mapping(args.llm_opt, "llm")
+    if args.llm == "llamacpp":
+        args.llm_options.setdefault("n_ctx", 6144)  # room for 32 demonstrations
+    return args
+
+
+def base_config(args: argparse.Namespace, task: str, out: Path) -> Any:
+    from synthrr.config import RunConfig
+
+    return RunConfig().with_overrides(
+        {
+            "task": task,
+            "corpus.name": args.corpora[task],
+            "retrieval.retriever": args.retriever,
+            "llm.backend": args.llm,
+            "llm.options": args.llm_options,
+            "llm.sampling.max_tokens": args.max_tokens,
+            "seeds.per_label": args.per_label,
+            "synthesis.n": args.n,
+            # the demo's prompt sizes: shorter passages/demonstrations keep prefill (the CPU cost) small
+            "synthesis.context_tokens": [20, 160],
+            "synthesis.demo_tokens": 80,
+            "out": str(out),
+        }
+    )
+
+
+def _log(args: argparse.Namespace, msg: str) -> None:
+    if not args.quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
+    """Generate the five synthetic rows, evaluate them, compare with Gold; the task's summary."""
+    from synthrr.errors import SynthrrError
+    from synthrr.evaluate import compare_runs, evaluate_run
+    from synthrr.synth.run import generate
+
+    started = time.perf_counter()
+    out = args.out / task
+    base = base_config(args, task, out)
+    progress = not args.quiet
+    runs: dict[str, Path] = {}
+    info: dict[str, dict[str, Any]] = {}
+    model: dict[str, Any] | None = None
+    for name, method, shots in ROWS:
+        cfg = base.with_overrides({"synthesis.method": method, "synthesis.shots": shots})
+        _log(args, f"== {task}: {name} ({method}, {shots}-shot, n={cfg.synthesis.n})")
+        t0 = time.perf_counter()
+        try:
+            result = generate(cfg, progress=progress)
+        except SynthrrError as e:
+            info[name] = {"error": f"generate: {e}", "gen_s": time.perf_counter() - t0}
+            _log(args, f"   failed: {e}")
+            continue
+        m = result.manifest
+        model = model or m.get("model")
+        kept = int(m.get("counts", {}).get("kept", 0))
+        info[name] = {"run_dir": str(result.run_dir), "kept": kept, "gen_s": time.perf_counter() - t0}
+        if kept == 0:
+            info[name]["error"] = "no kept examples"
+            continue
+        try:  # evaluate here so the metric set is ours; compare_runs then reuses metrics.json
+            evaluate_run(
+                result.run_dir,
+                metrics=args.metrics,
+                student=args.student,
+                seeds=args.seeds,
+                test_limit=args.test_limit,
+                progress=progress,
+            )
+        except SynthrrError as e:
+            info[name]["error"] = f"evaluate: {e}"
+            continue
+        runs[name] = result.run_dir
+    rows: dict[str, dict[str, Any]] = {}
+    if runs:
+        compared = compare_runs(
+            list(runs.values()),
+            out,
+            gold=True,
+            student=args.student,
+            seeds=args.seeds,
+            test_limit=args.test_limit,
+            progress=progress,
+        )
+        golds = [r for r in compared if r.get("method") == "gold"]
+        if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
+            rows["Gold"] = min(golds, key=lambda r: (abs(int(r.get("n") or 0) - args.n), -int(r.get("n") or 0)))
+        by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
+        for name, rd in runs.items():
+            if rd.name in by_dir:
+                rows[name] = by_dir[rd.name]
+    return {
+        "task": task,
+        "corpus": args.corpora[task],
+        "rows": rows,
+        "info": info,
+        "model": model,
+        "config": base,
+        "wall_s": time.perf_counter() - started,
+        "out": str(out),
+    }
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    from synthrr.evaluate import _cell
+
+    head = "| row | " + " | ".join(t for _, t in COLUMNS) + " | gen. s |"
+    sep = "|---|" + "---:|" * (len(COLUMNS) + 1)
+    lines = [head, sep]
+    for name in ROW_NAMES:
+        row = summary["rows"].get(name, {})
+        cells = [_cell(row, k) if row else "—" for k, _ in COLUMNS]
+        gen = summary["info"].get(name, {}).get("gen_s")
+        cells.append("—" if gen is None else f"{gen:.0f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], total_s: float, argv: list[str]) -> str:
+    from synthrr.manifest import versions
+
+    model = next((s["model"] for s in summaries if s["model"]), None)
+    cfg = summaries[0]["config"] if summaries else None
+    lines = [
+        "# Quality benchmark: SynthesizRR vs FewGen vs ZeroGen vs Gold",
+        "",
+        f"- Command: `{shlex.join(['python', 'bench/quality.py', *argv])}`",
+        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"- Mode: {'quick (smoke run, numbers are not meaningful)' if args.quick else 'full'}",
+        f"- Model: `{json.dumps(model, sort_keys=True)}`",
+        f"- Versions: `{json.dumps(versions(), sort_keys=True)}`",
+        f"- N per row: {args.n}; seeds per label: {args.per_label or 'task default'}; "
+        f"retriever: {args.retriever}; max new tokens: {args.max_tokens}",
+    ]
+    if cfg is not None:
+        s = cfg.llm.sampling
+        f = cfg.synthesis.filters
+        lines += [
+            f"- Sampling: temperature {s.temperature}, top_p {s.top_p}, seed {s.seed}; LLM options "
+            f"`{json.dumps(cfg.llm.options, sort_keys=True)}`",
+            f"- Filters (all rows): min_tokens {f.min_tokens}, dedup {f.dedup}, copy {f.copy_ngram}-gram "
+            f"> {f.copy_threshold}, contamination {f.contamination}, label consistency {f.label_consistency} "
+            f"(keep {f.keep_fraction})",
+            f"- Prompts: context_tokens {list(cfg.synthesis.context_tokens)}, demo_tokens {cfg.synthesis.demo_tokens}",
+        ]
+    lines += [
+        f"- Student: {args.student}, {args.seeds} seed(s), scored on {args.test_limit} real test examples; "
+        f"metrics: {', '.join(args.metrics) if args.metrics else 'all'}",
+        f"- Total wall time: {total_s:.0f} s",
+        "",
+        "Rows: Gold = the student on N real train examples; FewGen-0/-32 = fewgen with 0/32 seed "
+        "demonstrations; ZeroGen = zerogen; SynthesizRR-0/-3 = synthesizrr 0-shot / 3-shot RetrICL. "
+        "`gen. s` = generation wall time of the row; `n` = kept examples.",
+    ]
+    for s in summaries:
+        lines += ["", f"## {s['task']} (corpus: {s['corpus']})", "", format_table(s), ""]
+        lines.append(f"Wall time: {s['wall_s']:.0f} s. Runs and compare.md/.csv/.json: `{s['out']}`.")
+        errors = {k: v["error"] for k, v in s["info"].items() if v.get("error")}
+        for name, err in errors.items():
+            lines.append(f"- {name}: {err}")
+    text = "\n".join(lines) + "\n"
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(text, encoding="utf-8")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = resolve(build_parser().parse_args(argv))
+    from synthrr.errors import SynthrrError
+
+    started = time.perf_counter()
+    summaries = []
+    try:
+        for task in args.tasks:
+            summaries.append(run_task(args, task))
+            _log(args, f"== {task} done in {summaries[-1]['wall_s']:.0f}s")
+    except SynthrrError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    text = write_results(args, summaries, time.perf_counter() - started, argv)
+    if not args.quiet:
+        print(text)
+    _log(args, f"== results in {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
