@@ -59,6 +59,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from synthrr.evaluate import COLUMNS as EVAL_COLUMNS
+
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
 DEFAULT_CORPUS = {"imdb": "movie_plots", "rotten_tomatoes": "movie_plots", "bbc_news": "wiki"}
 #: (row name, synthesis.method, synthesis.shots)
@@ -71,18 +73,9 @@ ROWS = (
 )
 ROW_NAMES = ("Gold", *(name for name, _, _ in ROWS))
 QUICK_METRICS = ("self_bleu", "distinct")
-#: (row key, column title) of the results tables; values are formatted by synthrr.evaluate._cell
-COLUMNS = (
-    ("n", "n"),
-    ("self_bleu_5", "Self-BLEU-5 ↓"),
-    ("distinct_2", "distinct-2 ↑"),
-    ("entity_entropy", "entity entropy ↑"),
-    ("within_cosine", "within-label cos ↓"),
-    ("mauve", "MAUVE ↑"),
-    ("label_preservation", "label pres. % ↑"),
-    ("accuracy", "student acc. % ↑"),
-    ("macro_f1", "macro-F1 % ↑"),
-)
+#: (row key, column title) of the results tables: compare's columns without run name and method,
+#: which the row name replaces; values are formatted by synthrr.evaluate._cell
+COLUMNS = tuple((key, title) for key, title in EVAL_COLUMNS if key not in ("name", "method"))
 
 
 def _mapping(items: list[str], what: str) -> dict[str, Any]:
