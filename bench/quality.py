@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", choices=("tfidf", "minilm"), default=None, help="student [tfidf]")
     p.add_argument("--seeds", type=int, default=None, help="student fits per row [3; quick 1]")
     p.add_argument("--test-limit", type=int, default=None, help="real test examples scored [1000; quick 50]")
+    p.add_argument(
+        "--rows", nargs="+", choices=[n for n, _, _ in ROWS], default=None, help="synthetic rows to run [all five]"
+    )
+    p.add_argument(
+        "--eval-split",
+        default="test",
+        help="real split students and MAUVE are scored on [test]; tune on 'validation', report on 'test'",
+    )
     p.add_argument("--metrics", default=None, help="comma-separated intrinsic metrics [all; quick self_bleu,distinct]")
     p.add_argument("--out", type=Path, default=None, help="runs folder [runs/quality; quick runs/quality-quick]")
     p.add_argument("--results", type=Path, default=None, help="results file [docs/results.md; quick <out>/results.md]")
@@ -128,6 +136,7 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
         return value if value is not None else (quick if q else full)
 
     args.tasks = args.tasks or ([TASKS[1]] if q else list(TASKS))
+    args.rows = args.rows or [n for n, _, _ in ROWS]
     args.n = pick(args.n, 60, 4)
     args.max_tokens = pick(args.max_tokens, 96, 24)
     args.per_label = pick(args.per_label, None, 4)
@@ -193,6 +202,8 @@ def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
     info: dict[str, dict[str, Any]] = {}
     model: dict[str, Any] | None = None
     for name, method, shots in ROWS:
+        if name not in args.rows:
+            continue
         cfg = base.with_overrides({"synthesis.method": method, "synthesis.shots": shots})
         _log(args, f"== {task}: {name} ({method}, {shots}-shot, n={cfg.synthesis.n})")
         t0 = time.perf_counter()
@@ -216,6 +227,7 @@ def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
                 student=args.student,
                 seeds=args.seeds,
                 test_limit=args.test_limit,
+                test_split=args.eval_split,
                 progress=progress,
             )
         except SynthrrError as e:
@@ -231,6 +243,7 @@ def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
             student=args.student,
             seeds=args.seeds,
             test_limit=args.test_limit,
+            test_split=args.eval_split,
             progress=progress,
         )
         golds = [r for r in compared if r.get("method") == "gold"]
@@ -259,6 +272,8 @@ def format_table(summary: dict[str, Any]) -> str:
     sep = "|---|" + "---:|" * (len(COLUMNS) + 1)
     lines = [head, sep]
     for name in ROW_NAMES:
+        if name != "Gold" and name not in summary["rows"] and name not in summary["info"]:
+            continue
         row = summary["rows"].get(name, {})
         cells = [_cell(row, k) if row else "—" for k, _ in COLUMNS]
         gen = summary["info"].get(name, {}).get("gen_s")
@@ -295,7 +310,8 @@ def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], tot
             f"- Prompts: context_tokens {list(cfg.synthesis.context_tokens)}, demo_tokens {cfg.synthesis.demo_tokens}",
         ]
     lines += [
-        f"- Student: {args.student}, {args.seeds} seed(s), scored on {args.test_limit} real test examples; "
+        f"- Student: {args.student}, {args.seeds} seed(s), scored on {args.test_limit} real {args.eval_split} "
+        "examples; "
         f"metrics: {', '.join(args.metrics) if args.metrics else 'all'}",
         f"- Total wall time: {total_s:.0f} s",
         "",
