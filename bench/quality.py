@@ -78,6 +78,53 @@ QUICK_METRICS = ("self_bleu", "distinct")
 COLUMNS = tuple((key, title) for key, title in EVAL_COLUMNS if key not in ("name", "method"))
 
 
+#: the issue's targets for SynthesizRR-3 against FewGen-32: (row key, title, higher is better)
+TARGETS = (
+    ("self_bleu_5", "Self-BLEU-5", False),
+    ("entity_entropy", "entity entropy", True),
+    ("mauve", "MAUVE", True),
+    ("accuracy_mean", "student accuracy", True),
+)
+GOLD_SHARE = 0.85  # SynthesizRR-3's student must reach this share of Gold's accuracy
+#: a hand-written analysis between these markers survives a rewrite of the results file
+ANALYSIS_BEGIN, ANALYSIS_END = "<!-- analysis: begin -->", "<!-- analysis: end -->"
+
+
+def check_targets(rows: dict[str, dict[str, Any]], ours: str = "SynthesizRR-3", base: str = "FewGen-32") -> list[str]:
+    """One Markdown bullet per target: met / NOT met, with both values (or why it can't be judged)."""
+    a, b, gold = rows.get(ours), rows.get(base), rows.get("Gold")
+    out = []
+    for key, title, higher in TARGETS:
+        x, y = (a or {}).get(key), (b or {}).get(key)
+        if x is None or y is None:
+            out.append(f"- {title}: not judged ({ours} or {base} has no value)")
+            continue
+        met = x > y if higher else x < y
+        out.append(
+            f"- {title} ({'higher' if higher else 'lower'} is better): {ours} {x:.3f} vs {base} {y:.3f}: "
+            f"{'met' if met else 'NOT met'}"
+        )
+    x, g = (a or {}).get("accuracy_mean"), (gold or {}).get("accuracy_mean")
+    if x is None or not g:
+        out.append(f"- student accuracy >= {GOLD_SHARE:.0%} of Gold: not judged")
+    else:
+        share = x / g
+        out.append(
+            f"- student accuracy >= {GOLD_SHARE:.0%} of Gold: {100 * x:.1f} / {100 * g:.1f} = {share:.1%}: "
+            f"{'met' if share >= GOLD_SHARE else 'NOT met'}"
+        )
+    return out
+
+
+def kept_analysis(path: Path) -> str | None:
+    """The hand-written analysis block of an existing results file, markers included."""
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    i, j = text.find(ANALYSIS_BEGIN), text.find(ANALYSIS_END)
+    return text[i : j + len(ANALYSIS_END)] if 0 <= i < j else None
+
+
 def _mapping(items: list[str], what: str) -> dict[str, Any]:
     from synthrr.config import parse_set_option
 
@@ -216,7 +263,14 @@ def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
         m = result.manifest
         model = model or m.get("model")
         kept = int(m.get("counts", {}).get("kept", 0))
-        info[name] = {"run_dir": str(result.run_dir), "kept": kept, "gen_s": time.perf_counter() - t0}
+        llm = m.get("llm", {})
+        info[name] = {
+            "run_dir": str(result.run_dir),
+            "kept": kept,
+            "gen_s": time.perf_counter() - t0,
+            "requests": int(llm.get("requests", 0)),
+            "cache_hits": int(llm.get("cache_hits", 0)),
+        }
         if kept == 0:
             info[name]["error"] = "no kept examples"
             continue
@@ -268,16 +322,18 @@ def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
 def format_table(summary: dict[str, Any]) -> str:
     from synthrr.evaluate import _cell
 
-    head = "| row | " + " | ".join(t for _, t in COLUMNS) + " | gen. s |"
-    sep = "|---|" + "---:|" * (len(COLUMNS) + 1)
+    head = "| row | " + " | ".join(t for _, t in COLUMNS) + " | gen. s | LLM requests (cached) |"
+    sep = "|---|" + "---:|" * (len(COLUMNS) + 2)
     lines = [head, sep]
     for name in ROW_NAMES:
         if name != "Gold" and name not in summary["rows"] and name not in summary["info"]:
             continue
         row = summary["rows"].get(name, {})
         cells = [_cell(row, k) if row else "—" for k, _ in COLUMNS]
-        gen = summary["info"].get(name, {}).get("gen_s")
+        info = summary["info"].get(name, {})
+        gen = info.get("gen_s")
         cells.append("—" if gen is None else f"{gen:.0f}")
+        cells.append(f"{info['requests']} ({info['cache_hits']})" if "requests" in info else "—")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -286,6 +342,9 @@ def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], tot
     from synthrr.manifest import versions
 
     model = next((s["model"] for s in summaries if s["model"]), None)
+    analysis = kept_analysis(args.results)
+    requests = sum(v.get("requests", 0) for s in summaries for v in s["info"].values())
+    hits = sum(v.get("cache_hits", 0) for s in summaries for v in s["info"].values())
     cfg = summaries[0]["config"] if summaries else None
     lines = [
         "# Quality benchmark: SynthesizRR vs FewGen vs ZeroGen vs Gold",
@@ -313,15 +372,18 @@ def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], tot
         f"- Student: {args.student}, {args.seeds} seed(s), scored on {args.test_limit} real {args.eval_split} "
         "examples; "
         f"metrics: {', '.join(args.metrics) if args.metrics else 'all'}",
-        f"- Total wall time: {total_s:.0f} s",
+        f"- Total wall time: {total_s:.0f} s ({hits} of {requests} LLM requests answered from the cache)",
         "",
         "Rows: Gold = the student on N real train examples; FewGen-0/-32 = fewgen with 0/32 seed "
         "demonstrations; ZeroGen = zerogen; SynthesizRR-0/-3 = synthesizrr 0-shot / 3-shot RetrICL. "
         "`gen. s` = generation wall time of the row; `n` = kept examples.",
     ]
+    if analysis:
+        lines += ["", analysis]
     for s in summaries:
         lines += ["", f"## {s['task']} (corpus: {s['corpus']})", "", format_table(s), ""]
         lines.append(f"Wall time: {s['wall_s']:.0f} s. Runs and compare.md/.csv/.json: `{s['out']}`.")
+        lines += ["", "Targets (SynthesizRR-3 vs FewGen-32):", *check_targets(s["rows"])]
         errors = {k: v["error"] for k, v in s["info"].items() if v.get("error")}
         for name, err in errors.items():
             lines.append(f"- {name}: {err}")

@@ -27,12 +27,14 @@ COLUMNS = [
     "student acc. % ↑",
     "macro-F1 % ↑",
     "gen. s",
+    "LLM requests (cached)",
 ]
 
 
 def _numeric(cell: str) -> bool:
     if cell == "—":
         return True
+    cell = re.sub(r"^(\d+) \((\d+)\)$", r"\1", cell)  # "requests (cached)"
     try:
         for part in cell.split("±"):
             float(part.strip())
@@ -47,6 +49,8 @@ def _cells(line: str) -> list[str]:
 
 def test_quality_quick_writes_one_table_with_six_rows(tmp_path: Path) -> None:
     results = tmp_path / "results.md"
+    analysis = "<!-- analysis: begin -->\nHand-written analysis.\n<!-- analysis: end -->"
+    results.write_text(f"# old\n\n{analysis}\n", encoding="utf-8")  # survives the rewrite
     args = ["--quick", "--tasks", "rotten_tomatoes", "--out", str(tmp_path / "runs"), "--results", str(results)]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "quality.py"), *args],
@@ -73,3 +77,8 @@ def test_quality_quick_writes_one_table_with_six_rows(tmp_path: Path) -> None:
     # every row really has a student score and a kept count
     assert all(r[COLUMNS.index("student acc. % ↑")] != "—" and r[1] != "—" for r in body)
     assert (tmp_path / "runs" / "rotten_tomatoes" / "compare.md").is_file()
+    assert text.count(analysis) == 1 and "# old" not in text
+    targets = re.findall(
+        r"^- (Self-BLEU-5|entity entropy|MAUVE|student accuracy).*: (met|NOT met|not judged)", text, re.M
+    )
+    assert len(targets) == 5, text
