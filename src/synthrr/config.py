@@ -107,6 +107,9 @@ class FilterConfig(Section):
         "seed_classifier", description="keep only generations a classifier agrees with their label"
     )
     keep_fraction: float = Field(0.83, gt=0, le=1, description="most-confident share kept per label")
+    consistency_features: Literal["tfidf", "minilm", "tfidf+minilm"] = Field(
+        "tfidf+minilm", description="features of the label-consistency classifier (minilm needs the dense extra)"
+    )
 
 
 class SynthesisConfig(Section):

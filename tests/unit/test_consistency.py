@@ -5,6 +5,7 @@ import numpy as np
 from synthrr.synth.consistency import (
     cartography_confidence,
     keep_most_confident,
+    make_featurizer,
     seed_classifier_confidence,
     tfidf_featurizer,
 )
@@ -33,3 +34,14 @@ def test_cartography_confidence_low_for_noisy_label() -> None:
     conf = cartography_confidence(texts, labels, tfidf_featurizer(texts), epochs=6)
     assert conf[-1] < np.median(conf[20:40])
     assert keep_most_confident(labels, conf, 0.9)[-1] == np.False_
+
+
+def test_stacked_features_put_both_side_by_side() -> None:
+    texts = POS + NEG
+    tfidf = make_featurizer("tfidf", texts)(texts)
+    both = make_featurizer("tfidf+minilm", texts)(texts)
+    assert both.shape == (len(texts), tfidf.shape[1] + 384)  # MiniLM-L6 embeddings are 384-d
+    conf = seed_classifier_confidence(
+        POS + NEG, ["pos"] * 4 + ["neg"] * 4, ["an awful, boring film"], ["pos"], make_featurizer("tfidf+minilm", texts)
+    )
+    assert conf[0] < 0.5

@@ -39,6 +39,17 @@ def test_truncated_policy() -> None:
     assert parse_completion("A fine film. And", "Review:", "length", truncated="trim").texts == ("A fine film.",)
 
 
+def test_an_echoed_context_header_ends_the_answer() -> None:
+    raw = "A fine film, warm and funny. Movie details: A man walks into a bar and"
+    got = parse_completion(raw, "Review:", "length", stop_at=("Movie details:",))
+    assert got.texts == ("A fine film, warm and funny.",)
+    # cut like a stop sequence: the part before the marker is not trimmed as truncated
+    assert parse_completion(
+        "Warm and funny movie details: x", "Review:", "length", stop_at=("Movie details:",)
+    ).texts == ("Warm and funny",)
+    assert parse_completion(raw, "Review:", "stop").texts == (raw,)  # no marker given: unchanged
+
+
 def _row(text: str, passage_id: str | None = None, i: int = 0) -> SyntheticExample:
     return SyntheticExample(
         id=str(i), text=text, label="a", method="m", job_id="j", prompt_hash="h", model="x", passage_id=passage_id

@@ -7,12 +7,20 @@ their intended label (per label, the top ``keep_fraction``).
 - ``cartography``: the paper's filter (Swayamdipta et al. 2020; method.md §1.4) — a classifier
   trained for several epochs on *all* generations; confidence = mean probability of the assigned
   label across epochs.
+
+Features (``filters.consistency_features``): ``tfidf`` (word 1-2-grams), ``minilm`` (the
+sentence encoder) or ``tfidf+minilm`` (both, side by side; the default). On the validation
+splits (400 examples each; accuracy of a seed classifier trained on the default seed set), both
+features scored 0.68 / 0.70 / 0.995 on imdb (reviews cut to 70 words, the length of a generation) /
+rotten_tomatoes / bbc_news, TF-IDF alone 0.72 / 0.57 / 0.99, MiniLM alone 0.69 (full reviews) /
+0.68 on the two sentiment tasks: words carry long texts, the encoder short ones.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +34,38 @@ def tfidf_featurizer(fit_texts: list[str]) -> Featurize:
     vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, max_features=200_000)
     vec.fit(fit_texts)
     return lambda texts: vec.transform(texts)  # type: ignore[no-any-return]
+
+
+def minilm_featurizer(fit_texts: list[str]) -> Featurize:
+    """The default sentence encoder's unit-length embeddings (nothing is fitted)."""
+    from synthrr.embed import get_encoder
+
+    encoder = get_encoder()
+    return lambda texts: encoder.encode(texts, progress=False)
+
+
+def stacked_featurizer(*parts: Featurize) -> Featurize:
+    """Several featurizers side by side (each part unit-length, so neither dominates)."""
+
+    def featurize(texts: list[str]) -> Any:
+        import scipy.sparse as sp
+
+        return sp.hstack([sp.csr_matrix(f(texts)) for f in parts]).tocsr()
+
+    return featurize
+
+
+#: ``filters.consistency_features`` name -> builder of a featurizer fitted on the given texts
+FEATURIZERS: dict[str, Callable[[list[str]], Featurize]] = {
+    "tfidf": tfidf_featurizer,
+    "minilm": minilm_featurizer,
+    "tfidf+minilm": lambda fit: stacked_featurizer(tfidf_featurizer(fit), minilm_featurizer(fit)),
+}
+
+
+def make_featurizer(name: str, fit_texts: list[str]) -> Featurize:
+    """The named featurizer (see :data:`FEATURIZERS`), fitted on ``fit_texts``."""
+    return FEATURIZERS[name](fit_texts)
 
 
 def seed_classifier_confidence(

@@ -3,7 +3,9 @@
 Following the reference parser (method.md §1.3): split on the answer prefix and keep each
 non-empty piece; strip surrounding quotes; additionally strip chat preambles ("Here is ...:",
 "Sure, ...") and drop refusals and empties; completions cut at ``max_tokens`` are trimmed to their last sentence
-end (or dropped, or kept, as configured).
+end (or dropped, or kept, as configured). A small model sometimes goes on to write the next prompt
+block itself ("Movie details: ..."): text from a ``stop_at`` marker (the task's context header) on
+is cut, like a stop sequence, and the answer counts as finished.
 """
 
 from __future__ import annotations
@@ -59,12 +61,24 @@ def trim_to_sentence(text: str) -> str:
     return text[:end].rstrip() if end is not None else ""
 
 
-def parse_completion(text: str, answer_prefix: str, finish_reason: str, *, truncated: str = "trim") -> Parsed:
+def cut_at_markers(text: str, markers: tuple[str, ...]) -> tuple[str, bool]:
+    """``text`` up to the first marker found after its start (any case), and whether it was cut."""
+    low = text.lower()
+    cuts = [i for m in markers if m.strip() and (i := low.find(m.strip().lower(), 1)) > 0]
+    return (text[: min(cuts)], True) if cuts else (text, False)
+
+
+def parse_completion(
+    text: str, answer_prefix: str, finish_reason: str, *, truncated: str = "trim", stop_at: tuple[str, ...] = ()
+) -> Parsed:
     """Parse one completion; see the module docstring for the rules. ``truncated`` says what to do
     with a completion that stopped at ``max_tokens``: ``trim`` (to its last sentence end), ``drop``
-    or ``keep``."""
+    or ``keep``. ``stop_at``: markers that end the answer wherever they occur."""
     if finish_reason == "error":
         return Parsed((), "llm_error")
+    text, cut = cut_at_markers(text, stop_at)
+    if cut:
+        finish_reason = "stop"
     if finish_reason == "length" and truncated != "keep":
         text = trim_to_sentence(text) if truncated == "trim" else ""
         if not text.strip():

@@ -162,7 +162,9 @@ class Generator:
         prefix = self.task.spec.answer_prefix
         rows = []
         for sample, (text, finish) in enumerate(completions):
-            parsed = parse_completion(text, prefix, finish, truncated=self.cfg.synthesis.truncated)
+            parsed = parse_completion(
+                text, prefix, finish, truncated=self.cfg.synthesis.truncated, stop_at=(self.task.spec.context_header,)
+            )
             self.counts["completions"] += 1
             if parsed.reason is not None:
                 self.drops[parsed.reason] += 1
@@ -339,8 +341,8 @@ class Generator:
         from synthrr.synth.consistency import (
             cartography_confidence,
             keep_most_confident,
+            make_featurizer,
             seed_classifier_confidence,
-            tfidf_featurizer,
         )
 
         fc = self.cfg.synthesis.filters
@@ -349,12 +351,13 @@ class Generator:
             return
         texts, labels = [r.text for r in pool], [r.label for r in pool]
         if fc.label_consistency == "seed_classifier":
-            feats = tfidf_featurizer([s.text for s in seeds] + texts)
+            feats = make_featurizer(fc.consistency_features, [s.text for s in seeds] + texts)
             conf = seed_classifier_confidence(
                 [s.text for s in seeds], [s.label for s in seeds], texts, labels, feats, seed=self.cfg.synthesis.seed
             )
         else:
-            conf = cartography_confidence(texts, labels, tfidf_featurizer(texts), seed=self.cfg.synthesis.seed)
+            feats = make_featurizer(fc.consistency_features, texts)
+            conf = cartography_confidence(texts, labels, feats, seed=self.cfg.synthesis.seed)
         keep = keep_most_confident(labels, conf, fc.keep_fraction)
         for row, c, k in zip(pool, conf, keep, strict=True):
             row.confidence = float(c)
