@@ -47,7 +47,7 @@ bench: $(STAMP) ## run the benchmarks (retrieval, LLM, Self-BLEU) and print figu
 	$(PY) bench/llm.py
 	$(PY) bench/selfbleu.py
 
-bench-quality: $(STAMP) ## quality benchmark: Gold vs FewGen vs ZeroGen vs SynthesizRR on the built-in tasks (~90 min)
+bench-quality: $(STAMP) ## quality benchmark: Gold vs FewGen vs ZeroGen vs SynthesizRR on the built-in tasks (~1 h on 2 cores)
 	$(PY) bench/quality.py --results docs/results.md
 
 clean: ## remove .venv and build artefacts (keeps the synthrr cache)

@@ -21,7 +21,7 @@ Corpora (``--corpus TASK=NAME`` overrides): imdb and rotten_tomatoes -> ``movie_
 bbc_news -> ``wiki`` (the built-in ``headlines`` corpus is mostly shorter than the 20-token lower
 bound of ``synthesis.context_tokens``, so almost no headline would survive as a SynthesizRR input).
 
-Default N = 60 per row. Measured on 2 shared CPU cores with the default SmolLM2-135M llama.cpp model
+Default N = 40 per row. Measured on 2 shared CPU cores with the default SmolLM2-135M llama.cpp model
 (max_tokens 96; prefill of long prompts dominates), seconds per prompt:
 
 ==============  =====  ========  ===============
@@ -36,8 +36,10 @@ SynthesizRR-3   3.1    3.2       ~2.5 (RetrICL, ~1k prompt tokens)
 
 Reaching N kept examples after the filters and the label-consistency cut (keep 83 %) takes
 ~1.5-1.8 N prompts (1.8 measured at N=10). So one N costs ~1.6 x (16 + 19 + 8.5) s ~ 70 s over the
-three tasks: N=60 -> ~70 min of generation, plus ~2-3 min of evaluation per task and one-off dense
-index builds (movie_plots, wiki) -> ~85 min. N=100 would take ~2 h; FewGen-32 is ~half of it.
+three tasks: N=40 -> ~47 min of generation, plus ~2-3 min of evaluation per task and one-off dense
+index builds (movie_plots, wiki) -> ~60 min on quiet cores; N=60 -> ~85 min, which leaves no room
+for other load on a shared machine (other jobs on the same two cores doubled the FewGen-32 cost to
+22-25 s per imdb prompt). FewGen-32 is about half of the total.
 
 The llama.cpp context defaults to 6144 tokens here (``--llm-opt n_ctx=...`` overrides) so that
 32 demonstrations of up to 80 words fit.
@@ -154,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", default="llamacpp", help="LLM backend [llamacpp]")
     p.add_argument("--llm-opt", action="append", default=[], metavar="KEY=VALUE", help="llm.options entry, repeatable")
     p.add_argument("--max-tokens", type=int, default=None, help="max new tokens per completion [96; quick 24]")
-    p.add_argument("--n", type=int, default=None, help="synthetic examples per row (and Gold's N) [60; quick 4]")
+    p.add_argument("--n", type=int, default=None, help="synthetic examples per row (and Gold's N) [40; quick 4]")
     p.add_argument("--per-label", type=int, default=None, help="seeds per label [paper default; quick 4]")
     p.add_argument("--retriever", default=None, help="retriever for SynthesizRR rows [dense; quick bm25]")
     p.add_argument("--student", choices=("tfidf", "minilm"), default=None, help="student [tfidf]")
@@ -184,7 +186,7 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
 
     args.tasks = args.tasks or ([TASKS[1]] if q else list(TASKS))
     args.rows = args.rows or [n for n, _, _ in ROWS]
-    args.n = pick(args.n, 60, 4)
+    args.n = pick(args.n, 40, 4)
     args.max_tokens = pick(args.max_tokens, 96, 24)
     args.per_label = pick(args.per_label, None, 4)
     args.retriever = pick(args.retriever, "dense", "bm25")
