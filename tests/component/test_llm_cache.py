@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
@@ -93,3 +94,53 @@ def test_cache_stats_and_clear_cli(tmp_path: Path) -> None:
 def test_cache_cli_default_path_is_under_synthrr_home(synthrr_home: Path) -> None:
     res = CliRunner().invoke(cli, ["cache", "stats"])
     assert res.exit_code == 0 and str(synthrr_home / "llm-cache.sqlite") in res.output
+
+
+def _fill(path: Path, prompts: list[str], template: str) -> None:
+    fake = FakeLLM(FakeLLM.Options(default=template))
+    with LLMCache(path) as cache:
+        LLMClient(fake, cache, progress=False).generate([LLMRequest.completion(p) for p in prompts])
+
+
+def test_cache_merge_adds_missing_entries_and_keeps_existing_answers(tmp_path: Path) -> None:
+    """Per-node caches merged afterwards: new keys are copied, a key already there keeps its answer."""
+    main, node1, node2 = tmp_path / "main.sqlite", tmp_path / "node1.sqlite", tmp_path / "node2.sqlite"
+    _fill(main, ["a", "b"], "main answer to {prompt}")
+    _fill(node1, ["b", "c", "d"], "node1 answer to {prompt}")
+    _fill(node2, ["d", "e"], "node2 answer to {prompt}")
+    res = CliRunner().invoke(cli, ["cache", "merge", str(node1), str(node2), "--into", str(main)])
+    assert res.exit_code == 0, res.output
+    assert f"{node1}: 2 new of 3 entries" in res.output  # b was already in main
+    assert f"{node2}: 1 new of 2 entries" in res.output  # d came with node1
+    assert "merged 3 entries" in res.output and "(5 entries now)" in res.output
+    fake = FakeLLM()  # every answer is now served from main, none reaches an engine
+    with LLMCache(main) as cache:
+        got = LLMClient(fake, cache, progress=False).generate([LLMRequest.completion(p) for p in "abcde"])
+    assert fake.calls == 0
+    assert [r.completions[0].text for r in got] == [
+        "main answer to a",
+        "main answer to b",  # kept: merge never overwrites
+        "node1 answer to c",
+        "node1 answer to d",
+        "node2 answer to e",
+    ]
+    again = CliRunner().invoke(cli, ["cache", "merge", str(node1), "--into", str(main)])
+    assert again.exit_code == 0 and f"{node1}: 0 new of 3 entries" in again.output
+
+
+def test_cache_merge_rejects_bad_sources_and_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home"))
+    main = tmp_path / "home" / "llm-cache.sqlite"
+    _fill(main, ["a"], "answer {prompt}")
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database" * 100)
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE completions (key TEXT)")
+    for bad, why in ((junk, "not an SQLite file"), (other, "not a synthrr LLM cache"), (main, "is the cache being")):
+        res = CliRunner().invoke(cli, ["cache", "merge", str(bad)])  # default --into: $SYNTHRR_HOME's cache
+        assert res.exit_code != 0 and why in res.output, res.output
+    res = CliRunner().invoke(cli, ["cache", "merge", str(tmp_path / "missing.sqlite")])
+    assert res.exit_code != 0 and "missing.sqlite" in res.output
+    with LLMCache(main) as cache:
+        assert len(cache) == 1

@@ -1,4 +1,4 @@
-"""``synthrr cache``: inspect and clear the content-addressed LLM cache."""
+"""``synthrr cache``: inspect, clear and merge content-addressed LLM caches."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _path_option = click.option(
 
 @click.group()
 def cache() -> None:
-    """Inspect or clear the LLM cache (every LLM answer synthrr has received)."""
+    """Inspect, clear or merge LLM caches (every LLM answer synthrr has received)."""
 
 
 @cache.command()
@@ -61,6 +61,30 @@ def clear(path: Path | None, backend: str | None, yes: bool) -> None:
     with c:
         n = c.clear(backend)
     click.echo(f"deleted {n:,} entries from {c.path}")
+
+
+@cache.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--into",
+    "into",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="cache file merged into (default: $SYNTHRR_HOME/llm-cache.sqlite)",
+)
+def merge(sources: tuple[Path, ...], into: Path | None) -> None:
+    """Merge other LLM cache files (e.g. one per node of a Ray cluster) into the cache (--into).
+
+    Entries whose key is already there keep their answer; each SOURCE is merged in one transaction
+    (all of it or nothing). Prints the rows each source added.
+    """
+    with LLMCache(into or default_path()) as c:
+        added = 0
+        for src in sources:
+            n, total = c.merge(src)
+            added += n
+            click.echo(f"{src}: {n:,} new of {total:,} entries")
+        click.echo(f"merged {added:,} entries into {c.path} ({len(c):,} entries now)")
 
 
 def _size(n: int) -> str:

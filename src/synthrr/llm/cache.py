@@ -262,6 +262,50 @@ class LLMCache:
             conn.execute("VACUUM")
         return int(n)
 
+    def merge(self, source: str | Path) -> tuple[int, int]:
+        """Copy the entries of another cache file that this one lacks (a key already here keeps its
+        answer), in one transaction: a failure adds nothing. Returns ``(added, rows in source)``."""
+        from synthrr.errors import InputError
+
+        src = Path(source)
+        if not src.is_file():
+            raise InputError(src, "cache file not found")
+        if src.resolve() == self.path.resolve():
+            raise InputError(src, "is the cache being merged into")
+        with self._lock:
+            conn = self._connect()
+            try:
+                conn.execute("ATTACH DATABASE ? AS src", (str(src),))
+            except sqlite3.DatabaseError as e:
+                raise InputError(src, f"not an SQLite file: {e}") from None
+            try:
+                version = self._source_version(conn, src)
+                if version != str(SCHEMA_VERSION):
+                    raise InputError(src, f"cache schema version {version}, this synthrr reads {SCHEMA_VERSION}")
+                total = int(conn.execute("SELECT COUNT(*) FROM src.completions").fetchone()[0])
+                with _transaction(conn):
+                    added = conn.execute(
+                        "INSERT OR IGNORE INTO main.completions "
+                        "(key, backend, model, label, sample, response, created, hits) "
+                        "SELECT key, backend, model, label, sample, response, created, hits FROM src.completions"
+                    ).rowcount
+            finally:
+                conn.execute("DETACH DATABASE src")
+        return int(added), total
+
+    @staticmethod
+    def _source_version(conn: sqlite3.Connection, src: Path) -> str | None:
+        from synthrr.errors import InputError
+
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as e:
+            raise InputError(src, f"not an SQLite file: {e}") from None
+        if not {"completions", "meta"} <= tables:
+            raise InputError(src, "not a synthrr LLM cache (no completions/meta tables)")
+        row = conn.execute("SELECT value FROM src.meta WHERE name = 'schema_version'").fetchone()
+        return None if row is None else str(row[0])
+
     def _files(self) -> list[Path]:
         return [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")]
 
