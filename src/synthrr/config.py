@@ -138,7 +138,8 @@ class SynthesisConfig(Section):
 
 
 class RayConfig(Section):
-    """The Ray executor: where to connect and how LLM worker actors are sized."""
+    """The Ray executor: where to connect, how worker actors (LLM, encoder, index search) and student-fit
+    tasks are sized, and how often Ray restarts a worker whose process died."""
 
     address: str | None = Field(
         None, description="Ray cluster address (default: RAY_ADDRESS; with neither, start a local Ray instance)"
@@ -147,6 +148,12 @@ class RayConfig(Section):
     cpus_per_actor: float = Field(1.0, ge=0, le=1024, description="CPUs reserved per actor")
     gpus_per_actor: float = Field(0.0, ge=0, le=64, description="GPUs reserved per actor (fractions share a GPU)")
     num_cpus: int | None = Field(None, ge=1, description="CPUs of a local Ray instance started by synthrr")
+    max_restarts: int = Field(
+        3, ge=-1, description="times Ray restarts a worker actor whose process died (-1: no limit, 0: never)"
+    )
+    max_task_retries: int = Field(
+        3, ge=-1, description="times a shard interrupted by a dead actor is retried on its restart (-1: no limit)"
+    )
 
 
 class RunConfig(Section):

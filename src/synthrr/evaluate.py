@@ -201,6 +201,8 @@ def evaluate_run(
     save_student: bool = True,
     seed: int = 0,
     progress: bool = True,
+    executor: str = "local",
+    ray: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Measure a run and write ``RUN_DIR/metrics.json``; returns its content.
 
@@ -215,8 +217,13 @@ def evaluate_run(
         ner: NER for entity entropy (``auto``, ``spacy``, ``heuristic`` or a spaCy package name).
         oracle: student type of the label-preservation oracle.
         save_student: save the first seed's student to ``RUN_DIR/students/<name>/``.
+        executor: where the student fits run, one job per (student, seed): ``local`` (in this
+            process, one after another) or ``ray`` (Ray tasks; the metrics stay in this process).
+        ray: Ray settings (``RunConfig.ray`` keys: ``address``, ``cpus_per_actor`` = CPUs per fit, ...).
     """
+    from synthrr.config import RunConfig
     from synthrr.embed import resolve_device
+    from synthrr.executors import make_fit_pool
     from synthrr.io import write_json
     from synthrr.manifest import versions
     from synthrr.metrics import METRICS
@@ -244,27 +251,29 @@ def evaluate_run(
     chosen = [] if student is None else [student] if isinstance(student, str) else list(student)
     if chosen:
         test = real_test_examples(task, test_split, test_limit, seed=seed)
-        for name in chosen:
-            _log(progress, f"student {name}: {seeds} seed(s), {len(run.examples)} train / {len(test)} test ...")
-            t0 = time.perf_counter()
-            save_dir = run.run_dir / "students" / name if save_student else None
-            try:
-                score = distill(
-                    name,
-                    run.examples,
-                    test,
-                    label_names=task.spec.label_names,
-                    seeds=seeds,
-                    options=student_options,
-                    progress=progress,
-                    save_dir=save_dir,
-                    save_extra={"task": task.name, "trained_on": str(run.run_dir), "method": run.method},
-                )
-            except ValueError as e:  # e.g. a run with a single label
-                raise UsageError(f"{run.run_dir}: student '{name}': {e}") from None
-            _log(progress, "  " + score.summary())
-            students[name] = {**score.to_dict(), "test_split": test_split, "test_limit": test_limit}
-            timings[f"student_{name}"] = round(time.perf_counter() - t0, 3)
+        with make_fit_pool(RunConfig.from_dict({"executor": executor, "ray": dict(ray or {})})) as pool:
+            for name in chosen:
+                _log(progress, f"student {name}: {seeds} seed(s), {len(run.examples)} train / {len(test)} test ...")
+                t0 = time.perf_counter()
+                save_dir = run.run_dir / "students" / name if save_student else None
+                try:
+                    score = distill(
+                        name,
+                        run.examples,
+                        test,
+                        label_names=task.spec.label_names,
+                        seeds=seeds,
+                        options=student_options,
+                        progress=progress,
+                        save_dir=save_dir,
+                        save_extra={"task": task.name, "trained_on": str(run.run_dir), "method": run.method},
+                        pool=pool,
+                    )
+                except ValueError as e:  # e.g. a run with a single label
+                    raise UsageError(f"{run.run_dir}: student '{name}': {e}") from None
+                _log(progress, "  " + score.summary())
+                students[name] = {**score.to_dict(), "test_split": test_split, "test_limit": test_limit}
+                timings[f"student_{name}"] = round(time.perf_counter() - t0, 3)
     merged_metrics = dict(previous.get("metrics", {}))
     merged_metrics.update(results)
     merged_timings = dict(previous.get("timings_s", {}))
@@ -282,6 +291,7 @@ def evaluate_run(
         "students": students,
         "timings_s": merged_timings,
         "device": dev,
+        "executor": executor,
         "versions": versions(),
         "updated": datetime.now(UTC).isoformat(timespec="seconds"),
     }

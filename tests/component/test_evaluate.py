@@ -1,12 +1,15 @@
 """evaluate / compare / predict on small hand-made runs of the custom support_tickets task.
 
 Only the text metrics, the tfidf oracle and the tfidf student run here (no MiniLM, no spaCy, no
-MAUVE: those are in tests/e2e/test_evaluate_real.py), so this stays within a few seconds.
+MAUVE: those are in tests/e2e/test_evaluate_real.py), so this stays within a few seconds (plus a
+local Ray instance for the student fits on Ray).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import asdict
 from pathlib import Path
 
@@ -168,3 +171,50 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "minilm" in res.output
     res = runner.invoke(cli, ["evaluate", str(a), "--student-opt", "bogus=1", "--metrics", "none"])
     assert res.exit_code == 2 and "student.bogus" in res.output
+
+
+def test_student_fits_on_ray_score_like_local(tmp_path: Path) -> None:
+    """``evaluate --executor ray`` fits every (student, seed) as a Ray task: the same scores and the
+    same saved student as the in-process fits, from other processes."""
+    ray = pytest.importorskip("ray")
+    from synthrr.config import RayConfig
+    from synthrr.executors.fit import LocalFitPool, RayFitPool
+    from synthrr.students import load_student
+    from synthrr.students.distill import FitData, FitJob
+
+    run = make_run(tmp_path / "runs", "a")
+    here = f"{socket.gethostname()}:{os.getpid()}"
+    probe = ["refund my invoice please", "the app crashes on start", "cannot log in to my account"]
+    local = evaluate_run(run, metrics=[], progress=False)["students"]["tfidf"]
+    local_pred = load_student(run / "students" / "tfidf").predict(probe)
+    assert [r["worker"] for r in local["runs"]] == [here]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        res = CliRunner().invoke(cli, ["evaluate", str(run), "--metrics", "none", "--executor", "ray", "--no-progress"])
+        assert res.exit_code == 0, res.output
+        saved = json.loads((run / "metrics.json").read_text())
+        remote = saved["students"]["tfidf"]
+        assert saved["executor"] == "ray"
+        for key in ("accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "n_train", "n_test", "seeds"):
+            assert remote[key] == local[key], key
+        assert [(r["seed"], r["accuracy"], r["macro_f1"]) for r in remote["runs"]] == [
+            (r["seed"], r["accuracy"], r["macro_f1"]) for r in local["runs"]
+        ]
+        assert all(r["worker"] != here for r in remote["runs"])  # fitted in a Ray worker process
+        assert load_student(run / "students" / "tfidf").predict(probe) == local_pred  # the model came back
+
+        # one task per (student, seed), results in job order; only the kept job ships its model back
+        examples = load_run(run).examples
+        texts, labels = [e.text for e in examples], [e.label for e in examples]
+        data = FitData(texts, labels, sorted(set(labels)), texts, labels)
+        jobs = [FitJob("tfidf", {"C": c}, seed, keep_model=seed == 2) for seed, c in ((0, 0.01), (1, 1.0), (2, 4.0))]
+        with RayFitPool(RayConfig(cpus_per_actor=1)) as pool:
+            on_ray = pool.map(data, jobs)
+        in_process = LocalFitPool().map(data, jobs)
+        assert [(r["seed"], r["accuracy"], r["macro_f1"]) for r, _ in on_ray] == [
+            (r["seed"], r["accuracy"], r["macro_f1"]) for r, _ in in_process
+        ]
+        assert [m is None for _, m in on_ray] == [True, True, False]
+        assert ray.is_initialized()  # joined the running instance, so it left it running
+    finally:
+        ray.shutdown()

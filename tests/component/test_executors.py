@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -160,3 +164,49 @@ def test_ray_actor_errors_reach_the_driver_as_synthrr_errors(tmp_path: Path, ray
     with pytest.raises(BackendError, match="exceeds the context") as info:
         generate(cfg, progress=False)
     assert info.value.backend == "fake" and info.value.exit_code == 2
+
+
+# ---- ray: a killed worker ------------------------------------------------------------------------
+def test_a_killed_llm_actor_is_restarted_and_its_shard_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ray_local: Any
+) -> None:
+    """SIGKILL one LLM actor mid-run: Ray restarts it and retries its shard; same rows as local, once each."""
+    from synthrr.executors.ray import RayExecutor
+
+    llm = {"backend": "fake", "options": {"default": ANSWER, "delay": 0.25}}  # a shard of 2 takes 0.5 s
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
+    local = generate(_cfg(tmp_path / "a", llm=llm, shard_size=2), progress=False)
+
+    pids: list[int] = []
+    started = RayExecutor.__init__
+
+    def spy(self: RayExecutor, store: Any, cfg: RunConfig) -> None:  # the actors' pids, before any shard
+        started(self, store, cfg)
+        pids.extend(ray_local.get([actor.pid.remote() for actor in self.actors]))
+
+    monkeypatch.setattr(RayExecutor, "__init__", spy)
+    killed: dict[str, int] = {}
+
+    def kill_after_first_shard() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done = list((tmp_path / "b" / "runs").glob("*/shards/completions/*"))
+            if pids and done:
+                os.kill(pids[0], signal.SIGKILL)
+                killed["markers"] = len(done)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_after_first_shard, daemon=True)
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))
+    cfg = _cfg(tmp_path / "b", llm=llm, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, shard_size=2)
+    killer.start()
+    remote = generate(cfg, progress=False)
+    killer.join()
+    assert killed and killed["markers"] < remote.manifest["counts"]["shards"]  # killed while shards remained
+    workers = set(remote.manifest["executor"]["workers"])
+    host = socket.gethostname()
+    assert workers - {f"{host}:{p}" for p in pids}, "no shard ran on a restarted actor"
+    assert _rows(remote) == _rows(local)
+    data = pd.read_parquet(remote.run_dir / "data.parquet")
+    assert len(data) == len(local.rows) and data["id"].is_unique and data["text"].is_unique

@@ -144,3 +144,46 @@ def test_sharded_flat_index_equals_the_single_index(n_shards: int, tmp_path: Pat
 def test_index_shards_enter_the_fingerprint_only_when_used() -> None:
     assert DenseRetriever().fingerprint() == DenseRetriever(index_shards=1).fingerprint()
     assert DenseRetriever().fingerprint() != DenseRetriever(index_shards=4).fingerprint()
+
+
+def _hit_rows(hits: list[Any]) -> list[tuple[str, str, int]]:
+    return [(h.query_id, h.passage_id, h.rank) for h in hits]
+
+
+def test_ray_search_actors_give_the_local_hits(
+    corpus: Corpus, ray_pool: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``executor: ray`` with ``index_shards: 3``: search actors hold the shards, the driver only merges."""
+    from synthrr.config import RunConfig
+    from synthrr.executors.search import RemoteShardedIndex
+    from synthrr.pipeline.retrieve import retrieve_for_run
+    from synthrr.records import Example
+    from synthrr.retrieval.sharded import ShardedFlatIndex
+
+    ray_pool.release()  # the module's encoder actors hold both CPUs of the test instance
+    seeds = [Example(id=f"q{i}", text=q, label="x") for i, q in enumerate(QUERIES)]
+    options = {"index_shards": 3, "threads": 1, "encode_shard_size": 8}
+    local_cfg = RunConfig.from_dict({"retrieval": {"retriever": "dense", "k": 12, "options": options}})
+    ray_cfg = local_cfg.with_overrides({"executor": "ray", "ray": {"actors": 2, "cpus_per_actor": 1}})
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home"))
+    local_hits, local = retrieve_for_run(local_cfg, seeds, corpus, progress=False)
+    assert isinstance(local._index, ShardedFlatIndex) and len(local._index.shards) == 3
+    assert len(local_hits) == 12 * len(QUERIES)
+
+    def driver_must_not_load(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the driver loaded index shards")
+
+    monkeypatch.setattr(ShardedFlatIndex, "load_files", classmethod(driver_must_not_load))  # this process only
+    hits, remote = retrieve_for_run(ray_cfg, seeds, corpus, progress=False)  # the index built above, loaded
+    assert remote.index_status == "loaded"
+    assert isinstance(remote._index, RemoteShardedIndex) and len(remote._index.actors) == 2
+    assert remote._index.offsets[-1] == 40 and len(remote._index.offsets) == 3  # 3 shard files over 2 actors
+    assert _hit_rows(hits) == _hit_rows(local_hits)  # same passages, same ranks
+    np.testing.assert_allclose([h.score for h in hits], [h.score for h in local_hits], rtol=0, atol=1e-6)
+
+    # a fresh home: the index is encoded on encoder actors, then searched on search actors
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))
+    built_hits, built = retrieve_for_run(ray_cfg, seeds, corpus, progress=False)
+    assert built.index_status == "built" and isinstance(built._index, RemoteShardedIndex)
+    assert _hit_rows(built_hits) == _hit_rows(local_hits)
+    np.testing.assert_allclose([h.score for h in built_hits], [h.score for h in local_hits], rtol=0, atol=1e-5)

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from synthrr.cli.options import executor_options
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -79,6 +81,7 @@ def _build_student_options(
               help="score this many Self-BLEU hypotheses (against all texts) instead of all [all]")  # fmt: skip
 @click.option("--oracle", default="tfidf", show_default=True, help="student type of the label-preservation oracle")
 @click.option("--no-save-student", is_flag=True, help="do not save the trained student under RUN_DIR/students/")
+@executor_options("where the student fits run (one job per student and seed)")
 @_student_options
 def evaluate(
     run_dir: Path,
@@ -99,6 +102,8 @@ def evaluate(
     ner: str,
     seed: int,
     no_progress: bool,
+    executor: str | None,
+    ray_address: str | None,
 ) -> None:
     """Measure a run: intrinsic metrics and student scores on real test data -> RUN_DIR/metrics.json.
 
@@ -107,6 +112,7 @@ def evaluate(
     the task's real train split. The student is fitted once per seed on the run's kept examples and
     scored on the task's real test split (mean ± std of accuracy and macro-F1); the first seed's
     student is saved to RUN_DIR/students/<name>/ (use it with `synthrr predict --model`).
+    With --executor ray each (student, seed) fit runs as a Ray task; the metrics run here.
     """
     from synthrr.evaluate import evaluate_run
 
@@ -133,6 +139,8 @@ def evaluate(
         save_student=not no_save_student,
         seed=seed,
         progress=not no_progress,
+        executor=executor or "local",
+        ray={"address": ray_address},
     )
     click.echo(_summary(result, chosen))
     click.echo(f"wrote {Path(result['run']) / 'metrics.json'}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from synthrr.cli.options import build_config, config_options
+from synthrr.cli.options import build_config, config_options, executor_options
 
 
 @click.command()
@@ -21,10 +21,7 @@ from synthrr.cli.options import build_config, config_options
 @click.option("--per-label", type=int, default=None, help="seeds per label [100 binary, 50 otherwise]")
 @click.option("--threads", type=int, default=None, help="CPU threads for the engines [all cores]")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="parent folder of run directories [runs]")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default=None, help="where LLM shards run [local]")
-@click.option(
-    "--ray-address", envvar="RAY_ADDRESS", default=None, help="Ray cluster address (--executor ray) [local instance]"
-)
+@executor_options("where LLM shards run")
 @click.option("--no-progress", is_flag=True, help="hide progress bars")
 @config_options
 def generate(

@@ -38,3 +38,20 @@ def build_config(config_path: Path | None, sets: tuple[str, ...], flags: dict[st
     overrides = dict(flags)
     overrides.update(parse_set_option(s) for s in sets)
     return cfg.with_overrides(overrides)
+
+
+def executor_options(what: str) -> Callable[[F], F]:
+    """Add ``--executor local|ray`` (``what``: where it applies) and ``--ray-address`` to a command."""
+
+    def deco(func: F) -> F:
+        func = click.option(
+            "--ray-address",
+            envvar="RAY_ADDRESS",
+            default=None,
+            help="Ray cluster address (--executor ray) [local instance]",
+        )(func)
+        return click.option("--executor", type=click.Choice(["local", "ray"]), default=None, help=f"{what} [local]")(
+            func
+        )
+
+    return deco

@@ -2,8 +2,10 @@
 
 ``local`` (default) runs shards in-process; ``ray`` dispatches them to a pool of actors. Both run
 the same shard body (:func:`synthrr.executors.base.run_shard`) and resume by completion markers.
-Dense index builds are sharded the same way by an encode pool (:mod:`synthrr.executors.encode`,
-:func:`~synthrr.executors.encode.make_encode_pool`).
+The executor named by ``cfg.executor`` also says where a run's other work goes: dense index
+encoding (:func:`make_encode_pool`, :mod:`synthrr.executors.encode`), searching a sharded index
+(:func:`make_search_pool`, :mod:`synthrr.executors.search`) and student fits
+(:func:`make_fit_pool`, :mod:`synthrr.executors.fit`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, make_shards, run_shard
-from synthrr.executors.encode import EncodePool, LocalEncodePool, RayEncodePool, make_encode_pool
+from synthrr.executors.encode import EncodePool, LocalEncodePool, RayEncodePool
 from synthrr.registry import Registry
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
+    from synthrr.executors.fit import FitPool
+    from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
 
 EXECUTORS: Registry[Any] = Registry(
@@ -33,6 +37,26 @@ def make_executor(cfg: RunConfig, shard_root: Path, client: LLMClient) -> Execut
     return executor
 
 
+def make_encode_pool(cfg: RunConfig) -> EncodePool | None:
+    """The encode pool of the run's executor (Ray encoder actors for ``ray``); ``None`` (the
+    in-process, unsharded build) for ``local``."""
+    pool: EncodePool | None = EXECUTORS.get(cfg.executor).encode_pool(cfg)
+    return pool
+
+
+def make_search_pool(cfg: RunConfig) -> SearchPool | None:
+    """The search pool of the run's executor (Ray search actors for ``ray``); ``None`` (search in
+    this process) for ``local``."""
+    pool: SearchPool | None = EXECUTORS.get(cfg.executor).search_pool(cfg)
+    return pool
+
+
+def make_fit_pool(cfg: RunConfig) -> FitPool:
+    """Where the run's executor fits students: in this process (``local``) or as Ray tasks (``ray``)."""
+    pool: FitPool = EXECUTORS.get(cfg.executor).fit_pool(cfg)
+    return pool
+
+
 __all__ = [
     "EXECUTORS",
     "EncodePool",
@@ -44,6 +68,8 @@ __all__ = [
     "ShardStore",
     "make_encode_pool",
     "make_executor",
+    "make_fit_pool",
+    "make_search_pool",
     "make_shards",
     "run_shard",
 ]

@@ -23,13 +23,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from synthrr.errors import BudgetExceededError
 from synthrr.llm.base import Completion, LLMRequest, LLMResponse
 from synthrr.llm.stats import Stats
 
 if TYPE_CHECKING:
+    from synthrr.config import RunConfig
+    from synthrr.executors.encode import EncodePool
+    from synthrr.executors.fit import FitPool
+    from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
 
 
@@ -122,7 +126,20 @@ def run_shard(client: LLMClient, shard: Shard, store: ShardStore) -> ShardResult
     return ShardResult(shard.id, list(responses), client.last_stats, worker=worker)
 
 
-class Executor(ABC):
+class Closeable:
+    """Something holding workers: :meth:`close` releases them, also at the end of a ``with`` block."""
+
+    def close(self) -> None:
+        """Release workers (actors, processes)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Executor(Closeable, ABC):
     """Runs shards somewhere. Subclasses only schedule: :meth:`_schedule` the pending shards."""
 
     name: str = "base"
@@ -142,14 +159,25 @@ class Executor(ABC):
     def _schedule(self, shards: list[Shard]) -> Iterator[ShardResult]:
         """Run :func:`run_shard` on each shard (anywhere); yield results in the given order."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release workers (actors, processes)."""
+    # ---- the run's other sharded work, on this executor's kind of workers ---------------------
+    # Chosen by executor name through :data:`synthrr.executors.EXECUTORS` (``make_*_pool``); the
+    # defaults keep the work in this process.
+    @classmethod
+    def encode_pool(cls, cfg: RunConfig) -> EncodePool | None:
+        """Where a missing dense index is encoded; ``None``: in this process, unsharded."""
+        return None
 
-    def __enter__(self) -> Executor:
-        return self
+    @classmethod
+    def search_pool(cls, cfg: RunConfig) -> SearchPool | None:
+        """Where the shards of a sharded index are searched; ``None``: in this process."""
+        return None
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    @classmethod
+    def fit_pool(cls, cfg: RunConfig) -> FitPool:
+        """Where students are fitted and scored (one job per student and seed)."""
+        from synthrr.executors.fit import LocalFitPool
+
+        return LocalFitPool()
 
 
 def _response_to_dict(r: LLMResponse) -> dict[str, object]:

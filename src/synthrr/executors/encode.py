@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthrr.executors.base import Closeable
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -120,7 +122,7 @@ def iter_encode_shards(corpus: Any, shard_size: int) -> Iterator[EncodeShard]:
         start += len(ids)
 
 
-class EncodePool(ABC):
+class EncodePool(Closeable, ABC):
     """Runs :func:`encode_shard` somewhere. Subclasses only schedule the pending shards."""
 
     name = "base"
@@ -151,14 +153,12 @@ class EncodePool(ABC):
         while getattr(self, "_skipped", None):
             yield self._skipped.pop(0), True
 
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release workers."""
+    def release(self) -> None:
+        """Stop the workers (their CPUs and memory are free again); a later build starts new ones."""
 
-    def __enter__(self) -> EncodePool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def close(self) -> None:
+        """Release the workers and whatever else the pool started."""
+        self.release()
 
 
 class LocalEncodePool(EncodePool):
@@ -200,10 +200,8 @@ class RayEncodePool(EncodePool):
     name = "ray"
 
     def __init__(self, rc: RayConfig) -> None:
-        from synthrr.executors.ray import ensure_ray
-
         self.rc = rc
-        self._started = ensure_ray(rc)
+        self._started = False  # Ray is joined or started when the first shard needs an actor
         self.actors: list[Any] = []
         self._spec: EncoderSpec | None = None
 
@@ -212,13 +210,14 @@ class RayEncodePool(EncodePool):
         return cls(rc)
 
     def _pool(self, spec: EncoderSpec) -> Any:
-        from synthrr.executors.ray import import_ray
+        from synthrr.executors.ray import actor_class, ensure_ray, import_ray
 
         ray = import_ray()
+        self._started = ensure_ray(self.rc) or self._started
         if spec != self._spec:
-            self._kill()
+            self.release()
             threads = max(1, int(self.rc.cpus_per_actor))
-            remote = ray.remote(num_cpus=self.rc.cpus_per_actor, num_gpus=self.rc.gpus_per_actor)(EncoderWorker)
+            remote = actor_class(EncoderWorker, self.rc)
             self.actors = [remote.remote(asdict(spec), threads) for _ in range(self.rc.actors)]
             self._spec = spec
         return ray.util.ActorPool(self.actors)
@@ -248,28 +247,15 @@ class RayEncodePool(EncodePool):
             yield in_flight.pop(start), False
         yield from self._drain_skipped()
 
-    def _kill(self) -> None:
-        from synthrr.executors.ray import import_ray
-
-        ray = import_ray()
-        for actor in self.actors:
-            ray.kill(actor)
-        self.actors = []
-        self._spec = None
+    def release(self) -> None:
+        self._stop(shutdown=False)
 
     def close(self) -> None:
-        from synthrr.executors.ray import import_ray
+        self._stop(shutdown=True)
 
-        self._kill()
-        ray = import_ray()
-        if self._started and ray.is_initialized():
-            ray.shutdown()
-            self._started = False
+    def _stop(self, *, shutdown: bool) -> None:
+        from synthrr.executors.ray import release
 
-
-def make_encode_pool(cfg: Any) -> EncodePool | None:
-    """The encode pool for a run's executor: Ray actors with ``executor: ray``; ``None`` (the
-    in-process, unsharded build) with ``local``."""
-    if cfg.executor == "ray":
-        return RayEncodePool.from_config(cfg.ray)
-    return None
+        release(self.actors, self._started and shutdown)
+        self.actors, self._spec = [], None
+        self._started = self._started and not shutdown

@@ -5,7 +5,12 @@ loaded once per actor) and runs :func:`~synthrr.executors.base.run_shard` on the
 given. Actors are sized by ``RunConfig.ray`` (``actors``, ``cpus_per_actor``,
 ``gpus_per_actor``). Ray connects to ``ray.address`` or ``RAY_ADDRESS``; with neither, a local
 Ray instance is started (and shut down on :meth:`RayExecutor.close`). ``import ray`` happens
-only here, inside methods.
+only inside functions.
+
+Every worker actor (LLM, encoder, index search) is made by :func:`actor_class`: when its process
+dies, Ray restarts it (``ray.max_restarts``) and retries the call it was running
+(``ray.max_task_retries``). That is safe because each call can run twice: a shard body writes its
+outputs atomically and its completion marker last, and a search only reads.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, run
 
 if TYPE_CHECKING:
     from synthrr.config import RayConfig, RunConfig
+    from synthrr.executors.encode import EncodePool
+    from synthrr.executors.fit import FitPool
+    from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
 
 
@@ -43,6 +51,30 @@ def ensure_ray(rc: RayConfig) -> bool:
     else:
         ray.init(num_cpus=rc.num_cpus, include_dashboard=False, log_to_driver=False)
     return True
+
+
+def actor_class(cls: type, rc: RayConfig, *, gpus: bool = True) -> Any:
+    """``cls`` as a Ray actor class sized by ``rc`` (``cpus_per_actor``, ``gpus_per_actor`` unless
+    ``gpus`` is False) that Ray restarts ``rc.max_restarts`` times when its process dies, retrying
+    the interrupted call ``rc.max_task_retries`` times. Only for calls that may safely run twice."""
+    ray = import_ray()
+    return ray.remote(
+        num_cpus=rc.cpus_per_actor,
+        num_gpus=rc.gpus_per_actor if gpus else 0,
+        max_restarts=rc.max_restarts,
+        max_task_retries=rc.max_task_retries,
+    )(cls)
+
+
+def release(actors: list[Any], started: bool) -> None:
+    """Kill ``actors`` (no restart) and shut Ray down when the caller started it (:func:`ensure_ray`)."""
+    if not actors and not started:
+        return
+    ray = import_ray()
+    for actor in actors if ray.is_initialized() else []:
+        ray.kill(actor)
+    if started and ray.is_initialized():
+        ray.shutdown()
 
 
 class LLMWorker:
@@ -86,7 +118,7 @@ class RayExecutor(Executor):
 
             cache_path = str(default_path())  # resolved on the driver: one shared WAL file per node
         threads = max(1, int(rc.cpus_per_actor)) if cfg.threads is None else cfg.threads
-        remote = ray.remote(num_cpus=rc.cpus_per_actor, num_gpus=rc.gpus_per_actor)(LLMWorker)
+        remote = actor_class(LLMWorker, rc)
         llm = cfg.llm.model_dump(mode="json")
         self.actors = [remote.remote(llm, threads, cache_path) for _ in range(rc.actors)]
         self._pool = ray.util.ActorPool(self.actors)
@@ -103,10 +135,24 @@ class RayExecutor(Executor):
             yield result
 
     def close(self) -> None:
-        ray = import_ray()
-        for actor in getattr(self, "actors", []):
-            ray.kill(actor)
-        self.actors = []
-        if self._started and ray.is_initialized():
-            ray.shutdown()
-            self._started = False
+        release(getattr(self, "actors", []), getattr(self, "_started", False))
+        self.actors, self._started = [], False
+
+    # ---- the run's other sharded work on Ray (see Executor) ---------------------------------
+    @classmethod
+    def encode_pool(cls, cfg: RunConfig) -> EncodePool | None:
+        from synthrr.executors.encode import RayEncodePool
+
+        return RayEncodePool(cfg.ray)
+
+    @classmethod
+    def search_pool(cls, cfg: RunConfig) -> SearchPool | None:
+        from synthrr.executors.search import RaySearchPool
+
+        return RaySearchPool(cfg.ray)
+
+    @classmethod
+    def fit_pool(cls, cfg: RunConfig) -> FitPool:
+        from synthrr.executors.fit import RayFitPool
+
+        return RayFitPool(cfg.ray)

@@ -54,18 +54,28 @@ def draw_seed_set(cfg: RunConfig) -> tuple[Task, list[Example]]:
 def retrieve_for_run(
     cfg: RunConfig, seeds: list[Example], corpus: Corpus, *, progress: bool = True
 ) -> tuple[list[Hit], Retriever]:
-    """Top-K hits per seed with the run's retriever (threads from ``cfg.threads``); with the
-    ``ray`` executor a missing dense index is encoded on Ray actors."""
-    from synthrr.executors import make_encode_pool
-    from synthrr.retrieval import retrieve, retriever_from_config
+    """Top-K hits per seed with the run's retriever (threads from ``cfg.threads``). The run's
+    executor says where the work goes: with ``ray`` a missing dense index is encoded on encoder
+    actors and a sharded one (``index_shards > 1``) is searched on search actors; queries are
+    encoded here, and BM25 searches here. The pools are closed before returning, so the returned
+    retriever's sharded index is no longer searchable."""
+    from contextlib import ExitStack
+
+    from synthrr.executors import make_encode_pool, make_search_pool
+    from synthrr.retrieval import open_index, retrieve, retriever_from_config
 
     retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
-    pool = make_encode_pool(cfg)
-    try:
-        hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever, executor=pool)
-    finally:
-        if pool is not None:
-            pool.close()
+    with ExitStack() as pools:  # closed last-in first-out: the search actors before a Ray shutdown
+        encode = make_encode_pool(cfg)
+        if encode is not None:
+            pools.callback(encode.close)
+        search = make_search_pool(cfg)
+        if search is not None:
+            pools.callback(search.close)
+        open_index(corpus, retriever, progress=progress, executor=encode, search=search)
+        if encode is not None:
+            encode.release()  # the encoder workers' CPUs go to the search workers
+        hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
     return hits, retriever
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from synthrr.config import RetrievalConfig
     from synthrr.corpus.base import Corpus
     from synthrr.executors.encode import EncodePool
+    from synthrr.executors.search import SearchPool
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +62,25 @@ def parts_dir_for(corpus: Corpus, retriever: Retriever) -> Path:
 
 
 def open_index(
-    corpus: Corpus, retriever: Retriever, *, progress: bool = True, executor: EncodePool | None = None
+    corpus: Corpus,
+    retriever: Retriever,
+    *,
+    progress: bool = True,
+    executor: EncodePool | None = None,
+    search: SearchPool | None = None,
 ) -> Retriever:
     """Load the retriever's persisted index over ``corpus``, or build it (atomically) and persist it.
 
     Afterwards ``retriever.index_status`` is ``"loaded"`` or ``"built"`` and ``retriever.index_dir``
     is the index folder. An index that fails to load is rebuilt. ``executor`` (an encode pool, e.g.
-    :func:`synthrr.executors.encode.make_encode_pool`) makes a shardable retriever (dense) encode
+    :func:`synthrr.executors.make_encode_pool`) makes a shardable retriever (dense) encode
     the corpus in resumable shards on that pool; their parts folder is removed once the index is in place.
+    ``search`` (a search pool, :func:`synthrr.executors.make_search_pool`) makes a retriever whose
+    index is in shard files (dense with ``index_shards > 1``) load and search them on the pool's
+    workers instead of this process; other retrievers ignore it.
     """
     path = index_dir_for(corpus, retriever)
+    remote = search is not None and retriever.use_search_pool(search)
     t0 = time.perf_counter()
     if (path / "index.json").is_file():
         try:
@@ -96,6 +106,8 @@ def open_index(
         (tmp / "index.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     if parts is not None:
         shutil.rmtree(parts, ignore_errors=True)
+    if remote:  # built here; from now on searched by the pool's workers, which load the final folder
+        retriever.load(path)
     retriever.index_dir, retriever.index_status = path, "built"
     log.info("%s index for %s built in %.1f s at %s", retriever.name, corpus.name, info["build_seconds"], path)
     return retriever
@@ -109,16 +121,18 @@ def retrieve(
     progress: bool = True,
     retriever: Retriever | None = None,
     executor: EncodePool | None = None,
+    search: SearchPool | None = None,
 ) -> list[Hit]:
     """Top-``config.k`` passages of ``corpus`` for each query example (its text is the query).
 
     Pass an already opened ``retriever`` to reuse it across calls; otherwise one is made from
-    ``config`` and its index opened (built once, then reused from disk).
+    ``config`` and its index opened (built once, then reused from disk). ``executor`` and ``search``
+    (encode and search pools) are used when the index is opened here (see :func:`open_index`).
     """
     if retriever is None:
         retriever = retriever_from_config(config)
     if retriever.index_status is None:
-        open_index(corpus, retriever, progress=progress, executor=executor)
+        open_index(corpus, retriever, progress=progress, executor=executor, search=search)
     results = retriever.search([q.text for q in queries], config.k, progress=progress)
     return [
         Hit(query_id=q.id, passage_id=pid, rank=rank, score=score)

@@ -19,6 +19,7 @@ from synthrr.errors import ConfigError
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
+    from synthrr.executors.search import SearchPool
 
 #: one query's results: ``(passage_id, score)`` best first
 Ranked = list[tuple[str, float]]
@@ -69,6 +70,11 @@ class Retriever(ABC):
     @abstractmethod
     def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
         """Up to ``k`` ``(passage_id, score)`` pairs per query, best first."""
+
+    def use_search_pool(self, pool: SearchPool) -> bool:
+        """Load and search the index on ``pool``'s workers from the next :meth:`load` on, where this
+        retriever's index can be split over workers. False (the default): it searches in this process."""
+        return False
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "fingerprint": self.fingerprint(), "options": self.options.model_dump()}

@@ -7,7 +7,8 @@ and ``ids.npy``. Queries are encoded like passages and searched in batched FAISS
 With ``index_shards: N > 1`` the index is N flat shards (``index-SSSSS.faiss``) searched in
 parallel and merged (:mod:`synthrr.retrieval.sharded`); with an encode pool from
 :func:`synthrr.retrieval.open_index` the corpus is encoded in resumable shards
-(:mod:`synthrr.executors.encode`).
+(:mod:`synthrr.executors.encode`), and with a search pool the shards are loaded and searched by
+the pool's workers instead of this process (:mod:`synthrr.executors.search`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from synthrr.text import stable_hash
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
     from synthrr.executors.encode import EncodePool, EncoderSpec
+    from synthrr.executors.search import SearchPool
 
 _FORMAT = 1
 #: passages length-sorted and encoded together (bounds the memory of the texts held at once)
@@ -73,6 +75,8 @@ class DenseRetriever(Retriever):
         super().__init__(**options)
         self._index: Any = None
         self._ids: list[str] = []
+        self._search_pool: SearchPool | None = None
+        self._shards_dir: Path | None = None  # shard files the search pool opens at the first search
 
     @cached_property
     def encoder(self) -> Encoder:
@@ -172,19 +176,33 @@ class DenseRetriever(Retriever):
         else:
             _faiss().write_index(self._index, str(index_dir / "index.faiss"))
 
+    def use_search_pool(self, pool: SearchPool) -> bool:
+        """A sharded index (``index_shards > 1``) is searched on ``pool``'s workers from the next
+        :meth:`load` on; one ``index.faiss`` is not (False: it stays in this process)."""
+        if self.options.index_shards <= 1:
+            return False
+        self._search_pool = pool
+        return True
+
     def load(self, index_dir: Path) -> None:
         import numpy as np
 
-        from synthrr.retrieval.sharded import ShardedFlatIndex
+        from synthrr.retrieval.sharded import ShardedFlatIndex, shard_files
 
-        if self.options.index_shards > 1:
+        self._shards_dir = None
+        if self._search_pool is not None:  # the pool's workers load the shards, at the first search
+            found = len(shard_files(index_dir))
+            if found != self.options.index_shards:
+                raise ValueError(f"{index_dir}: {found} index shards, expected {self.options.index_shards}")
+            self._index, self._shards_dir = None, index_dir
+        elif self.options.index_shards > 1:
             self._index = ShardedFlatIndex.load(index_dir, threads=self.threads)
         else:
             self._index = _faiss().read_index(str(index_dir / "index.faiss"))
         self._ids = keys_to_ids(np.load(index_dir / "ids.npy"))
 
     def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
-        if self._index is None:
+        if self._index is None and self._shards_dir is None:
             raise RuntimeError("dense retriever has no index; use synthrr.retrieval.open_index first")
         if not queries:
             return []
@@ -197,6 +215,8 @@ class DenseRetriever(Retriever):
         """Top-``k`` passages for already-encoded (unit-length float32) query vectors."""
         import numpy as np
 
+        if self._index is None and self._shards_dir is not None and self._search_pool is not None:
+            self._index = self._search_pool.open(self._shards_dir)
         _faiss().omp_set_num_threads(self.threads)
         k = min(k, len(self._ids))
         ids = self._ids

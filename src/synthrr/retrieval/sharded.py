@@ -17,6 +17,14 @@ from typing import Any
 SHARD_FILE = "index-{:05d}.faiss"
 
 
+def shard_files(folder: Path) -> list[Path]:
+    """The shard files of a sharded index folder, in row order."""
+    files = sorted(Path(folder).glob("index-*.faiss"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no index-*.faiss shards")
+    return files
+
+
 def shard_bounds(n: int, shards: int) -> list[int]:
     """Row offsets of ``shards`` near-equal contiguous shards of ``n`` rows (length shards + 1)."""
     shards = max(1, min(shards, n)) if n else 1
@@ -80,9 +88,11 @@ class ShardedFlatIndex:
 
     @classmethod
     def load(cls, folder: Path, *, threads: int = 0) -> ShardedFlatIndex:
+        return cls.load_files(shard_files(folder), threads=threads)
+
+    @classmethod
+    def load_files(cls, files: list[Path], *, threads: int = 0) -> ShardedFlatIndex:
+        """The given shard files (consecutive, in row order) as one index; rows start at 0."""
         import faiss
 
-        files = sorted(folder.glob("index-*.faiss"))
-        if not files:
-            raise FileNotFoundError(f"{folder}: no index-*.faiss shards")
         return cls([faiss.read_index(str(f)) for f in files], threads=threads)

@@ -14,12 +14,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from synthrr.records import Example
 from synthrr.students.base import STUDENTS
+
+if TYPE_CHECKING:
+    from synthrr.executors.fit import FitPool
 
 
 @dataclass
@@ -65,6 +68,50 @@ def _std(values: list[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class FitData:
+    """What every fit of one student on one training set shares (shipped once to remote workers)."""
+
+    texts: list[str]
+    labels: list[str]
+    label_names: list[str]
+    test_texts: list[str]
+    test_labels: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FitJob:
+    """One fit + score: ``student`` with ``options`` and ``seed``. ``keep_model`` returns the model."""
+
+    student: str
+    options: dict[str, Any]
+    seed: int
+    keep_model: bool = False
+    progress: bool = False
+
+
+def fit_and_score(job: FitJob, data: FitData) -> tuple[dict[str, Any], Any]:
+    """The job body, the same wherever it runs: fit on ``data``, score on its test examples.
+
+    Returns the run record (seed, accuracy, macro_f1, fit_s, predict_s, worker = the ``host:pid``
+    that fitted it[, train]) and the fitted student when ``job.keep_model`` (else ``None``)."""
+    import os
+    import socket
+
+    model = STUDENTS.get(job.student)(**job.options)
+    t0 = time.perf_counter()
+    model.fit(data.texts, data.labels, label_names=data.label_names, seed=job.seed, progress=job.progress)
+    t1 = time.perf_counter()
+    pred = model.predict(data.test_texts)
+    t2 = time.perf_counter()
+    run = {"seed": job.seed, **scores(data.test_labels, pred, data.label_names), "fit_s": t1 - t0, "predict_s": t2 - t1}
+    run["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    stats = getattr(model, "train_stats", None)
+    if stats:
+        run["train"] = stats
+    return run, model if job.keep_model else None
+
+
 def distill(
     student: str,
     train: Sequence[Example],
@@ -76,6 +123,7 @@ def distill(
     progress: bool = False,
     save_dir: str | Path | None = None,
     save_extra: dict[str, Any] | None = None,
+    pool: FitPool | None = None,
 ) -> StudentScore:
     """Fit ``student`` on ``train`` once per seed and score each fit on ``test``.
 
@@ -86,37 +134,31 @@ def distill(
         seeds: a count (seeds 0..n-1) or explicit seeds.
         options: student options (validated by the student's ``Options``).
         save_dir: if set, the first seed's student is saved there (with the scores in student.json).
+        pool: where the fits run, one :func:`fit_and_score` job per seed
+            (:func:`synthrr.executors.make_fit_pool`; default: one after another in this process).
     """
+    from synthrr.executors.fit import LocalFitPool
+
     cls = STUDENTS.get(student)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise ValueError("at least one seed is needed")
     names = list(label_names) if label_names is not None else sorted({e.label for e in train} | {e.label for e in test})
-    texts, labels = [e.text for e in train], [e.label for e in train]
-    test_texts, test_labels = [e.text for e in test], [e.label for e in test]
+    validated = cls(**(options or {})).options.model_dump()  # a bad option fails here, before any fit
+    data = FitData(
+        [e.text for e in train], [e.label for e in train], names, [e.text for e in test], [e.label for e in test]
+    )
     fit_seeds = seed_list[:1] if cls.deterministic else seed_list
-    runs: list[dict[str, Any]] = []
-    first = None
+    keep = save_dir is not None
+    jobs = [FitJob(student, dict(options or {}), s, keep and i == 0, progress) for i, s in enumerate(fit_seeds)]
     t_start = time.perf_counter()
-    for seed in fit_seeds:
-        model = cls(**(options or {}))
-        t0 = time.perf_counter()
-        model.fit(texts, labels, label_names=names, seed=seed, progress=progress)
-        t1 = time.perf_counter()
-        pred = model.predict(test_texts)
-        t2 = time.perf_counter()
-        run = {"seed": seed, **scores(test_labels, pred, names), "fit_s": t1 - t0, "predict_s": t2 - t1}
-        stats = getattr(model, "train_stats", None)
-        if stats:
-            run["train"] = stats
-        runs.append(run)
-        if first is None:
-            first = model
+    results = (pool or LocalFitPool()).map(data, jobs)
+    runs = [run for run, _ in results]
     acc = [r["accuracy"] for r in runs]
     f1 = [r["macro_f1"] for r in runs]
     result = StudentScore(
         student=student,
-        options=first.options.model_dump() if first is not None else {},
+        options=validated,
         n_train=len(train),
         n_test=len(test),
         seeds=fit_seeds,
@@ -127,6 +169,7 @@ def distill(
         runs=runs,
         seconds=time.perf_counter() - t_start,
     )
+    first = results[0][1]
     if save_dir is not None and first is not None:
         extra = {"seed": fit_seeds[0], "scores": {k: v for k, v in result.to_dict().items() if k != "options"}}
         extra.update(save_extra or {})

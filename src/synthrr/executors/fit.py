@@ -1,0 +1,77 @@
+"""Student fits: where the (student, seed) jobs of an evaluation run.
+
+:func:`~synthrr.students.distill.fit_and_score` is the one job body (fit one student with one seed on
+the run's examples, score it on the real test examples). Pools only schedule it:
+:class:`LocalFitPool` runs the jobs one after another in this process (the default);
+:class:`RayFitPool` runs each job as a Ray task (``ray.cpus_per_actor`` CPUs and
+``ray.gpus_per_actor`` GPUs each; retried ``ray.max_task_retries`` times if its worker dies) and
+the driver gathers the scores. The training and test texts go into Ray's object store once per
+student, not once per seed. A pool is chosen by executor name (:func:`synthrr.executors.make_fit_pool`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from synthrr.executors.base import Closeable
+
+if TYPE_CHECKING:
+    from synthrr.config import RayConfig
+    from synthrr.students.distill import FitData, FitJob
+
+FitResult = tuple[dict[str, Any], Any]  # (run record, the fitted student when the job keeps it)
+
+
+class FitPool(Closeable, ABC):
+    """Runs fit jobs somewhere; results come back in job order."""
+
+    name = "base"
+
+    @abstractmethod
+    def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
+        """Run :func:`~synthrr.students.distill.fit_and_score` for every job on ``data``."""
+
+
+class LocalFitPool(FitPool):
+    """Fits one after another in this process."""
+
+    name = "local"
+
+    def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
+        from synthrr.students.distill import fit_and_score
+
+        return [fit_and_score(job, data) for job in jobs]
+
+
+class RayFitPool(FitPool):
+    """Every job a Ray task, all submitted at once; Ray is joined or started at the first job and
+    shut down on :meth:`close` if this pool started it."""
+
+    name = "ray"
+
+    def __init__(self, rc: RayConfig) -> None:
+        self.rc = rc
+        self._started = False
+
+    def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
+        from synthrr.executors.ray import ensure_ray, import_ray
+        from synthrr.students.distill import fit_and_score
+
+        ray = import_ray()
+        self._started = ensure_ray(self.rc) or self._started
+        task = ray.remote(
+            num_cpus=self.rc.cpus_per_actor, num_gpus=self.rc.gpus_per_actor, max_retries=self.rc.max_task_retries
+        )(fit_and_score)
+        shared = ray.put(data)
+        # progress bars of remote fits would only reach the worker logs
+        refs = [task.remote(dataclasses.replace(job, progress=False), shared) for job in jobs]
+        return list(ray.get(refs))
+
+    def close(self) -> None:
+        from synthrr.executors.ray import release
+
+        release([], self._started)
+        self._started = False
