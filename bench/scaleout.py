@@ -8,7 +8,9 @@
 (queries/s: encode the queries + exact top-50 search) on the local executor vs a local Ray
 instance with ``--actors`` encoder actors of 1 CPU each (``--num-cpus``), same run, same
 passages (the first ``--passages`` of the built-in wiki corpus); the vectors are checked to
-agree, and FAISS search alone is timed on one flat index vs 2 shards over ``--faiss-n`` vectors.
+agree, and FAISS search alone is timed on one flat index vs 2 shards over ``--faiss-n`` vectors, and
+on those 2 shards in this process vs on 2 Ray search actors (``RaySearchPool``: each actor loads one
+shard file, the driver merges; actor start-up and shard loading excluded; hits checked to be equal).
 
 ``fake`` sleeps ``--delay`` s per completion (a stand-in for an engine or server that is the
 bottleneck, e.g. one HTTP server per node); ``llamacpp`` is the real SmolLM2 on CPU (each actor gets
@@ -191,6 +193,14 @@ def bench_index(args: argparse.Namespace) -> None:
                 len(queries) / timings[1][0],
             )
         )
+        pool_secs, pool_note = _search_pool(args, root / "big-index", big, ids, qv, k, timings[1][1])
+        rows.append(
+            (
+                f"FAISS search only, {len(big):,} vectors in 2 shards, q/s (in process vs 2 Ray search actors)",
+                len(queries) / timings[1][0],
+                len(queries) / pool_secs,
+            )
+        )
 
     print(
         f"passages={n} queries={len(queries)} top-{k} cores={cores} "
@@ -200,10 +210,45 @@ def bench_index(args: argparse.Namespace) -> None:
         f"ray actor start-up + model load (excluded): {startup:.1f} s; "
         f"max |local - ray| vector diff {diff:.1e}; same top-{k} ids: {same}; sharded vs single FAISS: {tie_note}"
     )
+    print(f"Ray search actors vs in-process shards: {pool_note}")
     print(f"| what | local ({cores} threads) | ray ({args.actors[-1]} actors x 1 CPU) | ray / local |")
     print("|---|---:|---:|---:|")
     for what, a, b in rows:
         print(f"| {what} | {a:,.1f} | {b:,.1f} | {b / a:.2f} |")
+
+
+def _search_pool(
+    args: argparse.Namespace, folder: Path, vectors: Any, ids: list[str], qv: Any, k: int, expected: list[Any]
+) -> tuple[float, str]:
+    """Seconds to search ``qv`` on 2 Ray search actors holding the 2 shard files of ``vectors``, and
+    how the hits compare with the in-process shards' ``expected`` (actor start-up excluded)."""
+    import numpy as np
+    import ray
+
+    from synthrr.config import RayConfig
+    from synthrr.executors.search import RaySearchPool
+    from synthrr.retrieval.dense import DenseRetriever
+    from synthrr.retrieval.sharded import ShardedFlatIndex
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ShardedFlatIndex.from_vectors(vectors, 2).save(folder)
+    np.save(folder / "ids.npy", np.arange(len(ids), dtype=np.uint64))  # loads as ids[i] = p-<i in hex>
+    ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
+    try:
+        with RaySearchPool(RayConfig(actors=2, cpus_per_actor=1)) as pool:
+            r = DenseRetriever(index_shards=2)
+            assert r.use_search_pool(pool)
+            r.load(folder)
+            t0 = time.perf_counter()
+            r.search_vectors(qv[:1], k)  # actors start and load their shard
+            startup = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            got = r.search_vectors(qv, k)
+            secs = time.perf_counter() - t0
+    finally:
+        ray.shutdown()
+    assert r._ids == ids
+    return secs, f"actor start-up + shard load {startup:.1f} s (excluded); {_compare_ranked(expected, got)}"
 
 
 def main() -> None:
