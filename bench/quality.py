@@ -153,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TASK=NAME",
         help="corpus per task, repeatable [imdb=movie_plots rotten_tomatoes=movie_plots bbc_news=wiki]",
     )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="run-config override for every row, repeatable (e.g. llm.sampling.seed=1 for another draw)",
+    )
     p.add_argument("--llm", default="llamacpp", help="LLM backend [llamacpp]")
     p.add_argument("--llm-opt", action="append", default=[], metavar="KEY=VALUE", help="llm.options entry, repeatable")
     p.add_argument("--max-tokens", type=int, default=None, help="max new tokens per completion [96; quick 24]")
@@ -228,6 +236,7 @@ def base_config(args: argparse.Namespace, task: str, out: Path) -> Any:
             "synthesis.context_tokens": [20, 160],
             "synthesis.demo_tokens": 80,
             "out": str(out),
+            **_mapping(args.overrides, "set"),
         }
     )
 
@@ -367,7 +376,7 @@ def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], tot
             f"`{json.dumps(cfg.llm.options, sort_keys=True)}`",
             f"- Filters (all rows): min_tokens {f.min_tokens}, dedup {f.dedup}, copy {f.copy_ngram}-gram "
             f"> {f.copy_threshold}, contamination {f.contamination}, label consistency {f.label_consistency} "
-            f"(keep {f.keep_fraction})",
+            f"(keep {f.keep_fraction}, features {f.consistency_features})",
             f"- Prompts: context_tokens {list(cfg.synthesis.context_tokens)}, demo_tokens {cfg.synthesis.demo_tokens}",
         ]
     lines += [
