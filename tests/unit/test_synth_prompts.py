@@ -13,7 +13,7 @@ import pytest
 
 from synthrr.config import SynthesisConfig
 from synthrr.records import Example, Hit
-from synthrr.synth.methods import METHODS, PAPER_BANDS, Context
+from synthrr.synth.methods import DEFAULT_BANDS, METHODS, PAPER_BANDS, Context
 from synthrr.synth.prompts import cut_context
 from synthrr.tasks.base import LabelSpec, TaskSpec
 
@@ -93,8 +93,7 @@ def test_golden_prompts(method: str, form: str, shots: int) -> None:
 def test_synthesizrr_bands_and_ranks() -> None:
     m = METHODS.get("synthesizrr")()
     ctx = _ctx("synthesizrr", "completion", 3)
-    icl, inputs = PAPER_BANDS
-    ctx.config = ctx.config.model_copy(update={"icl_band": icl, "input_band": inputs})
+    assert DEFAULT_BANDS["cosine"] == PAPER_BANDS  # the defaults are the paper's
     neg = list(m.jobs(ctx, "negative"))
     # inputs: ranks >= 3, score in [0.4, 0.9], each passage once per label
     assert [(j.seed_id, j.passage_id, j.rank) for j in neg] == [("s1", "p3", 3), ("s2", "p7", 3)]
@@ -112,9 +111,10 @@ def test_synthesizrr_bands_and_ranks() -> None:
     assert [(j.seed_id, j.passage_id) for j in pos] == [("s3", "p8")]  # s4/p6 at 0.39 is below the band
 
 
-def test_default_cosine_bands_only_drop_near_copies() -> None:
+def test_upper_bound_only_bands_drop_only_near_copies() -> None:
     m = METHODS.get("synthesizrr")()
     ctx = _ctx("synthesizrr", "completion", 3)
+    ctx.config = ctx.config.model_copy(update={"icl_band": (-1.0, 0.9), "input_band": (-1.0, 0.9)})
     # every rank >= 3 at or below 0.9 (p4 at 0.95 is out), each passage once per label, rank by rank
     assert [(j.seed_id, j.passage_id) for j in m.jobs(ctx, "negative")] == [("s1", "p3"), ("s2", "p7")]
     assert [(j.seed_id, j.passage_id) for j in m.jobs(ctx, "positive")] == [("s3", "p8"), ("s4", "p6")]
