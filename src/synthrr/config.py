@@ -128,6 +128,13 @@ class SynthesisConfig(Section):
         ge=8,
         description="seed texts in demonstrations are cut to this many tokens (default: the task's max new tokens)",
     )
+    demo_block: int = Field(
+        8,
+        ge=1,
+        le=100_000,
+        description="consecutive prompts of a label that share one draw of demonstrations (a shared prompt prefix "
+        "the engine computes once); draws rotate through the demonstration pool block by block",
+    )
     prompt_form: Literal["auto", "chat", "completion"] = "auto"
     truncated: Literal["trim", "drop", "keep"] = Field(
         "trim", description="completions cut at max_tokens: trim to the last sentence end, drop, or keep as is"

@@ -58,5 +58,6 @@ class SyntheticExample:
     rank: int | None = None
     score: float | None = None
     demo_ids: tuple[str, ...] = ()
+    block: int | None = None  # demonstration block (jobs of a label sharing one draw of demonstrations)
     confidence: float | None = None
     verdict: str = "kept"

@@ -33,7 +33,14 @@ def _cfg(tmp_path: Path, **top: Any) -> RunConfig:
         "task": TASK,
         "seeds": {"per_label": 5},
         "llm": {"backend": "fake", "options": {"default": ANSWER}},
-        "synthesis": {"method": "fewgen", "n": 12, "shots": 2, "filters": {"label_consistency": "none"}},
+        # blocks of 2 prompts share their demonstrations; shards never split a block
+        "synthesis": {
+            "method": "fewgen",
+            "n": 12,
+            "shots": 2,
+            "demo_block": 2,
+            "filters": {"label_consistency": "none"},
+        },
         "out": str(tmp_path / "runs"),
     }
     data.update(top)
@@ -86,12 +93,15 @@ def test_rerun_after_failure_skips_finished_shards(tmp_path: Path, monkeypatch: 
     with pytest.raises(BackendError):
         generate(cfg, progress=False, client=LLMClient(FakeLLM(respond=dying), progress=False))
     finished = _markers(full.run_dir)
-    assert len(finished) == 2  # shards of 3 requests: 6 answered and marked, the 3rd shard died
+    assert len(finished) == 2  # shards of >= 3 requests (whole blocks of 2): two answered and marked
     assert not (full.run_dir / "data.parquet").exists()
+    outputs = full.run_dir / "shards" / "outputs"
+    answered = sum((outputs / f"{m.name}.jsonl").read_text().count("\n") for m in finished)
+    assert 6 <= answered <= 7
 
     healthy = FakeLLM(FakeLLM.Options(default=ANSWER))
     again = generate(cfg, progress=False, client=LLMClient(healthy, progress=False))
-    assert healthy.calls == total - 6  # no cache: only unfinished shards reached the engine
+    assert healthy.calls == total - answered  # no cache: only unfinished shards reached the engine
     assert again.manifest["counts"]["shards_skipped"] == 2
     assert _rows(again) == _rows(full)
 
@@ -142,6 +152,12 @@ def test_local_and_ray_give_the_same_dataset(tmp_path: Path, monkeypatch: pytest
     with LLMCache(tmp_path / "home-ray" / "llm-cache.sqlite") as cache:  # the actors wrote the shared cache
         assert cache.stats()["entries"] == remote.manifest["llm"]["calls"]
     assert remote.run_dir.name == local.run_dir.name  # executor settings are not part of the fingerprint
+    # each shard holds whole demonstration blocks: a block's rows came from one actor's shard
+    data = pd.read_parquet(remote.run_dir / "candidates.parquet")
+    assert (
+        data["block"].notna().all()
+        and data.groupby(["label", "block"])["demo_ids"].agg(lambda s: len({tuple(x) for x in s})).eq(1).all()
+    )
 
 
 def test_ray_rerun_skips_finished_shards(tmp_path: Path, ray_local: Any) -> None:

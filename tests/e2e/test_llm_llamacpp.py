@@ -75,3 +75,56 @@ def test_missing_or_bad_model_file(tmp_path: Path) -> None:
     bad.write_bytes(b"not a model")
     with pytest.raises(BackendError, match="not a GGUF file"):
         make_client(LLMConfig(options={"model_path": str(bad)}))
+
+
+# ---- prefix-aware scheduling on the real engine --------------------------------------------------
+PREFIX = " ".join(["A detective returns to the small coastal town where she grew up."] * 12)
+
+
+def _grouped(group: str | None) -> list[LLMRequest]:
+    """Three prompts sharing a long prefix (one demonstration block), plus one other prompt."""
+    shared = ({"role": "user", "content": PREFIX}, {"role": "assistant", "content": "A moody, gripping thriller."})
+    reqs = [
+        LLMRequest(
+            messages=(*shared, {"role": "user", "content": f"Review number {i}, please."}),
+            sampling=Sampling(max_tokens=4, seed=i),
+            group=group,
+        )
+        for i in range(3)
+    ]
+    return [*reqs, LLMRequest.chat("Say hello.", sampling=Sampling(max_tokens=4))]
+
+
+@pytest.mark.parametrize("pin", [True, False])
+def test_a_prefix_group_runs_on_one_slot_and_reuses_its_prefix(pin: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthrr.llm.llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend.from_options({"n_parallel": 2, "threads": 1, "n_ctx": 1024, "pin_slots": pin})
+    sent: list[tuple[str, int | None]] = []
+    engine = backend.server
+    real = engine.handle_chat_completions
+
+    class Spy:  # the engine object is a C extension: wrap it to see each request's body
+        listening_address = engine.listening_address
+
+        def handle_chat_completions(self, body: dict) -> dict:
+            sent.append((body["messages"][-1]["content"], body.get("id_slot")))
+            return real(body)
+
+    monkeypatch.setattr(backend, "_server", Spy())
+    try:
+        out = list(backend.generate(_grouped("block-0")))
+        assert len(out) == 4
+        prompt_tokens = dict(out)[0].prompt_tokens
+        slots = {content: slot for content, slot in sent}
+        block = [slots[f"Review number {i}, please."] for i in range(3)]
+        if pin:
+            assert len(set(block)) == 1 and block[0] in (0, 1)  # the block on one slot, named in the request
+            assert slots["Say hello."] != block[0]
+            # only the first prompt of the block prefilled the shared part
+            assert backend.prompt_tokens_computed < prompt_tokens + 2 * 40 + 20
+        else:
+            assert set(block) == {None}  # llama.cpp picks: the block's first two prompts land on both slots
+            assert backend.prompt_tokens_computed >= 2 * prompt_tokens - 20
+    finally:
+        backend.close()

@@ -11,30 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from support.toy import SPEC
 from synthrr.config import SynthesisConfig
 from synthrr.records import Example, Hit
 from synthrr.synth.methods import DEFAULT_BANDS, METHODS, PAPER_BANDS, Context
 from synthrr.synth.prompts import cut_context
-from synthrr.tasks.base import LabelSpec, TaskSpec
 
 GOLDEN = Path(__file__).parent.parent / "data" / "golden"
 
-SPEC = TaskSpec(
-    name="toy",
-    kind="sentiment",
-    labels=(
-        LabelSpec(name="negative", verbalization="what the reviewer disliked about the movie"),
-        LabelSpec(name="positive", verbalization="what the reviewer liked about the movie"),
-    ),
-    context_header="Movie details:",
-    answer_prefix="Review:",
-    max_new_tokens=64,
-    templates={
-        "synthesizrr": "Write a short movie review of the movie above that discusses {verbalization}.",
-        "fewgen": "Write a short movie review that discusses {verbalization}.",
-        "zerogen": "Write a short {label} movie review.",
-    },
-)
 SEEDS = [
     Example("s1", "A joyless, plodding mess.", "negative"),
     Example("s2", "Dull from start to finish.", "negative"),
@@ -67,6 +51,7 @@ def _dump(method: str, form: str, shots: int, n: int) -> str:
     for j in jobs:
         prompt = j.prompt.text if j.prompt.text is not None else json.dumps(list(j.prompt.messages or ()), indent=1)
         prov = f"label={j.label} seed={j.seed_id} passage={j.passage_id} rank={j.rank} demos={list(j.demo_ids)}"
+        prov += f" block={j.block}"
         out.append(f"### {prov}\n{prompt}")
     return "\n\n".join(out) + "\n"
 
@@ -105,8 +90,12 @@ def test_synthesizrr_bands_and_ranks() -> None:
         ("s1", "Plot 2"),
         ("s2", "Plot 5"),
     ]
-    # a seed's own demonstrations are avoided when others exist
-    assert neg[0].demo_ids == ("s2",)
+    # a block's own seeds' demonstrations are avoided when others exist
+    ctx.config = ctx.config.model_copy(update={"demo_block": 1})
+    assert [j.demo_ids for j in m.jobs(ctx, "negative")] == [("s2",), ("s1", "s1")]
+    # ... and the whole pool only when nothing else is left: one block of s1 and s2 shares its draw
+    assert neg[0].demo_ids == neg[1].demo_ids and sorted(neg[0].demo_ids) == ["s1", "s1", "s2"]
+    assert [j.block for j in neg] == [0, 0]
     pos = list(m.jobs(ctx, "positive"))
     assert [(j.seed_id, j.passage_id) for j in pos] == [("s3", "p8")]  # s4/p6 at 0.39 is below the band
 

@@ -70,10 +70,22 @@ class ShardResult:
 
 
 def make_shards(round_no: int, requests: Sequence[LLMRequest], shard_size: int | None) -> list[Shard]:
-    """Cut a round's requests into contiguous shards of ``shard_size`` (``None``: one shard)."""
+    """Cut a round's requests into contiguous shards of about ``shard_size`` (``None``: one shard).
+
+    A shard never splits a prefix group (``LLMRequest.group``): it ends at the first group boundary
+    at or after ``shard_size`` requests, so each worker holds whole groups and reuses their prefix.
+    """
     reqs = list(requests)
     size = shard_size or max(1, len(reqs))
-    return [Shard(f"r{round_no:03d}-{i // size:05d}", reqs[i : i + size]) for i in range(0, len(reqs), size)]
+    cuts, start = [], 0
+    for i in range(1, len(reqs) + 1):
+        at_boundary = i == len(reqs) or reqs[i].group is None or reqs[i].group != reqs[i - 1].group
+        if i - start >= size and at_boundary:
+            cuts.append((start, i))
+            start = i
+    if start < len(reqs):
+        cuts.append((start, len(reqs)))
+    return [Shard(f"r{round_no:03d}-{k:05d}", reqs[a:b]) for k, (a, b) in enumerate(cuts)]
 
 
 class ShardStore:

@@ -68,11 +68,17 @@ class Sampling:
 
 @dataclass(slots=True, frozen=True)
 class LLMRequest:
-    """One prompt: chat ``messages`` or a raw completion ``text`` (exactly one of them)."""
+    """One prompt: chat ``messages`` or a raw completion ``text`` (exactly one of them).
+
+    ``group`` is a scheduling hint, not part of the prompt or its cache key: requests of one group
+    share a prompt prefix (e.g. the same demonstrations), so they are sent back to back and, where
+    the engine has slots, to the one slot whose KV cache holds that prefix.
+    """
 
     messages: tuple[Message, ...] | None = None
     text: str | None = None
     sampling: Sampling = field(default_factory=Sampling)
+    group: str | None = None
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.text is None):

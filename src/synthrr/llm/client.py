@@ -68,6 +68,19 @@ class Projection:
         return line
 
 
+def adjacent_groups(jobs: list[_Job]) -> list[_Job]:
+    """Reorder jobs so those of one prefix group (``LLMRequest.group``) are adjacent, groups in
+    order of first appearance, each keeping its own order: same-prefix requests go out back to back,
+    which is what prompt caches (llama.cpp slots, vLLM's prefix caching) reuse."""
+    first: dict[object, int] = {}
+    keys = []
+    for pos, job in enumerate(jobs):
+        key = job.request.group if job.request.group is not None else pos
+        keys.append(first.setdefault(key, pos))
+    order = sorted(range(len(jobs)), key=keys.__getitem__)
+    return [jobs[i] for i in order]
+
+
 @dataclass(slots=True)
 class _Group:
     """Requests with identical cache keys (duplicates in one batch are generated once)."""
@@ -166,7 +179,7 @@ class LLMClient:
         before = replace(self.stats)
         self.stats.requests += len(requests)
         groups = self._lookup(requests)
-        jobs = [job for g in groups for job in self._jobs(g)]
+        jobs = adjacent_groups([job for g in groups for job in self._jobs(g)])
         n_done = sum(len(g.members) for g in groups if g.done())
         projection = self._project(requests, jobs)
         self.last_projection = projection

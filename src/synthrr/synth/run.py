@@ -153,9 +153,10 @@ class Generator:
 
     def _request(self, job: Job, base: Sampling, stop: tuple[str, ...]) -> LLMRequest:
         sampling = replace(base, seed=base.seed + job.sampling_seed, stop=base.stop + stop)
+        group = job.prefix_group
         if job.prompt.messages is not None:
-            return LLMRequest(messages=job.prompt.messages, sampling=sampling)
-        return LLMRequest(text=job.prompt.text, sampling=sampling)
+            return LLMRequest(messages=job.prompt.messages, sampling=sampling, group=group)
+        return LLMRequest(text=job.prompt.text, sampling=sampling, group=group)
 
     def _rows(self, job: Job, completions: list[tuple[str, str]], model: str) -> list[SyntheticExample]:
         """Parse each completion of a job into rows (kept ones have verdict 'kept' for now)."""
@@ -186,6 +187,7 @@ class Generator:
                         rank=job.rank,
                         score=job.score,
                         demo_ids=job.demo_ids,
+                        block=job.block,
                     )
                 )
         return rows

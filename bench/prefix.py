@@ -1,0 +1,196 @@
+"""Shared-prefix benchmark: today's scheduling vs demonstration blocks + slot pinning, same engine, same run.
+
+Workloads are built by the real pipeline (seed set, retrieval, methods, prompt rendering), with the
+prompt sizes of ``make demo`` / ``bench/quality.py`` (passages cut to 160 tokens, demonstrations to
+80, up to 96 new tokens):
+
+  synthesizrr-3   imdb, ``synthesizrr`` 3-shot RetrICL over ``movie_plots`` (~1k-token prompts)
+  fewgen-32       bbc_news, ``fewgen`` 32-shot (~3k-token prompts)
+
+Each workload takes ``--prompts`` jobs per label in the order the generator sends them, for two
+labels. Every condition runs in a fresh process (so its peak RSS is its own) through our
+``LLMClient`` + ``llamacpp`` backend with a new empty cache, after a warm-up call:
+
+  old        ``demo_block=1`` (a demonstration draw per prompt), ``pin_slots=false`` (llama.cpp picks
+             slots), ``n_parallel=4``, llama.cpp's own prompt-cache limit (8 GiB): the defaults
+             before this benchmark existed
+  new[S]     ``demo_block=--block``, ``pin_slots=true``, ``n_parallel=S`` for S in ``--slots``,
+             ``cache_ram_mib`` 256
+  samples[n] a prompt per ``n`` examples (``llm.sampling.n=n``, ``demo_block=1``): the samples of a
+             prompt share its prefill on one slot
+
+Printed per condition: requests/s, examples/s (completions that parse into an example), prompt
+tokens actually prefilled per request (the rest came from a slot's KV cache), peak RSS, and the
+ratio to ``old``. After each ``new`` condition the same batch is generated again from the cache,
+which must make 0 engine calls.
+
+    .venv/bin/python bench/prefix.py --md docs/bench-prefix.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+WORKLOADS = {
+    # name: (task, corpus, method, shots)
+    "synthesizrr-3": ("imdb", "movie_plots", "synthesizrr", 3),
+    "fewgen-32": ("bbc_news", "wiki", "fewgen", 32),
+}
+OLD_OPTIONS = {"n_parallel": 4, "pin_slots": False, "cache_ram_mib": 8192}
+
+
+def run_config(workload: str, args: argparse.Namespace, block: int, n: int = 1) -> Any:
+    from synthrr.config import RunConfig
+
+    task, corpus, method, shots = WORKLOADS[workload]
+    return RunConfig().with_overrides(
+        {
+            "task": task,
+            "corpus.name": corpus,
+            "retrieval.retriever": args.retriever,
+            "synthesis.method": method,
+            "synthesis.shots": shots,
+            "synthesis.demo_block": block,
+            "synthesis.context_tokens": [20, 160],
+            "synthesis.demo_tokens": 80,
+            "llm.sampling.max_tokens": args.max_tokens,
+            "llm.sampling.n": n,
+        }
+    )
+
+
+def build_requests(workload: str, args: argparse.Namespace, block: int, n: int = 1) -> tuple[list[Any], str]:
+    """``--prompts`` requests per label for the first two labels, in the generator's order."""
+    from itertools import islice
+
+    from synthrr.llm.base import Sampling
+    from synthrr.synth.methods import METHODS
+    from synthrr.synth.run import Generator
+
+    cfg = run_config(workload, args, block, n)
+    gen = Generator(cfg, progress=False)
+    task, _, ctx = gen.prepare()
+    method = METHODS.get(cfg.synthesis.method)()
+    base = Sampling.from_config(cfg.llm.sampling, default_max_tokens=task.spec.max_new_tokens)
+    per_label = max(1, args.prompts // n)
+    jobs = [j for lab in task.spec.label_names[:2] for j in islice(method.jobs(ctx, lab), per_label)]
+    return [gen._request(j, base, ()) for j in jobs], task.spec.answer_prefix
+
+
+def child(spec_path: Path) -> None:
+    """One condition in this (fresh) process: warm up, time a cold batch, rerun it from the cache."""
+    from synthrr.llm.base import LLMRequest
+    from synthrr.llm.cache import LLMCache
+    from synthrr.llm.client import LLMClient
+    from synthrr.llm.llamacpp import LlamaCppBackend
+    from synthrr.synth.parsing import parse_completion
+
+    spec = pickle.loads(spec_path.read_bytes())
+    backend = LlamaCppBackend.from_options(spec["options"])
+    backend.generate([LLMRequest.chat("Say hello.")]).__next__()  # start + warm up, no shared prefix
+    calls0, computed0 = backend.calls, backend.prompt_tokens_computed
+    with tempfile.TemporaryDirectory() as tmp:
+        client = LLMClient(backend, LLMCache(Path(tmp) / "c.sqlite"), progress=False)
+        t0 = time.perf_counter()
+        out = client.generate(spec["requests"])
+        seconds = time.perf_counter() - t0
+        calls = backend.calls - calls0
+        computed = backend.prompt_tokens_computed - computed0
+        before = backend.calls
+        client.generate(spec["requests"])  # fully cached rerun
+        rerun_calls = backend.calls - before
+    comps = [c for r in out for c in r.completions]
+    examples = sum(1 for c in comps if parse_completion(c.text, spec["prefix"], c.finish_reason).reason is None)
+    result = {
+        "requests": len(spec["requests"]),
+        "completions": len(comps),
+        "examples": examples,
+        "seconds": seconds,
+        "prompt_tokens": sum(r.prompt_tokens for r in out) / len(out),
+        "prefilled_per_call": computed / max(1, calls),
+        "completion_tokens": sum(c.completion_tokens for c in comps) / max(1, len(comps)),
+        "rerun_engine_calls": rerun_calls,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    spec_path.with_suffix(".json").write_text(json.dumps(result))
+
+
+def run_condition(requests: list[Any], prefix: str, options: dict[str, Any], tmp: Path, name: str) -> dict[str, Any]:
+    path = tmp / f"{name}.pkl"
+    path.write_bytes(pickle.dumps({"requests": requests, "prefix": prefix, "options": options}))
+    subprocess.run([sys.executable, __file__, "--child", str(path)], check=True)
+    return json.loads(path.with_suffix(".json").read_text())
+
+
+def conditions(args: argparse.Namespace) -> list[tuple[str, int, int, dict[str, Any]]]:
+    """(name, demo_block, samples per prompt, llama.cpp options)."""
+    base = {"threads": args.threads, "n_ctx": args.n_ctx}
+    out = [("old", 1, 1, {**base, **OLD_OPTIONS})]
+    for s in args.slots:
+        out.append((f"new[{s}]", args.block, 1, {**base, "n_parallel": s, "pin_slots": True, "cache_ram_mib": 256}))
+    for n in args.samples:
+        out.append((f"samples[{n}]", 1, n, {**base, "n_parallel": args.slots[0], "pin_slots": True}))
+    return out
+
+
+def figures(r: dict[str, Any]) -> dict[str, float]:
+    return {**r, "req_s": r["requests"] / r["seconds"], "ex_s": r["examples"] / r["seconds"]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
+    p.add_argument("--prompts", type=int, default=16, help="prompts per label (two labels) [16]")
+    p.add_argument("--block", type=int, default=8, help="demo_block of the new scheduling [8]")
+    p.add_argument("--slots", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4], help="[1,2,4]")
+    p.add_argument("--samples", type=lambda s: [int(x) for x in s.split(",") if x], default=[4], help="[4]")
+    p.add_argument("--threads", type=int, default=None, help="llama.cpp threads [free cores]")
+    p.add_argument("--n-ctx", type=int, default=6144)
+    p.add_argument("--max-tokens", type=int, default=96)
+    p.add_argument("--retriever", default="dense", help="retriever of the synthesizrr workload [dense]")
+    p.add_argument("--md", type=Path, default=None, help="also write the table as Markdown here")
+    args = p.parse_args()
+    if args.child is not None:
+        child(args.child)
+        return
+    lines = [
+        f"# bench/prefix.py: `{' '.join(sys.argv[1:])}`",
+        "",
+        "| workload | condition | req/s | examples/s | ratio (examples/s vs old) | prompt tok | prefilled/call | "
+        "peak RSS MB | cached rerun calls |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for wl in args.workloads:
+            old = None
+            for name, block, n, options in conditions(args):
+                reqs, prefix = build_requests(wl, args, block, n)
+                f = figures(run_condition(reqs, prefix, options, tmp, f"{wl}-{name}"))
+                old = old or f
+                ratio = f["ex_s"] / old["ex_s"] if old["ex_s"] else float("nan")
+                row = (
+                    f"| {wl} | {name} | {f['req_s']:.3f} | {f['ex_s']:.3f} | **{ratio:.2f}x** | "
+                    f"{f['prompt_tokens']:.0f} | {f['prefilled_per_call']:.0f} | {f['peak_rss_mb']:.0f} | "
+                    f"{f['rerun_engine_calls']} |"
+                )
+                lines.append(row)
+                print(row, flush=True)
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    if args.md:
+        args.md.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
