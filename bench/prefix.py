@@ -14,10 +14,11 @@ labels. Every condition runs in a fresh process (so its peak RSS is its own) thr
   old        ``demo_block=1`` (a demonstration draw per prompt), ``pin_slots=false`` (llama.cpp picks
              slots), ``n_parallel=4``, llama.cpp's own prompt-cache limit (8 GiB): the defaults
              before this benchmark existed
-  new[S]     ``demo_block=--block``, ``pin_slots=true``, ``n_parallel=S`` for S in ``--slots``,
-             ``cache_ram_mib`` 256
-  samples[n] a prompt per ``n`` examples (``llm.sampling.n=n``, ``demo_block=1``): the samples of a
-             prompt share its prefill on one slot
+  block B, S slots   ``demo_block=B`` for B in ``--blocks``, ``pin_slots=true``, ``n_parallel=S``
+             for S in ``--slots``, ``cache_ram_mib`` 256
+  n samples/prompt   a prompt per ``n`` examples (``llm.sampling.n=n``) in blocks of the first B on
+             the first S: the samples of a prompt share its prefill on one slot
+  decode threads     the first B and S with ``decode_threads`` (token generation) below ``threads``
 
 Printed per condition: requests/s, examples/s (completions that parse into an example), prompt
 tokens actually prefilled per request (the rest came from a slot's KV cache), peak RSS, and the
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import re
 import resource
 import subprocess
 import sys
@@ -119,13 +121,22 @@ def child(spec_path: Path) -> None:
         "prefilled_per_call": computed / max(1, calls),
         "completion_tokens": sum(c.completion_tokens for c in comps) / max(1, len(comps)),
         "rerun_engine_calls": rerun_calls,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
     spec_path.with_suffix(".json").write_text(json.dumps(result))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM; ``ru_maxrss`` would include the parent's, kept across exec)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_condition(requests: list[Any], prefix: str, options: dict[str, Any], tmp: Path, name: str) -> dict[str, Any]:
-    path = tmp / f"{name}.pkl"
+    path = tmp / (re.sub(r"[^A-Za-z0-9]+", "-", name) + ".pkl")
     path.write_bytes(pickle.dumps({"requests": requests, "prefix": prefix, "options": options}))
     subprocess.run([sys.executable, __file__, "--child", str(path)], check=True)
     return json.loads(path.with_suffix(".json").read_text())
@@ -135,11 +146,27 @@ def conditions(args: argparse.Namespace) -> list[tuple[str, int, int, dict[str, 
     """(name, demo_block, samples per prompt, llama.cpp options)."""
     base = {"threads": args.threads, "n_ctx": args.n_ctx}
     out = [("old", 1, 1, {**base, **OLD_OPTIONS})]
-    for s in args.slots:
-        out.append((f"new[{s}]", args.block, 1, {**base, "n_parallel": s, "pin_slots": True, "cache_ram_mib": 256}))
+    for b in args.blocks:
+        for s in args.slots:
+            opts = {**base, "n_parallel": s, "pin_slots": True, "cache_ram_mib": 256}
+            out.append((f"block {b}, {s} slot{'s' if s > 1 else ''}", b, 1, opts))
+    first = {**base, "n_parallel": args.slots[0], "pin_slots": True, "cache_ram_mib": 256}
+    for t in args.decode_threads:
+        out.append(
+            (
+                f"block {args.blocks[0]}, {args.slots[0]} slot(s), {t} decode thread(s)",
+                args.blocks[0],
+                1,
+                {**first, "decode_threads": t},
+            )
+        )
     for n in args.samples:
-        out.append((f"samples[{n}]", 1, n, {**base, "n_parallel": args.slots[0], "pin_slots": True}))
+        out.append((f"{n} samples per prompt, block {args.blocks[0]}", args.blocks[0], n, first))
     return out
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
 
 
 def figures(r: dict[str, Any]) -> dict[str, float]:
@@ -151,9 +178,10 @@ def main() -> None:
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
     p.add_argument("--prompts", type=int, default=16, help="prompts per label (two labels) [16]")
-    p.add_argument("--block", type=int, default=8, help="demo_block of the new scheduling [8]")
-    p.add_argument("--slots", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4], help="[1,2,4]")
-    p.add_argument("--samples", type=lambda s: [int(x) for x in s.split(",") if x], default=[4], help="[4]")
+    p.add_argument("--blocks", type=_ints, default=[8, 16], help="demo_block values of the new scheduling [8,16]")
+    p.add_argument("--slots", type=_ints, default=[1, 4], help="n_parallel values of the new scheduling [1,4]")
+    p.add_argument("--decode-threads", type=_ints, default=[1], help="decode_threads to try (first B and S) [1]")
+    p.add_argument("--samples", type=_ints, default=[2], help="samples per prompt (with the first block size) [2]")
     p.add_argument("--threads", type=int, default=None, help="llama.cpp threads [free cores]")
     p.add_argument("--n-ctx", type=int, default=6144)
     p.add_argument("--max-tokens", type=int, default=96)

@@ -61,70 +61,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from synthrr.evaluate import COLUMNS as EVAL_COLUMNS
+from protocol import (  # noqa: F401 - re-exported for the tests
+    ANALYSIS_BEGIN,
+    ANALYSIS_END,
+    COLUMNS,
+    aggregate,
+    check_targets,
+    format_table,
+    kept_analysis,
+)
 
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
 DEFAULT_CORPUS = {"imdb": "movie_plots", "rotten_tomatoes": "movie_plots", "bbc_news": "wiki"}
 #: (row name, synthesis.method, synthesis.shots)
 ROWS = (
     ("FewGen-0", "fewgen", 0),
+    ("FewGen-3", "fewgen", 3),
     ("FewGen-32", "fewgen", 32),
     ("ZeroGen", "zerogen", 0),
     ("SynthesizRR-0", "synthesizrr", 0),
     ("SynthesizRR-3", "synthesizrr", 3),
 )
 ROW_NAMES = ("Gold", *(name for name, _, _ in ROWS))
+DEFAULT_ROWS = ("FewGen-0", "FewGen-32", "ZeroGen", "SynthesizRR-0", "SynthesizRR-3")  # FewGen-3: on request
 QUICK_METRICS = ("self_bleu", "distinct")
-#: (row key, column title) of the results tables: compare's columns without run name and method,
-#: which the row name replaces; values are formatted by synthrr.evaluate._cell
-COLUMNS = tuple((key, title) for key, title in EVAL_COLUMNS if key not in ("name", "method"))
-
-
-#: the issue's targets for SynthesizRR-3 against FewGen-32: (row key, title, higher is better)
-TARGETS = (
-    ("self_bleu_5", "Self-BLEU-5", False),
-    ("entity_entropy", "entity entropy", True),
-    ("mauve", "MAUVE", True),
-    ("accuracy_mean", "student accuracy", True),
-)
-GOLD_SHARE = 0.85  # SynthesizRR-3's student must reach this share of Gold's accuracy
-#: a hand-written analysis between these markers survives a rewrite of the results file
-ANALYSIS_BEGIN, ANALYSIS_END = "<!-- analysis: begin -->", "<!-- analysis: end -->"
-
-
-def check_targets(rows: dict[str, dict[str, Any]], ours: str = "SynthesizRR-3", base: str = "FewGen-32") -> list[str]:
-    """One Markdown bullet per target: met / NOT met, with both values (or why it can't be judged)."""
-    a, b, gold = rows.get(ours), rows.get(base), rows.get("Gold")
-    out = []
-    for key, title, higher in TARGETS:
-        x, y = (a or {}).get(key), (b or {}).get(key)
-        if x is None or y is None:
-            out.append(f"- {title}: not judged ({ours} or {base} has no value)")
-            continue
-        met = x > y if higher else x < y
-        out.append(
-            f"- {title} ({'higher' if higher else 'lower'} is better): {ours} {x:.3f} vs {base} {y:.3f}: "
-            f"{'met' if met else 'NOT met'}"
-        )
-    x, g = (a or {}).get("accuracy_mean"), (gold or {}).get("accuracy_mean")
-    if x is None or not g:
-        out.append(f"- student accuracy >= {GOLD_SHARE:.0%} of Gold: not judged")
-    else:
-        share = x / g
-        out.append(
-            f"- student accuracy >= {GOLD_SHARE:.0%} of Gold: {100 * x:.1f} / {100 * g:.1f} = {share:.1%}: "
-            f"{'met' if share >= GOLD_SHARE else 'NOT met'}"
-        )
-    return out
-
-
-def kept_analysis(path: Path) -> str | None:
-    """The hand-written analysis block of an existing results file, markers included."""
-    if not path.is_file():
-        return None
-    text = path.read_text(encoding="utf-8")
-    i, j = text.find(ANALYSIS_BEGIN), text.find(ANALYSIS_END)
-    return text[i : j + len(ANALYSIS_END)] if 0 <= i < j else None
 
 
 def _mapping(items: list[str], what: str) -> dict[str, Any]:
@@ -171,7 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=None, help="student fits per row [3; quick 1]")
     p.add_argument("--test-limit", type=int, default=None, help="real test examples scored [1000; quick 50]")
     p.add_argument(
-        "--rows", nargs="+", choices=[n for n, _, _ in ROWS], default=None, help="synthetic rows to run [all five]"
+        "--rows",
+        nargs="+",
+        choices=[n for n, _, _ in ROWS],
+        default=None,
+        help=f"synthetic rows to run [{' '.join(DEFAULT_ROWS)}]",
+    )
+    p.add_argument(
+        "--draws",
+        type=int,
+        default=1,
+        help="draws per task (seed set, demonstrations and sampling seeds moved by the draw); tables show "
+        "mean ± std over draws and a paired comparison [1]",
     )
     p.add_argument(
         "--eval-split",
@@ -193,7 +164,7 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
         return value if value is not None else (quick if q else full)
 
     args.tasks = args.tasks or ([TASKS[1]] if q else list(TASKS))
-    args.rows = args.rows or [n for n, _, _ in ROWS]
+    args.rows = args.rows or list(DEFAULT_ROWS)
     args.n = pick(args.n, 40, 4)
     args.max_tokens = pick(args.max_tokens, 96, 24)
     args.per_label = pick(args.per_label, None, 4)
@@ -219,7 +190,9 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
-def base_config(args: argparse.Namespace, task: str, out: Path) -> Any:
+def base_config(args: argparse.Namespace, task: str, out: Path, draw: int = 0) -> Any:
+    """The run config every row of ``task`` shares; draw ``d`` moves the seed set's, the
+    demonstrations' and the sampling seeds by ``d`` (``--set`` still wins)."""
     from synthrr.config import RunConfig
 
     return RunConfig().with_overrides(
@@ -236,6 +209,9 @@ def base_config(args: argparse.Namespace, task: str, out: Path) -> Any:
             "synthesis.context_tokens": [20, 160],
             "synthesis.demo_tokens": 80,
             "out": str(out),
+            "seeds.seed": 42 + draw,
+            "synthesis.seed": draw,
+            "llm.sampling.seed": draw,
             **_mapping(args.overrides, "set"),
         }
     )
@@ -246,15 +222,15 @@ def _log(args: argparse.Namespace, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
-    """Generate the five synthetic rows, evaluate them, compare with Gold; the task's summary."""
+def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, Any]:
+    """Generate the synthetic rows, evaluate them, compare with Gold; one draw's summary of the task."""
     from synthrr.errors import SynthrrError
     from synthrr.evaluate import compare_runs, evaluate_run
     from synthrr.synth.run import generate
 
     started = time.perf_counter()
-    out = args.out / task
-    base = base_config(args, task, out)
+    out = args.out / task if args.draws == 1 else args.out / task / f"draw-{draw}"
+    base = base_config(args, task, out, draw)
     progress = not args.quiet
     runs: dict[str, Path] = {}
     info: dict[str, dict[str, Any]] = {}
@@ -263,7 +239,7 @@ def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
         if name not in args.rows:
             continue
         cfg = base.with_overrides({"synthesis.method": method, "synthesis.shots": shots})
-        _log(args, f"== {task}: {name} ({method}, {shots}-shot, n={cfg.synthesis.n})")
+        _log(args, f"== {task} draw {draw}: {name} ({method}, {shots}-shot, n={cfg.synthesis.n})")
         t0 = time.perf_counter()
         try:
             result = generate(cfg, progress=progress)
@@ -330,25 +306,6 @@ def run_task(args: argparse.Namespace, task: str) -> dict[str, Any]:
     }
 
 
-def format_table(summary: dict[str, Any]) -> str:
-    from synthrr.evaluate import _cell
-
-    head = "| row | " + " | ".join(t for _, t in COLUMNS) + " | gen. s | LLM requests (cached) |"
-    sep = "|---|" + "---:|" * (len(COLUMNS) + 2)
-    lines = [head, sep]
-    for name in ROW_NAMES:
-        if name != "Gold" and name not in summary["rows"] and name not in summary["info"]:
-            continue
-        row = summary["rows"].get(name, {})
-        cells = [_cell(row, k) if row else "—" for k, _ in COLUMNS]
-        info = summary["info"].get(name, {})
-        gen = info.get("gen_s")
-        cells.append("—" if gen is None else f"{gen:.0f}")
-        cells.append(f"{info['requests']} ({info['cache_hits']})" if "requests" in info else "—")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], total_s: float, argv: list[str]) -> str:
     from synthrr.manifest import versions
 
@@ -365,6 +322,7 @@ def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], tot
         f"- Mode: {'quick (smoke run, numbers are not meaningful)' if args.quick else 'full'}",
         f"- Model: `{json.dumps(model, sort_keys=True)}`",
         f"- Versions: `{json.dumps(versions(), sort_keys=True)}`",
+        f"- Draws per task: {args.draws} (tables: mean ± std over draws)" if args.draws > 1 else "- Draws per task: 1",
         f"- N per row: {args.n}; seeds per label: {args.per_label or 'task default'}; "
         f"retriever: {args.retriever}; max new tokens: {args.max_tokens}",
     ]
@@ -392,7 +350,7 @@ def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], tot
     if analysis:
         lines += ["", analysis]
     for s in summaries:
-        lines += ["", f"## {s['task']} (corpus: {s['corpus']})", "", format_table(s), ""]
+        lines += ["", f"## {s['task']} (corpus: {s['corpus']})", "", format_table(s, ROW_NAMES), ""]
         lines.append(f"Wall time: {s['wall_s']:.0f} s. Runs and compare.md/.csv/.json: `{s['out']}`.")
         lines += ["", "Targets (SynthesizRR-3 vs FewGen-32):", *check_targets(s["rows"])]
         errors = {k: v["error"] for k, v in s["info"].items() if v.get("error")}
@@ -410,15 +368,19 @@ def main(argv: list[str] | None = None) -> int:
     from synthrr.errors import SynthrrError
 
     started = time.perf_counter()
-    summaries = []
+    summaries, per_draw = [], {}
     try:
         for task in args.tasks:
-            summaries.append(run_task(args, task))
+            draws = [run_task(args, task, d) for d in range(args.draws)]
+            per_draw[task] = [d["rows"] for d in draws]
+            summaries.append(aggregate(draws))
             _log(args, f"== {task} done in {summaries[-1]['wall_s']:.0f}s")
     except SynthrrError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     text = write_results(args, summaries, time.perf_counter() - started, argv)
+    # every draw's rows, for paired comparisons across invocations (bench/paired.py)
+    args.results.with_suffix(".json").write_text(json.dumps(per_draw, indent=1, default=str), encoding="utf-8")
     if not args.quiet:
         print(text)
     _log(args, f"== results in {args.results}")

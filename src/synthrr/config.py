@@ -122,6 +122,11 @@ class SynthesisConfig(Section):
     icl_ranks: tuple[int, int] = Field((1, 2), description="ranks whose passages become RetrICL demonstrations")
     icl_band: tuple[float, float] | None = Field(None, description="score band of demonstrations (None: per retriever)")
     input_band: tuple[float, float] | None = Field(None, description="score band of synthesis inputs")
+    widen: bool = Field(
+        True,
+        description="when a label's in-band passages run out, go on below the band by rank (never above it); "
+        "the manifest counts these prompts per label",
+    )
     context_tokens: tuple[int, int] = Field((20, 400), description="passages cut to this token range at a sentence end")
     demo_tokens: int | None = Field(
         None,

@@ -38,25 +38,9 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synthrr.demo", description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder [runs/demo]")
-    parser.add_argument("--task", default="imdb")
-    parser.add_argument("--corpus", default="movie_plots")
-    parser.add_argument("--llm", default="llamacpp", help="LLM backend [llamacpp]")
-    parser.add_argument("--n", type=int, default=100, help="synthetic examples per method [100]")
-    parser.add_argument("--per-label", type=int, default=None, help="seeds per label [paper default]")
-    parser.add_argument("--student", default="tfidf", help="student for the comparison: tfidf or minilm [tfidf]")
-    parser.add_argument("--test-limit", type=int, default=500, help="real test examples to score students on [500]")
-    args = parser.parse_args(argv)
-
-    from synthrr.cli.retrieve import print_examples
-    from synthrr.errors import SynthrrError
-    from synthrr.evaluate import compare_runs
-    from synthrr.pipeline.retrieve import run_retrieval, write_retrieval
-    from synthrr.synth.run import generate
-
-    base = RunConfig().with_overrides(
+def demo_config(args: argparse.Namespace, overrides: list[tuple[str, object]]) -> RunConfig:
+    """The demo's run config: the defaults, demo-sized prompts, then ``--set`` overrides."""
+    return RunConfig().with_overrides(
         {
             "task": args.task,
             "corpus.name": args.corpus,
@@ -68,8 +52,43 @@ def main(argv: list[str] | None = None) -> int:
             "synthesis.demo_tokens": 80,
             "llm.sampling.max_tokens": 96,
             "out": str(args.out),
+            **dict(overrides),
         }
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m synthrr.demo", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder [runs/demo]")
+    parser.add_argument("--task", default="imdb")
+    parser.add_argument("--corpus", default="movie_plots")
+    parser.add_argument("--llm", default="llamacpp", help="LLM backend [llamacpp]")
+    parser.add_argument("--n", type=int, default=100, help="synthetic examples per method [100]")
+    parser.add_argument("--per-label", type=int, default=None, help="seeds per label [paper default]")
+    parser.add_argument("--student", default="tfidf", help="student for the comparison: tfidf or minilm [tfidf]")
+    parser.add_argument("--test-limit", type=int, default=500, help="real test examples to score students on [500]")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="run-config override, repeatable (e.g. synthesis.demo_block=1)",
+    )
+    args = parser.parse_args(argv)
+
+    from synthrr.cli.retrieve import print_examples
+    from synthrr.config import parse_set_option
+    from synthrr.errors import SynthrrError
+    from synthrr.evaluate import compare_runs
+    from synthrr.pipeline.retrieve import run_retrieval, write_retrieval
+    from synthrr.synth.run import generate
+
+    try:
+        base = demo_config(args, [parse_set_option(item) for item in args.overrides])
+    except SynthrrError as e:
+        click.echo(f"error: {e}", err=True)
+        return e.exit_code
     started = time.perf_counter()
     try:
         _header("1/4", f"seed set + retrieval: task={base.task} corpus={base.corpus.name} ({base.retrieval.retriever})")

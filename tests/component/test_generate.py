@@ -172,3 +172,57 @@ def test_resume_after_kill_has_no_repeated_calls_or_duplicate_rows(tmp_path: Pat
     assert m["llm"]["calls"] + m["llm"]["cache_hits"] == m["llm"]["requests"]
     data = pd.read_parquet(run_dir / "data.parquet")
     assert len(data) == 30 and data["id"].is_unique and data["text"].is_unique
+
+
+def test_cli_exit_status_says_whether_the_quota_was_met(tmp_path: Path) -> None:
+    """0 when every label is full, 3 on a budget stop, 4 when a quota is unmet; the run is written each time."""
+    from click.testing import CliRunner
+
+    from synthrr.cli import cli
+
+    base = ["generate", "--task", TASK, "--method", "fewgen", "--llm", "fake", "--per-label", "5", "--no-progress"]
+    base += ["--set", "synthesis.filters.label_consistency=none"]
+    runner = CliRunner()
+    ok = runner.invoke(cli, [*base, "--n", "6", "--out", str(tmp_path / "ok")])
+    assert ok.exit_code == 0, ok.output
+    budget = runner.invoke(cli, [*base, "--n", "30", "--out", str(tmp_path / "b"), "--set", "llm.budget.max_calls=7"])
+    assert budget.exit_code == 3 and "quota not met (budget)" in budget.output
+    # answers that are all the same text: dedup keeps one per label, max_prompts stops the run
+    same = ["--set", "llm.options.default='Ticket: the same duplicate text every single time here'"]
+    unmet = runner.invoke(
+        cli, [*base, "--n", "9", "--out", str(tmp_path / "u"), "--set", "synthesis.max_prompts=9", *same]
+    )
+    assert unmet.exit_code == 4 and "quota not met (max_prompts): short by" in unmet.output, unmet.output
+    assert len(list((tmp_path / "u").glob("*/data.parquet"))) == 1
+
+
+def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_path: Path) -> None:
+    """Every passage scores below the input band: the run goes on below it instead of starving."""
+    corpus = tmp_path / "help.jsonl"
+    lines = [
+        json.dumps(
+            {
+                "id": f"{label}-{i}",
+                "text": f"Help article {i} on {label}: " + " ".join(words.split()[i:] + words.split()[:i]) * 2,
+            }
+        )
+        for label, words in WORDS.items()
+        for i in range(6)
+    ]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    overrides = {
+        "synthesis.method": "synthesizrr",
+        "synthesis.shots": 1,
+        "synthesis.n": 6,
+        "synthesis.input_band": [1000.0, 2000.0],  # BM25 scores are far below: nothing is in the band
+        "corpus.name": str(corpus),
+        "retrieval.retriever": "bm25",
+        "retrieval.k": 10,
+    }
+    cfg = _cfg(tmp_path, filters={"label_consistency": "none"}).with_overrides(overrides)
+    result = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    m = result.manifest
+    assert m["status"] == "complete" and len(result.rows) == 6
+    assert all(v["widened_prompts"] > 0 for v in m["per_label"].values()), m["per_label"]
+    starved = generate(cfg.with_overrides({"synthesis.widen": False, "out": str(tmp_path / "b")}), progress=False)
+    assert starved.manifest["stop_reason"] == "candidate_pool_exhausted" and not starved.rows

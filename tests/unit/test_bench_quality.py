@@ -1,14 +1,17 @@
-"""The pure parts of ``bench/quality.py``: the target check and the kept analysis block."""
+"""The pure parts of ``bench/quality.py`` and its protocol: targets, draws, paired comparisons, the
+kept analysis block."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))  # the bench scripts import their shared protocol module
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +54,46 @@ def test_kept_analysis(quality: ModuleType, tmp_path: Path) -> None:
     assert quality.kept_analysis(path) == block
     path.write_text(f"# t\n{quality.ANALYSIS_END} {quality.ANALYSIS_BEGIN}\n", encoding="utf-8")
     assert quality.kept_analysis(path) is None
+
+
+def _summary(rows: dict[str, dict[str, float]], wall: float = 1.0) -> dict:
+    return {
+        "task": "t",
+        "rows": rows,
+        "info": {k: {"gen_s": 2.0, "requests": 3, "cache_hits": 1} for k in rows},
+        "wall_s": wall,
+        "model": None,
+        "config": None,
+    }
+
+
+def test_draws_aggregate_to_mean_and_std_with_a_paired_comparison(quality: ModuleType) -> None:
+    import protocol
+
+    draws = [
+        _summary({"SynthesizRR-3": _row(0.04, 7.0, 0.9, 0.60), "FewGen-32": _row(0.05, 6.0, 0.8, 0.55)}),
+        _summary({"SynthesizRR-3": _row(0.06, 7.2, 0.9, 0.62), "FewGen-32": _row(0.05, 6.5, 0.7, 0.63)}),
+        _summary({"SynthesizRR-3": _row(0.05, 7.1, 0.9, 0.64), "FewGen-32": _row(0.05, 6.1, 0.9, 0.54)}),
+    ]
+    agg = protocol.aggregate(draws)
+    row = agg["rows"]["SynthesizRR-3"]
+    assert row["self_bleu_5"] == pytest.approx(0.05) and row["self_bleu_5_sd"] == pytest.approx(0.01)
+    assert row["accuracy_mean_draws"] == [0.60, 0.62, 0.64] and row["draws"] == 3
+    assert agg["info"]["FewGen-32"] == {"gen_s": 6.0, "requests": 9, "cache_hits": 3} and agg["wall_s"] == 3.0
+    assert protocol.cell(row, "accuracy") == "62.0 ± 2.0" and protocol.cell(row, "mauve") == "0.900 ± 0.000"
+    lines = quality.check_targets(agg["rows"])
+    assert "won 2/3 draws" in lines[3] and "paired difference +0.047" in lines[3]  # accuracy
+    assert "won 3/3 draws" in lines[1]  # entity entropy
+    assert protocol.aggregate(draws[:1]) is draws[0]  # one draw: unchanged
+
+
+def test_paired_script_compares_two_settings(tmp_path: Path) -> None:
+    import paired
+
+    a = {"imdb": [{"Gold": {}, "S": {"self_bleu_5": v, "accuracy_mean": 0.5}} for v in (0.04, 0.06, 0.05)]}
+    b = {"imdb": [{"Gold": {}, "S": {"self_bleu_5": v, "accuracy_mean": 0.9}} for v in (0.05, 0.05, 0.06)]}
+    lines = paired.compare(a, b, ["old", "new"])
+    body = [line for line in lines if line.startswith("| imdb")]
+    assert len(body) == 2 and body[0].endswith("| yes |")  # Self-BLEU within noise
+    assert body[1].endswith("| NO |")  # accuracy: +40 points with no spread
+    assert lines[-1] == "1 of 2 comparisons within the draw-to-draw noise."

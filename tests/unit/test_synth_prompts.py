@@ -51,7 +51,7 @@ def _dump(method: str, form: str, shots: int, n: int) -> str:
     for j in jobs:
         prompt = j.prompt.text if j.prompt.text is not None else json.dumps(list(j.prompt.messages or ()), indent=1)
         prov = f"label={j.label} seed={j.seed_id} passage={j.passage_id} rank={j.rank} demos={list(j.demo_ids)}"
-        prov += f" block={j.block}"
+        prov += f" block={j.block}" + (" widened" if j.widened else "")
         out.append(f"### {prov}\n{prompt}")
     return "\n\n".join(out) + "\n"
 
@@ -96,8 +96,24 @@ def test_synthesizrr_bands_and_ranks() -> None:
     # ... and the whole pool only when nothing else is left: one block of s1 and s2 shares its draw
     assert neg[0].demo_ids == neg[1].demo_ids and sorted(neg[0].demo_ids) == ["s1", "s1", "s2"]
     assert [j.block for j in neg] == [0, 0]
+    ctx.config = ctx.config.model_copy(update={"widen": False})
     pos = list(m.jobs(ctx, "positive"))
     assert [(j.seed_id, j.passage_id) for j in pos] == [("s3", "p8")]  # s4/p6 at 0.39 is below the band
+
+
+def test_an_exhausted_band_widens_by_rank_below_it_never_above() -> None:
+    m = METHODS.get("synthesizrr")()
+    ctx = _ctx("synthesizrr", "completion", 3)
+    pos = list(m.jobs(ctx, "positive"))
+    # in-band first, then the passage below the band; never p4-like near-copies above 0.9
+    assert [(j.seed_id, j.passage_id, j.widened) for j in pos] == [("s3", "p8", False), ("s4", "p6", True)]
+    neg = list(m.jobs(ctx, "negative"))
+    assert [j.passage_id for j in neg] == ["p3", "p7"] and not any(j.widened for j in neg)  # p4 at 0.95 stays out
+    # a label with no demonstration in the band takes its rank 1-2 passages below it
+    ctx.config = ctx.config.model_copy(update={"icl_band": (0.95, 0.99)})
+    assert [d.context[:6] for d in m.demo_pool(ctx, "negative")] == ["Plot 1", "Plot 2", "Plot 5", "Plot 6"]  # type: ignore[attr-defined,index]
+    ctx.config = ctx.config.model_copy(update={"widen": False})
+    assert m.demo_pool(ctx, "negative") == []  # type: ignore[attr-defined]
 
 
 def test_upper_bound_only_bands_drop_only_near_copies() -> None:

@@ -8,6 +8,8 @@ import click
 
 from synthrr.cli.options import build_config, config_options, executor_options
 
+QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than its target
+
 
 @click.command()
 @click.option("--task", default=None, help="built-in task name or task YAML path [imdb]")
@@ -48,6 +50,10 @@ def generate(
     candidates.parquet (every parsed generation with its filter verdict), config.yaml and
     manifest.json (counts per stage and per drop reason, tokens, timings, versions).
     Rerunning the same command resumes from the LLM cache without repeating calls.
+
+    Exit status: 0 when every label met its quota; 3 when the LLM budget stopped the run; 4 when a
+    label's quota is unmet (its inputs ran out, or max_prompts); 2 for bad input. The run directory
+    is written in every case.
     """
     from synthrr.synth.run import generate as run_generate
 
@@ -84,4 +90,9 @@ def generate(
         f"{llm.get('prompt_tokens', 0)} tokens in, {llm.get('completion_tokens', 0)} out"
     )
     if m["status"] != "complete":
-        click.echo(f"quota not met: {m['stop_reason']}", err=True)
+        short = ", ".join(
+            f"{lab} {v['target'] - v['kept']}" for lab, v in m["per_label"].items() if v["kept"] < v["target"]
+        )
+        click.echo(f"quota not met ({m['stop_reason']}): short by {short}", err=True)
+        # a CI job must be able to tell: 3 = stopped by the LLM budget, 4 = a label's quota unmet
+        raise SystemExit(3 if m["stop_reason"] == "budget" else QUOTA_UNMET_EXIT)

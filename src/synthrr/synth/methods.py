@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import ClassVar
@@ -37,6 +37,7 @@ class Job:
     score: float | None = None
     demo_ids: tuple[str, ...] = ()
     block: int | None = None  # demonstration block within the label: its jobs share one prompt prefix
+    widened: bool = False  # an input from below the score band, taken because the band ran out
 
     @property
     def prefix_group(self) -> str:
@@ -190,32 +191,50 @@ class SynthesizRR(Method):
         )
 
     def demo_pool(self, ctx: Context, label: str) -> list[Demo]:
+        """RetrICL demonstrations (a rank ``icl_ranks`` passage -> its seed's text) inside ``icl_band``;
+        with ``widen``, a label left with none takes them below the band (never above it)."""
         icl_band, _ = self.bands(ctx)
+        pool = self._demos(ctx, label, lambda score: in_band(score, icl_band))
+        if not pool and ctx.config.widen and icl_band is not None:
+            pool = self._demos(ctx, label, lambda score: score <= icl_band[1])
+        return pool
+
+    def _demos(self, ctx: Context, label: str, keep: Callable[[float], bool]) -> list[Demo]:
         lo, hi = ctx.config.icl_ranks
         cmin, cmax = ctx.config.context_tokens
         pool = []
         for seed in ctx.seeds_of(label):
             for h in ctx.hits.get(seed.id, []):
-                if lo <= h.rank <= hi and in_band(h.score, icl_band):
+                if lo <= h.rank <= hi and keep(h.score):
                     context = cut_context(ctx.passages[h.passage_id], cmin, cmax)
                     if context is not None:
                         pool.append(Demo(text=ctx.demo_text(seed), context=context, source_id=seed.id))
         return pool
 
-    def inputs(self, ctx: Context, label: str) -> Iterator[tuple[Example, Hit, str]]:
-        """(seed, hit, cut passage) synthesis inputs, round-robin over seeds rank by rank, so a partial
-        quota still covers every seed; each passage once per label."""
-        _, input_band = self.bands(ctx)
+    def inputs(self, ctx: Context, label: str) -> Iterator[tuple[Example, Hit, str, bool]]:
+        """(seed, hit, cut passage, widened) synthesis inputs: first those inside ``input_band``, then,
+        with ``widen``, those below it (never above: near-copies of the seed), each pass round-robin
+        over seeds rank by rank so a partial quota still covers every seed; each passage once per label."""
+        _, band = self.bands(ctx)
+        used: set[str] = set()
+        for seed, h, context in self._inputs(ctx, label, lambda score: in_band(score, band), used):
+            yield seed, h, context, False
+        if ctx.config.widen and band is not None:
+            for seed, h, context in self._inputs(ctx, label, lambda score: score < band[0], used):
+                yield seed, h, context, True
+
+    def _inputs(
+        self, ctx: Context, label: str, keep: Callable[[float], bool], used: set[str]
+    ) -> Iterator[tuple[Example, Hit, str]]:
         first_input_rank = ctx.config.icl_ranks[1] + 1  # same inputs for 0-shot and k-shot
         cmin, cmax = ctx.config.context_tokens
         seeds = ctx.seeds_of(label)
         inputs = {s.id: [h for h in ctx.hits.get(s.id, []) if h.rank >= first_input_rank] for s in seeds}
-        used: set[str] = set()
         depth = max((len(v) for v in inputs.values()), default=0)
         for i in range(depth):
             for seed in seeds:
                 hits = inputs[seed.id]
-                if i >= len(hits) or hits[i].passage_id in used or not in_band(hits[i].score, input_band):
+                if i >= len(hits) or hits[i].passage_id in used or not keep(hits[i].score):
                     continue
                 context = cut_context(ctx.passages[hits[i].passage_id], cmin, cmax)
                 if context is not None:
@@ -228,8 +247,8 @@ class SynthesizRR(Method):
         deck = DemoDeck(random.Random(stable_hash(str(ctx.config.seed), label)), self.demo_pool(ctx, label))
         shots = ctx.config.shots if deck.pool else 0
         for b, chunk in enumerate(blocks(self.inputs(ctx, label), ctx.config.demo_block)):
-            demos = deck.draw(shots, exclude=[seed.id for seed, _, _ in chunk])
-            for seed, h, context in chunk:
+            demos = deck.draw(shots, exclude=[seed.id for seed, _, _, _ in chunk])
+            for seed, h, context, widened in chunk:
                 yield self._job(
                     ctx,
                     label,
@@ -241,6 +260,7 @@ class SynthesizRR(Method):
                     rank=h.rank,
                     score=float(h.score),
                     block=b,
+                    widened=widened,
                 )
 
 

@@ -83,6 +83,7 @@ class _LabelState:
     jobs: Iterator[Job]
     kept: list[SyntheticExample] = field(default_factory=list)
     prompts: int = 0
+    widened: int = 0  # prompts on passages below the score band (the band ran out)
     exhausted: bool = False
 
     @property
@@ -103,6 +104,7 @@ class Generator:
         self.stop_reason: str | None = None
         self.stats = Stats()  # LLM use of this run: the sum of its shards' stats
         self.workers: set[str] = set()  # host:pid of every process that ran a shard
+        self.widened: dict[str, int] = {}  # label -> prompts on passages below the score band
 
     # ---- stages -----------------------------------------------------------------------------
     def _timed(self, name: str, t0: float) -> None:
@@ -282,6 +284,7 @@ class Generator:
                 if resp is None:
                     continue
                 states[job.label].prompts += 1
+                states[job.label].widened += int(job.widened)
                 self.counts["prompts"] += 1
                 comps = [(c.text, c.finish_reason) for c in resp.completions]
                 new_rows.extend(self._rows(job, comps, model))
@@ -303,6 +306,11 @@ class Generator:
             self._timed("parse_filter", t0)
             if self.progress:
                 self._report_round(rounds, states)
+        self.widened = {lab: st.widened for lab, st in states.items() if st.widened}
+        if self.widened and self.progress:
+            import sys
+
+            print(f"score band ran out; prompts on lower-scored passages: {self.widened}", file=sys.stderr)
         t0 = time.perf_counter()
         if consistency:
             self._label_consistency(states, seeds)
@@ -374,7 +382,10 @@ class Generator:
     ) -> dict[str, Any]:
         from synthrr.manifest import versions
 
-        per_label = {lab: {"target": t, "kept": t - shortfall.get(lab, 0)} for lab, t in targets.items()}
+        per_label = {
+            lab: {"target": t, "kept": t - shortfall.get(lab, 0), "widened_prompts": self.widened.get(lab, 0)}
+            for lab, t in targets.items()
+        }
         stats = self.stats
         return {
             "status": "complete" if not shortfall else "incomplete",

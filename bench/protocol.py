@@ -1,0 +1,160 @@
+"""The quality benchmark's protocol, as pure functions: targets, draws (mean ± std), paired comparison,
+tables and the hand-written analysis block. Used by ``bench/quality.py`` and ``bench/paired.py``.
+
+A *summary* is one task's result: ``{"task", "rows": {row name: compare row}, "info": {row name: ...},
+...}``. Several draws of a task (other seed set, demonstrations and sampling seeds) are combined by
+:func:`aggregate` into one summary whose numbers are means, with each metric's standard deviation
+over draws under ``KEY_sd`` and the per-draw values under ``KEY_draws``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+from synthrr.evaluate import COLUMNS as EVAL_COLUMNS
+
+#: (row key, column title) of the results tables: compare's columns without run name and method
+COLUMNS = tuple((key, title) for key, title in EVAL_COLUMNS if key not in ("name", "method"))
+#: the numbers a draw contributes (students: the mean over their fits)
+METRICS = (
+    "n",
+    "self_bleu_5",
+    "distinct_2",
+    "entity_entropy",
+    "within_cosine",
+    "mauve",
+    "label_preservation",
+    "accuracy_mean",
+    "macro_f1_mean",
+)
+#: the targets for SynthesizRR-3 against FewGen-32: (row key, title, higher is better)
+TARGETS = (
+    ("self_bleu_5", "Self-BLEU-5", False),
+    ("entity_entropy", "entity entropy", True),
+    ("mauve", "MAUVE", True),
+    ("accuracy_mean", "student accuracy", True),
+)
+GOLD_SHARE = 0.85  # SynthesizRR-3's student must reach this share of Gold's accuracy
+#: a hand-written analysis between these markers survives a rewrite of the results file
+ANALYSIS_BEGIN, ANALYSIS_END = "<!-- analysis: begin -->", "<!-- analysis: end -->"
+
+
+def check_targets(rows: dict[str, dict[str, Any]], ours: str = "SynthesizRR-3", base: str = "FewGen-32") -> list[str]:
+    """One Markdown bullet per target: met / NOT met, with both values (or why it can't be judged)."""
+    a, b, gold = rows.get(ours), rows.get(base), rows.get("Gold")
+    out = []
+    for key, title, higher in TARGETS:
+        x, y = (a or {}).get(key), (b or {}).get(key)
+        if x is None or y is None:
+            out.append(f"- {title}: not judged ({ours} or {base} has no value)")
+            continue
+        met = x > y if higher else x < y
+        line = (
+            f"- {title} ({'higher' if higher else 'lower'} is better): {ours} {x:.3f} vs {base} {y:.3f}: "
+            f"{'met' if met else 'NOT met'}"
+        )
+        diff = paired((a or {}).get(f"{key}_draws"), (b or {}).get(f"{key}_draws"), higher)
+        out.append(line + (f" ({diff})" if diff else ""))
+    x, g = (a or {}).get("accuracy_mean"), (gold or {}).get("accuracy_mean")
+    if x is None or not g:
+        out.append(f"- student accuracy >= {GOLD_SHARE:.0%} of Gold: not judged")
+    else:
+        share = x / g
+        out.append(
+            f"- student accuracy >= {GOLD_SHARE:.0%} of Gold: {100 * x:.1f} / {100 * g:.1f} = {share:.1%}: "
+            f"{'met' if share >= GOLD_SHARE else 'NOT met'}"
+        )
+    return out
+
+
+def paired(xs: list[float] | None, ys: list[float] | None, higher: bool) -> str | None:
+    """A paired comparison over draws: mean ± std of the per-draw difference and draws won."""
+    if not xs or not ys or len(xs) != len(ys) or len(xs) < 2:
+        return None
+    diffs = [x - y for x, y in zip(xs, ys, strict=True)]
+    won = sum(d > 0 if higher else d < 0 for d in diffs)
+    return (
+        f"paired difference {statistics.mean(diffs):+.3f} ± {statistics.stdev(diffs):.3f}, won {won}/{len(diffs)} draws"
+    )
+
+
+def aggregate(draws: list[dict[str, Any]]) -> dict[str, Any]:
+    """Combine one task's summaries over draws: mean per metric, ``_sd`` and ``_draws`` beside it."""
+    if len(draws) == 1:
+        return draws[0]
+    names = [n for n in draws[0]["rows"] if all(n in d["rows"] for d in draws)]
+    rows: dict[str, dict[str, Any]] = {}
+    for name in names:
+        row: dict[str, Any] = {"draws": len(draws)}
+        for key in METRICS:
+            values = [d["rows"][name].get(key) for d in draws]
+            nums = [float(v) for v in values if isinstance(v, int | float) and not math.isnan(v)]
+            if len(nums) == len(draws):
+                row[key] = statistics.mean(nums)
+                row[f"{key}_sd"] = statistics.stdev(nums)
+                row[f"{key}_draws"] = nums
+        rows[name] = row
+    info: dict[str, dict[str, Any]] = {}
+    for d in draws:
+        for name, i in d["info"].items():
+            acc = info.setdefault(name, {})
+            for key in ("gen_s", "requests", "cache_hits"):
+                if key in i:
+                    acc[key] = acc.get(key, 0) + i[key]
+            if i.get("error"):
+                acc["error"] = "; ".join(filter(None, [acc.get("error"), i["error"]]))
+    return {
+        **draws[0],
+        "rows": rows,
+        "info": info,
+        "wall_s": sum(d["wall_s"] for d in draws),
+        "draws": len(draws),
+    }
+
+
+def cell(row: dict[str, Any], key: str) -> str:
+    """A table cell: the value, or mean ± std over draws when the row aggregates several."""
+    from synthrr.evaluate import _cell
+
+    if not row:
+        return "—"
+    if "draws" not in row:
+        return _cell(row, key)
+    k = f"{key}_mean" if key in ("accuracy", "macro_f1") else key
+    mean, sd = row.get(k), row.get(f"{k}_sd")
+    if mean is None:
+        return "—"
+    if key in ("accuracy", "macro_f1", "label_preservation"):
+        return f"{100 * mean:.1f} ± {100 * sd:.1f}"
+    if key == "n":
+        return f"{mean:.0f}"
+    return f"{mean:.3f} ± {sd:.3f}"
+
+
+def format_table(summary: dict[str, Any], row_names: tuple[str, ...]) -> str:
+    head = "| row | " + " | ".join(t for _, t in COLUMNS) + " | gen. s | LLM requests (cached) |"
+    sep = "|---|" + "---:|" * (len(COLUMNS) + 2)
+    lines = [head, sep]
+    for name in row_names:
+        if name != "Gold" and name not in summary["rows"] and name not in summary["info"]:
+            continue
+        row = summary["rows"].get(name, {})
+        cells = [cell(row, k) for k, _ in COLUMNS]
+        info = summary["info"].get(name, {})
+        gen = info.get("gen_s")
+        cells.append("—" if gen is None else f"{gen:.0f}")
+        cells.append(f"{info['requests']} ({info['cache_hits']})" if "requests" in info else "—")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def kept_analysis(path: Path) -> str | None:
+    """The hand-written analysis block of an existing results file, markers included."""
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    i, j = text.find(ANALYSIS_BEGIN), text.find(ANALYSIS_END)
+    return text[i : j + len(ANALYSIS_END)] if 0 <= i < j else None
