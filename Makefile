@@ -42,9 +42,10 @@ fix: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-bench: $(STAMP) ## run the benchmarks (retrieval, LLM, Self-BLEU) and print figures
+bench: $(STAMP) ## run the benchmarks (retrieval, LLM, shared prefixes, Self-BLEU) and print figures
 	$(PY) bench/retrieval.py
 	$(PY) bench/llm.py
+	$(PY) bench/prefix.py
 	$(PY) bench/selfbleu.py
 
 bench-quality: $(STAMP) ## quality benchmark: Gold vs FewGen vs ZeroGen vs SynthesizRR on the built-in tasks (~1 h on 2 cores)

@@ -18,7 +18,6 @@ labels. Every condition runs in a fresh process (so its peak RSS is its own) thr
              for S in ``--slots``, ``cache_ram_mib`` 256
   n samples/prompt   a prompt per ``n`` examples (``llm.sampling.n=n``) in blocks of the first B on
              the first S: the samples of a prompt share its prefill on one slot
-  decode threads     the first B and S with ``decode_threads`` (token generation) below ``threads``
 
 Printed per condition: requests/s, examples/s (completions that parse into an example), prompt
 tokens actually prefilled per request (the rest came from a slot's KV cache), peak RSS, and the
@@ -151,15 +150,6 @@ def conditions(args: argparse.Namespace) -> list[tuple[str, int, int, dict[str, 
             opts = {**base, "n_parallel": s, "pin_slots": True, "cache_ram_mib": 256}
             out.append((f"block {b}, {s} slot{'s' if s > 1 else ''}", b, 1, opts))
     first = {**base, "n_parallel": args.slots[0], "pin_slots": True, "cache_ram_mib": 256}
-    for t in args.decode_threads:
-        out.append(
-            (
-                f"block {args.blocks[0]}, {args.slots[0]} slot(s), {t} decode thread(s)",
-                args.blocks[0],
-                1,
-                {**first, "decode_threads": t},
-            )
-        )
     for n in args.samples:
         out.append((f"{n} samples per prompt, block {args.blocks[0]}", args.blocks[0], n, first))
     return out
@@ -180,7 +170,6 @@ def main() -> None:
     p.add_argument("--prompts", type=int, default=16, help="prompts per label (two labels) [16]")
     p.add_argument("--blocks", type=_ints, default=[8, 16], help="demo_block values of the new scheduling [8,16]")
     p.add_argument("--slots", type=_ints, default=[1, 4], help="n_parallel values of the new scheduling [1,4]")
-    p.add_argument("--decode-threads", type=_ints, default=[1], help="decode_threads to try (first B and S) [1]")
     p.add_argument("--samples", type=_ints, default=[2], help="samples per prompt (with the first block size) [2]")
     p.add_argument("--threads", type=int, default=None, help="llama.cpp threads [free cores]")
     p.add_argument("--n-ctx", type=int, default=6144)

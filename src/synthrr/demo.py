@@ -38,6 +38,35 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+#: (row key, name, higher is better) of the measures the demo's verdict names
+VERDICT = (
+    ("self_bleu_5", "Self-BLEU-5", False),
+    ("entity_entropy", "entity entropy", True),
+    ("mauve", "MAUVE", True),
+    ("label_preservation", "label preservation", True),
+    ("accuracy_mean", "student accuracy", True),
+)
+
+
+def verdict(rows: list[dict[str, object]], ours: str = "synthesizrr", base: str = "fewgen") -> str:
+    """One line: which method won each measure (ties named as such); one run, so no error bars."""
+    a = next((r for r in rows if r.get("method") == ours), None)
+    b = next((r for r in rows if r.get("method") == base), None)
+    if a is None or b is None:
+        return f"verdict: needs a {ours} and a {base} run"
+    won: dict[str, list[str]] = {ours: [], base: [], "tie": []}
+    for key, name, higher in VERDICT:
+        x, y = a.get(key), b.get(key)
+        if not isinstance(x, int | float) or not isinstance(y, int | float):
+            continue
+        winner = "tie" if x == y else (ours if (x > y) == higher else base)
+        won[winner].append(name)
+    parts = [f"{m} won on {', '.join(v)}" for m, v in won.items() if v and m != "tie"]
+    if won["tie"]:
+        parts.append(f"tied on {', '.join(won['tie'])}")
+    return "verdict (one draw): " + ("; ".join(parts) or "nothing to compare")
+
+
 def demo_config(args: argparse.Namespace, overrides: list[tuple[str, object]]) -> RunConfig:
     """The demo's run config: the defaults, demo-sized prompts, then ``--set`` overrides."""
     return RunConfig().with_overrides(
@@ -115,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         from synthrr.evaluate import format_markdown
 
         click.echo("\n" + format_markdown(rows))
+        click.secho(verdict(rows), bold=True)
     except SynthrrError as e:
         click.echo(f"error: {e}", err=True)
         return e.exit_code

@@ -53,9 +53,6 @@ class LlamaCppOptions(BackendOptions):
     n_ctx: int = Field(4096, ge=64, le=1 << 20, description="context per request (prompt + completion) in tokens")
     n_parallel: int = Field(4, ge=1, le=64, description="parallel slots (continuous batching) and requests in flight")
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: the cores we may use)")
-    decode_threads: int | None = Field(
-        None, ge=1, le=1024, description="threads for token generation, if not `threads` (prompt processing keeps them)"
-    )
     n_batch: int = Field(2048, ge=32, le=1 << 16, description="logical batch size in tokens")
     cache_prompt: bool = Field(True, description="reuse a slot's KV cache for a shared prompt prefix")
     pin_slots: bool = Field(
@@ -136,7 +133,7 @@ class LlamaCppBackend(LLMBackend):
         p.n_parallel = o.n_parallel
         p.n_ctx = o.n_ctx * o.n_parallel  # llama.cpp splits the context evenly across slots
         p.n_batch = o.n_batch
-        p.cpuparams.n_threads = o.decode_threads or self.threads
+        p.cpuparams.n_threads = self.threads
         p.cpuparams_batch.n_threads = self.threads
         p.n_gpu_layers = o.n_gpu_layers
         p.cache_prompt = o.cache_prompt
