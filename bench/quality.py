@@ -34,6 +34,9 @@ SynthesizRR-0   1.0    1.2       ~1
 SynthesizRR-3   3.1    3.2       ~2.5 (RetrICL, ~1k prompt tokens)
 ==============  =====  ========  ===============
 
+(These per-prompt costs predate demonstration blocks: with ``synthesis.demo_block: 8``, the default
+now, FewGen-32 runs 3.5-4.6x and SynthesizRR-3 ~1.9x faster; see docs/bench-prefix.md.)
+
 Reaching N kept examples after the filters and the label-consistency cut (keep 83 %) takes
 ~1.5-1.8 N prompts (1.8 measured at N=10). So one N costs ~1.6 x (16 + 19 + 8.5) s ~ 70 s over the
 three tasks: N=40 -> ~47 min of generation, plus ~2-3 min of evaluation per task and one-off dense
@@ -43,6 +46,11 @@ for other load on a shared machine (other jobs on the same two cores doubled the
 
 The llama.cpp context defaults to 6144 tokens here (``--llm-opt n_ctx=...`` overrides) so that
 32 demonstrations of up to 80 words fit.
+
+``--draws K``: each task K times, draw d moving the seed set's, the demonstrations' and the sampling
+seeds by d (run folders ``<out>/<task>/draw-<d>``); the tables then show mean ± std over draws, the
+targets a paired comparison (mean ± std of the per-draw difference, draws won), and every draw's rows
+go to ``<results>.json`` for ``bench/paired.py``. ``--rows FewGen-3`` adds the demo's 3-shot FewGen.
 
 ``--quick``: a smoke run (N=4, max_tokens 24, 4 seeds per label, BM25 retrieval so no dense index
 is built, TF-IDF student with one seed, 50 test examples, only the cheap intrinsic metrics,
