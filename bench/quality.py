@@ -47,10 +47,11 @@ for other load on a shared machine (other jobs on the same two cores doubled the
 The llama.cpp context defaults to 6144 tokens here (``--llm-opt n_ctx=...`` overrides) so that
 32 demonstrations of up to 80 words fit.
 
-``--draws K``: each task K times, draw d moving the seed set's, the demonstrations' and the sampling
-seeds by d (run folders ``<out>/<task>/draw-<d>``); the tables then show mean ± std over draws, the
-targets a paired comparison (mean ± std of the per-draw difference, draws won), and every draw's rows
-go to ``<results>.json`` for ``bench/paired.py``. ``--rows FewGen-3`` adds the demo's 3-shot FewGen.
+``--draws K``: each task K times, draw d moving the seed set's, the demonstrations', the sampling
+and the students' seeds, and Gold's real sample, by d (run folders ``<out>/<task>/draw-<d>``); the
+tables then show mean ± std over draws, the targets a paired comparison (mean ± std of the per-draw
+difference, draws won), and every draw's rows go to ``<results>.json`` for ``bench/paired.py``.
+``--rows FewGen-3`` adds the demo's 3-shot FewGen.
 
 ``--quick``: a smoke run (N=4, max_tokens 24, 4 seeds per label, BM25 retrieval so no dense index
 is built, TF-IDF student with one seed, 50 test examples, only the cheap intrinsic metrics,
@@ -277,6 +278,7 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
                 seeds=args.seeds,
                 test_limit=args.test_limit,
                 test_split=args.eval_split,
+                seed=draw,  # student seeds (and Gold's real sample below) move with the draw too
                 progress=progress,
             )
         except SynthrrError as e:
@@ -293,6 +295,7 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             seeds=args.seeds,
             test_limit=args.test_limit,
             test_split=args.eval_split,
+            seed=draw,
             progress=progress,
         )
         golds = [r for r in compared if r.get("method") == "gold"]
