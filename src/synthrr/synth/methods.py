@@ -92,11 +92,6 @@ def in_band(score: float, band: tuple[float, float] | None) -> bool:
     return band is None or band[0] <= score <= band[1]
 
 
-def sample_demos(rng: random.Random, pool: list[Demo], k: int) -> list[Demo]:
-    """Draw ``k`` demonstrations without replacement, preferring distinct source seeds."""
-    return DemoDeck(rng, pool).draw(k)
-
-
 class DemoDeck:
     """Demonstrations dealt from a shuffled deck, so a run shows every demonstration of the pool
     before it repeats one (independent draws per prompt repeat some and never show others).
@@ -244,8 +239,9 @@ class SynthesizRR(Method):
     def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
         """Inputs in blocks of ``demo_block``: a block's prompts share one draw of demonstrations
         (so the engine reuses their prefix); the draws rotate through the pool block by block."""
-        deck = DemoDeck(random.Random(stable_hash(str(ctx.config.seed), label)), self.demo_pool(ctx, label))
-        shots = ctx.config.shots if deck.pool else 0
+        shots = ctx.config.shots
+        pool = self.demo_pool(ctx, label) if shots else []
+        deck = DemoDeck(random.Random(stable_hash(str(ctx.config.seed), label)), pool)
         for b, chunk in enumerate(blocks(self.inputs(ctx, label), ctx.config.demo_block)):
             demos = deck.draw(shots, exclude=[seed.id for seed, _, _, _ in chunk])
             for seed, h, context, widened in chunk:
