@@ -49,7 +49,7 @@ WORKLOADS = {
 OLD_OPTIONS = {"n_parallel": 4, "pin_slots": False, "cache_ram_mib": 8192}
 
 
-def run_config(workload: str, args: argparse.Namespace, block: int, n: int = 1) -> Any:
+def run_config(workload: str, args: argparse.Namespace) -> Any:
     from synthrr.config import RunConfig
 
     task, corpus, method, shots = WORKLOADS[workload]
@@ -60,31 +60,42 @@ def run_config(workload: str, args: argparse.Namespace, block: int, n: int = 1) 
             "retrieval.retriever": args.retriever,
             "synthesis.method": method,
             "synthesis.shots": shots,
-            "synthesis.demo_block": block,
             "synthesis.context_tokens": [20, 160],
             "synthesis.demo_tokens": 80,
             "llm.sampling.max_tokens": args.max_tokens,
-            "llm.sampling.n": n,
         }
     )
 
 
-def build_requests(workload: str, args: argparse.Namespace, block: int, n: int = 1) -> tuple[list[Any], str]:
-    """``--prompts`` requests per label for the first two labels, in the generator's order."""
-    from itertools import islice
+class Workload:
+    """A workload's seeds, retrieval and prompt context, prepared once; :meth:`requests` renders its
+    jobs for one demonstration block size and number of samples per prompt."""
 
-    from synthrr.llm.base import Sampling
-    from synthrr.synth.methods import METHODS
-    from synthrr.synth.run import Generator
+    def __init__(self, name: str, args: argparse.Namespace) -> None:
+        from synthrr.synth.run import Generator
 
-    cfg = run_config(workload, args, block, n)
-    gen = Generator(cfg, progress=False)
-    task, _, ctx = gen.prepare()
-    method = METHODS.get(cfg.synthesis.method)()
-    base = Sampling.from_config(cfg.llm.sampling, default_max_tokens=task.spec.max_new_tokens)
-    per_label = max(1, args.prompts // n)
-    jobs = [j for lab in task.spec.label_names[:2] for j in islice(method.jobs(ctx, lab), per_label)]
-    return [gen._request(j, base, ()) for j in jobs], task.spec.answer_prefix
+        self.cfg = run_config(name, args)
+        self.prompts = args.prompts
+        self.gen = Generator(self.cfg, progress=False)
+        self.task, _, self.ctx = self.gen.prepare()
+
+    def requests(self, block: int, n: int = 1) -> tuple[list[Any], str]:
+        """``--prompts`` requests per label (``--prompts // n`` prompts of ``n`` samples) for the first
+        two labels, in the generator's order."""
+        from dataclasses import replace
+        from itertools import islice
+
+        from synthrr.llm.base import Sampling
+        from synthrr.synth.methods import METHODS
+
+        self.ctx.config = self.cfg.synthesis.model_copy(update={"demo_block": block})
+        method = METHODS.get(self.cfg.synthesis.method)()
+        base = Sampling.from_config(self.cfg.llm.sampling, default_max_tokens=self.task.spec.max_new_tokens)
+        base = replace(base, n=n)
+        per_label = max(1, self.prompts // n)
+        labels = self.task.spec.label_names[:2]
+        jobs = [j for lab in labels for j in islice(method.jobs(self.ctx, lab), per_label)]
+        return [self.gen._request(j, base, ()) for j in jobs], self.task.spec.answer_prefix
 
 
 def child(spec_path: Path) -> None:
@@ -191,8 +202,9 @@ def main() -> None:
         tmp = Path(tmpdir)
         for wl in args.workloads:
             old = None
+            workload = Workload(wl, args)  # seeds and retrieval once per workload
             for name, block, n, options in conditions(args):
-                reqs, prefix = build_requests(wl, args, block, n)
+                reqs, prefix = workload.requests(block, n)
                 f = figures(run_condition(reqs, prefix, options, tmp, f"{wl}-{name}"))
                 old = old or f
                 ratio = f["ex_s"] / old["ex_s"] if old["ex_s"] else float("nan")
