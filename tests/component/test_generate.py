@@ -116,10 +116,20 @@ def test_label_consistency_drops_mislabelled(tmp_path: Path) -> None:
 
     cfg = _cfg(tmp_path, n=30, filters={"label_consistency": "seed_classifier", "keep_fraction": 0.7})
     result = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=respond)))
-    dropped = [c for c in result.candidates if c.verdict == "low_label_confidence"]
-    assert dropped, "the consistency filter dropped nothing"
+    bad = [c for c in result.candidates if c.label == "billing" and "password" in c.text]
+    assert bad and not [c for c in bad if c.verdict == "kept"]
+    disagree = [c for c in bad if c.verdict == "label_disagrees"]  # dropped as they arrived
+    assert disagree and result.manifest["drops"]["label_disagrees"] >= len(disagree)  # (the rest: near-duplicates)
+    assert result.manifest["drops"]["low_label_confidence"] > 0  # then the keep_fraction cut
+    assert len(result.rows) == 30 and result.manifest["status"] == "complete"  # topped up for the drops
+    assert all(r.confidence is not None and r.confidence > 1 / 3 for r in result.rows)
+
+    # without agreement the mislabelled rows reach the end and only the keep_fraction cut sees them
+    loose = cfg.with_overrides({"synthesis.filters.require_agreement": False})
+    result = generate(loose, progress=False, client=_client(tmp_path, FakeLLM(respond=respond)))
+    assert "label_disagrees" not in result.manifest["drops"]
+    bad_dropped = [c for c in result.candidates if "password" in c.text and c.verdict == "low_label_confidence"]
     bad_kept = [r for r in result.rows if r.label == "billing" and "password" in r.text]
-    bad_dropped = [c for c in dropped if c.label == "billing" and "password" in c.text]
     assert len(bad_dropped) > len(bad_kept)
 
 

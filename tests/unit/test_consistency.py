@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthrr.records import Example, SyntheticExample
 from synthrr.synth.consistency import (
+    SeedClassifierFilter,
     cartography_confidence,
     keep_most_confident,
     make_featurizer,
-    seed_classifier_confidence,
     tfidf_featurizer,
 )
 
@@ -21,11 +22,34 @@ def test_keep_most_confident_per_label() -> None:
     assert keep_most_confident(labels, conf, 1.0).all()
 
 
+SEEDS = [Example(id=f"s{i}", text=t, label="pos" if i < 4 else "neg") for i, t in enumerate(POS + NEG)]
+
+
+def _rows(texts: list[str], label: str) -> list[SyntheticExample]:
+    return [
+        SyntheticExample(id=f"g{i}", text=t, label=label, method="fewgen", job_id="j", prompt_hash="h", model="m")
+        for i, t in enumerate(texts)
+    ]
+
+
 def test_seed_classifier_flags_the_mislabelled_generation() -> None:
-    feats = tfidf_featurizer(POS + NEG)
-    gens = ["a lovely, wonderful story", "an awful, boring film", "brilliant and moving"]
-    conf = seed_classifier_confidence(POS + NEG, ["pos"] * 4 + ["neg"] * 4, gens, ["pos", "pos", "pos"], feats)
-    assert conf[1] < conf[0] and conf[1] < conf[2]
+    rows = _rows(["a lovely, wonderful story", "an awful, boring film", "brilliant and moving"], "pos")
+    verdicts = SeedClassifierFilter(SEEDS, "tfidf", require_agreement=True).apply(rows)
+    assert verdicts == [None, "label_disagrees", None]
+    conf = [r.confidence for r in rows]
+    assert conf[1] < 0.5 < conf[0] and conf[1] < conf[2]
+
+
+def test_seed_classifier_without_agreement_only_scores() -> None:
+    rows = _rows(["an awful, boring film"], "pos")
+    assert SeedClassifierFilter(SEEDS, "tfidf", require_agreement=False).apply(rows) == [None]
+    assert rows[0].confidence is not None and rows[0].confidence < 0.5
+
+
+def test_seed_classifier_with_one_seed_label_scores_nothing() -> None:
+    rows = _rows(["an awful, boring film"], "pos")
+    assert SeedClassifierFilter(SEEDS[:4], "tfidf", require_agreement=True).apply(rows) == [None]
+    assert rows[0].confidence is None
 
 
 def test_cartography_confidence_low_for_noisy_label() -> None:
@@ -41,7 +65,6 @@ def test_stacked_features_put_both_side_by_side() -> None:
     tfidf = make_featurizer("tfidf", texts)(texts)
     both = make_featurizer("tfidf+minilm", texts)(texts)
     assert both.shape == (len(texts), tfidf.shape[1] + 384)  # MiniLM-L6 embeddings are 384-d
-    conf = seed_classifier_confidence(
-        POS + NEG, ["pos"] * 4 + ["neg"] * 4, ["an awful, boring film"], ["pos"], make_featurizer("tfidf+minilm", texts)
-    )
-    assert conf[0] < 0.5
+    rows = _rows(["an awful, boring film"], "pos")
+    assert SeedClassifierFilter(SEEDS, "tfidf+minilm", require_agreement=True).apply(rows) == ["label_disagrees"]
+    assert rows[0].confidence is not None and rows[0].confidence < 0.5

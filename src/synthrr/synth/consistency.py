@@ -3,7 +3,11 @@ their intended label (per label, the top ``keep_fraction``).
 
 - ``seed_classifier``: logistic regression on features of the *real* seed set, scoring each
   generation's probability of its label. External signal: catches a small LLM writing a positive
-  review when asked for a negative one.
+  review when asked for a negative one. It is a filter of the generation loop
+  (:class:`SeedClassifierFilter`): rows are scored as they arrive and, with
+  ``filters.require_agreement``, a row whose label is not the classifier's first choice is dropped
+  there (``label_disagrees``), so the quota loop tops up for it; the ``keep_fraction`` cut comes
+  at the end, over the confidences already computed.
 - ``cartography``: the paper's filter (Swayamdipta et al. 2020; method.md §1.4) — a classifier
   trained for several epochs on *all* generations; confidence = mean probability of the assigned
   label across epochs.
@@ -23,6 +27,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from synthrr.records import Example, SyntheticExample
+from synthrr.synth.filters import Filter
 
 Featurize = Callable[[list[str]], np.ndarray]
 
@@ -68,22 +75,47 @@ def make_featurizer(name: str, fit_texts: list[str]) -> Featurize:
     return FEATURIZERS[name](fit_texts)
 
 
-def seed_classifier_confidence(
-    seed_texts: Sequence[str],
-    seed_labels: Sequence[str],
-    texts: Sequence[str],
-    labels: Sequence[str],
-    featurize: Featurize,
-    seed: int = 0,
-) -> np.ndarray:
-    """P(label | text) under a logistic regression trained on the seed set."""
-    from sklearn.linear_model import LogisticRegression
+class SeedClassifierFilter(Filter):
+    """Score each row with P(its label | text) under a logistic regression fitted on the real seed
+    set (sets ``row.confidence``); with ``require_agreement``, drop a row whose label is not the
+    classifier's most probable one (``label_disagrees``). Fitted on first use; a seed set with
+    fewer than two labels scores nothing."""
 
-    clf = LogisticRegression(max_iter=2000, C=2.0, random_state=seed)
-    clf.fit(featurize(list(seed_texts)), list(seed_labels))
-    proba = clf.predict_proba(featurize(list(texts)))
-    col = {c: i for i, c in enumerate(clf.classes_)}
-    return np.array([proba[i, col[lab]] if lab in col else 0.0 for i, lab in enumerate(labels)])
+    name = "label_agreement"
+
+    def __init__(self, seeds: Sequence[Example], features: str, require_agreement: bool, seed: int = 0) -> None:
+        self.seeds, self.features, self.require_agreement, self.seed = list(seeds), features, require_agreement, seed
+        self._model: tuple[Any, Featurize] | None = None
+
+    def _fit(self) -> tuple[Any, Featurize]:
+        if self._model is None:
+            from sklearn.linear_model import LogisticRegression
+
+            texts = [s.text for s in self.seeds]
+            featurize = make_featurizer(self.features, texts)
+            # balanced class weights: the quotas, not the seed set's label mix, set the labels' shares
+            clf = LogisticRegression(max_iter=2000, C=2.0, class_weight="balanced", random_state=self.seed)
+            clf.fit(featurize(texts), [s.label for s in self.seeds])
+            self._model = (clf, featurize)
+        return self._model
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """The classifier's most probable label for each text."""
+        clf, featurize = self._fit()
+        return [str(x) for x in clf.predict(featurize(list(texts)))]
+
+    def apply(self, rows: Sequence[SyntheticExample]) -> list[str | None]:
+        if not rows or len({s.label for s in self.seeds}) < 2:
+            return [None] * len(rows)
+        clf, featurize = self._fit()
+        proba = clf.predict_proba(featurize([r.text for r in rows]))
+        col = {c: i for i, c in enumerate(clf.classes_)}
+        verdicts: list[str | None] = []
+        for row, p in zip(rows, proba, strict=True):
+            row.confidence = float(p[col[row.label]]) if row.label in col else 0.0
+            agrees = row.label in col and int(np.argmax(p)) == col[row.label]
+            verdicts.append(None if agrees or not self.require_agreement else "label_disagrees")
+        return verdicts
 
 
 def cartography_confidence(

@@ -151,6 +151,12 @@ class Generator:
             out.append(ContaminationFilter(test_texts, fc.copy_ngram, fc.copy_threshold))
         if fc.dedup != "none":
             out.append(DedupFilter(fc.dedup, fc.near_threshold))
+        if fc.label_consistency == "seed_classifier":
+            from synthrr.synth.consistency import SeedClassifierFilter
+
+            out.append(
+                SeedClassifierFilter(seeds, fc.consistency_features, fc.require_agreement, seed=self.cfg.synthesis.seed)
+            )
         return out
 
     def _request(self, job: Job, base: Sampling, stop: tuple[str, ...]) -> LLMRequest:
@@ -313,7 +319,7 @@ class Generator:
             print(f"score band ran out; prompts on lower-scored passages: {self.widened}", file=sys.stderr)
         t0 = time.perf_counter()
         if consistency:
-            self._label_consistency(states, seeds)
+            self._label_consistency(states)
         self._timed("label_consistency", t0)
         rows: list[SyntheticExample] = []
         for st in states.values():
@@ -347,13 +353,12 @@ class Generator:
             file=sys.stderr,
         )
 
-    def _label_consistency(self, states: dict[str, _LabelState], seeds: list[Example]) -> None:
-        from synthrr.synth.consistency import (
-            cartography_confidence,
-            keep_most_confident,
-            make_featurizer,
-            seed_classifier_confidence,
-        )
+    def _label_consistency(self, states: dict[str, _LabelState]) -> None:
+        """The ``keep_fraction`` cut per label: seed-classifier confidences were set by the
+        filter as rows arrived; cartography trains on the whole pool now."""
+        import numpy as np
+
+        from synthrr.synth.consistency import cartography_confidence, keep_most_confident, make_featurizer
 
         fc = self.cfg.synthesis.filters
         pool = [r for st in states.values() for r in st.kept]
@@ -361,13 +366,11 @@ class Generator:
             return
         texts, labels = [r.text for r in pool], [r.label for r in pool]
         if fc.label_consistency == "seed_classifier":
-            feats = make_featurizer(fc.consistency_features, [s.text for s in seeds] + texts)
-            conf = seed_classifier_confidence(
-                [s.text for s in seeds], [s.label for s in seeds], texts, labels, feats, seed=self.cfg.synthesis.seed
-            )
+            conf = np.array([r.confidence if r.confidence is not None else 0.0 for r in pool])
         else:
-            feats = make_featurizer(fc.consistency_features, texts)
-            conf = cartography_confidence(texts, labels, feats, seed=self.cfg.synthesis.seed)
+            conf = cartography_confidence(
+                texts, labels, make_featurizer(fc.consistency_features, texts), seed=self.cfg.synthesis.seed
+            )
         keep = keep_most_confident(labels, conf, fc.keep_fraction)
         for row, c, k in zip(pool, conf, keep, strict=True):
             row.confidence = float(c)
