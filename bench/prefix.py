@@ -60,7 +60,7 @@ def run_config(workload: str, args: argparse.Namespace) -> Any:
             "retrieval.retriever": args.retriever,
             "synthesis.method": method,
             "synthesis.shots": shots,
-            "synthesis.context_tokens": [20, 160],
+            "synthesis.context_tokens": [1, 160],
             "synthesis.demo_tokens": 80,
             "llm.sampling.max_tokens": args.max_tokens,
         }

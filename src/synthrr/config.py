@@ -106,6 +106,11 @@ class FilterConfig(Section):
     label_consistency: Literal["none", "seed_classifier", "cartography"] = Field(
         "seed_classifier", description="keep only generations a classifier agrees with their label"
     )
+    require_agreement: bool = Field(
+        True,
+        description="seed_classifier: drop a generation whose label is not the classifier's first choice, as it "
+        "arrives, so the quota is topped up for it (drop reason label_disagrees)",
+    )
     keep_fraction: float = Field(0.83, gt=0, le=1, description="most-confident share kept per label")
     consistency_features: Literal["tfidf", "minilm", "tfidf+minilm"] = Field(
         "tfidf+minilm", description="features of the label-consistency classifier (minilm needs the dense extra)"
@@ -127,7 +132,11 @@ class SynthesisConfig(Section):
         description="when a label's in-band passages run out, go on below the band by rank (never above it); "
         "the manifest counts these prompts per label",
     )
-    context_tokens: tuple[int, int] = Field((20, 400), description="passages cut to this token range at a sentence end")
+    context_tokens: tuple[int, int] = Field(
+        (1, 400),
+        description="passages cut to at most this many tokens at a sentence end, and skipped below the minimum "
+        "(default 1: the corpus's own min_tokens decides, so short passages such as headlines are used)",
+    )
     demo_tokens: int | None = Field(
         None,
         ge=8,
@@ -142,7 +151,9 @@ class SynthesisConfig(Section):
     )
     prompt_form: Literal["auto", "chat", "completion"] = "auto"
     truncated: Literal["trim", "drop", "keep"] = Field(
-        "trim", description="completions cut at max_tokens: trim to the last sentence end, drop, or keep as is"
+        "trim",
+        description="completions cut at max_tokens: trim to the last sentence end (the last whole word in text without "
+        "one), drop, or keep as is",
     )
     max_prompts: int | None = Field(None, ge=1, description="hard cap on prompts (default: 4x the target)")
     seed: int = Field(0, description="seed for demonstration sampling and input order")

@@ -77,7 +77,7 @@ def demo_config(args: argparse.Namespace, overrides: list[tuple[str, object]]) -
             "seeds.per_label": args.per_label,
             "synthesis.n": args.n,
             # demo-sized prompts: shorter passages keep prefill (the dominant cost on CPU) small
-            "synthesis.context_tokens": [20, 160],
+            "synthesis.context_tokens": [1, 160],
             "synthesis.demo_tokens": 80,
             "llm.sampling.max_tokens": 96,
             "out": str(args.out),

@@ -69,3 +69,29 @@ def test_fewgen_real_model(tmp_path: object) -> None:
     data = pd.read_parquet(result.run_dir / "data.parquet")
     assert len(data) >= 1 and data["passage_id"].isna().all()
     assert set(data["label"]) <= {"negative", "positive"}
+
+
+def test_eight_imbalanced_labels_on_wiki_each_get_their_quota(tmp_path: object) -> None:
+    """A custom task written by someone who never read our prompts (8 newsgroups, 80 down to 8
+    train posts per label) with the wiki corpus: every label reaches its quota and the verifier's
+    rejections are topped up, on the real model."""
+    from pathlib import Path
+
+    task = Path(__file__).parent.parent / "data" / "tasks" / "newsgroups8.yaml"
+    cfg = RunConfig.from_dict(
+        {
+            "task": str(task),
+            "corpus": {"name": "wiki"},
+            "retrieval": {"retriever": "bm25", "k": 12},
+            "seeds": {"per_label": 4},
+            "llm": {"backend": "llamacpp", "sampling": {"max_tokens": 40}, "options": {"n_ctx": 2048}},
+            "synthesis": {"method": "synthesizrr", "n": 16, "context_tokens": [20, 80], "demo_tokens": 30},
+            "out": str(tmp_path),
+        }
+    )
+    result = generate(cfg, progress=False)
+    m = result.manifest
+    assert m["status"] == "complete", m["per_label"]
+    assert {lab: v["kept"] for lab, v in m["per_label"].items()} == {lab: 2 for lab in m["per_label"]}
+    assert len(m["per_label"]) == 8
+    assert m["drops"].get("label_disagrees", 0) > 0  # the verifier did reject, and the loop topped up

@@ -157,3 +157,8 @@ def test_cut_context_backs_up_to_sentence_end() -> None:
     assert cut_context("Too short.", 5, 100) is None
     # no sentence end inside the window: hard cut at the token limit
     assert cut_context("a b c d e f g h", 2, 3) == "a b c"
+    # a sentence end that would leave under a quarter of the limit is not worth backing up to
+    assert (
+        cut_context("Dr. Smith walked along the long road to the town by the sea", 1, 12)
+        == "Dr. Smith walked along the long road to the town by"
+    )

@@ -2,10 +2,11 @@
 
 Following the reference parser (method.md §1.3): split on the answer prefix and keep each
 non-empty piece; strip surrounding quotes; additionally strip chat preambles ("Here is ...:",
-"Sure, ...") and drop refusals and empties; completions cut at ``max_tokens`` are trimmed to their last sentence
-end (or dropped, or kept, as configured). A small model sometimes goes on to write the next prompt
-block itself ("Movie details: ..."): text from a ``stop_at`` marker (the task's context header) on
-is cut, like a stop sequence, and the answer counts as finished.
+"Sure, ...") and drop refusals and empties; completions cut at ``max_tokens`` are trimmed to their
+last sentence end, or their last whole word when they have none (or dropped, or kept, as
+configured). A small model sometimes goes on to write the next prompt block itself ("Movie
+details: ..."): text from a ``stop_at`` marker (the task's context header) on is cut, like a stop
+sequence, and the answer counts as finished.
 """
 
 from __future__ import annotations
@@ -55,10 +56,14 @@ def clean_piece(piece: str) -> str:
 
 
 def trim_to_sentence(text: str) -> str:
-    """Cut ``text`` after its last sentence end ('.', '!' or '?', optionally closing quotes), or
-    return '' when it has none: what a completion stopped at ``max_tokens`` can keep."""
+    """What a completion stopped at ``max_tokens`` can keep: ``text`` cut after its last sentence
+    end ('.', '!' or '?', optionally closing quotes); a text with none (a task whose texts carry no
+    punctuation, which the model imitates) loses only its last, possibly cut, word."""
     end = last_sentence_end(text)
-    return text[:end].rstrip() if end is not None else ""
+    if end is not None:
+        return text[:end].rstrip()
+    head, _, _ = text.rstrip().rpartition(" ")
+    return head.rstrip()
 
 
 def cut_at_markers(text: str, markers: tuple[str, ...]) -> tuple[str, bool]:

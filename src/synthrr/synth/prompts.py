@@ -42,7 +42,8 @@ class Prompt:
 
 def cut_context(text: str, min_tokens: int, max_tokens: int) -> str | None:
     """Cut ``text`` to at most ``max_tokens`` tokens, backing up to the last sentence end inside
-    the limit (method.md §1.2); ``None`` if fewer than ``min_tokens`` tokens remain."""
+    the limit (method.md §1.2) unless that leaves fewer than ``max(min_tokens, max_tokens // 4)``
+    (then cut at the limit); ``None`` if ``text`` has fewer than ``min_tokens`` tokens."""
     spans = token_ends(text)
     if len(spans) < min_tokens:
         return None
@@ -52,7 +53,7 @@ def cut_context(text: str, min_tokens: int, max_tokens: int) -> str | None:
     head = text[:limit]
     end = last_sentence_end(head)
     cut = head[:end] if end is not None else head
-    if count_tokens(cut) < min_tokens:
+    if count_tokens(cut) < max(min_tokens, max_tokens // 4):
         cut = head
     return cut.strip()
 
