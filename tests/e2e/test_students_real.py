@@ -34,7 +34,7 @@ def test_tfidf_beats_chance(bbc: tuple) -> None:  # type: ignore[type-arg]
 
 def test_minilm_beats_chance_saves_and_predicts(bbc: tuple, tmp_path: Path) -> None:  # type: ignore[type-arg]
     train, test, names = bbc
-    opts = {"epochs": 3, "max_length": 64, "batch_size": 16, "device": "cpu"}
+    opts = {"epochs": 3, "min_steps": 0, "max_length": 64, "batch_size": 16, "device": "cpu"}
     r = distill("minilm", train, test, label_names=names, seeds=1, options=opts, save_dir=tmp_path / "minilm")
     assert r.accuracy_mean > 2 * CHANCE, r.summary()
     assert r.runs[0]["fit_s"] > 0 and r.model_dir == str(tmp_path / "minilm")
@@ -50,3 +50,19 @@ def test_minilm_beats_chance_saves_and_predicts(bbc: tuple, tmp_path: Path) -> N
     assert res.exit_code == 0, res.output
     label, prob, _ = res.output.split("\t", 2)
     assert label in names and 0 < float(prob) <= 1
+
+
+def test_minilm_min_steps_give_a_small_set_more_passes(bbc: tuple) -> None:  # type: ignore[type-arg]
+    from synthrr.students import get_student
+
+    train, _, names = bbc
+    small = train[:8]
+    opts = {"epochs": 1, "batch_size": 4, "max_length": 16, "device": "cpu"}
+    one_pass = get_student("minilm", **opts, min_steps=0).fit(
+        [e.text for e in small], [e.label for e in small], label_names=names
+    )
+    assert one_pass.train_stats["steps"] == 2
+    more = get_student("minilm", **opts, min_steps=5).fit(
+        [e.text for e in small], [e.label for e in small], label_names=names
+    )
+    assert more.train_stats["steps"] == 5 and more.train_stats["examples"] == 5 * 4

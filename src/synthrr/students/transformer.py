@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 class TransformerOptions(StudentOptions):
     model_dir: str | None = Field(None, description="encoder folder (default: the packaged MiniLM)")
     epochs: float = Field(3, gt=0, le=100, description="passes over the training data")
+    min_steps: int = Field(
+        150,
+        ge=0,
+        le=1_000_000,
+        description="at least this many optimiser steps: small sets get more passes (100 examples and 3 "
+        "epochs are 21 steps, too few for the head and encoder to move)",
+    )
     batch_size: int = Field(16, ge=1, le=4096)
     lr: float = Field(5e-5, gt=0, le=1e-2, description="peak learning rate")
     warmup_ratio: float = Field(0.06, ge=0, lt=1, description="share of steps with linear warm-up")
@@ -132,7 +139,7 @@ class TransformerStudent(BaseStudent):
         y = torch.tensor([col[lab] for lab in labels], dtype=torch.long)
         n = len(enc)
         steps_per_epoch = math.ceil(n / o.batch_size)
-        total_steps = max(1, math.ceil(o.epochs * steps_per_epoch))
+        total_steps = max(1, o.min_steps, math.ceil(o.epochs * steps_per_epoch))
         optim = torch.optim.AdamW(model.parameters(), lr=o.lr, eps=o.adam_eps, weight_decay=o.weight_decay)
         sched = get_linear_schedule_with_warmup(optim, round(o.warmup_ratio * total_steps), total_steps)
         gen = torch.Generator().manual_seed(seed)
