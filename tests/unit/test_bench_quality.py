@@ -97,3 +97,23 @@ def test_paired_script_compares_two_settings(tmp_path: Path) -> None:
     assert len(body) == 2 and body[0].endswith("| yes |")  # Self-BLEU within noise
     assert body[1].endswith("| NO |")  # accuracy: +40 points with no spread
     assert lines[-1] == "1 of 2 comparisons within the draw-to-draw noise."
+
+
+def test_custom_task_files_run_on_wiki_keyed_by_their_stem(quality: ModuleType) -> None:
+    task = str(ROOT / "tests" / "data" / "tasks" / "newsgroups8.yaml")
+    args = quality.resolve(quality.build_parser().parse_args(["--tasks", "imdb", task, "--corpus", "imdb=wiki"]))
+    assert args.corpora == {"imdb": "wiki", "newsgroups8": "wiki"}
+    assert quality.task_key(task) == "newsgroups8" and quality.task_key("bbc_news") == "bbc_news"
+    with pytest.raises(SystemExit):
+        quality.resolve(quality.build_parser().parse_args(["--tasks", "no_such_task"]))
+
+
+def test_verifier_precision_table() -> None:
+    spec = importlib.util.spec_from_file_location("bench_verifier", ROOT / "bench" / "verifier.py")
+    assert spec is not None and spec.loader is not None
+    verifier = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(verifier)
+    table = verifier.precision_table(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b", "c"])
+    assert table["a"] == {"precision": 1.0, "recall": 0.5, "share": 0.5}
+    assert table["b"]["precision"] == pytest.approx(2 / 3) and table["b"]["recall"] == 1.0
+    assert table["c"]["precision"] != table["c"]["precision"]  # never predicted: NaN, shown as "—"
