@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from synthrr.errors import ConfigError, InputError
+from synthrr.errors import ConfigError, InputError, config_error
 from synthrr.io import read_yaml_mapping
 
 
@@ -202,7 +202,7 @@ class RunConfig(Section):
         try:
             return cls.model_validate(data)
         except ValidationError as e:
-            raise _config_error(e, source) from None
+            raise config_error(e, source=source) from None
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunConfig:
@@ -251,19 +251,3 @@ def parse_set_option(item: str) -> tuple[str, Any]:
     except yaml.YAMLError:
         value = raw
     return key.strip(), value
-
-
-def _config_error(err: ValidationError, source: str | None) -> ConfigError:
-    first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        msg = "unknown key"
-    else:
-        msg = first["msg"]
-        if "input" in first and not isinstance(first["input"], dict):
-            msg += f" (got {first['input']!r})"
-    more = len(err.errors()) - 1
-    if more:
-        msg += f" (and {more} more error{'s' if more > 1 else ''})"
-    return ConfigError(loc, msg, source=source)

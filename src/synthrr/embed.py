@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from synthrr.errors import MissingExtraError, UsageError
+from synthrr.errors import UsageError, require
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -83,11 +83,9 @@ class Encoder:
 
     @cached_property
     def model(self) -> Any:
-        try:
-            import torch
-            from sentence_transformers import SentenceTransformer
-        except ImportError as e:
-            raise MissingExtraError("the dense encoder", "dense", e.name or "sentence_transformers") from None
+        require("the dense encoder", "dense", "torch", "sentence_transformers")
+        import torch
+        from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         torch.set_num_threads(self.threads)

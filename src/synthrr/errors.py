@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def _rebuild(cls: type[SynthrrError], message: str, state: dict[str, object]) -> SynthrrError:
@@ -78,6 +82,52 @@ class MissingExtraError(UsageError):
             f"{what} needs the optional dependency '{module}', which is not installed; "
             f"install it with: pip install 'synthrr[{extra}]'"
         )
+
+
+def config_error(
+    err: ValidationError,
+    *,
+    prefix: str = "",
+    source: str | None = None,
+    unknown: str = "unknown key",
+    note: str = "",
+    show_input: bool = True,
+) -> ConfigError:
+    """One :class:`ConfigError` from a pydantic ``ValidationError``: the first error's dotted field
+    (after ``prefix``), a plain message (``unknown`` for a key the model does not have), the value
+    given (unless ``show_input`` is off: backend options may hold secrets), how many more errors
+    there are, and ``note`` (e.g. the known options)."""
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"])
+    loc = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "(top level)")
+    if first["type"] == "extra_forbidden":
+        msg = unknown
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    else:
+        msg = first["msg"].removeprefix("Value error, ")
+        if show_input and "input" in first and not isinstance(first["input"], dict | list):
+            msg += f" (got {first['input']!r})"
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" (and {more} more error{'s' if more > 1 else ''})"
+    if note:
+        msg += f" ({note})"
+    return ConfigError(loc, msg, source=source)
+
+
+def require(what: str, extra: str, *modules: str) -> Any:
+    """Import ``modules`` (dotted names) for ``what``; the first one missing raises a
+    :class:`MissingExtraError` naming ``extra``. Returns the module, or a tuple of them."""
+    import importlib
+
+    loaded = []
+    for name in modules:
+        try:
+            loaded.append(importlib.import_module(name))
+        except ImportError as e:
+            raise MissingExtraError(what, extra, e.name or name) from None
+    return loaded[0] if len(loaded) == 1 else tuple(loaded)
 
 
 class DataUnavailableError(UsageError):

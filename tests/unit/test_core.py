@@ -110,3 +110,14 @@ def test_errors_survive_pickling() -> None:
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is type(err) and str(back) == str(err) and back.exit_code == err.exit_code
         assert vars(back) == vars(err)
+
+
+def test_require_names_the_extra_of_a_missing_module() -> None:
+    import pytest
+
+    from synthrr.errors import MissingExtraError, require
+
+    json_mod, os_mod = require("x", "core", "json", "os")
+    assert json_mod.__name__ == "json" and os_mod.__name__ == "os"
+    with pytest.raises(MissingExtraError, match=r"the widget needs .*'no_such_mod_xyz'.*synthrr\[widgets\]"):
+        require("the widget", "widgets", "json", "no_such_mod_xyz")

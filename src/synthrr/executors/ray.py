@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import ConfigError, MissingExtraError, SynthrrError
+from synthrr.errors import ConfigError, SynthrrError, require
 from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, run_shard
 
 if TYPE_CHECKING:
@@ -32,11 +32,7 @@ if TYPE_CHECKING:
 
 
 def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise MissingExtraError("the ray executor (--executor ray)", "ray", "ray") from None
-    return ray
+    return require("the ray executor (--executor ray)", "ray", "ray")
 
 
 def ensure_ray(rc: RayConfig) -> bool:

@@ -160,15 +160,14 @@ class LLMBackend(ABC):
         """Validate a plain dict of options (raising a ConfigError naming the field) and construct."""
         from pydantic import ValidationError
 
-        from synthrr.errors import ConfigError
+        from synthrr.errors import config_error
 
         try:
             opts = cls.Options.model_validate(options or {})
         except ValidationError as e:
-            first = e.errors()[0]
-            loc = "llm.options." + ".".join(str(x) for x in first["loc"])
-            msg = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
-            raise ConfigError(loc, f"{msg} (backend '{cls.name}')") from None
+            raise config_error(
+                e, prefix="llm.options.", unknown="unknown option", show_input=False, note=f"backend '{cls.name}'"
+            ) from None
         return cls(opts)
 
     @abstractmethod

@@ -130,13 +130,12 @@ class TransformersBackend(LLMBackend):
             return self._model, self._tok
 
     def _load_model(self) -> tuple[Any, Any]:
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError:
-            from synthrr.errors import MissingExtraError
+        from synthrr.errors import require
 
-            raise MissingExtraError("the transformers backend", "hf", "transformers") from None
+        require("the transformers backend", "hf", "torch", "transformers")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         device, dtype = self._resolved_device(), self._resolved_dtype()
         if device == "cpu":
             torch.set_num_threads(self.options.threads or free_cores())

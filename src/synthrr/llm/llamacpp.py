@@ -121,12 +121,9 @@ class LlamaCppBackend(LLMBackend):
         return f"{self.server.listening_address}/v1"
 
     def _start(self) -> Any:
-        try:
-            import xllamacpp
-        except ImportError:
-            from synthrr.errors import MissingExtraError
+        from synthrr.errors import require
 
-            raise MissingExtraError("the llamacpp backend", "llamacpp", "xllamacpp") from None
+        xllamacpp = require("the llamacpp backend", "llamacpp", "xllamacpp")
         o = self.options
         p = xllamacpp.CommonParams()
         p.model.path = str(self.model_path)

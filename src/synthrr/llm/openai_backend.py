@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 
-from synthrr.errors import BackendError, MissingExtraError
+from synthrr.errors import BackendError, require
 from synthrr.llm.base import (
     BackendOptions,
     Capabilities,
@@ -179,11 +179,7 @@ class OpenAIBackend(LLMBackend):
         if not isinstance(options, OpenAIOptions):
             raise TypeError("OpenAIBackend needs OpenAIOptions; use OpenAIBackend.from_options({...})")
         super().__init__(options)
-        try:
-            import httpx
-        except ImportError:  # pragma: no cover - httpx ships with the openai extra
-            raise MissingExtraError("the 'openai' LLM backend", "openai", "httpx") from None
-        self._httpx = httpx
+        self._httpx = httpx = require("the 'openai' LLM backend", "openai", "httpx")
         self.opts: OpenAIOptions = options
         self.base_url = options.base_url
         self._shown_base = _strip_userinfo(options.base_url)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthrr.errors import MissingExtraError
+from synthrr.errors import require
 
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput
@@ -46,10 +46,7 @@ def compute_mauve(
 
     Returns ``{"mauve", "mauve_star", "frontier_integral", "num_buckets", "scaling_factor"}``.
     """
-    try:
-        import mauve
-    except ImportError as e:
-        raise MissingExtraError("the MAUVE metric", "metrics", e.name or "mauve-text") from None
+    mauve = require("the MAUVE metric", "metrics", "mauve")
     out = mauve.compute_mauve(
         p_features=np.asarray(p_features),
         q_features=np.asarray(q_features),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from synthrr.errors import ConfigError
+from synthrr.errors import config_error
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
@@ -45,11 +45,11 @@ class Retriever(ABC):
         try:
             self.options = self.Options.model_validate(options)
         except ValidationError as e:
-            first = e.errors()[0]
-            loc = ".".join(str(x) for x in first["loc"]) or "(options)"
-            msg = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
             known = ", ".join(self.Options.model_fields)
-            raise ConfigError(f"retrieval.options.{loc}", f"{msg} (retriever '{self.name}' options: {known})") from None
+            note = f"retriever '{self.name}' options: {known}"
+            raise config_error(
+                e, prefix="retrieval.options.", unknown="unknown option", show_input=False, note=note
+            ) from None
         #: the index folder once :func:`open_index` has built or loaded it
         self.index_dir: Path | None = None
         #: "built" when the index was built by this process, "loaded" when reused from disk

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from synthrr.corpus.base import ids_to_keys, keys_to_ids
-from synthrr.errors import MissingExtraError
+from synthrr.errors import require
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 from synthrr.text import stable_hash
 
@@ -35,11 +35,7 @@ class BM25Options(RetrieverOptions):
 
 
 def _bm25s() -> Any:
-    try:
-        import bm25s
-    except ImportError:
-        raise MissingExtraError("the bm25 retriever", "bm25", "bm25s") from None
-    return bm25s
+    return require("the bm25 retriever", "bm25", "bm25s")
 
 
 class BM25Retriever(Retriever):

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from synthrr.corpus.base import ids_to_keys, keys_to_ids
 from synthrr.embed import Device, Encoder, get_encoder
-from synthrr.errors import MissingExtraError
+from synthrr.errors import require
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 from synthrr.text import stable_hash
 
@@ -55,11 +55,7 @@ class DenseOptions(RetrieverOptions):
 
 
 def _faiss() -> Any:
-    try:
-        import faiss
-    except ImportError:
-        raise MissingExtraError("the dense retriever", "dense", "faiss") from None
-    return faiss
+    return require("the dense retriever", "dense", "faiss")
 
 
 class DenseRetriever(Retriever):

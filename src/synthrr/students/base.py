@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_chec
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from synthrr.errors import ConfigError, InputError
+from synthrr.errors import InputError, config_error
 from synthrr.registry import Registry
 
 if TYPE_CHECKING:
@@ -79,10 +79,9 @@ class BaseStudent(ABC):
         try:
             self.options = self.Options(**options)
         except ValidationError as e:
-            first = e.errors()[0]
-            field = ".".join(str(x) for x in first["loc"]) or "(options)"
-            msg = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
-            raise ConfigError(f"student.{field}", f"{msg} (student '{self.name}')") from None
+            raise config_error(
+                e, prefix="student.", unknown="unknown option", show_input=False, note=f"student '{self.name}'"
+            ) from None
         self.labels: list[str] = []
 
     # ---- to implement -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from synthrr.errors import MissingExtraError
+from synthrr.errors import require
 from synthrr.students.base import BaseStudent, StudentOptions
 
 if TYPE_CHECKING:
@@ -42,12 +42,11 @@ class TfidfStudent(BaseStudent):
     def _build(self, seed: int) -> Any:
         import numpy as np
 
-        try:
-            from sklearn.feature_extraction.text import TfidfVectorizer
-            from sklearn.linear_model import LogisticRegression
-            from sklearn.pipeline import Pipeline
-        except ImportError as e:
-            raise MissingExtraError("the tfidf student", "student", e.name or "scikit-learn") from None
+        require("the tfidf student", "student", "sklearn")
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
         o = self.options
         assert isinstance(o, TfidfOptions)
         return Pipeline(

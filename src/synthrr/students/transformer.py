@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from synthrr.errors import InputError, MissingExtraError
+from synthrr.errors import InputError, require
 from synthrr.resources import free_cores
 from synthrr.students.base import BaseStudent, StudentOptions
 
@@ -68,11 +68,7 @@ class TransformerStudent(BaseStudent):
         return self.options
 
     def _torch(self) -> Any:
-        try:
-            import torch
-            import transformers  # noqa: F401
-        except ImportError as e:
-            raise MissingExtraError("the minilm student", "student", e.name or "transformers") from None
+        torch, _ = require("the minilm student", "student", "torch", "transformers")
         if self._threads is None:
             self._threads = self.opts.threads or free_cores()
         torch.set_num_threads(self._threads)

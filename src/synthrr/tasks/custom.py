@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synthrr.errors import ConfigError, InputError
+from synthrr.errors import ConfigError, InputError, config_error
 from synthrr.io import read_table, read_yaml_mapping, table_format
 from synthrr.records import Example
 from synthrr.tasks.base import SplitTask, Task, TaskSpec
@@ -94,29 +94,12 @@ def read_task_yaml(path: Path) -> dict[str, Any]:
     return read_yaml_mapping(path, "task file")
 
 
-def _config_error(err: ValidationError, source: str) -> ConfigError:
-    first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif first["type"] == "missing":
-        msg = "required field is missing"
-    else:
-        msg = first["msg"].removeprefix("Value error, ")
-        if "input" in first and not isinstance(first["input"], dict | list):
-            msg += f" (got {first['input']!r})"
-    more = len(err.errors()) - 1
-    if more:
-        msg += f" (and {more} more error{'s' if more > 1 else ''})"
-    return ConfigError(loc, msg, source=source)
-
-
 def parse_task_file(path: Path) -> TaskFile:
     """Read and validate a custom-task YAML (no data is read)."""
     try:
         config = TaskFile.model_validate(read_task_yaml(path))
     except ValidationError as e:
-        raise _config_error(e, str(path)) from None
+        raise config_error(e, source=str(path)) from None
     if config.data.label_map:
         unknown = sorted({v for v in config.data.label_map.values() if v not in config.label_names})
         if unknown:

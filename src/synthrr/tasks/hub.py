@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from synthrr.errors import DataUnavailableError, MissingExtraError
+from synthrr.errors import DataUnavailableError, require
 from synthrr.records import Example
 from synthrr.tasks.base import Task, TaskSpec
 from synthrr.tasks.specs import builtin_spec
@@ -85,10 +85,7 @@ class HubTask(Task):
 
 
 def _load_dataset(task: str, hub: HubSource, hub_split: str) -> Any:
-    try:
-        import datasets
-    except ImportError:
-        raise MissingExtraError(f"task '{task}'", extra="datasets", module="datasets") from None
+    datasets = require(f"task '{task}'", "datasets", "datasets")
     causes = []
     for path, config in hub.datasets:
         try:
