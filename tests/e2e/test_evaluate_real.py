@@ -76,7 +76,7 @@ def test_evaluate_all_metrics_on_a_real_run(real_run: Path) -> None:
     lp = m["label_preservation"]
     assert lp["accuracy"] > 0.6  # real reviews of the intended sentiment
     st = out["students"]["tfidf"]
-    assert st["n_test"] == 300 and 0 <= st["accuracy_mean"] <= 1 and st["accuracy_std"] == 0.0
+    assert st["n_test"] == 300 and st["accuracy_mean"] > 0.5 and st["accuracy_std"] == 0.0
     assert (real_run / "students" / "tfidf" / "model.joblib").is_file()
     assert json.loads((real_run / "metrics.json").read_text())["n"] == N
 
