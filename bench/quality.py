@@ -402,8 +402,9 @@ def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], tot
         f"metrics: {', '.join(args.metrics) if args.metrics else 'all'}",
         f"- Total wall time: {total_s:.0f} s ({hits} of {requests} LLM requests answered from the cache)",
         "",
-        "Rows: Gold = the student on N real train examples; Gold-full = on the whole train split "
-        f"(at most {args.gold_full} examples); FewGen-0/-32 = fewgen with 0/32 seed "
+        "Rows: Gold = the student on N real train examples; "
+        + (f"Gold-full = on the whole train split (at most {args.gold_full} examples); " if args.gold_full else "")
+        + "FewGen-0/-32 = fewgen with 0/32 seed "
         "demonstrations; ZeroGen = zerogen; SynthesizRR-0/-3 = synthesizrr 0-shot / 3-shot RetrICL. "
         "`gen. s` = generation wall time of the row; `n` = kept examples.",
     ]
