@@ -34,9 +34,10 @@ test: $(STAMP) ## run the whole test suite (unit, component, real end-to-end)
 test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier)
 	$(PY) -m pytest -q -m "not e2e"
 
-lint: $(STAMP) ## ruff check + format check
+lint: $(STAMP) ## ruff check + format check + mypy (src)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
 
 fix: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench

@@ -130,7 +130,7 @@ class Encoder:
             return out
         order = np.argsort([-len(t) for t in texts], kind="stable")
         own_bar = isinstance(progress, bool)
-        bar = tqdm(total=len(texts), desc=desc, unit=" texts", disable=not progress) if own_bar else progress
+        bar: Any = tqdm(total=len(texts), desc=desc, unit=" texts", disable=not progress) if own_bar else progress
         step = bs * _SLICE_BATCHES
         try:
             for start in range(0, len(texts), step):

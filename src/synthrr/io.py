@@ -41,7 +41,7 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open a temporary file for writing; it replaces ``path`` when the block exits cleanly."""
     with atomic_path(path) as tmp:
-        kwargs = {} if "b" in mode else {"encoding": encoding}
+        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding}
         with open(tmp, mode, **kwargs) as fh:
             yield fh
             fh.flush()

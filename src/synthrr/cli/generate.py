@@ -80,8 +80,8 @@ def generate(
     m = result.manifest
     click.echo(f"run directory: {result.run_dir}")
     click.echo(f"kept {m['counts'].get('kept', 0)} of target {cfg.synthesis.n} ({m['status']})")
-    per_label = ", ".join(f"{lab}={v['kept']}/{v['target']}" for lab, v in m["per_label"].items())
-    click.echo(f"per label: {per_label}")
+    quotas = ", ".join(f"{lab}={v['kept']}/{v['target']}" for lab, v in m["per_label"].items())
+    click.echo(f"per label: {quotas}")
     if m["drops"]:
         click.echo("dropped: " + ", ".join(f"{k}={v}" for k, v in m["drops"].items()))
     llm = m["llm"]

@@ -14,7 +14,7 @@ import io
 import lzma
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +25,7 @@ from synthrr.text import stable_hash
 #: one raw document: (1-based line or row, source document id, text or None)
 RawDoc = tuple[int, str, str | None]
 
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _PARQUET_BATCH = 8192
 
 
@@ -84,7 +84,7 @@ class JsonlSource(Source):
 
 def _open_binary(path: Path) -> IO[bytes]:
     opener = _OPENERS.get(path.suffix.lower())
-    return opener(path, "rb") if opener else open(path, "rb")  # type: ignore[return-value]
+    return opener(path, "rb") if opener else open(path, "rb")
 
 
 def _raise_first_bad_utf8_line(path: Path) -> None:

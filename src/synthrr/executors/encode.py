@@ -49,7 +49,7 @@ class EncoderSpec:
         from synthrr.embed import get_encoder
 
         t = threads or self.threads
-        return get_encoder(self.model_dir, device=self.device, max_seq_length=self.max_seq_length, threads=t)  # type: ignore[arg-type]
+        return get_encoder(self.model_dir, device=self.device, max_seq_length=self.max_seq_length, threads=t)
 
 
 @dataclass(slots=True)

@@ -53,7 +53,7 @@ class SearchWorker:
         return int(self.index.ntotal)
 
     def search(self, queries: Any, k: int) -> tuple[Any, Any]:
-        return self.index.search(queries, min(k, self.index.ntotal))  # type: ignore[no-any-return]
+        return self.index.search(queries, min(k, self.index.ntotal))
 
     def pid(self) -> int:
         return os.getpid()

@@ -248,7 +248,7 @@ class LLMClient:
             sampling = replace(group.request.sampling, seed=group.request.sampling.seed + start, n=end - start + 1)
             yield _Job(group, start, replace(group.request, sampling=sampling), end - start + 1, est_prompt)
 
-    def _worst_case(self, job: _Job) -> tuple[int, int, float]:
+    def _worst_case(self, job: _Job) -> tuple[int, int, int]:
         """(calls, prompt tokens, completion tokens) a job may use at most, by the current estimate."""
         scale = max(1.0, self._observed / self._estimated) if self._estimated else 1.0
         per_call = int(job.prompt_estimate * scale + 0.5)
@@ -274,7 +274,8 @@ class LLMClient:
 
     def _over_budget(self, calls: int, tokens: int, cost: float) -> list[str]:
         """The budget limits that ``calls`` / ``tokens`` / ``cost`` more would pass."""
-        b, s, over = self.budget, self.stats, []
+        b, s = self.budget, self.stats
+        over: list[str] = []
         if b is None:
             return over
         if b.max_calls is not None and s.calls + calls > b.max_calls:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Literal
 
 from pydantic import Field
 
@@ -80,7 +81,7 @@ class FakeLLM(LLMBackend):
                     time.sleep(self.options.delay)
                 text = self._answer(req, j)
                 tokens = text.split()
-                finish = "length" if len(tokens) > req.sampling.max_tokens else "stop"
+                finish: Literal["stop", "length"] = "length" if len(tokens) > req.sampling.max_tokens else "stop"
                 text = " ".join(tokens[: req.sampling.max_tokens]) if finish == "length" else text
                 for stop in req.sampling.stop:
                     if stop and stop in text:

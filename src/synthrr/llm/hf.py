@@ -145,7 +145,7 @@ class TransformersBackend(LLMBackend):
             kwargs = {"revision": self.options.revision, "gguf_file": self.options.gguf_file}
         try:
             tok = AutoTokenizer.from_pretrained(path, **kwargs)
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kwargs)
+            model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kwargs)
         except OSError as e:
             where = "the Hugging Face hub cache (offline?)" if self.kind == "hub" else path
             raise BackendError(self.name, f"could not load '{self.source}' from {where}: {e}", config=True) from None
@@ -280,7 +280,7 @@ class TransformersBackend(LLMBackend):
         cut = min((text.find(x) for x in stop if x and x in text), default=-1)
         if cut >= 0:
             text = text[:cut]
-        finish = "length" if cut < 0 and len(tokens) >= max_new else "stop"
+        finish: Literal["stop", "length"] = "length" if cut < 0 and len(tokens) >= max_new else "stop"
         return Completion(text=text, finish_reason=finish, completion_tokens=len(tokens))
 
 

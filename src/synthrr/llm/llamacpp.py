@@ -36,7 +36,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -197,7 +197,7 @@ class LlamaCppBackend(LLMBackend):
             choice = out["choices"][0]
             text = choice["message"]["content"] if chat else choice["text"]
             usage = out["usage"]
-            finish = "length" if choice.get("finish_reason") == "length" else "stop"
+            finish: Literal["stop", "length"] = "length" if choice.get("finish_reason") == "length" else "stop"
             comp = Completion(text=text or "", finish_reason=finish, completion_tokens=int(usage["completion_tokens"]))
             return comp, int(usage["prompt_tokens"])
         except (KeyError, IndexError, TypeError, ValueError):

@@ -34,7 +34,7 @@ class Stats:
         """Lets ``sum(stats_list)`` start from 0."""
         if other == 0:
             return Stats() + self
-        return NotImplemented  # type: ignore[no-any-return]
+        return NotImplemented
 
     @property
     def completions(self) -> int:

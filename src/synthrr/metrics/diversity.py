@@ -155,7 +155,7 @@ def self_bleu_per_text(
     for k in range(1, max_n + 1):
         doc, gram = index.advance()
         denom = np.maximum(1, lengths - k + 1).astype(np.float64)
-        numer = np.zeros(n_docs)
+        numer: np.ndarray = np.zeros(n_docs)
         if len(doc):
             n_grams = int(gram.max()) + 1
             # count of each (document, n-gram) pair

@@ -104,7 +104,12 @@ def fit_and_score(job: FitJob, data: FitData) -> tuple[dict[str, Any], Any]:
     t1 = time.perf_counter()
     pred = model.predict(data.test_texts)
     t2 = time.perf_counter()
-    run = {"seed": job.seed, **scores(data.test_labels, pred, data.label_names), "fit_s": t1 - t0, "predict_s": t2 - t1}
+    run: dict[str, Any] = {
+        "seed": job.seed,
+        **scores(data.test_labels, pred, data.label_names),
+        "fit_s": t1 - t0,
+        "predict_s": t2 - t1,
+    }
     run["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     stats = getattr(model, "train_stats", None)
     if stats:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,7 +166,7 @@ class Generator:
             return LLMRequest(messages=job.prompt.messages, sampling=sampling, group=group)
         return LLMRequest(text=job.prompt.text, sampling=sampling, group=group)
 
-    def _rows(self, job: Job, completions: list[tuple[str, str]], model: str) -> list[SyntheticExample]:
+    def _rows(self, job: Job, completions: Sequence[tuple[str, str]], model: str) -> list[SyntheticExample]:
         """Parse each completion of a job into rows (kept ones have verdict 'kept' for now)."""
         prefix = self.task.spec.answer_prefix
         rows = []
