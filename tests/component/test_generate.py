@@ -234,5 +234,11 @@ def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_pat
     m = result.manifest
     assert m["status"] == "complete" and len(result.rows) == 6
     assert all(v["widened_prompts"] > 0 for v in m["per_label"].values()), m["per_label"]
+    # the run directory holds the seeds and the hits it used: every row's passage is among them
+    seeds = pd.read_parquet(result.run_dir / "seeds.parquet")
+    hits = pd.read_parquet(result.run_dir / "hits.parquet")
+    assert list(seeds.columns) == ["id", "text", "label"] and len(seeds) == 3 * 5
+    assert set(hits.columns) == {"seed_id", "passage_id", "rank", "score"} and set(hits["seed_id"]) <= set(seeds["id"])
+    assert {r.passage_id for r in result.rows} <= set(hits["passage_id"])
     starved = generate(cfg.with_overrides({"synthesis.widen": False, "out": str(tmp_path / "b")}), progress=False)
     assert starved.manifest["stop_reason"] == "candidate_pool_exhausted" and not starved.rows

@@ -16,7 +16,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -337,7 +337,10 @@ class Generator:
         self.timings["total"] = time.perf_counter() - started
         manifest = self._manifest(task, targets, shortfall, client, ctx)
         run_dir = run_dir_for(cfg, task.name)
-        self._write(run_dir, rows, candidates, manifest)
+        from synthrr.rundir import write_generation
+
+        hits = [h for seed_hits in ctx.hits.values() for h in seed_hits]
+        write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
 
     def _report_round(self, rounds: int, states: dict[str, _LabelState]) -> None:
@@ -407,26 +410,6 @@ class Generator:
             "versions": versions(),
             "config": self.cfg.to_dict(),
         }
-
-    def _write(
-        self, run_dir: Path, rows: list[SyntheticExample], cands: list[SyntheticExample], manifest: dict
-    ) -> None:
-        import pandas as pd
-
-        from synthrr.io import atomic_open, write_json, write_parquet
-
-        run_dir.mkdir(parents=True, exist_ok=True)
-        self.cfg.to_yaml(run_dir / "config.yaml")
-        cols = [f.name for f in SyntheticExample.__dataclass_fields__.values()]
-        data = pd.DataFrame([asdict(r) for r in rows], columns=cols)
-        data["demo_ids"] = data["demo_ids"].map(list)
-        write_parquet(data, run_dir / "data.parquet")
-        with atomic_open(run_dir / "data.jsonl") as fh:
-            fh.write(data.to_json(orient="records", lines=True, force_ascii=False))
-        allrows = pd.DataFrame([asdict(r) for r in cands], columns=cols)
-        allrows["demo_ids"] = allrows["demo_ids"].map(list)
-        write_parquet(allrows, run_dir / "candidates.parquet")
-        write_json(run_dir / "manifest.json", manifest)
 
 
 def generate(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> RunResult:
