@@ -19,7 +19,7 @@ and wall times.
 
 Corpora (``--corpus TASK=NAME`` overrides): imdb and rotten_tomatoes -> ``movie_plots``;
 bbc_news -> ``wiki`` (the news-like ``headlines`` corpus tied with it on validation, see
-docs/results.md); a custom task (``--tasks path/to/task.yaml``, keyed by the file's stem) -> ``wiki``.
+docs/validation.md); a custom task (``--tasks path/to/task.yaml``, keyed by the file's stem) -> ``wiki``.
 ``--gold-full MAX`` adds the paper's Gold: the student on a label-balanced sample of up to MAX
 examples of the whole train split.
 
@@ -262,7 +262,8 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
     from synthrr.synth.run import generate
 
     started = time.perf_counter()
-    out = args.out / task_key(task) if args.draws == 1 else args.out / task_key(task) / f"draw-{draw}"
+    key = task_key(task)
+    out = args.out / key if args.draws == 1 else args.out / key / f"draw-{draw}"
     base = base_config(args, task, out, draw)
     progress = not args.quiet
     runs: dict[str, Path] = {}
@@ -332,8 +333,8 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             if rd.name in by_dir:
                 rows[name] = by_dir[rd.name]
     return {
-        "task": task_key(task),
-        "corpus": args.corpora[task_key(task)],
+        "task": key,
+        "corpus": args.corpora[key],
         "rows": rows,
         "info": info,
         "model": model,

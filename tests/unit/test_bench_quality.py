@@ -14,13 +14,18 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))  # the bench scripts import their shared protocol module
 
 
-@pytest.fixture(scope="module")
-def quality() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_quality", ROOT / "bench" / "quality.py")
+def load_bench(name: str) -> ModuleType:
+    """A ``bench/`` script as a module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def quality() -> ModuleType:
+    return load_bench("quality")
 
 
 def _row(bleu: float, ent: float, mauve: float, acc: float) -> dict[str, float]:
@@ -109,11 +114,7 @@ def test_custom_task_files_run_on_wiki_keyed_by_their_stem(quality: ModuleType) 
 
 
 def test_verifier_precision_table() -> None:
-    spec = importlib.util.spec_from_file_location("bench_verifier", ROOT / "bench" / "verifier.py")
-    assert spec is not None and spec.loader is not None
-    verifier = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(verifier)
-    table = verifier.precision_table(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b", "c"])
+    table = load_bench("verifier").precision_table(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b", "c"])
     assert table["a"] == {"precision": 1.0, "recall": 0.5, "share": 0.5}
     assert table["b"]["precision"] == pytest.approx(2 / 3) and table["b"]["recall"] == 1.0
     assert table["c"]["precision"] != table["c"]["precision"]  # never predicted: NaN, shown as "—"
