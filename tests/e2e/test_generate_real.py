@@ -86,7 +86,13 @@ def test_eight_imbalanced_labels_on_wiki_each_get_their_quota(tmp_path: object) 
             "retrieval": {"retriever": "bm25", "k": 12},
             "seeds": {"per_label": 4},
             "llm": {"backend": "llamacpp", "sampling": {"max_tokens": 40}, "options": {"n_ctx": 2048}},
-            "synthesis": {"method": "synthesizrr", "n": 16, "context_tokens": [20, 80], "demo_tokens": 30},
+            "synthesis": {
+                "method": "synthesizrr",
+                "n": 16,
+                "context_tokens": [20, 80],
+                "demo_tokens": 30,
+                "max_prompts": 200,  # headroom: the verifier rejects most hockey posts of the 135M model
+            },
             "out": str(tmp_path),
         }
     )
