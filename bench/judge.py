@@ -43,7 +43,7 @@ def judge_scores(server: Any, text: str, labels: list[str]) -> dict[str, float]:
 
 def probe(server: Any, name: str, n: int) -> dict[str, float]:
     from synthrr.config import RunConfig
-    from synthrr.pipeline.retrieve import draw_seed_set
+    from synthrr.stages.seeds import draw_seed_set
     from synthrr.students.distill import stratified_subsample
     from synthrr.synth.consistency import SeedClassifierFilter
     from synthrr.synth.prompts import cut_context

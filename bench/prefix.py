@@ -72,7 +72,7 @@ class Workload:
     jobs for one demonstration block size and number of samples per prompt."""
 
     def __init__(self, name: str, args: argparse.Namespace) -> None:
-        from synthrr.synth.run import Generator
+        from synthrr.stages.generate import Generator
 
         self.cfg = run_config(name, args)
         self.prompts = args.prompts

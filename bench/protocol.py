@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from synthrr.evaluate import COLUMNS as EVAL_COLUMNS
+from synthrr.report.table import COLUMNS as EVAL_COLUMNS
 
 #: (row key, column title) of the results tables: compare's columns without run name and method
 COLUMNS = tuple((key, title) for key, title in EVAL_COLUMNS if key not in ("name", "method"))
@@ -117,7 +117,7 @@ def aggregate(draws: list[dict[str, Any]]) -> dict[str, Any]:
 
 def cell(row: dict[str, Any], key: str) -> str:
     """A table cell: the value, or mean ± std over draws when the row aggregates several."""
-    from synthrr.evaluate import _cell
+    from synthrr.report.table import cell as _cell
 
     if not row:
         return "—"

@@ -11,8 +11,8 @@ SynthesizRR-0      ``synthesizrr``, 0-shot (retrieved passage only)
 SynthesizRR-3      ``synthesizrr``, 3-shot RetrICL
 =================  ===========================================================================
 
-Each synthetic row is one :func:`synthrr.synth.run.generate` call (run folders under
-``--out/<task>/``); :func:`synthrr.evaluate.compare_runs` (``gold=True``) then writes
+Each synthetic row is one :func:`synthrr.stages.generate.generate` call (run folders under
+``--out/<task>/``); :func:`synthrr.stages.compare.compare_runs` (``gold=True``) then writes
 ``compare.md/.csv/.json`` into that task folder, and the whole benchmark is summarised in
 ``--results`` (default ``docs/results.md``) with the command line, versions, model identity, date
 and wall times.
@@ -245,6 +245,13 @@ def base_config(args: argparse.Namespace, task: str, out: Path, draw: int = 0) -
             "seeds.seed": 42 + draw,
             "synthesis.seed": draw,
             "llm.sampling.seed": draw,
+            # student seeds (and Gold's real sample) move with the draw too
+            "eval.metrics": args.metrics,
+            "eval.students": [args.student],
+            "eval.seeds": args.seeds,
+            "eval.test_limit": args.test_limit,
+            "eval.test_split": args.eval_split,
+            "eval.seed": draw,
             **_mapping(args.overrides, "set"),
         }
     )
@@ -258,8 +265,9 @@ def _log(args: argparse.Namespace, msg: str) -> None:
 def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, Any]:
     """Generate the synthetic rows, evaluate them, compare with Gold; one draw's summary of the task."""
     from synthrr.errors import SynthrrError
-    from synthrr.evaluate import compare_runs, evaluate_run
-    from synthrr.synth.run import generate
+    from synthrr.stages.compare import compare_runs
+    from synthrr.stages.evaluate import evaluate_run
+    from synthrr.stages.generate import generate
 
     started = time.perf_counter()
     key = task_key(task)
@@ -296,38 +304,19 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             info[name]["error"] = "no kept examples"
             continue
         try:  # evaluate here so the metric set is ours; compare_runs then reuses metrics.json
-            evaluate_run(
-                result.run_dir,
-                metrics=args.metrics,
-                student=args.student,
-                seeds=args.seeds,
-                test_limit=args.test_limit,
-                test_split=args.eval_split,
-                seed=draw,  # student seeds (and Gold's real sample below) move with the draw too
-                progress=progress,
-            )
+            evaluate_run(result.run_dir, cfg, progress=progress)
         except SynthrrError as e:
             info[name]["error"] = f"evaluate: {e}"
             continue
         runs[name] = result.run_dir
     rows: dict[str, dict[str, Any]] = {}
     if runs:
-        compared = compare_runs(
-            list(runs.values()),
-            out,
-            gold=True,
-            student=args.student,
-            seeds=args.seeds,
-            test_limit=args.test_limit,
-            test_split=args.eval_split,
-            seed=draw,
-            progress=progress,
-        )
+        compared = compare_runs(list(runs.values()), out, base, student=args.student, gold=True, progress=progress)
         golds = [r for r in compared if r.get("method") == "gold"]
         if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
             rows["Gold"] = min(golds, key=lambda r: (abs(int(r.get("n") or 0) - args.n), -int(r.get("n") or 0)))
         if args.gold_full:
-            rows["Gold-full"] = gold_full_row(args, task, draw, progress)
+            rows["Gold-full"] = gold_full_row(args, base, progress)
         by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
         for name, rd in runs.items():
             if rd.name in by_dir:
@@ -344,25 +333,16 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
     }
 
 
-def gold_full_row(args: argparse.Namespace, task_ref: str, draw: int, progress: bool) -> dict[str, Any]:
+def gold_full_row(args: argparse.Namespace, base: Any, progress: bool) -> dict[str, Any]:
     """The paper's Gold: the student on the whole train split (capped at ``--gold-full``), scored
     like the other rows; no intrinsic metrics (they describe a set of N texts)."""
-    from synthrr.evaluate import gold_evaluation, table_row
+    from synthrr.report.table import table_row
+    from synthrr.stages.compare import gold_evaluation
     from synthrr.tasks import get_task
 
-    task = get_task(task_ref)
+    task = get_task(base.task)
     n = min(args.gold_full, len(task.load_split("train")))
-    g = gold_evaluation(
-        task,
-        n,
-        student=args.student,
-        seeds=args.seeds,
-        test_split=args.eval_split,
-        test_limit=args.test_limit,
-        metrics=(),
-        seed=draw,
-        progress=progress,
-    )
+    g = gold_evaluation(task, n, base.eval, student=args.student, metrics=(), progress=progress)
     return table_row("Gold-full", g, args.student)
 
 

@@ -57,7 +57,7 @@ def _cfg(args: argparse.Namespace, out: Path, **top: Any) -> Any:
 
 
 def _timed(cfg: Any, home: Path) -> tuple[float, Any]:
-    from synthrr.synth.run import generate
+    from synthrr.stages.generate import generate
 
     os.environ["SYNTHRR_HOME"] = str(home)
     t0 = time.perf_counter()

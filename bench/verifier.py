@@ -42,7 +42,7 @@ def precision_table(truth: list[str], pred: list[str], labels: list[str]) -> dic
 def on_validation(task_name: str, draw: int, features: str) -> dict[str, dict[str, float]]:
     """Part 1 for one seed draw (seeds.seed = 42 + draw, as in bench/quality.py)."""
     from synthrr.config import RunConfig
-    from synthrr.pipeline.retrieve import draw_seed_set
+    from synthrr.stages.seeds import draw_seed_set
     from synthrr.synth.consistency import SeedClassifierFilter
     from synthrr.synth.prompts import cut_context
 

@@ -160,6 +160,31 @@ class SynthesisConfig(Section):
     filters: FilterConfig = Field(default_factory=FilterConfig)
 
 
+class EvalConfig(Section):
+    """How ``evaluate`` and ``compare`` measure runs: intrinsic metrics, students, the real test set."""
+
+    metrics: list[str] | None = Field(
+        None,
+        description="metric names (default: all; [] for none): self_bleu, distinct, entity_entropy, cosine, "
+        "mauve, label_preservation",
+    )
+    students: list[str] = Field(
+        default_factory=lambda: ["tfidf"], description="students trained on a run and scored on real data ([]: none)"
+    )
+    seeds: int = Field(3, ge=1, le=100, description="independent fits per student (deterministic students fit once)")
+    student_options: dict[str, Any] = Field(
+        default_factory=dict, description="options of the student(s), e.g. {epochs: 2} for minilm"
+    )
+    test_split: str = Field("test", description="real split students are scored on (and MAUVE's reference)")
+    test_limit: int | None = Field(None, ge=1, description="score on a stratified, seeded subsample of this many")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="device of the embedder")
+    self_bleu_sample: int | None = Field(None, ge=2, description="score only this many Self-BLEU hypotheses")
+    ner: str = Field("auto", description="NER for entity entropy: auto, spacy, heuristic or a spaCy package name")
+    oracle: str = Field("tfidf", description="student type of the label-preservation oracle")
+    save_student: bool = Field(True, description="save the first seed's student under RUN_DIR/students/<name>/")
+    seed: int = Field(0, description="seed of the test subsample, Gold's real sample and the student fits")
+
+
 class RayConfig(Section):
     """The Ray executor: where to connect, how worker actors (LLM, encoder, index search) and student-fit
     tasks are sized, and how often Ray restarts a worker whose process died."""
@@ -195,6 +220,7 @@ class RunConfig(Section):
         None, ge=1, description="prompts per shard (default: one shard per round locally, one per actor on ray)"
     )
     ray: RayConfig = Field(default_factory=RayConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
 
     # ---- construction -------------------------------------------------------------------
     @classmethod

@@ -80,6 +80,9 @@ def demo_config(args: argparse.Namespace, overrides: list[tuple[str, object]]) -
             "synthesis.context_tokens": [1, 160],
             "synthesis.demo_tokens": 80,
             "llm.sampling.max_tokens": 96,
+            "eval.students": [args.student],
+            "eval.seeds": 3,
+            "eval.test_limit": args.test_limit,
             "out": str(args.out),
             **dict(overrides),
         }
@@ -109,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     from synthrr.cli.retrieve import print_examples
     from synthrr.config import parse_set_option
     from synthrr.errors import SynthrrError
-    from synthrr.evaluate import compare_runs
-    from synthrr.pipeline.retrieve import run_retrieval, write_retrieval
-    from synthrr.synth.run import generate
+    from synthrr.report.table import format_markdown
+    from synthrr.stages.compare import compare_runs
+    from synthrr.stages.generate import generate
+    from synthrr.stages.retrieve import run_retrieval, write_retrieval
 
     try:
         base = demo_config(args, [parse_set_option(item) for item in args.overrides])
@@ -138,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run.run_dir)
 
         _header("4/4", f"evaluate: metrics + {args.student} students on real test data, vs Gold")
-        rows = compare_runs(
-            runs, args.out, gold=True, student=args.student, seeds=3, test_limit=args.test_limit, progress=True
-        )
-        from synthrr.evaluate import format_markdown
-
+        rows = compare_runs(runs, args.out, base, student=args.student, gold=True, progress=True)
         click.echo("\n" + format_markdown(rows))
         click.secho(verdict(rows), bold=True)
     except SynthrrError as e:

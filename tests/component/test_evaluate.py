@@ -20,8 +20,11 @@ from click.testing import CliRunner
 from synthrr.cli import cli
 from synthrr.config import RunConfig
 from synthrr.errors import InputError
-from synthrr.evaluate import compare_runs, evaluate_run, format_markdown, load_run
 from synthrr.records import SyntheticExample
+from synthrr.report.table import format_markdown
+from synthrr.rundir import load_run
+from synthrr.stages.compare import compare_runs
+from synthrr.stages.evaluate import eval_settings, evaluate_run
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
 TEXT_METRICS = ["self_bleu", "distinct", "entity_entropy", "label_preservation"]
@@ -68,7 +71,7 @@ def test_load_run_keeps_only_kept_rows(tmp_path: Path) -> None:
 
 def test_evaluate_run_writes_metrics_and_student(tmp_path: Path) -> None:
     run = make_run(tmp_path, "r1")
-    out = evaluate_run(run, metrics=TEXT_METRICS, ner="heuristic", progress=False)
+    out = evaluate_run(run, eval_settings(metrics=TEXT_METRICS, ner="heuristic"), progress=False)
     saved = json.loads((run / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(out, default=str))
     assert saved["task"] == "support_tickets" and saved["n"] == 18 and saved["method"] == "fewgen"
@@ -87,24 +90,24 @@ def test_evaluate_run_writes_metrics_and_student(tmp_path: Path) -> None:
 
 def test_evaluate_merges_and_resets_on_changed_data(tmp_path: Path) -> None:
     run = make_run(tmp_path, "r1")
-    evaluate_run(run, metrics=["distinct"], student=None, progress=False)
-    second = evaluate_run(run, metrics=["self_bleu"], student="tfidf", progress=False)
+    evaluate_run(run, eval_settings(metrics=["distinct"], student=None), progress=False)
+    second = evaluate_run(run, eval_settings(metrics=["self_bleu"], student="tfidf"), progress=False)
     assert set(second["metrics"]) == {"distinct", "self_bleu"} and "tfidf" in second["students"]
     # the oracle was cached by the first label_preservation call of any test; a data change resets
     df = pd.read_parquet(run / "data.parquet")
     df.loc[0, "text"] = "a completely different refund text"
     df.to_parquet(run / "data.parquet", index=False)
-    third = evaluate_run(run, metrics=["distinct"], student=None, progress=False)
+    third = evaluate_run(run, eval_settings(metrics=["distinct"], student=None), progress=False)
     assert set(third["metrics"]) == {"distinct"} and third["students"] == {}
 
 
 def test_compare_runs_with_gold(tmp_path: Path) -> None:
     a = make_run(tmp_path / "runs", "a-fewgen", method="fewgen")
     b = make_run(tmp_path / "runs", "b-zerogen", n_per_label=6, method="zerogen")
-    evaluate_run(a, metrics=TEXT_METRICS, ner="heuristic", progress=False)
+    evaluate_run(a, eval_settings(metrics=TEXT_METRICS, ner="heuristic"), progress=False)
     # b has no metrics.json: compare evaluates it (all metrics would need MiniLM, so pre-evaluate text ones)
-    evaluate_run(b, metrics=TEXT_METRICS, ner="heuristic", student=None, progress=False)
-    rows = compare_runs([a, b], tmp_path / "cmp", ner="heuristic", progress=False)
+    evaluate_run(b, eval_settings(metrics=TEXT_METRICS, ner="heuristic", student=None), progress=False)
+    rows = compare_runs([a, b], tmp_path / "cmp", eval_settings(ner="heuristic"), progress=False)
     assert [r["name"] for r in rows] == ["Gold", "a-fewgen", "b-zerogen"]
     gold = rows[0]
     assert gold["method"] == "gold" and gold["n"] == 18 and gold["mauve"] is None
@@ -121,7 +124,7 @@ def test_compare_runs_with_gold(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert data["student"] == "tfidf" and len(data["rows"]) == 3
     # gold is cached: a second compare does not refit it and gives the same row
-    again = compare_runs([a, b], tmp_path / "cmp2", ner="heuristic", progress=False)
+    again = compare_runs([a, b], tmp_path / "cmp2", eval_settings(ner="heuristic"), progress=False)
     assert again[0] == rows[0]
 
 
@@ -158,6 +161,35 @@ def test_cli_evaluate_compare_predict(tmp_path: Path) -> None:
     assert preds["probability"].between(0, 1).all()
 
 
+def test_cli_evaluate_and_compare_read_the_eval_section_then_flags_then_set(tmp_path: Path) -> None:
+    a = make_run(tmp_path / "runs", "a")
+    conf = tmp_path / "eval.yaml"
+    conf.write_text(
+        "eval:\n  metrics: [distinct]\n  ner: heuristic\n  test_limit: 6\n  seeds: 2\n  save_student: false\n"
+    )
+    runner = CliRunner()
+    res = runner.invoke(cli, ["evaluate", str(a), "--config", str(conf), "--seeds", "1", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    saved = json.loads((a / "metrics.json").read_text())
+    assert set(saved["metrics"]) == {"distinct"}  # the config's metric list
+    st = saved["students"]["tfidf"]
+    assert st["test_limit"] == 6 and st["n_test"] == 6  # the config's test set
+    assert not (a / "students").exists()  # save_student: false from the config
+    res = runner.invoke(
+        cli, ["evaluate", str(a), "--config", str(conf), "--set", "eval.metrics=[self_bleu]", "--no-progress"]
+    )
+    assert res.exit_code == 0, res.output
+    assert set(json.loads((a / "metrics.json").read_text())["metrics"]) == {"distinct", "self_bleu"}  # --set wins
+    b = make_run(tmp_path / "runs", "b")
+    res = runner.invoke(cli, ["compare", str(b), "--out", str(tmp_path / "c"), "--config", str(conf), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    ev = json.loads((b / "metrics.json").read_text())  # evaluated by compare with the config's settings
+    assert set(ev["metrics"]) == {"distinct"} and ev["students"]["tfidf"]["n_test"] == 6
+    assert "| Gold | gold | 18 |" in res.output
+    res = runner.invoke(cli, ["compare", str(b), "--set", "eval.seeds=0"])
+    assert res.exit_code == 2 and "eval.seeds" in res.output
+
+
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(cli, ["evaluate", str(tmp_path / "missing")])
@@ -185,7 +217,7 @@ def test_student_fits_on_ray_score_like_local(tmp_path: Path) -> None:
     run = make_run(tmp_path / "runs", "a")
     here = f"{socket.gethostname()}:{os.getpid()}"
     probe = ["refund my invoice please", "the app crashes on start", "cannot log in to my account"]
-    local = evaluate_run(run, metrics=[], progress=False)["students"]["tfidf"]
+    local = evaluate_run(run, eval_settings(metrics=[]), progress=False)["students"]["tfidf"]
     local_pred = load_student(run / "students" / "tfidf").predict(probe)
     assert [r["worker"] for r in local["runs"]] == [here]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

@@ -22,7 +22,7 @@ from synthrr.llm.base import LLMRequest
 from synthrr.llm.cache import LLMCache
 from synthrr.llm.client import LLMClient
 from synthrr.llm.fake import FakeLLM
-from synthrr.synth.run import generate
+from synthrr.stages.generate import generate
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
 ANSWER = "Ticket: my {h} problem number {n} is about: {prompt}"

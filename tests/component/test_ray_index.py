@@ -156,9 +156,9 @@ def test_ray_search_actors_give_the_local_hits(
     """``executor: ray`` with ``index_shards: 3``: search actors hold the shards, the driver only merges."""
     from synthrr.config import RunConfig
     from synthrr.executors.search import RemoteShardedIndex
-    from synthrr.pipeline.retrieve import retrieve_for_run
     from synthrr.records import Example
     from synthrr.retrieval.sharded import ShardedFlatIndex
+    from synthrr.stages.retrieve import retrieve_for_run
 
     ray_pool.release()  # the module's encoder actors hold both CPUs of the test instance
     seeds = [Example(id=f"q{i}", text=q, label="x") for i, q in enumerate(QUERIES)]

@@ -1,5 +1,5 @@
 """evaluate and compare end to end on a small real run: the real rotten_tomatoes task, a run made by
-``synthrr.synth.run.generate`` (fewgen, real filters), the packaged MiniLM, spaCy (when installed),
+``synthrr.stages.generate.generate`` (fewgen, real filters), the packaged MiniLM, spaCy (when installed),
 mauve-text and the real oracle. The LLM is the fake backend answering with real validation reviews
 of the requested sentiment, so the texts are realistic and labels are faithful."""
 
@@ -14,12 +14,13 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.config import RunConfig
-from synthrr.evaluate import compare_runs, evaluate_run
 from synthrr.llm.base import LLMRequest
 from synthrr.llm.cache import LLMCache
 from synthrr.llm.client import LLMClient
 from synthrr.llm.fake import FakeLLM
-from synthrr.synth.run import generate
+from synthrr.stages.compare import compare_runs
+from synthrr.stages.evaluate import eval_settings, evaluate_run
+from synthrr.stages.generate import generate
 from synthrr.tasks import get_task
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +62,7 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_evaluate_all_metrics_on_a_real_run(real_run: Path) -> None:
-    out = evaluate_run(real_run, student="tfidf", seeds=3, test_limit=300, device="cpu", progress=False)
+    out = evaluate_run(real_run, eval_settings(student="tfidf", seeds=3, test_limit=300, device="cpu"), progress=False)
     m = out["metrics"]
     assert not [k for k, v in m.items() if "error" in v], m
     assert 0 < m["self_bleu"]["self_bleu_5"] < m["self_bleu"]["self_bleu_1"] < 1
@@ -82,7 +83,7 @@ def test_evaluate_all_metrics_on_a_real_run(real_run: Path) -> None:
 
 
 def test_compare_real_run_with_gold_and_cli(real_run: Path, tmp_path: Path) -> None:
-    rows = compare_runs([real_run], tmp_path / "cmp", device="cpu", test_limit=300, progress=False)
+    rows = compare_runs([real_run], tmp_path / "cmp", eval_settings(device="cpu", test_limit=300), progress=False)
     gold, run = rows
     assert gold["name"] == "Gold" and gold["n"] == N and gold["n_test"] == run["n_test"] == 300
     assert gold["within_cosine"] is not None and gold["mauve"] is None and gold["label_preservation"] is None

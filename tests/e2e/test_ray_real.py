@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from synthrr.config import RunConfig
-from synthrr.synth.run import generate
+from synthrr.stages.generate import generate
 
 pytestmark = pytest.mark.e2e
 

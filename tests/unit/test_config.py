@@ -91,3 +91,21 @@ def test_parse_set_option() -> None:
     assert parse_set_option("task=imdb") == ("task", "imdb")
     with pytest.raises(ConfigError):
         parse_set_option("novalue")
+
+
+def test_eval_section_round_trips_and_leaves_the_data_fingerprint_alone(tmp_path: Path) -> None:
+    from synthrr.stages.generate import fingerprint
+
+    cfg = RunConfig().with_overrides(
+        {"eval.students": ["minilm", "tfidf"], "eval.seeds": 5, "eval.metrics": ["mauve"], "eval.test_limit": 300}
+    )
+    path = tmp_path / "run.yaml"
+    cfg.to_yaml(path)
+    again = RunConfig.from_yaml(path)
+    assert again == cfg and again.eval.students == ["minilm", "tfidf"] and again.eval.metrics == ["mauve"]
+    assert RunConfig().eval.metrics is None and RunConfig().eval.students == ["tfidf"]
+    assert fingerprint(cfg) == fingerprint(RunConfig())  # how a run is measured is not what it generates
+    with pytest.raises(ConfigError, match=r"eval\.seeds"):
+        RunConfig.from_dict({"eval": {"seeds": 0}})
+    with pytest.raises(ConfigError, match=r"eval\.bogus"):
+        RunConfig.from_dict({"eval": {"bogus": 1}})

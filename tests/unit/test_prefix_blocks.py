@@ -15,9 +15,9 @@ from synthrr.executors.base import make_shards
 from synthrr.llm.base import LLMRequest, Sampling
 from synthrr.llm.llamacpp import slot_units
 from synthrr.records import Example, Hit
+from synthrr.stages.generate import Generator
 from synthrr.synth.methods import METHODS, Context, DemoDeck
 from synthrr.synth.prompts import Demo
-from synthrr.synth.run import Generator
 
 SEEDS = [Example(f"n{i}", f"Bad film number {i}. Truly awful.", "negative") for i in range(12)] + [
     Example(f"p{i}", f"Good film number {i}. A delight.", "positive") for i in range(12)

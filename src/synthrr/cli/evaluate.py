@@ -1,25 +1,29 @@
 """``synthrr evaluate``, ``synthrr compare`` and ``synthrr predict``: thin layers over
-:mod:`synthrr.evaluate` and :mod:`synthrr.students`."""
+:mod:`synthrr.stages.evaluate`, :mod:`synthrr.stages.compare` and :mod:`synthrr.students`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
-from synthrr.cli.options import executor_options
+from synthrr.cli.options import build_config, config_options, executor_options
+
+if TYPE_CHECKING:
+    from synthrr.config import RunConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _student_options(func: F) -> F:
-    """Student and test-set flags shared by ``evaluate`` and ``compare``."""
+    """Student, test-set and config flags shared by ``evaluate`` and ``compare`` (each maps onto an
+    ``eval.*`` field of the run config; a flag not given leaves the config's value)."""
     opts = [
-        click.option("--seeds", type=click.IntRange(1, 100), default=3, show_default=True,
-                     help="independent student fits (the paper: 5); tfidf is deterministic and fits once"),
-        click.option("--test-split", default="test", show_default=True, help="real split students are scored on"),
+        click.option("--seeds", type=click.IntRange(1, 100), default=None,
+                     help="independent student fits (the paper: 5); tfidf is deterministic and fits once [3]"),
+        click.option("--test-split", default=None, help="real split students are scored on [test]"),
         click.option("--test-limit", type=click.IntRange(1), default=None,
                      help="score on a stratified, seeded subsample of this many test examples [all]"),
         click.option("--epochs", type=float, default=None, help="minilm: training epochs [3]"),
@@ -28,82 +32,88 @@ def _student_options(func: F) -> F:
         click.option("--lr", type=float, default=None, help="minilm: peak learning rate [5e-5]"),
         click.option("--student-opt", "student_opts", multiple=True, metavar="KEY=VALUE",
                      help="any student option, e.g. --student-opt C=4 (tfidf) or warmup_ratio=0.1 (minilm)"),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                     help="device of the embedder and the minilm student"),
-        click.option("--ner", default="auto", show_default=True,
-                     help="NER for entity entropy: auto, spacy, heuristic or a spaCy package name"),
-        click.option("--seed", type=int, default=0, show_default=True, help="seed of samples and subsamples"),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+                     help="device of the embedder and the minilm student [auto]"),
+        click.option("--ner", default=None,
+                     help="NER for entity entropy: auto, spacy, heuristic or a spaCy package name [auto]"),
+        click.option("--seed", type=int, default=None, help="seed of samples and subsamples [0]"),
         click.option("--no-progress", is_flag=True, help="hide progress output"),
     ]  # fmt: skip
     for opt in reversed(opts):
         func = opt(func)
-    return func
+    return config_options(func)
 
 
-def _build_student_options(
-    student: str | None,
-    epochs: float | None,
-    batch_size: int | None,
-    max_length: int | None,
-    lr: float | None,
-    device: str,
-    student_opts: tuple[str, ...],
-) -> dict[str, Any]:
+MINILM_FLAGS = ("epochs", "batch_size", "max_length", "lr")
+
+
+def eval_run_config(
+    config_path: Path | None, sets: tuple[str, ...], flags: dict[str, Any], student_opts: tuple[str, ...]
+) -> RunConfig:
+    """The run config of ``evaluate`` / ``compare``: file <- flags <- ``--student-opt`` <- ``--set``.
+
+    ``flags`` holds ``eval.*`` fields under their short names plus the minilm flags, which become
+    ``eval.student_options`` and are refused for other students."""
     from synthrr.config import parse_set_option
     from synthrr.errors import UsageError
 
-    flags = {"epochs": epochs, "batch_size": batch_size, "max_length": max_length, "lr": lr}
     given = {k: v for k, v in flags.items() if v is not None}
-    out: dict[str, Any] = {}
-    if student == "minilm":
-        out.update(given, device=device)
-    elif given:
+    dotted = {f"eval.{k}": v for k, v in given.items() if k not in MINILM_FLAGS}
+    dotted.update({f"eval.student_options.{k}": v for k, v in given.items() if k in MINILM_FLAGS})
+    dotted.update((f"eval.student_options.{k}", v) for k, v in map(parse_set_option, student_opts))
+    cfg = build_config(config_path, sets, dotted)
+    minilm = [k for k in MINILM_FLAGS if k in given]
+    if minilm and "minilm" not in cfg.eval.students:
         raise UsageError(
-            f"--{'/--'.join(k.replace('_', '-') for k in given)} only apply to the minilm student "
-            f"(student: {student}); use --student-opt KEY=VALUE for other options"
+            f"--{'/--'.join(k.replace('_', '-') for k in minilm)} only apply to the minilm student "
+            f"(students: {', '.join(cfg.eval.students) or 'none'}); use --student-opt KEY=VALUE for other options"
         )
-    out.update(parse_set_option(s) for s in student_opts)
-    return out
+    if "minilm" in cfg.eval.students and "device" not in cfg.eval.student_options:
+        cfg = cfg.with_overrides({"eval.student_options.device": cfg.eval.device})
+    return cfg
+
+
+def _metric_names(text: str | None) -> list[str] | Literal[False] | None:
+    """``--metrics``: ``all`` -> None (every metric), ``none`` -> [], else the names; False if not given."""
+    if text is None:
+        return False
+    if text.strip() == "all":
+        return None
+    if text.strip() == "none":
+        return []
+    return [m.strip() for m in text.split(",") if m.strip()]
 
 
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--student", default="tfidf", show_default=True,
-              help="student trained on the run: tfidf, minilm, or a plugin ('none' to skip)")  # fmt: skip
+@click.option("--student", default=None,
+              help="student trained on the run: tfidf, minilm, or a plugin ('none' to skip) [tfidf]")  # fmt: skip
 @click.option(
     "--metrics",
     "metric_names",
-    default="all",
-    show_default=True,
-    help="comma-separated: self_bleu, distinct, entity_entropy, cosine, mauve, label_preservation; or all / none",
+    default=None,
+    help="comma-separated: self_bleu, distinct, entity_entropy, cosine, mauve, label_preservation; or all / none [all]",
 )
 @click.option("--self-bleu-sample", type=click.IntRange(2), default=None,
               help="score this many Self-BLEU hypotheses (against all texts) instead of all [all]")  # fmt: skip
-@click.option("--oracle", default="tfidf", show_default=True, help="student type of the label-preservation oracle")
+@click.option("--oracle", default=None, help="student type of the label-preservation oracle [tfidf]")
 @click.option("--no-save-student", is_flag=True, help="do not save the trained student under RUN_DIR/students/")
 @executor_options("where the student fits run (one job per student and seed)")
 @_student_options
 def evaluate(
     run_dir: Path,
-    student: str,
-    metric_names: str,
+    student: str | None,
+    metric_names: str | None,
     self_bleu_sample: int | None,
-    oracle: str,
+    oracle: str | None,
     no_save_student: bool,
-    seeds: int,
-    test_split: str,
-    test_limit: int | None,
-    epochs: float | None,
-    batch_size: int | None,
-    max_length: int | None,
-    lr: float | None,
-    student_opts: tuple[str, ...],
-    device: str,
-    ner: str,
-    seed: int,
-    no_progress: bool,
     executor: str | None,
     ray_address: str | None,
+    student_opts: tuple[str, ...],
+    no_progress: bool,
+    config_path: Path | None,
+    sets: tuple[str, ...],
+    **flags: Any,
 ) -> None:
     """Measure a run: intrinsic metrics and student scores on real test data -> RUN_DIR/metrics.json.
 
@@ -113,41 +123,29 @@ def evaluate(
     scored on the task's real test split (mean ± std of accuracy and macro-F1); the first seed's
     student is saved to RUN_DIR/students/<name>/ (use it with `synthrr predict --model`).
     With --executor ray each (student, seed) fit runs as a Ray task; the metrics run here.
+    Settings come from the `eval` section of --config (a run config YAML), then flags, then --set.
     """
-    from synthrr.evaluate import evaluate_run
+    from synthrr.stages.evaluate import evaluate_run
 
-    names: list[str] | None
-    if metric_names.strip() == "all":
-        names = None
-    elif metric_names.strip() == "none":
-        names = []
-    else:
-        names = [m.strip() for m in metric_names.split(",") if m.strip()]
-    chosen = None if student == "none" else student
-    result = evaluate_run(
-        run_dir,
-        metrics=names,
-        student=chosen,
-        seeds=seeds,
-        student_options=_build_student_options(chosen, epochs, batch_size, max_length, lr, device, student_opts),
-        test_split=test_split,
-        test_limit=test_limit,
-        device=device,
+    names = _metric_names(metric_names)
+    flags.update(
+        students=None if student is None else [] if student == "none" else [student],
+        metrics=None if names is False else names,
         self_bleu_sample=self_bleu_sample,
-        ner=ner,
         oracle=oracle,
-        save_student=not no_save_student,
-        seed=seed,
-        progress=not no_progress,
-        executor=executor or "local",
-        ray={"address": ray_address},
+        save_student=False if no_save_student else None,
     )
-    click.echo(_summary(result, chosen))
+    cfg = eval_run_config(config_path, sets, flags, student_opts)
+    if names is None:  # --metrics all: every metric, whatever the config says
+        cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"metrics": None})})
+    cfg = cfg.with_overrides({"executor": executor, "ray.address": ray_address})
+    result = evaluate_run(run_dir, cfg, progress=not no_progress)
+    click.echo(_summary(result, next(iter(cfg.eval.students), None)))
     click.echo(f"wrote {Path(result['run']) / 'metrics.json'}")
 
 
 def _summary(result: dict[str, Any], student: str | None) -> str:
-    from synthrr.evaluate import format_markdown, table_row
+    from synthrr.report.table import format_markdown, table_row
 
     name = Path(result["run"]).name
     return format_markdown([table_row(name, result, student or next(iter(result.get("students", {})), ""))])
@@ -160,6 +158,7 @@ def _summary(result: dict[str, Any], student: str | None) -> str:
 @click.option("--student", default=None, help="student whose scores are compared [the runs' first, else tfidf]")
 @click.option("--no-gold", is_flag=True, help="leave out the Gold row(s)")
 @click.option("--no-evaluate", is_flag=True, help="do not evaluate runs that lack metrics.json (show blanks)")
+@executor_options("where the student fits of runs evaluated here run")
 @_student_options
 def compare(
     run_dirs: tuple[Path, ...],
@@ -167,40 +166,33 @@ def compare(
     student: str | None,
     no_gold: bool,
     no_evaluate: bool,
-    seeds: int,
-    test_split: str,
-    test_limit: int | None,
-    epochs: float | None,
-    batch_size: int | None,
-    max_length: int | None,
-    lr: float | None,
+    executor: str | None,
+    ray_address: str | None,
     student_opts: tuple[str, ...],
-    device: str,
-    ner: str,
-    seed: int,
     no_progress: bool,
+    config_path: Path | None,
+    sets: tuple[str, ...],
+    **flags: Any,
 ) -> None:
     """Compare runs in one table (Markdown on stdout; CSV and JSON files too), with a Gold row:
     the same student trained on the same number of real train examples (label-balanced).
 
-    Runs without metrics.json are evaluated first with the given settings.
+    Runs without metrics.json are evaluated first with the given settings (the `eval` section of
+    --config, then flags, then --set).
     """
-    from synthrr.evaluate import compare_runs, format_markdown
+    from synthrr.report.table import format_markdown
+    from synthrr.stages.compare import compare_runs
 
-    opts = _build_student_options(student, epochs, batch_size, max_length, lr, device, student_opts)
+    flags["students"] = None if student is None else [student]
+    cfg = eval_run_config(config_path, sets, flags, student_opts)
+    cfg = cfg.with_overrides({"executor": executor, "ray.address": ray_address})
     rows = compare_runs(
         list(run_dirs),
         out,
-        gold=not no_gold,
+        cfg,
         student=student,
+        gold=not no_gold,
         evaluate_missing=not no_evaluate,
-        seeds=seeds,
-        student_options=opts or None,
-        test_split=test_split,
-        test_limit=test_limit,
-        device=device,
-        ner=ner,
-        seed=seed,
         progress=not no_progress,
     )
     click.echo(format_markdown(rows))

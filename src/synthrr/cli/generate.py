@@ -55,7 +55,7 @@ def generate(
     label's quota is unmet (its inputs ran out, or max_prompts); 2 for bad input. The run directory
     is written in every case.
     """
-    from synthrr.synth.run import generate as run_generate
+    from synthrr.stages.generate import generate as run_generate
 
     cfg = build_config(
         config_path,

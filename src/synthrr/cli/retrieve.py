@@ -10,7 +10,7 @@ import click
 from synthrr.cli.options import build_config, config_options
 
 if TYPE_CHECKING:
-    from synthrr.pipeline.retrieve import RetrievalResult
+    from synthrr.stages.retrieve import RetrievalResult
 
 
 def _shorten(text: str, width: int) -> str:
@@ -32,8 +32,8 @@ def seeds(
     sets: tuple[str, ...],
 ) -> None:
     """Draw a label-balanced seed set from a task's train split."""
-    from synthrr.pipeline.retrieve import draw_seed_set
     from synthrr.seeds import save_seeds
+    from synthrr.stages.seeds import draw_seed_set
 
     cfg = build_config(config_path, sets, {"task": task, "seeds.per_label": per_label, "seeds.seed": seed})
     t, examples = draw_seed_set(cfg)
@@ -76,7 +76,7 @@ def retrieve(
     OUT/config.yaml (the resolved run config) and OUT/retrieval.json (counts, timings).
     """
     from synthrr.errors import UsageError
-    from synthrr.pipeline.retrieve import run_retrieval, write_retrieval
+    from synthrr.stages.retrieve import run_retrieval, write_retrieval
 
     cfg = build_config(
         config_path,

@@ -48,7 +48,7 @@ class RunResult:
 def fingerprint(cfg: RunConfig) -> str:
     """Hash of every setting that changes the data (not where it is written or how fast)."""
     data = cfg.to_dict()
-    for key in ("out", "threads", "executor", "shard_size", "ray"):
+    for key in ("out", "threads", "executor", "shard_size", "ray", "eval"):
         data.pop(key, None)
     data["llm"].pop("budget", None)
     import json
@@ -111,7 +111,7 @@ class Generator:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
     def prepare(self) -> tuple[Task, list[Example], Context]:
-        from synthrr.pipeline.retrieve import draw_seed_set
+        from synthrr.stages.seeds import draw_seed_set
 
         cfg = self.cfg
         t0 = time.perf_counter()
@@ -121,7 +121,7 @@ class Generator:
         ctx = Context(spec=task.spec, seeds=seeds, config=cfg.synthesis, form="chat")
         if method_cls.needs_retrieval:
             from synthrr.corpus import get_corpus
-            from synthrr.pipeline.retrieve import retrieve_for_run
+            from synthrr.stages.retrieve import retrieve_for_run
 
             t0 = time.perf_counter()
             corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)

@@ -1,4 +1,4 @@
-"""Seed set + content sourcing: draw seeds for a task and retrieve top-K passages for each.
+"""Stage 2, content sourcing: retrieve the top-K corpus passages for each seed.
 
 This stage only composes protocols (task, corpus, retriever); it does not know where it runs.
 """
@@ -42,15 +42,6 @@ class RetrievalResult:
         }
 
 
-def draw_seed_set(cfg: RunConfig) -> tuple[Task, list[Example]]:
-    from synthrr.seeds import draw_seeds
-    from synthrr.tasks import get_task
-
-    task = get_task(cfg.task)
-    seeds = draw_seeds(task, per_label=cfg.seeds.per_label, seed=cfg.seeds.seed, split=cfg.seeds.split)
-    return task, seeds
-
-
 def retrieve_for_run(
     cfg: RunConfig, seeds: list[Example], corpus: Corpus, *, progress: bool = True
 ) -> tuple[list[Hit], Retriever]:
@@ -84,6 +75,7 @@ def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
     import time
 
     from synthrr.corpus import get_corpus
+    from synthrr.stages.seeds import draw_seed_set
 
     timings: dict[str, float] = {}
     t = time.perf_counter()

@@ -1,1 +1,0 @@
-"""Stages that compose the pluggable pieces (tasks, corpora, retrievers, LLMs) into runs."""

@@ -1,0 +1,1 @@
+"""What people read about runs: the comparison table."""

@@ -1,0 +1,208 @@
+"""Stage 5: several runs and Gold in one table.
+
+:func:`compare_runs` gathers runs into one table (Markdown, CSV, JSON) with a **Gold** row per
+(task, n): the same student trained on ``n`` real train examples (label-balanced, seeded) and
+scored on the same test examples, plus those intrinsic metrics of that real sample that the runs
+have (MAUVE and label preservation are left out for Gold, as in the paper). Runs without
+``metrics.json`` are evaluated first (:func:`synthrr.stages.evaluate.evaluate_run`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthrr.errors import UsageError
+from synthrr.report.table import format_markdown, get, table_row
+from synthrr.rundir import load_run, read_json_or_empty, read_metrics
+from synthrr.stages.evaluate import evaluate_run, log, real_test_examples, run_metrics
+
+if TYPE_CHECKING:
+    from synthrr.config import EvalConfig, RunConfig
+    from synthrr.tasks.base import Task
+
+#: intrinsic metrics computed for the Gold row (MAUVE and label preservation are not)
+GOLD_METRICS = ("self_bleu", "distinct", "entity_entropy", "cosine")
+
+
+def gold_evaluation(
+    task: Task,
+    n: int,
+    ec: EvalConfig | None = None,
+    *,
+    student: str = "tfidf",
+    metrics: Sequence[str] = GOLD_METRICS,
+    cache: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The Gold reference for ``n`` examples: ``student`` trained on a label-balanced sample of ``n``
+    real train examples, scored on the same test examples as the runs (``ec``: seeds, options, test
+    split and limit, seed); plus the intrinsic ``metrics`` of that sample. Cached under
+    ``synthrr.paths.subdir("gold")``."""
+    from synthrr.config import EvalConfig
+    from synthrr.embed import resolve_device
+    from synthrr.io import write_json
+    from synthrr.metrics.fidelity import oracle_key
+    from synthrr.paths import subdir
+    from synthrr.students.distill import balanced_sample, distill
+    from synthrr.text import stable_hash
+
+    ec = ec or EvalConfig()
+    settings = {
+        "n": n,
+        "student": student,
+        "seeds": ec.seeds,
+        "student_options": ec.student_options,
+        "test_split": ec.test_split,
+        "test_limit": ec.test_limit,
+        "metrics": list(metrics),
+        "ner": ec.ner,
+        "seed": ec.seed,
+    }
+    key = stable_hash(oracle_key(task, "gold"), json.dumps(settings, sort_keys=True), size=8)
+    path = subdir("gold") / f"{task.name}-{n}-{student}-{key}.json"
+    cached = read_json_or_empty(path) if cache else {}
+    if cached.get("settings") == settings:
+        return cached
+    sample = balanced_sample(task.load_split("train"), n, task.spec.label_names, seed=ec.seed)
+    log(progress, f"gold: {student} on {len(sample)} real {task.name} train examples ...")
+    results, timings = run_metrics(
+        list(metrics),
+        sample,
+        task,
+        seed=ec.seed,
+        device=resolve_device(ec.device),
+        progress=progress,
+        options={"ner": ec.ner},
+    )
+    score = distill(
+        student,
+        sample,
+        real_test_examples(task, ec.test_split, ec.test_limit, seed=ec.seed),
+        label_names=task.spec.label_names,
+        seeds=ec.seeds,
+        options=ec.student_options or None,
+        progress=progress,
+    )
+    log(progress, "  " + score.summary())
+    out = {
+        "task": task.name,
+        "method": "gold",
+        "n": len(sample),
+        "settings": settings,
+        "metrics": results,
+        "students": {student: {**score.to_dict(), "test_split": ec.test_split, "test_limit": ec.test_limit}},
+        "timings_s": timings,
+    }
+    if cache:
+        write_json(path, out)
+    return out
+
+
+def compare_runs(
+    run_dirs: Sequence[str | Path],
+    out_dir: str | Path | None = None,
+    cfg: RunConfig | None = None,
+    *,
+    student: str | None = None,
+    gold: bool = True,
+    evaluate_missing: bool = True,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """One comparison table of ``run_dirs`` (+ Gold rows), written to ``out_dir`` as
+    ``compare.md``, ``compare.csv`` and ``compare.json``; returns the rows.
+
+    Runs without ``metrics.json`` (or without the student's scores) are evaluated first with
+    ``cfg`` when ``evaluate_missing``, else they show blanks. ``student`` defaults to the first
+    student found in the first run's ``metrics.json`` (else the first of ``cfg.eval.students``,
+    else ``tfidf``). ``out_dir`` defaults to ``<parent of the first run>/compare``.
+    """
+    from synthrr.config import RunConfig
+
+    if not run_dirs:
+        raise UsageError("compare needs at least one run directory")
+    cfg = cfg or RunConfig()
+    evaluations: list[dict[str, Any]] = []
+    for rd in run_dirs:
+        run = Path(rd).expanduser()
+        ev = read_metrics(run)
+        if not ev:
+            load_run(run)  # a clear error for a folder that is not a run
+        if student is None:
+            student = next(iter(ev.get("students", {})), None) or next(iter(cfg.eval.students), "tfidf")
+        if evaluate_missing and (not ev or student not in ev.get("students", {})):
+            settings = {"eval.students": [student], **({"eval.metrics": []} if ev else {})}
+            ev = evaluate_run(run, cfg.with_overrides(settings), progress=progress)
+        evaluations.append(ev)
+    assert student is not None
+    rows = _gold_rows(evaluations, student, cfg.eval, progress) if gold else []
+    rows += [table_row(Path(rd).name, ev, student) for rd, ev in zip(run_dirs, evaluations, strict=True)]
+    out = Path(out_dir) if out_dir is not None else Path(run_dirs[0]).expanduser().parent / "compare"
+    write_comparison(out, rows, _notes(evaluations, student), student)
+    return rows
+
+
+def _gold_rows(
+    evaluations: Sequence[dict[str, Any]], student: str, ec: EvalConfig, progress: bool
+) -> list[dict[str, Any]]:
+    """One Gold row per (task, n) of the runs, scored on exactly the test examples the runs used."""
+    from synthrr.tasks import get_task
+
+    refs = {str(ev.get("task")): str(ev.get("task_ref") or ev.get("task")) for ev in evaluations}
+    groups = sorted({(str(ev.get("task")), int(ev.get("n") or 0)) for ev in evaluations if ev.get("task")})
+    rows = []
+    for task_name, n in groups:
+        st = next((get(ev, "students", student) for ev in evaluations if ev.get("task") == task_name), None) or {}
+        # Gold gets the intrinsic metrics the runs have (of those that apply to real data)
+        done = {k for ev in evaluations if ev.get("task") == task_name for k in ev.get("metrics", {})}
+        used = {"test_split": st.get("test_split", ec.test_split), "test_limit": st.get("test_limit", ec.test_limit)}
+        if not ec.student_options and st.get("options"):
+            used["student_options"] = st["options"]
+        metrics = [m for m in GOLD_METRICS if m in done]
+        settings = ec.model_validate({**ec.model_dump(), **used})
+        g = gold_evaluation(get_task(refs[task_name]), n, settings, student=student, metrics=metrics, progress=progress)
+        rows.append(table_row("Gold" if len(groups) == 1 else f"Gold ({task_name}, n={n})", g, student))
+    return rows
+
+
+def write_comparison(out: Path, rows: Sequence[dict[str, Any]], notes: str, student: str) -> None:
+    """``compare.md``, ``compare.csv`` and ``compare.json`` in ``out``, each written atomically."""
+    import pandas as pd
+
+    from synthrr.io import atomic_open, write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_open(out / "compare.md") as fh:
+        fh.write(f"# Comparison\n\n{format_markdown(rows)}\n\n{notes}\n")
+    with atomic_open(out / "compare.csv") as fh:
+        fh.write(pd.DataFrame(list(rows)).to_csv(index=False))
+    write_json(out / "compare.json", {"student": student, "rows": list(rows), "notes": notes})
+
+
+def _notes(evaluations: Sequence[dict[str, Any]], student: str) -> str:
+    """What the columns were computed with (featurizer, NER, oracle, test set)."""
+    ev = next((e for e in evaluations if e.get("metrics")), {})
+    parts = [
+        f"Student: `{student}`, mean ± sample std over seeds, on the task's real "
+        f"{get(ev, 'students', student, 'test_split') or 'test'} split "
+        f"({get(ev, 'students', student, 'n_test') or '?'} examples). Gold: the same student trained on "
+        "the same number of real train examples (label-balanced)."
+    ]
+    for label, keys in (
+        ("Self-BLEU / distinct tokenizer", ("self_bleu", "tokenizer")),
+        ("Entity entropy NER", ("entity_entropy", "ner")),
+        ("Cosine / MAUVE featurizer", ("cosine", "featurizer")),
+        ("Label-preservation oracle", ("label_preservation", "oracle")),
+    ):
+        v = get(ev, "metrics", *keys)
+        if v:
+            parts.append(f"{label}: {v}.")
+    mv = get(ev, "metrics", "mauve")
+    if isinstance(mv, dict) and "num_buckets" in mv:
+        parts.append(
+            f"MAUVE: scaling factor {mv.get('scaling_factor')}, {mv.get('num_buckets')} buckets, "
+            f"reference: label-matched real {mv.get('reference_split')} texts."
+        )
+    return "\n".join(f"- {p}" for p in parts)
