@@ -31,8 +31,8 @@ demo: $(STAMP) ## run the main job on the embedded offline default
 test: $(STAMP) ## run the whole test suite (unit, component, real end-to-end)
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier)
-	$(PY) -m pytest -q -m "not e2e"
+test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier, Ray and process-killing tests)
+	$(PY) -m pytest -q -m "not e2e and not ray and not processes"
 
 lint: $(STAMP) ## ruff check + format check + mypy (src)
 	$(VENV)/bin/ruff check src tests bench

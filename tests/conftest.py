@@ -39,3 +39,13 @@ def synthrr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _isolated_home(synthrr_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SYNTHRR_HOME", str(synthrr_home))
     yield
+
+
+#: fixtures that start a Ray instance: tests using them carry the ``ray`` marker
+RAY_FIXTURES = {"ray_local", "ray_pool"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if RAY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.ray)

@@ -205,6 +205,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "student.bogus" in res.output
 
 
+@pytest.mark.ray
 def test_student_fits_on_ray_score_like_local(tmp_path: Path) -> None:
     """``evaluate --executor ray`` fits every (student, seed) as a Ray task: the same scores and the
     same saved student as the in-process fits, from other processes."""

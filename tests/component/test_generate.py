@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest
@@ -150,6 +151,7 @@ def test_max_prompts_cap_reports_shortfall(tmp_path: Path) -> None:
     assert result.manifest["counts"]["prompts"] == 9
 
 
+@pytest.mark.processes
 def test_resume_after_kill_has_no_repeated_calls_or_duplicate_rows(tmp_path: Path) -> None:
     home = tmp_path / "home"
     args = [

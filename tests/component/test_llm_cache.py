@@ -28,6 +28,7 @@ def _writer(path: str, worker: int, n: int, barrier: object) -> None:
         client.generate([LLMRequest.completion(p)])
 
 
+@pytest.mark.processes
 def test_concurrent_writers_in_several_processes(tmp_path: Path) -> None:
     path = str(tmp_path / "c.sqlite")
     barrier = CTX.Barrier(3)
@@ -53,6 +54,7 @@ def _slow_run(path: str) -> None:
     client.generate([LLMRequest.completion(f"prompt {i}") for i in range(100)])
 
 
+@pytest.mark.processes
 def test_answers_survive_a_killed_process(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
     proc = CTX.Process(target=_slow_run, args=(str(path),))

@@ -86,6 +86,7 @@ def _kill_session(sid: int) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="finds the driver's Ray processes in /proc")
+@pytest.mark.ray
 def test_killed_ray_driver_reruns_only_unfinished_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``synthrr generate --executor ray`` killed with -9 (driver, its Ray instance and actors) after a
     shard finished; the same command again skips the finished shards and gives the uninterrupted rows."""

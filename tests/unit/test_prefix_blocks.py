@@ -91,8 +91,7 @@ def test_generator_rows_record_the_block() -> None:
 
     job = _take("synthesizrr", 3, 4, 6)[5]
     gen = Generator(RunConfig())
-    gen.task = type("T", (), {"spec": SPEC})()  # _rows only reads the task's spec
-    rows = gen._rows(job, [("Review: A dull, lifeless film.", "stop")], "m")
+    rows = gen._rows(job, [("Review: A dull, lifeless film.", "stop")], "m", SPEC)
     assert rows and rows[0].block == 1 and rows[0].demo_ids == job.demo_ids
     req = gen._request(job, Sampling(), ())
     assert req.group == job.prefix_group

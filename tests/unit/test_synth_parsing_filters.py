@@ -108,3 +108,14 @@ def test_dedup_is_deterministic() -> None:
     a = DedupFilter("near", 0.7).apply([_row(t) for t in texts])
     b = DedupFilter("near", 0.7).apply([_row(t) for t in texts])
     assert a == b
+
+
+def test_run_filters_counts_its_own_drops_and_marks_verdicts() -> None:
+    from synthrr.synth.filters import LengthFilter, run_filters
+
+    rows = [_row(t) for t in ("ok text here today", "short", "another fine text here", "tiny")]
+    survivors, drops = run_filters([LengthFilter(3, None)], rows)
+    assert [r.text for r in survivors] == ["ok text here today", "another fine text here"]
+    assert drops == {"too_short": 2}
+    assert [r.verdict for r in rows] == ["kept", "too_short", "kept", "too_short"]
+    assert run_filters([], rows[:1]) == (rows[:1], {})

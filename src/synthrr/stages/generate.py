@@ -24,7 +24,7 @@ from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
 from synthrr.llm.stats import Stats
 from synthrr.records import Example, SyntheticExample
-from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter
+from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter, run_filters
 from synthrr.synth.methods import METHODS, Context, Job
 from synthrr.synth.parsing import parse_completion
 from synthrr.text import stable_hash
@@ -32,7 +32,7 @@ from synthrr.text import stable_hash
 if TYPE_CHECKING:
     from synthrr.executors import Executor
     from synthrr.llm.client import LLMClient
-    from synthrr.tasks.base import Task
+    from synthrr.tasks.base import Task, TaskSpec
 
 INITIAL_YIELD = 0.8  # kept examples per prompt assumed before the first round is measured
 
@@ -89,6 +89,19 @@ class _LabelState:
     @property
     def yield_rate(self) -> float:
         return max(0.1, min(1.0, len(self.kept) / self.prompts)) if self.prompts else INITIAL_YIELD
+
+
+@dataclass
+class _Rounds:
+    """What every round of a run shares, and how many there were."""
+
+    filters: list[Filter]
+    base: Sampling
+    stop: tuple[str, ...]
+    spec: TaskSpec
+    model: str
+    max_prompts: int
+    count: int = 0
 
 
 class Generator:
@@ -166,13 +179,15 @@ class Generator:
             return LLMRequest(messages=job.prompt.messages, sampling=sampling, group=group)
         return LLMRequest(text=job.prompt.text, sampling=sampling, group=group)
 
-    def _rows(self, job: Job, completions: Sequence[tuple[str, str]], model: str) -> list[SyntheticExample]:
+    def _rows(
+        self, job: Job, completions: Sequence[tuple[str, str]], model: str, spec: TaskSpec
+    ) -> list[SyntheticExample]:
         """Parse each completion of a job into rows (kept ones have verdict 'kept' for now)."""
-        prefix = self.task.spec.answer_prefix
+        prefix = spec.answer_prefix
         rows = []
         for sample, (text, finish) in enumerate(completions):
             parsed = parse_completion(
-                text, prefix, finish, truncated=self.cfg.synthesis.truncated, stop_at=(self.task.spec.context_header,)
+                text, prefix, finish, truncated=self.cfg.synthesis.truncated, stop_at=(spec.context_header,)
             )
             self.counts["completions"] += 1
             if parsed.reason is not None:
@@ -233,115 +248,120 @@ class Generator:
 
     def _run(self) -> RunResult:
         from synthrr.executors import make_executor
+        from synthrr.rundir import write_generation
 
         started = time.perf_counter()
         cfg, sc = self.cfg, self.cfg.synthesis
         task, seeds, ctx = self.prepare()
-        self.task = task
         client = self.client()
         executor = self._executor = make_executor(cfg, run_dir_for(cfg, task.name) / "shards", client)
         ctx.form = (
-            sc.prompt_form
-            if sc.prompt_form != "auto"
-            else ("chat" if client.backend.capabilities.chat else "completion")
+            sc.prompt_form if sc.prompt_form != "auto" else "chat" if client.backend.capabilities.chat else "completion"
         )
+        targets = label_targets(task, task.spec.label_names, sc.n, sc.label_distribution)
+        factor = 1.0 / sc.filters.keep_fraction if sc.filters.label_consistency != "none" else 1.0
         method = METHODS.get(sc.method)()
-        labels = task.spec.label_names
-        targets = label_targets(task, labels, sc.n, sc.label_distribution)
-        consistency = sc.filters.label_consistency != "none"
-        factor = 1.0 / sc.filters.keep_fraction if consistency else 1.0
         states = {
             lab: _LabelState(target=t, need=math.ceil(t * factor), jobs=method.jobs(ctx, lab))
             for lab, t in targets.items()
         }
-        max_prompts = sc.max_prompts or 4 * math.ceil(sc.n * factor)
-        filters = self.filters(task, seeds, ctx)
-        base = Sampling.from_config(cfg.llm.sampling, default_max_tokens=task.spec.max_new_tokens)
-        stop = (task.spec.context_header,) if ctx.form == "completion" else ()
-        model = client.model
+        rounds = _Rounds(
+            filters=self.filters(task, seeds, ctx),
+            base=Sampling.from_config(cfg.llm.sampling, default_max_tokens=task.spec.max_new_tokens),
+            stop=(task.spec.context_header,) if ctx.form == "completion" else (),
+            spec=task.spec,
+            model=client.model,
+            max_prompts=sc.max_prompts or 4 * math.ceil(sc.n * factor),
+        )
         candidates: list[SyntheticExample] = []
-        rounds = 0
         while self.stop_reason is None:
-            batch: list[Job] = []
-            sent = sum(s.prompts for s in states.values())
-            for st in states.values():
-                deficit = st.need - len(st.kept)
-                if deficit <= 0 or st.exhausted:
-                    continue
-                want = min(math.ceil(deficit / st.yield_rate), max(0, max_prompts - sent - len(batch)))
-                for _ in range(want):
-                    job = next(st.jobs, None)
-                    if job is None:
-                        st.exhausted = True
-                        break
-                    batch.append(job)
+            batch = self._next_batch(states, rounds.max_prompts)
             if not batch:
-                if any(len(s.kept) < s.need and not s.exhausted for s in states.values()):
-                    self.stop_reason = "max_prompts"
                 break
-            rounds += 1
-            t0 = time.perf_counter()
-            requests = [self._request(j, base, stop) for j in batch]
-            responses = self._generate(executor, rounds, requests)
-            self._timed("generate", t0)
-            t0 = time.perf_counter()
-            new_rows: list[SyntheticExample] = []
-            for job, resp in zip(batch, responses, strict=True):
-                if resp is None:
-                    continue
-                states[job.label].prompts += 1
-                states[job.label].widened += int(job.widened)
-                self.counts["prompts"] += 1
-                comps = [(c.text, c.finish_reason) for c in resp.completions]
-                new_rows.extend(self._rows(job, comps, model))
-            self.counts["parsed"] += len(new_rows)
-            alive = new_rows
-            for f in filters:
-                verdicts = f.apply(alive)
-                survivors = []
-                for row, reason in zip(alive, verdicts, strict=True):
-                    if reason is None:
-                        survivors.append(row)
-                    else:
-                        row.verdict = reason
-                        self.drops[reason] += 1
-                alive = survivors
-            candidates.extend(new_rows)
-            for row in alive:
-                states[row.label].kept.append(row)
-            self._timed("parse_filter", t0)
-            if self.progress:
-                self._report_round(rounds, states)
+            rounds.count += 1
+            candidates.extend(self._round(executor, rounds, batch, states))
+        rows, shortfall = self._finish(states)
+        self.counts["rounds"] = rounds.count
+        self.timings["total"] = time.perf_counter() - started
+        manifest = self._manifest(task, targets, shortfall, client, ctx)
+        run_dir = run_dir_for(cfg, task.name)
+        hits = [h for seed_hits in ctx.hits.values() for h in seed_hits]
+        write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
+        return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
+
+    def _next_batch(self, states: dict[str, _LabelState], max_prompts: int) -> list[Job]:
+        """The next round's jobs: per label, enough to cover its deficit at its yield so far, within
+        the prompt cap. Empty when every label is done or out of inputs (or the cap is reached:
+        then ``stop_reason`` says so)."""
+        batch: list[Job] = []
+        sent = sum(s.prompts for s in states.values())
+        for st in states.values():
+            deficit = st.need - len(st.kept)
+            if deficit <= 0 or st.exhausted:
+                continue
+            want = min(math.ceil(deficit / st.yield_rate), max(0, max_prompts - sent - len(batch)))
+            for _ in range(want):
+                job = next(st.jobs, None)
+                if job is None:
+                    st.exhausted = True
+                    break
+                batch.append(job)
+        if not batch and any(len(s.kept) < s.need and not s.exhausted for s in states.values()):
+            self.stop_reason = "max_prompts"
+        return batch
+
+    def _round(
+        self, executor: Executor, rounds: _Rounds, batch: list[Job], states: dict[str, _LabelState]
+    ) -> list[SyntheticExample]:
+        """Send one round's prompts, parse and filter the answers; survivors join their label's
+        pool. Returns every parsed row of the round (the candidates, with their verdicts)."""
+        t0 = time.perf_counter()
+        requests = [self._request(j, rounds.base, rounds.stop) for j in batch]
+        responses = self._generate(executor, rounds.count, requests)
+        self._timed("generate", t0)
+        t0 = time.perf_counter()
+        new_rows: list[SyntheticExample] = []
+        for job, resp in zip(batch, responses, strict=True):
+            if resp is None:
+                continue
+            states[job.label].prompts += 1
+            states[job.label].widened += int(job.widened)
+            self.counts["prompts"] += 1
+            comps = [(c.text, c.finish_reason) for c in resp.completions]
+            new_rows.extend(self._rows(job, comps, rounds.model, rounds.spec))
+        self.counts["parsed"] += len(new_rows)
+        survivors, drops = run_filters(rounds.filters, new_rows)
+        self.drops.update(drops)
+        for row in survivors:
+            states[row.label].kept.append(row)
+        self._timed("parse_filter", t0)
+        if self.progress:
+            self._report_round(rounds.count, states)
+        return new_rows
+
+    def _finish(self, states: dict[str, _LabelState]) -> tuple[list[SyntheticExample], dict[str, int]]:
+        """The label-consistency cut, then each label's first ``target`` rows; rows past it are
+        ``over_quota``. Returns the kept rows and the shortfall per label."""
         self.widened = {lab: st.widened for lab, st in states.items() if st.widened}
         if self.widened and self.progress:
             import sys
 
             print(f"score band ran out; prompts on lower-scored passages: {self.widened}", file=sys.stderr)
         t0 = time.perf_counter()
-        if consistency:
+        if self.cfg.synthesis.filters.label_consistency != "none":
             self._label_consistency(states)
         self._timed("label_consistency", t0)
         rows: list[SyntheticExample] = []
         for st in states.values():
-            for i, row in enumerate(st.kept):
-                if i < st.target:
-                    rows.append(row)
-                else:
-                    row.verdict = "over_quota"
+            rows.extend(st.kept[: st.target])
+            for row in st.kept[st.target :]:
+                row.verdict = "over_quota"
         self.counts["kept"] = len(rows)
-        self.counts["rounds"] = rounds
-        shortfall = {lab: st.target - len([r for r in rows if r.label == lab]) for lab, st in states.items()}
+        shortfall = {lab: st.target - len(st.kept[: st.target]) for lab, st in states.items()}
         shortfall = {k: v for k, v in shortfall.items() if v > 0}
         if shortfall and self.stop_reason is None:
             self.stop_reason = "candidate_pool_exhausted"
-        self.timings["total"] = time.perf_counter() - started
-        manifest = self._manifest(task, targets, shortfall, client, ctx)
-        run_dir = run_dir_for(cfg, task.name)
-        from synthrr.rundir import write_generation
-
-        hits = [h for seed_hits in ctx.hits.values() for h in seed_hits]
-        write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
-        return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
+        return rows, shortfall
 
     def _report_round(self, rounds: int, states: dict[str, _LabelState]) -> None:
         """One live status line per round: candidates per label, drops by reason, tokens/s."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -48,6 +49,25 @@ class Filter(ABC):
     @abstractmethod
     def apply(self, rows: Sequence[SyntheticExample]) -> list[str | None]:
         """One verdict per row: ``None`` keeps it, a string is the drop reason."""
+
+
+def run_filters(
+    filters: Sequence[Filter], rows: Sequence[SyntheticExample]
+) -> tuple[list[SyntheticExample], Counter[str]]:
+    """Apply ``filters`` in order to a round's rows. A dropped row gets its reason as ``verdict``
+    (later filters do not see it); returns the survivors and the drops counted by reason."""
+    drops: Counter[str] = Counter()
+    alive = list(rows)
+    for f in filters:
+        survivors = []
+        for row, reason in zip(alive, f.apply(alive), strict=True):
+            if reason is None:
+                survivors.append(row)
+            else:
+                row.verdict = reason
+                drops[reason] += 1
+        alive = survivors
+    return alive, drops
 
 
 class ExampleFilter(Filter):
