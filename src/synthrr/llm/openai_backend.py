@@ -16,9 +16,7 @@ in which case one request asks for ``n`` choices.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import re
 import threading
@@ -27,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -36,46 +34,28 @@ from synthrr.llm.base import (
     BackendOptions,
     Capabilities,
     Completion,
-    FinishReason,
     LLMBackend,
     LLMRequest,
     LLMResponse,
 )
 from synthrr.llm.http_retry import RetryPolicy, is_retryable_status, parse_retry_after
+from synthrr.llm.openai_wire import (
+    NAME,
+    exhausted_error,
+    malformed,
+    parse_answer,
+    permanent_error,
+    server_message,
+    strip_userinfo,
+)
 
 if TYPE_CHECKING:
     import httpx
 
 logger = logging.getLogger(__name__)
 
-NAME = "openai"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_BODY_KEYS = frozenset({"model", "messages", "prompt", "n", "stream"})
-_CONTEXT_HINTS = (
-    "context length",
-    "context_length",
-    "context size",
-    "context window",
-    "maximum context",
-    "exceed_context",
-    "prompt is too long",
-    "input is too long",
-    "too many tokens",
-    "maximum number of tokens",
-)
-_FINISH: dict[str, FinishReason] = {
-    "stop": "stop",
-    "eos": "stop",
-    "eos_token": "stop",
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "tool_calls": "stop",
-    "function_call": "stop",
-    "length": "length",
-    "max_tokens": "length",
-    "model_length": "length",
-}
-_MAX_SHOWN = 300  # characters of a server's message shown in an error
 
 
 class OpenAIOptions(BackendOptions):
@@ -139,26 +119,6 @@ class _Part:
     finished: float
 
 
-def _strip_userinfo(url: str) -> str:
-    """The URL without ``user:password@`` (which would be a secret)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough token count (4 characters a token) for servers that report no usage."""
-    return math.ceil(len(text) / 4) if text else 0
-
-
-def map_finish_reason(reason: object) -> FinishReason:
-    """Map a server's finish_reason onto synthrr's: stop / length / error."""
-    if reason is None:
-        return "stop"
-    return _FINISH.get(str(reason).lower(), "error")
-
-
 class OpenAIBackend(LLMBackend):
     """A client of an OpenAI-compatible server (``backend: openai``)."""
 
@@ -182,7 +142,7 @@ class OpenAIBackend(LLMBackend):
         self._httpx = httpx = require("the 'openai' LLM backend", "openai", "httpx")
         self.opts: OpenAIOptions = options
         self.base_url = options.base_url
-        self._shown_base = _strip_userinfo(options.base_url)
+        self._shown_base = strip_userinfo(options.base_url)
         self._api_key = os.environ.get(options.api_key_env) or None
         self._model = options.model
         self._model_lock = threading.Lock()
@@ -253,7 +213,7 @@ class OpenAIBackend(LLMBackend):
                 f"{self._shown_base}/models lists no models; set llm.options.model to the served model name",
                 config=True,
             )
-        raise self._malformed(f"{self._shown_base}/models", "no 'data' list of models")
+        raise malformed(f"{self._shown_base}/models", "no 'data' list of models")
 
     # ---- generation -------------------------------------------------------------------------
     def generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
@@ -319,56 +279,10 @@ class OpenAIBackend(LLMBackend):
         return _Part(completions, prompt_tokens, started, time.perf_counter())
 
     def _parse(self, data: dict[str, Any], req: LLMRequest, n: int, url: str) -> tuple[list[Completion], int]:
-        choices = data.get("choices")
-        if not isinstance(choices, list) or not choices:
-            raise self._malformed(url, "no 'choices' in the answer")
-        if all(isinstance(c, dict) and isinstance(c.get("index"), int) for c in choices):
-            choices = sorted(choices, key=lambda c: c["index"])
-        texts: list[str] = []
-        reasons: list[FinishReason] = []
-        for choice in choices:
-            if not isinstance(choice, dict):
-                raise self._malformed(url, "a choice is not an object")
-            if req.messages is not None:
-                message = choice.get("message")
-                if not isinstance(message, dict):
-                    raise self._malformed(url, "a chat choice has no 'message'")
-                text = message.get("content")
-            else:
-                text = choice.get("text")
-            if text is None:
-                text = ""  # e.g. a refusal or a tool call: no text content
-            if not isinstance(text, str):
-                raise self._malformed(url, "a choice's text is not a string")
-            texts.append(text)
-            reasons.append(map_finish_reason(choice.get("finish_reason")))
-
-        usage = data.get("usage")
-        prompt_tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
-        total_out = usage.get("completion_tokens") if isinstance(usage, dict) else None
-        estimated = False
-        if not isinstance(prompt_tokens, int) or prompt_tokens < 0:
-            prompt_tokens = self._estimate_prompt(req)
-            estimated = True
-        guesses = [estimate_tokens(t) for t in texts]
-        if not isinstance(total_out, int) or total_out < 0:
-            per_choice = guesses
-            estimated = True
-        elif len(texts) == 1:
-            per_choice = [total_out]
-        else:  # native n: split the reported total in proportion to the texts' lengths
-            weights = guesses if sum(guesses) else [1] * len(guesses)
-            per_choice = [total_out * w // sum(weights) for w in weights]
-            per_choice[-1] += total_out - sum(per_choice)
+        completions, prompt_tokens, estimated = parse_answer(data, req, url)
         if estimated:
             self._mark_estimated()
-        completions = [Completion(t, r, k) for t, r, k in zip(texts, reasons, per_choice, strict=True)]
         return completions, prompt_tokens
-
-    def _estimate_prompt(self, req: LLMRequest) -> int:
-        if req.messages is not None:
-            return sum(estimate_tokens(m.get("content") or "") + 4 for m in req.messages)
-        return estimate_tokens(req.text or "")
 
     def _mark_estimated(self) -> None:
         with self._usage_lock:
@@ -408,11 +322,21 @@ class OpenAIBackend(LLMBackend):
                 if 200 <= status < 300:
                     return self._decode(resp, shown)
                 if not is_retryable_status(status):
-                    raise self._permanent_error(resp, shown, path)
+                    raise permanent_error(
+                        resp,
+                        shown,
+                        path,
+                        self._server_message(resp),
+                        api_key_env=self.opts.api_key_env,
+                        key_set=self._api_key is not None,
+                        model=self._model,
+                    )
                 kind, detail = "status", self._server_message(resp)
                 retry_after = parse_retry_after(resp.headers)
             if not self.policy.should_retry(attempt):
-                raise self._exhausted_error(kind, detail, status, shown, attempt + 1)
+                raise exhausted_error(
+                    kind, detail, status, shown, attempt + 1, base=self._shown_base, timeout=self.opts.timeout
+                )
             delay = self.policy.delay(attempt, retry_after)
             what = f"HTTP {status}" if status is not None else f"{kind} ({detail})"
             logger.info(
@@ -434,96 +358,13 @@ class OpenAIBackend(LLMBackend):
             data = resp.json()
         except (ValueError, UnicodeDecodeError):
             snippet = self._redact(" ".join(resp.text[:120].split())) if resp.content else "(empty body)"
-            raise self._malformed(shown, f"HTTP {resp.status_code} but the body is not JSON: {snippet!r}") from None
+            raise malformed(shown, f"HTTP {resp.status_code} but the body is not JSON: {snippet!r}") from None
         if not isinstance(data, dict):
-            raise self._malformed(shown, f"expected a JSON object, got {type(data).__name__}")
+            raise malformed(shown, f"expected a JSON object, got {type(data).__name__}")
         return data
 
-    def _malformed(self, shown: str, why: str) -> BackendError:
-        return BackendError(
-            NAME, f"malformed response from {shown}: {why}; is base_url an OpenAI-compatible API?", transient=False
-        )
-
-    def _permanent_error(self, resp: httpx.Response, shown: str, path: str) -> BackendError:
-        status = resp.status_code
-        said = self._server_message(resp)
-        where = f"HTTP {status} from {shown}"
-        env = self.opts.api_key_env
-        if status in (401, 403):
-            state = "is set" if self._api_key is not None else "is not set"
-            return BackendError(
-                NAME, f"{where}: bad or missing API key in ${env} (${env} {state}); server said: {said}", config=True
-            )
-        if status == 404:
-            what = "endpoint" if path == "/models" else f"model '{self._model}' or endpoint"
-            return BackendError(
-                NAME,
-                f"{where}: {what} not found; check llm.options.base_url (usually ending in /v1) "
-                f"and llm.options.model; server said: {said}",
-                config=True,
-            )
-        if status in (400, 413, 422) and any(h in said.lower() for h in _CONTEXT_HINTS):
-            return BackendError(
-                NAME,
-                f"{where}: prompt longer than the model's context (use shorter passages, a lower max_tokens "
-                f"or a larger context); server said: {said}",
-                config=True,
-            )
-        if 300 <= status < 400:
-            loc = _strip_userinfo(resp.headers.get("location", "(no Location)"))
-            return BackendError(
-                NAME, f"{where}: redirected to {loc}; set llm.options.base_url to the final URL", config=True
-            )
-        if status in (400, 413, 422):
-            return BackendError(
-                NAME, f"{where}: request rejected (check llm.options and sampling); server said: {said}", config=True
-            )
-        return BackendError(NAME, f"{where}: request failed; server said: {said}")
-
-    def _exhausted_error(self, kind: str, detail: str, status: int | None, shown: str, attempts: int) -> BackendError:
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-        if kind == "connect":
-            return BackendError(
-                NAME, f"cannot reach {self._shown_base} ({detail}) after {tries}; is the server running?", config=True
-            )
-        if kind == "timeout":
-            return BackendError(
-                NAME, f"no answer from {shown} within {self.opts.timeout:g}s ({detail}) after {tries}", transient=True
-            )
-        if kind == "status":
-            hint = "; rate limited: lower llm.options.max_concurrency" if status == 429 else ""
-            return BackendError(
-                NAME, f"HTTP {status} from {shown} after {tries}{hint}; server said: {detail}", transient=True
-            )
-        return BackendError(NAME, f"connection to {shown} failed ({detail}) after {tries}", transient=True)
-
     def _server_message(self, resp: httpx.Response) -> str:
-        """The server's error message as one short line, with the API key redacted."""
-        try:
-            text = resp.text
-        except Exception:  # undecodable body
-            text = ""
-        msg: object = None
-        try:
-            data = json.loads(text) if text else None
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            err = data.get("error")
-            if isinstance(err, dict):
-                msg = err.get("message") or err.get("msg")
-            elif isinstance(err, str) and err:
-                msg = err
-            if msg is None:
-                msg = data.get("message") or data.get("detail")
-        if msg is None:
-            msg = text
-        if not isinstance(msg, str):
-            msg = json.dumps(msg)
-        line = " ".join(msg.split()) or "(empty body)"
-        if len(line) > _MAX_SHOWN:
-            line = line[:_MAX_SHOWN] + "..."
-        return self._redact(line)
+        return server_message(resp, self._redact)
 
     def _redact(self, text: str) -> str:
         if self._api_key and self._api_key in text:
