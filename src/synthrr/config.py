@@ -214,6 +214,11 @@ class RunConfig(Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     synthesis: SynthesisConfig = Field(default_factory=SynthesisConfig)
     out: Path | None = Field(None, description="output folder")
+    hits_from: Path | None = Field(
+        None,
+        description="a `synthrr retrieve --out` folder whose seeds and hits generate reuses instead of retrieving "
+        "again (its task, seeds, corpus and retrieval settings must equal this config's)",
+    )
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads for engines (default: all cores)")
     executor: Literal["local", "ray"] = "local"
     shard_size: int | None = Field(

@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
 
         runs: list[Path] = []
         for step, method, shots in (("2/4", "synthesizrr", 3), ("3/4", "fewgen", 3)):
-            cfg = base.with_overrides({"synthesis.method": method, "synthesis.shots": shots})
+            cfg = base.with_overrides(
+                {"synthesis.method": method, "synthesis.shots": shots, "hits_from": str(args.out / "retrieval")}
+            )
             _header(step, f"generate {cfg.synthesis.n} examples with {method} ({shots}-shot) via {cfg.llm.backend}")
             run = generate(cfg)
             m = run.manifest

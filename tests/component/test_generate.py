@@ -208,8 +208,7 @@ def test_cli_exit_status_says_whether_the_quota_was_met(tmp_path: Path) -> None:
     assert len(list((tmp_path / "u").glob("*/data.parquet"))) == 1
 
 
-def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_path: Path) -> None:
-    """Every passage scores below the input band: the run goes on below it instead of starving."""
+def _help_corpus(tmp_path: Path) -> Path:
     corpus = tmp_path / "help.jsonl"
     lines = [
         json.dumps(
@@ -222,6 +221,12 @@ def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_pat
         for i in range(6)
     ]
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return corpus
+
+
+def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_path: Path) -> None:
+    """Every passage scores below the input band: the run goes on below it instead of starving."""
+    corpus = _help_corpus(tmp_path)
     overrides = {
         "synthesis.method": "synthesizrr",
         "synthesis.shots": 1,
@@ -244,3 +249,35 @@ def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_pat
     assert {r.passage_id for r in result.rows} <= set(hits["passage_id"])
     starved = generate(cfg.with_overrides({"synthesis.widen": False, "out": str(tmp_path / "b")}), progress=False)
     assert starved.manifest["stop_reason"] == "candidate_pool_exhausted" and not starved.rows
+
+
+def test_generate_reuses_the_hits_of_a_matching_retrieve(tmp_path: Path) -> None:
+    """`retrieve --out D` then `generate --hits-from D`: the same data as retrieving again; hits of
+    other settings are refused with one line naming the setting."""
+    from click.testing import CliRunner
+
+    from synthrr.cli import cli
+
+    corpus = _help_corpus(tmp_path)
+    common = ["--task", TASK, "--corpus", str(corpus), "--retriever", "bm25", "-k", "10", "--per-label", "5"]
+    res = CliRunner().invoke(cli, ["retrieve", *common, "--out", str(tmp_path / "r"), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    overrides = {"synthesis.method": "synthesizrr", "synthesis.shots": 1, "synthesis.n": 6, "corpus.name": str(corpus),
+                 "retrieval.retriever": "bm25", "retrieval.k": 10}  # fmt: skip
+    cfg = _cfg(tmp_path, filters={"label_consistency": "none"}).with_overrides(overrides)
+    fresh = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    reused = generate(
+        cfg.with_overrides({"hits_from": str(tmp_path / "r"), "out": str(tmp_path / "b")}),
+        progress=False,
+        client=_client(tmp_path / "b", FakeLLM(respond=responder())),
+    )
+    assert reused.run_dir.name == fresh.run_dir.name  # where the hits came from is not part of the data
+    assert [(r.text, r.passage_id) for r in reused.rows] == [(r.text, r.passage_id) for r in fresh.rows]
+    assert pd.read_parquet(reused.run_dir / "hits.parquet").equals(pd.read_parquet(tmp_path / "r" / "hits.parquet"))
+    res = CliRunner().invoke(
+        cli,
+        ["generate", *common, "-k", "5", "--llm", "fake", "--method", "synthesizrr", "--n", "6",
+         "--hits-from", str(tmp_path / "r"), "--out", str(tmp_path / "c"), "--no-progress"],
+    )  # fmt: skip
+    assert res.exit_code == 2 and "hits_from" in res.output and "retrieval.k" in res.output, res.output
+    assert "Traceback" not in res.output

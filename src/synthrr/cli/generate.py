@@ -23,6 +23,8 @@ QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than
 @click.option("--per-label", type=int, default=None, help="seeds per label [100 binary, 50 otherwise]")
 @click.option("--threads", type=int, default=None, help="CPU threads for the engines [all cores]")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="parent folder of run directories [runs]")
+@click.option("--hits-from", type=click.Path(path_type=Path), default=None,
+              help="reuse the seeds and hits of a `synthrr retrieve --out DIR` with the same settings")  # fmt: skip
 @executor_options("where LLM shards run")
 @click.option("--no-progress", is_flag=True, help="hide progress bars")
 @config_options
@@ -38,6 +40,7 @@ def generate(
     per_label: int | None,
     threads: int | None,
     out: Path | None,
+    hits_from: Path | None,
     executor: str | None,
     ray_address: str | None,
     no_progress: bool,
@@ -72,6 +75,7 @@ def generate(
             "seeds.per_label": per_label,
             "threads": threads,
             "out": str(out) if out else None,
+            "hits_from": str(hits_from) if hits_from else None,
             "executor": executor,
             "ray.address": ray_address,
         },

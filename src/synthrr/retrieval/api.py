@@ -159,3 +159,18 @@ def save_hits(hits: Sequence[Hit], path: str | Path) -> Path:
     """Write hits as Parquet (columns seed_id, passage_id, rank, score), atomically."""
     write_parquet(hits_frame(hits), path)
     return Path(path)
+
+
+def load_hits(path: str | Path) -> list[Hit]:
+    """Read hits written by :func:`save_hits` (ranks from 1 per seed, as written)."""
+    from synthrr.errors import InputError
+    from synthrr.io import read_table
+
+    df = read_table(path, columns=list(HIT_COLUMNS))
+    try:
+        return [
+            Hit(query_id=str(q), passage_id=str(p), rank=int(r), score=float(s))
+            for q, p, r, s in zip(df["seed_id"], df["passage_id"], df["rank"], df["score"], strict=True)
+        ]
+    except (TypeError, ValueError) as e:
+        raise InputError(path, f"not a hits table: {e}") from None

@@ -50,17 +50,7 @@ def gold_evaluation(
     from synthrr.text import stable_hash
 
     ec = ec or EvalConfig()
-    settings = {
-        "n": n,
-        "student": student,
-        "seeds": ec.seeds,
-        "student_options": ec.student_options,
-        "test_split": ec.test_split,
-        "test_limit": ec.test_limit,
-        "metrics": list(metrics),
-        "ner": ec.ner,
-        "seed": ec.seed,
-    }
+    settings = _gold_settings(n, ec, student, metrics)
     key = stable_hash(oracle_key(task, "gold"), json.dumps(settings, sort_keys=True), size=8)
     path = subdir("gold") / f"{task.name}-{n}-{student}-{key}.json"
     cached = read_json_or_empty(path) if cache else {}
@@ -99,6 +89,21 @@ def gold_evaluation(
     if cache:
         write_json(path, out)
     return out
+
+
+def _gold_settings(n: int, ec: EvalConfig, student: str, metrics: Sequence[str]) -> dict[str, Any]:
+    """What a Gold evaluation depends on (its cache key)."""
+    return {
+        "n": n,
+        "student": student,
+        "seeds": ec.seeds,
+        "student_options": ec.student_options,
+        "test_split": ec.test_split,
+        "test_limit": ec.test_limit,
+        "metrics": list(metrics),
+        "ner": ec.ner,
+        "seed": ec.seed,
+    }
 
 
 def compare_runs(

@@ -48,7 +48,7 @@ class RunResult:
 def fingerprint(cfg: RunConfig) -> str:
     """Hash of every setting that changes the data (not where it is written or how fast)."""
     data = cfg.to_dict()
-    for key in ("out", "threads", "executor", "shard_size", "ray", "eval"):
+    for key in ("out", "threads", "executor", "shard_size", "ray", "eval", "hits_from"):
         data.pop(key, None)
     data["llm"].pop("budget", None)
     import json
@@ -134,16 +134,21 @@ class Generator:
         ctx = Context(spec=task.spec, seeds=seeds, config=cfg.synthesis, form="chat")
         if method_cls.needs_retrieval:
             from synthrr.corpus import get_corpus
-            from synthrr.stages.retrieve import retrieve_for_run
+            from synthrr.retrieval import RETRIEVERS
+            from synthrr.stages.retrieve import retrieve_for_run, reuse_hits
 
             t0 = time.perf_counter()
             corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
-            hits, retriever = retrieve_for_run(cfg, seeds, corpus, progress=self.progress)
+            if cfg.hits_from is not None:
+                hits = reuse_hits(cfg, cfg.hits_from, seeds)
+                ctx.score_kind = RETRIEVERS.get(cfg.retrieval.retriever).score_kind
+            else:
+                hits, retriever = retrieve_for_run(cfg, seeds, corpus, progress=self.progress)
+                ctx.score_kind = retriever.score_kind
             for h in hits:
                 ctx.hits.setdefault(h.query_id, []).append(h)
             ids = sorted({h.passage_id for h in hits})
             ctx.passages = {p.id: p.text for p in corpus.get(ids)}
-            ctx.score_kind = retriever.score_kind
             self.counts["retrieved_hits"] = len(hits)
             self._timed("retrieve", t0)
         return task, seeds, ctx

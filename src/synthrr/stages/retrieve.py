@@ -104,3 +104,42 @@ def write_retrieval(result: RetrievalResult, cfg: RunConfig, out: Path) -> dict[
     paths["summary"] = out / "retrieval.json"
     write_json(paths["summary"], result.summary())
     return paths
+
+
+#: the config sections a retrieval's hits depend on: reuse needs them equal
+HITS_DEPEND_ON = ("task", "seeds", "corpus", "retrieval")
+
+
+def reuse_hits(cfg: RunConfig, directory: Path, seeds: list[Example]) -> list[Hit]:
+    """The hits of an earlier ``synthrr retrieve --out DIRECTORY``, after checking that they were
+    made for this config's task, seed set, corpus and retrieval settings (else a ``ConfigError``
+    naming the first setting that differs)."""
+    from synthrr.errors import ConfigError, InputError
+    from synthrr.retrieval import load_hits
+    from synthrr.seeds import load_seeds
+
+    directory = Path(directory).expanduser()
+    if not (directory / "hits.parquet").is_file():
+        raise InputError(directory, "no hits.parquet here; write one with `synthrr retrieve --out DIR`")
+    theirs = RunConfig.from_yaml(directory / "config.yaml").to_dict()
+    ours = cfg.to_dict()
+    for section in HITS_DEPEND_ON:
+        key = _first_difference(section, ours[section], theirs[section])
+        if key is not None:
+            raise ConfigError(
+                "hits_from", f"{directory} was retrieved with another {key} than this run's; retrieve again or drop it"
+            )
+    if [s.id for s in load_seeds(directory / "seeds.parquet")] != [s.id for s in seeds]:
+        raise ConfigError("hits_from", f"{directory} holds another seed set than this run draws")
+    return load_hits(directory / "hits.parquet")
+
+
+def _first_difference(key: str, a: object, b: object) -> str | None:
+    """The dotted key of the first setting where ``a`` and ``b`` differ, or None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            found = _first_difference(f"{key}.{k}", a.get(k), b.get(k))
+            if found is not None:
+                return found
+        return None
+    return None if a == b else key
