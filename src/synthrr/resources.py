@@ -1,9 +1,24 @@
-"""What the machine can give us right now: the CPU cores not kept busy by other processes."""
+"""Machine resources: the CPU cores not kept busy by other processes right now, and the
+:class:`Closeable` base of everything that holds workers (pools of processes or actors)."""
 
 from __future__ import annotations
 
 import os
 import time
+from typing import Self
+
+
+class Closeable:
+    """Something holding workers: :meth:`close` releases them, also at the end of a ``with`` block."""
+
+    def close(self) -> None:
+        """Release workers (actors, processes)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _cpus() -> list[int]:

@@ -19,9 +19,9 @@ from synthrr.registry import Registry
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
-    from synthrr.executors.fit import FitPool
     from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
+    from synthrr.students.distill import FitPool
 
 EXECUTORS: Registry[Any] = Registry(
     "executor",

@@ -23,18 +23,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
 from synthrr.errors import BudgetExceededError
 from synthrr.llm.base import Completion, LLMRequest, LLMResponse
 from synthrr.llm.stats import Stats
+from synthrr.resources import Closeable
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
     from synthrr.executors.encode import EncodePool
-    from synthrr.executors.fit import FitPool
     from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
+    from synthrr.students.distill import FitPool
 
 
 @dataclass(slots=True)
@@ -138,19 +139,6 @@ def run_shard(client: LLMClient, shard: Shard, store: ShardStore) -> ShardResult
     return ShardResult(shard.id, list(responses), client.last_stats, worker=worker)
 
 
-class Closeable:
-    """Something holding workers: :meth:`close` releases them, also at the end of a ``with`` block."""
-
-    def close(self) -> None:
-        """Release workers (actors, processes)."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 class Executor(Closeable, ABC):
     """Runs shards somewhere. Subclasses only schedule: :meth:`_schedule` the pending shards."""
 
@@ -187,7 +175,7 @@ class Executor(Closeable, ABC):
     @classmethod
     def fit_pool(cls, cfg: RunConfig) -> FitPool:
         """Where students are fitted and scored (one job per student and seed)."""
-        from synthrr.executors.fit import LocalFitPool
+        from synthrr.students.distill import LocalFitPool
 
         return LocalFitPool()
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.executors.base import Closeable
+from synthrr.resources import Closeable
 
 if TYPE_CHECKING:
     import numpy as np

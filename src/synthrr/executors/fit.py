@@ -1,9 +1,9 @@
-"""Student fits: where the (student, seed) jobs of an evaluation run.
+"""Student fits on Ray: :class:`RayFitPool` implements :class:`~synthrr.students.distill.FitPool`.
 
 :func:`~synthrr.students.distill.fit_and_score` is the one job body (fit one student with one seed on
 the run's examples, score it on the real test examples). Pools only schedule it:
-:class:`LocalFitPool` runs the jobs one after another in this process (the default);
-:class:`RayFitPool` runs each job as a Ray task (``ray.cpus_per_actor`` CPUs and
+:class:`~synthrr.students.distill.LocalFitPool` runs the jobs one after another in this process (the
+default); :class:`RayFitPool` runs each job as a Ray task (``ray.cpus_per_actor`` CPUs and
 ``ray.gpus_per_actor`` GPUs each; retried ``ray.max_task_retries`` times if its worker dies) and
 the driver gathers the scores. The training and test texts go into Ray's object store once per
 student, not once per seed. A pool is chosen by executor name (:func:`synthrr.executors.make_fit_pool`).
@@ -12,38 +12,15 @@ student, not once per seed. A pool is chosen by executor name (:func:`synthrr.ex
 from __future__ import annotations
 
 import dataclasses
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from synthrr.executors.base import Closeable
+from synthrr.students.distill import FitData, FitJob, FitPool, FitResult, LocalFitPool, fit_and_score
 
 if TYPE_CHECKING:
     from synthrr.config import RayConfig
-    from synthrr.students.distill import FitData, FitJob
 
-FitResult = tuple[dict[str, Any], Any]  # (run record, the fitted student when the job keeps it)
-
-
-class FitPool(Closeable, ABC):
-    """Runs fit jobs somewhere; results come back in job order."""
-
-    name = "base"
-
-    @abstractmethod
-    def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
-        """Run :func:`~synthrr.students.distill.fit_and_score` for every job on ``data``."""
-
-
-class LocalFitPool(FitPool):
-    """Fits one after another in this process."""
-
-    name = "local"
-
-    def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
-        from synthrr.students.distill import fit_and_score
-
-        return [fit_and_score(job, data) for job in jobs]
+__all__ = ["LocalFitPool", "RayFitPool"]
 
 
 class RayFitPool(FitPool):
@@ -58,7 +35,6 @@ class RayFitPool(FitPool):
 
     def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
         from synthrr.executors.ray import ensure_ray, import_ray
-        from synthrr.students.distill import fit_and_score
 
         ray = import_ray()
         self._started = ensure_ray(self.rc) or self._started

@@ -26,9 +26,9 @@ from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, run
 if TYPE_CHECKING:
     from synthrr.config import RayConfig, RunConfig
     from synthrr.executors.encode import EncodePool
-    from synthrr.executors.fit import FitPool
     from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
+    from synthrr.students.distill import FitPool
 
 
 def import_ray() -> Any:

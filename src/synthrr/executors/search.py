@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.executors.base import Closeable
+from synthrr.resources import Closeable
 
 if TYPE_CHECKING:
     from synthrr.config import RayConfig

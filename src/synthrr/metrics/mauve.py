@@ -10,7 +10,7 @@ it, in (0, 1]; 1 means indistinguishable. The computation is delegated to the re
 Settings as in the paper's code: scaling constant ``c = 1`` (``mauve_scaling_factor=1``; the
 library default is 5) and P = real texts of the task's **test** split, label-matched one-to-one
 with the synthetic set. Differences, named in every report: features are MiniLM sentence
-embeddings (:data:`synthrr.metrics.semantic.FEATURIZER`) instead of GPT-2-XL hidden states, and
+embeddings (:data:`synthrr.metrics.base.FEATURIZER`) instead of GPT-2-XL hidden states, and
 ``num_buckets='auto'`` (the library's n/10, at least 2) instead of 30, which suits our small sets.
 """
 
@@ -94,7 +94,7 @@ def label_matched_reference(
 
 def mauve_metric(inp: MetricInput) -> dict[str, Any]:
     """MAUVE of the synthetic texts against label-matched real texts (registry adapter)."""
-    from synthrr.metrics.semantic import FEATURIZER, embed_texts
+    from synthrr.metrics.base import FEATURIZER, embed_texts
 
     task = inp.require_task("mauve")
     split = inp.options.get("reference_split", "test")

