@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +21,7 @@ from synthrr.config import RunConfig
 from synthrr.errors import InputError
 from synthrr.records import SyntheticExample
 from synthrr.report.table import format_markdown
-from synthrr.rundir import load_run
+from synthrr.rundir import load_run, write_generation
 from synthrr.stages.compare import compare_runs
 from synthrr.stages.evaluate import eval_settings, evaluate_run
 
@@ -36,33 +35,35 @@ WORDS = {
 
 
 def make_run(root: Path, name: str, n_per_label: int = 6, method: str = "fewgen", dropped: int = 2) -> Path:
-    """A run directory as ``synthrr generate`` writes it: data.parquet, config.yaml, manifest.json."""
+    """A run directory written by :func:`synthrr.rundir.write_generation`, as ``synthrr generate``
+    writes it: ``n_per_label`` kept rows per label, ``dropped`` near-duplicates among the candidates."""
     run = root / name
-    run.mkdir(parents=True)
-    rows = []
+    candidates = []
     for lab, words in WORDS.items():
         w = words.split()
         for i in range(n_per_label + dropped):
             text = f"Hello, my {' '.join(w[(i + j) % len(w)] for j in range(4))} problem number {i} at Acme Corp."
             verdict = "kept" if i < n_per_label else "near_duplicate"
-            rows.append(
+            candidates.append(
                 SyntheticExample(
                     id=f"{lab}{i}", text=text, label=lab, method=method, job_id="j", prompt_hash="h", model="fake",
                     verdict=verdict,
                 )
             )  # fmt: skip
-    df = pd.DataFrame([asdict(r) for r in rows])
-    df["demo_ids"] = df["demo_ids"].map(list)
-    df.to_parquet(run / "data.parquet", index=False)
     cfg = RunConfig.from_dict({"task": TASK, "llm": {"backend": "fake"}, "synthesis": {"method": method}})
-    cfg.to_yaml(run / "config.yaml")
-    (run / "manifest.json").write_text(json.dumps({"task": "support_tickets", "method": method}))
+    kept = [r for r in candidates if r.verdict == "kept"]
+    write_generation(run, cfg, kept, candidates, {"task": "support_tickets", "method": method})
     return run
 
 
 def test_load_run_keeps_only_kept_rows(tmp_path: Path) -> None:
     run = load_run(make_run(tmp_path, "r1"))
     assert len(run.examples) == 18 and run.method == "fewgen" and run.task == TASK
+    # a data.parquet that also holds dropped rows (e.g. edited by hand) is read for its kept rows only
+    frame = pd.read_parquet(tmp_path / "r1" / "candidates.parquet")
+    assert len(frame) == 24
+    frame.to_parquet(tmp_path / "r1" / "data.parquet", index=False)
+    assert len(load_run(tmp_path / "r1").examples) == 18
     with pytest.raises(InputError, match=r"data\.parquet"):
         load_run(tmp_path)
     with pytest.raises(InputError, match="not found"):
