@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             _header(step, f"generate {cfg.synthesis.n} examples with {method} ({shots}-shot) via {cfg.llm.backend}")
             run = generate(cfg)
             m = run.manifest
-            click.echo(f"  {run.run_dir}: kept {m['counts'].get('kept', 0)}/{cfg.synthesis.n}; drops {m['drops']}")
+            click.echo(f"  {run.run_dir}: kept {m.kept}/{cfg.synthesis.n}; drops {m.drops}")
             hits = {h.passage_id for h in result.hits}
             passages = {p.id: p.text for p in result.corpus.get(sorted(hits))} if method == "synthesizrr" else {}
             _show_examples(run.run_dir, passages)

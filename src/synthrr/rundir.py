@@ -25,7 +25,7 @@ from synthrr.errors import InputError
 from synthrr.records import Example, SyntheticExample
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from synthrr.config import RunConfig
     from synthrr.records import Hit
@@ -48,7 +48,7 @@ def write_generation(
     cfg: RunConfig,
     rows: Sequence[SyntheticExample],
     candidates: Sequence[SyntheticExample],
-    manifest: dict[str, Any],
+    manifest: Mapping[str, Any],
     *,
     seeds: Sequence[Example] = (),
     hits: Sequence[Hit] = (),
@@ -69,7 +69,7 @@ def write_generation(
     with atomic_open(run_dir / "data.jsonl") as fh:
         fh.write(data.to_json(orient="records", lines=True, force_ascii=False))
     write_parquet(examples_frame(candidates), run_dir / "candidates.parquet")
-    write_json(run_dir / "manifest.json", manifest)
+    write_json(run_dir / "manifest.json", dict(manifest))
 
 
 @dataclass

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from synthrr.cli.options import build_config, config_options, executor_options
+
+if TYPE_CHECKING:
+    from synthrr.stages.generate import RunResult
 
 QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than its target
 
@@ -80,23 +84,27 @@ def generate(
             "ray.address": ray_address,
         },
     )
-    result = run_generate(cfg, progress=not no_progress)
+    _report(run_generate(cfg, progress=not no_progress), cfg.synthesis.n)
+
+
+def _report(result: RunResult, target: int) -> None:
+    """What the run kept, per label, dropped and spent; a non-zero exit when a quota is unmet."""
     m = result.manifest
     click.echo(f"run directory: {result.run_dir}")
-    click.echo(f"kept {m['counts'].get('kept', 0)} of target {cfg.synthesis.n} ({m['status']})")
-    quotas = ", ".join(f"{lab}={v['kept']}/{v['target']}" for lab, v in m["per_label"].items())
-    click.echo(f"per label: {quotas}")
-    if m["drops"]:
-        click.echo("dropped: " + ", ".join(f"{k}={v}" for k, v in m["drops"].items()))
-    llm = m["llm"]
+    click.echo(f"kept {m.kept} of target {target} ({m.status})")
+    click.echo("per label: " + ", ".join(f"{lab}={q.kept}/{q.target}" for lab, q in m.per_label.items()))
+    if m.drops:
+        click.echo("dropped: " + ", ".join(f"{k}={v}" for k, v in m.drops.items()))
+    llm = m.llm
     click.echo(
         f"LLM: {llm.get('calls', 0)} calls, {llm.get('cache_hits', 0)} cache hits, "
         f"{llm.get('prompt_tokens', 0)} tokens in, {llm.get('completion_tokens', 0)} out"
     )
-    if m["status"] != "complete":
-        short = ", ".join(
-            f"{lab} {v['target'] - v['kept']}" for lab, v in m["per_label"].items() if v["kept"] < v["target"]
+    short = m.shortfall()
+    if m.status != "complete":
+        click.echo(
+            f"quota not met ({m.stop_reason}): short by " + ", ".join(f"{lab} {k}" for lab, k in short.items()),
+            err=True,
         )
-        click.echo(f"quota not met ({m['stop_reason']}): short by {short}", err=True)
         # a CI job must be able to tell: 3 = stopped by the LLM budget, 4 = a label's quota unmet
-        raise SystemExit(3 if m["stop_reason"] == "budget" else QUOTA_UNMET_EXIT)
+        raise SystemExit(3 if m.stop_reason == "budget" else QUOTA_UNMET_EXIT)

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
@@ -32,6 +32,7 @@ from synthrr.text import stable_hash
 if TYPE_CHECKING:
     from synthrr.executors import Executor
     from synthrr.llm.client import LLMClient
+    from synthrr.manifest import RunManifest
     from synthrr.tasks.base import Task, TaskSpec
 
 INITIAL_YIELD = 0.8  # kept examples per prompt assumed before the first round is measured
@@ -42,7 +43,7 @@ class RunResult:
     run_dir: Path
     rows: list[SyntheticExample]
     candidates: list[SyntheticExample]
-    manifest: dict[str, Any]
+    manifest: RunManifest
 
 
 def fingerprint(cfg: RunConfig) -> str:
@@ -410,31 +411,29 @@ class Generator:
 
     def _manifest(
         self, task: Task, targets: dict[str, int], shortfall: dict[str, int], client: LLMClient, ctx: Context
-    ) -> dict[str, Any]:
-        from synthrr.manifest import versions
+    ) -> RunManifest:
+        from synthrr.manifest import LabelQuota, RunManifest
 
         per_label = {
-            lab: {"target": t, "kept": t - shortfall.get(lab, 0), "widened_prompts": self.widened.get(lab, 0)}
+            lab: LabelQuota(target=t, kept=t - shortfall.get(lab, 0), widened_prompts=self.widened.get(lab, 0))
             for lab, t in targets.items()
         }
-        stats = self.stats
-        return {
-            "status": "complete" if not shortfall else "incomplete",
-            "stop_reason": self.stop_reason,
-            "fingerprint": fingerprint(self.cfg),
-            "task": task.name,
-            "method": self.cfg.synthesis.method,
-            "prompt_form": ctx.form,
-            "model": {"backend": client.backend.name, "identity": client.model, "label": client.label},
-            "counts": dict(self.counts),
-            "drops": dict(sorted(self.drops.items())),
-            "per_label": per_label,
-            "llm": stats.to_dict(),
-            "executor": {"name": self.cfg.executor, "workers": sorted(self.workers)},
-            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
-            "versions": versions(),
-            "config": self.cfg.to_dict(),
-        }
+        return RunManifest(
+            status="complete" if not shortfall else "incomplete",
+            stop_reason=self.stop_reason,
+            fingerprint=fingerprint(self.cfg),
+            task=task.name,
+            method=self.cfg.synthesis.method,
+            prompt_form=ctx.form,
+            model={"backend": client.backend.name, "identity": client.model, "label": client.label},
+            counts=dict(self.counts),
+            drops=dict(sorted(self.drops.items())),
+            per_label=per_label,
+            llm=self.stats.to_dict(),
+            executor={"name": self.cfg.executor, "workers": sorted(self.workers)},
+            timings_s={k: round(v, 3) for k, v in self.timings.items()},
+            config=self.cfg.to_dict(),
+        )
 
 
 def generate(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> RunResult:
