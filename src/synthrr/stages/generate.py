@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from synthrr.records import Example, SyntheticExample
 from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter, run_filters
 from synthrr.synth.methods import METHODS, Context, Job
 from synthrr.synth.parsing import parse_completion
+from synthrr.synth.quota import LabelState, label_targets, next_batch
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from synthrr.llm.client import LLMClient
     from synthrr.manifest import RunManifest
     from synthrr.tasks.base import Task, TaskSpec
-
-INITIAL_YIELD = 0.8  # kept examples per prompt assumed before the first round is measured
 
 
 @dataclass
@@ -60,36 +59,6 @@ def fingerprint(cfg: RunConfig) -> str:
 def run_dir_for(cfg: RunConfig, task_name: str) -> Path:
     base = Path(cfg.out) if cfg.out else Path("runs")
     return base / f"{task_name}-{cfg.synthesis.method}-{fingerprint(cfg)}"
-
-
-def label_targets(task: Task, labels: list[str], n: int, distribution: str) -> dict[str, int]:
-    """Split ``n`` over labels: evenly, or in the proportions of the task's train split."""
-    if distribution == "train":
-        counts = Counter(ex.label for ex in task.load_split("train"))
-        weights = [counts.get(lab, 0) for lab in labels]
-    else:
-        weights = [1] * len(labels)
-    total = sum(weights) or 1
-    raw = [n * w / total for w in weights]
-    out = [math.floor(r) for r in raw]
-    for i in sorted(range(len(labels)), key=lambda i: raw[i] - out[i], reverse=True)[: n - sum(out)]:
-        out[i] += 1
-    return dict(zip(labels, out, strict=True))
-
-
-@dataclass
-class _LabelState:
-    target: int
-    need: int
-    jobs: Iterator[Job]
-    kept: list[SyntheticExample] = field(default_factory=list)
-    prompts: int = 0
-    widened: int = 0  # prompts on passages below the score band (the band ran out)
-    exhausted: bool = False
-
-    @property
-    def yield_rate(self) -> float:
-        return max(0.1, min(1.0, len(self.kept) / self.prompts)) if self.prompts else INITIAL_YIELD
 
 
 @dataclass
@@ -268,7 +237,7 @@ class Generator:
         factor = 1.0 / sc.filters.keep_fraction if sc.filters.label_consistency != "none" else 1.0
         method = METHODS.get(sc.method)()
         states = {
-            lab: _LabelState(target=t, need=math.ceil(t * factor), jobs=method.jobs(ctx, lab))
+            lab: LabelState(target=t, need=math.ceil(t * factor), jobs=method.jobs(ctx, lab))
             for lab, t in targets.items()
         }
         rounds = _Rounds(
@@ -281,8 +250,10 @@ class Generator:
         )
         candidates: list[SyntheticExample] = []
         while self.stop_reason is None:
-            batch = self._next_batch(states, rounds.max_prompts)
+            batch = next_batch(states, rounds.max_prompts)
             if not batch:
+                if any(len(st.kept) < st.need and not st.exhausted for st in states.values()):
+                    self.stop_reason = "max_prompts"
                 break
             rounds.count += 1
             candidates.extend(self._round(executor, rounds, batch, states))
@@ -295,29 +266,8 @@ class Generator:
         write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
 
-    def _next_batch(self, states: dict[str, _LabelState], max_prompts: int) -> list[Job]:
-        """The next round's jobs: per label, enough to cover its deficit at its yield so far, within
-        the prompt cap. Empty when every label is done or out of inputs (or the cap is reached:
-        then ``stop_reason`` says so)."""
-        batch: list[Job] = []
-        sent = sum(s.prompts for s in states.values())
-        for st in states.values():
-            deficit = st.need - len(st.kept)
-            if deficit <= 0 or st.exhausted:
-                continue
-            want = min(math.ceil(deficit / st.yield_rate), max(0, max_prompts - sent - len(batch)))
-            for _ in range(want):
-                job = next(st.jobs, None)
-                if job is None:
-                    st.exhausted = True
-                    break
-                batch.append(job)
-        if not batch and any(len(s.kept) < s.need and not s.exhausted for s in states.values()):
-            self.stop_reason = "max_prompts"
-        return batch
-
     def _round(
-        self, executor: Executor, rounds: _Rounds, batch: list[Job], states: dict[str, _LabelState]
+        self, executor: Executor, rounds: _Rounds, batch: list[Job], states: dict[str, LabelState]
     ) -> list[SyntheticExample]:
         """Send one round's prompts, parse and filter the answers; survivors join their label's
         pool. Returns every parsed row of the round (the candidates, with their verdicts)."""
@@ -345,7 +295,7 @@ class Generator:
             self._report_round(rounds.count, states)
         return new_rows
 
-    def _finish(self, states: dict[str, _LabelState]) -> tuple[list[SyntheticExample], dict[str, int]]:
+    def _finish(self, states: dict[str, LabelState]) -> tuple[list[SyntheticExample], dict[str, int]]:
         """The label-consistency cut, then each label's first ``target`` rows; rows past it are
         ``over_quota``. Returns the kept rows and the shortfall per label."""
         self.widened = {lab: st.widened for lab, st in states.items() if st.widened}
@@ -369,7 +319,7 @@ class Generator:
             self.stop_reason = "candidate_pool_exhausted"
         return rows, shortfall
 
-    def _report_round(self, rounds: int, states: dict[str, _LabelState]) -> None:
+    def _report_round(self, rounds: int, states: dict[str, LabelState]) -> None:
         """One live status line per round: candidates per label, drops by reason, tokens/s."""
         import sys
 
@@ -382,7 +332,7 @@ class Generator:
             file=sys.stderr,
         )
 
-    def _label_consistency(self, states: dict[str, _LabelState]) -> None:
+    def _label_consistency(self, states: dict[str, LabelState]) -> None:
         """The ``keep_fraction`` cut per label: seed-classifier confidences were set by the
         filter as rows arrived; cartography trains on the whole pool now."""
         import numpy as np
