@@ -191,6 +191,19 @@ def test_cli_evaluate_and_compare_read_the_eval_section_then_flags_then_set(tmp_
     assert res.exit_code == 2 and "eval.seeds" in res.output
 
 
+def test_metrics_all_resets_the_config_list_and_set_still_wins(tmp_path: Path) -> None:
+    from synthrr.cli.evaluate import eval_run_config
+
+    conf = tmp_path / "eval.yaml"
+    conf.write_text("eval:\n  metrics: [distinct]\n")
+    assert eval_run_config(conf, (), {}, ()).eval.metrics == ["distinct"]
+    assert eval_run_config(conf, (), {}, (), all_metrics=True).eval.metrics is None
+    picked = eval_run_config(conf, ("eval.metrics=[mauve]",), {}, (), all_metrics=True)
+    assert picked.eval.metrics == ["mauve"]
+    opts = eval_run_config(None, (), {"students": ["minilm"], "epochs": 2.0}, ("C=4",))
+    assert opts.eval.student_options == {"epochs": 2.0, "C": 4, "device": "auto"}
+
+
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(cli, ["evaluate", str(tmp_path / "missing")])

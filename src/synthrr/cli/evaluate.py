@@ -48,12 +48,18 @@ MINILM_FLAGS = ("epochs", "batch_size", "max_length", "lr")
 
 
 def eval_run_config(
-    config_path: Path | None, sets: tuple[str, ...], flags: dict[str, Any], student_opts: tuple[str, ...]
+    config_path: Path | None,
+    sets: tuple[str, ...],
+    flags: dict[str, Any],
+    student_opts: tuple[str, ...],
+    *,
+    all_metrics: bool = False,
 ) -> RunConfig:
     """The run config of ``evaluate`` / ``compare``: file <- flags <- ``--student-opt`` <- ``--set``.
 
     ``flags`` holds ``eval.*`` fields under their short names plus the minilm flags, which become
-    ``eval.student_options`` and are refused for other students."""
+    ``eval.student_options`` and are refused for other students; ``all_metrics`` (``--metrics all``)
+    resets the config's metric list to every metric before ``--set`` applies."""
     from synthrr.config import parse_set_option
     from synthrr.errors import UsageError
 
@@ -61,7 +67,10 @@ def eval_run_config(
     dotted = {f"eval.{k}": v for k, v in given.items() if k not in MINILM_FLAGS}
     dotted.update({f"eval.student_options.{k}": v for k, v in given.items() if k in MINILM_FLAGS})
     dotted.update((f"eval.student_options.{k}", v) for k, v in map(parse_set_option, student_opts))
-    cfg = build_config(config_path, sets, dotted)
+    cfg = build_config(config_path, (), dotted)
+    if all_metrics:
+        cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"metrics": None})})
+    cfg = cfg.with_overrides(dict(map(parse_set_option, sets)))
     minilm = [k for k in MINILM_FLAGS if k in given]
     if minilm and "minilm" not in cfg.eval.students:
         raise UsageError(
@@ -135,9 +144,7 @@ def evaluate(
         oracle=oracle,
         save_student=False if no_save_student else None,
     )
-    cfg = eval_run_config(config_path, sets, flags, student_opts)
-    if names is None:  # --metrics all: every metric, whatever the config says
-        cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"metrics": None})})
+    cfg = eval_run_config(config_path, sets, flags, student_opts, all_metrics=names is None)
     cfg = cfg.with_overrides({"executor": executor, "ray.address": ray_address})
     result = evaluate_run(run_dir, cfg, progress=not no_progress)
     click.echo(_summary(result, next(iter(cfg.eval.students), None)))
