@@ -117,3 +117,19 @@ def test_free_cores_is_within_the_cpu_set() -> None:
 
     n = free_cores(window=0.05)
     assert 1 <= n <= len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(("n", "batch_size", "steps"), [(10, 4, 7), (8, 4, 2), (5, 8, 3), (9, 3, 3)])
+def test_minilm_steps_walk_seeded_epochs(n: int, batch_size: int, steps: int) -> None:
+    torch = pytest.importorskip("torch")
+    from synthrr.students.transformer import _step_batches
+
+    batches = list(_step_batches(torch, n, batch_size, steps, torch.Generator().manual_seed(3)))
+    assert len(batches) == steps
+    per_epoch = -(-n // batch_size)
+    for e in range(0, steps, per_epoch):  # every full epoch is one permutation of the examples
+        epoch = [i for b in batches[e : e + per_epoch] for i in b]
+        if e + per_epoch <= steps:
+            assert sorted(epoch) == list(range(n))
+    again = list(_step_batches(torch, n, batch_size, steps, torch.Generator().manual_seed(3)))
+    assert again == batches

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -150,27 +150,22 @@ class TransformerStudent(BaseStudent):
             disable=not progress,
         )
         try:
-            while step < total_steps:
-                order = torch.randperm(n, generator=gen).tolist()
-                for start in range(0, n, o.batch_size):
-                    if step >= total_steps:
-                        break
-                    idx = order[start : start + o.batch_size]
-                    batch = self.tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
-                    batch = {k: v.to(device) for k, v in batch.items()}
-                    out = model(**batch, labels=y[idx].to(device))
-                    out.loss.backward()
-                    if o.max_grad_norm:
-                        torch.nn.utils.clip_grad_norm_(model.parameters(), o.max_grad_norm)
-                    optim.step()
-                    sched.step()
-                    optim.zero_grad(set_to_none=True)
-                    step += 1
-                    seen += len(idx)
-                    loss = float(out.loss.detach())
-                    loss_ema = loss if loss_ema is None else 0.9 * loss_ema + 0.1 * loss
-                    bar.update(len(idx))
-                    bar.set_postfix(loss=f"{loss_ema:.3f}", refresh=False)
+            for idx in _step_batches(torch, n, o.batch_size, total_steps, gen):
+                batch = self.tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
+                batch = {k: v.to(device) for k, v in batch.items()}
+                out = model(**batch, labels=y[idx].to(device))
+                out.loss.backward()
+                if o.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), o.max_grad_norm)
+                optim.step()
+                sched.step()
+                optim.zero_grad(set_to_none=True)
+                step += 1
+                seen += len(idx)
+                loss = float(out.loss.detach())
+                loss_ema = loss if loss_ema is None else 0.9 * loss_ema + 0.1 * loss
+                bar.update(len(idx))
+                bar.set_postfix(loss=f"{loss_ema:.3f}", refresh=False)
         finally:
             bar.close()
         model.eval()
@@ -230,3 +225,16 @@ class TransformerStudent(BaseStudent):
         if not (path / "config.json").is_file():
             raise InputError(folder, "saved minilm student has no model/config.json")
         self._load_pretrained(path)
+
+
+def _step_batches(torch: Any, n: int, batch_size: int, total_steps: int, gen: Any) -> Iterator[list[int]]:
+    """Indices of each training step's batch: epochs of a seeded permutation of ``n`` examples,
+    cut into ``batch_size`` batches, until ``total_steps`` batches (the last epoch may stop early)."""
+    step = 0
+    while step < total_steps:
+        order = torch.randperm(n, generator=gen).tolist()
+        for start in range(0, n, batch_size):
+            if step >= total_steps:
+                return
+            yield order[start : start + batch_size]
+            step += 1
