@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from synthrr.config import RunConfig
+
+if TYPE_CHECKING:
+    from synthrr.stages.retrieve import RetrievalResult
 
 
 def _header(step: str, text: str) -> None:
@@ -89,6 +93,26 @@ def demo_config(args: argparse.Namespace, overrides: list[tuple[str, object]]) -
     )
 
 
+def _generate_both(base: RunConfig, result: RetrievalResult, retrieval_dir: Path) -> list[Path]:
+    """Steps 2 and 3: SynthesizRR (reusing step 1's hits) and FewGen, 3-shot each, with examples shown."""
+    from synthrr.stages.generate import generate
+
+    runs: list[Path] = []
+    for step, method, shots in (("2/4", "synthesizrr", 3), ("3/4", "fewgen", 3)):
+        cfg = base.with_overrides(
+            {"synthesis.method": method, "synthesis.shots": shots, "hits_from": str(retrieval_dir)}
+        )
+        _header(step, f"generate {cfg.synthesis.n} examples with {method} ({shots}-shot) via {cfg.llm.backend}")
+        run = generate(cfg)
+        m = run.manifest
+        click.echo(f"  {run.run_dir}: kept {m.kept}/{cfg.synthesis.n}; drops {m.drops}")
+        hits = {h.passage_id for h in result.hits}
+        passages = {p.id: p.text for p in result.corpus.get(sorted(hits))} if method == "synthesizrr" else {}
+        _show_examples(run.run_dir, passages)
+        runs.append(run.run_dir)
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synthrr.demo", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder [runs/demo]")
@@ -114,7 +138,6 @@ def main(argv: list[str] | None = None) -> int:
     from synthrr.errors import SynthrrError
     from synthrr.report.table import format_markdown
     from synthrr.stages.compare import compare_runs
-    from synthrr.stages.generate import generate
     from synthrr.stages.retrieve import run_retrieval, write_retrieval
 
     try:
@@ -129,19 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         write_retrieval(result, base, args.out / "retrieval")
         print_examples(result, 2)
 
-        runs: list[Path] = []
-        for step, method, shots in (("2/4", "synthesizrr", 3), ("3/4", "fewgen", 3)):
-            cfg = base.with_overrides(
-                {"synthesis.method": method, "synthesis.shots": shots, "hits_from": str(args.out / "retrieval")}
-            )
-            _header(step, f"generate {cfg.synthesis.n} examples with {method} ({shots}-shot) via {cfg.llm.backend}")
-            run = generate(cfg)
-            m = run.manifest
-            click.echo(f"  {run.run_dir}: kept {m.kept}/{cfg.synthesis.n}; drops {m.drops}")
-            hits = {h.passage_id for h in result.hits}
-            passages = {p.id: p.text for p in result.corpus.get(sorted(hits))} if method == "synthesizrr" else {}
-            _show_examples(run.run_dir, passages)
-            runs.append(run.run_dir)
+        runs = _generate_both(base, result, args.out / "retrieval")
 
         _header("4/4", f"evaluate: metrics + {args.student} students on real test data, vs Gold")
         rows = compare_runs(runs, args.out, base, student=args.student, gold=True, progress=True)
