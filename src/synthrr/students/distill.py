@@ -196,11 +196,16 @@ def distill(
     )
     first = results[0][1]
     if save_dir is not None and first is not None:
-        extra = {"seed": fit_seeds[0], "scores": {k: v for k, v in result.to_dict().items() if k != "options"}}
-        extra.update(save_extra or {})
-        first.save(save_dir, extra=extra)
-        result.model_dir = str(save_dir)
+        _save_first(first, result, save_dir, save_extra)
     return result
+
+
+def _save_first(student: Any, result: StudentScore, save_dir: str | Path, save_extra: dict[str, Any] | None) -> None:
+    """Save the first seed's student with its scores (and ``save_extra``) in ``student.json``."""
+    extra = {"seed": result.seeds[0], "scores": {k: v for k, v in result.to_dict().items() if k != "options"}}
+    extra.update(save_extra or {})
+    student.save(save_dir, extra=extra)
+    result.model_dir = str(save_dir)
 
 
 def _per_label_quota(n: int, label_names: Sequence[str]) -> dict[str, int]:
