@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from support.evaluation import eval_settings
 from synthrr.cli import cli
 from synthrr.config import RunConfig
 from synthrr.errors import InputError
@@ -23,7 +24,7 @@ from synthrr.records import SyntheticExample
 from synthrr.report.table import format_markdown
 from synthrr.rundir import load_run, write_generation
 from synthrr.stages.compare import compare_runs
-from synthrr.stages.evaluate import eval_settings, evaluate_run
+from synthrr.stages.evaluate import evaluate_run
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
 TEXT_METRICS = ["self_bleu", "distinct", "entity_entropy", "label_preservation"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from support.evaluation import eval_settings
 from synthrr.cli import cli
 from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest
@@ -19,7 +20,7 @@ from synthrr.llm.cache import LLMCache
 from synthrr.llm.client import LLMClient
 from synthrr.llm.fake import FakeLLM
 from synthrr.stages.compare import compare_runs
-from synthrr.stages.evaluate import eval_settings, evaluate_run
+from synthrr.stages.evaluate import evaluate_run
 from synthrr.stages.generate import generate
 from synthrr.tasks import get_task
 

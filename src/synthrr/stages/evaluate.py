@@ -208,14 +208,3 @@ def _fit_students(
             out[name] = {**score.to_dict(), "test_split": ec.test_split, "test_limit": ec.test_limit}
             timings[f"student_{name}"] = round(time.perf_counter() - t0, 3)
     return out
-
-
-def eval_settings(**settings: Any) -> RunConfig:
-    """A :class:`~synthrr.config.RunConfig` with these ``eval`` settings (``students="tfidf"`` or a
-    list; ``student=None`` for none), validated like a config file."""
-    from synthrr.config import RunConfig
-
-    if "student" in settings:
-        one = settings.pop("student")
-        settings["students"] = [] if one is None else [one] if isinstance(one, str) else list(one)
-    return RunConfig.from_dict({"eval": settings}, source="evaluation settings")
