@@ -54,12 +54,15 @@ def eval_run_config(
     student_opts: tuple[str, ...],
     *,
     all_metrics: bool = False,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> RunConfig:
     """The run config of ``evaluate`` / ``compare``: file <- flags <- ``--student-opt`` <- ``--set``.
 
     ``flags`` holds ``eval.*`` fields under their short names plus the minilm flags, which become
     ``eval.student_options`` and are refused for other students; ``all_metrics`` (``--metrics all``)
-    resets the config's metric list to every metric before ``--set`` applies."""
+    resets the config's metric list to every metric before ``--set`` applies; ``executor`` and
+    ``ray_address`` (``--executor``, ``--ray-address``) are flags like the others."""
     from synthrr.config import parse_set_option
     from synthrr.errors import UsageError
 
@@ -67,6 +70,7 @@ def eval_run_config(
     dotted = {f"eval.{k}": v for k, v in given.items() if k not in MINILM_FLAGS}
     dotted.update({f"eval.student_options.{k}": v for k, v in given.items() if k in MINILM_FLAGS})
     dotted.update((f"eval.student_options.{k}", v) for k, v in map(parse_set_option, student_opts))
+    dotted.update({"executor": executor, "ray.address": ray_address})
     cfg = build_config(config_path, (), dotted)
     if all_metrics:
         cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"metrics": None})})
@@ -144,8 +148,9 @@ def evaluate(
         oracle=oracle,
         save_student=False if no_save_student else None,
     )
-    cfg = eval_run_config(config_path, sets, flags, student_opts, all_metrics=names is None)
-    cfg = cfg.with_overrides({"executor": executor, "ray.address": ray_address})
+    cfg = eval_run_config(
+        config_path, sets, flags, student_opts, all_metrics=names is None, executor=executor, ray_address=ray_address
+    )
     result = evaluate_run(run_dir, cfg, progress=not no_progress)
     click.echo(_summary(result, next(iter(cfg.eval.students), None)))
     click.echo(f"wrote {Path(result['run']) / 'metrics.json'}")
@@ -191,8 +196,7 @@ def compare(
     from synthrr.stages.compare import compare_runs
 
     flags["students"] = None if student is None else [student]
-    cfg = eval_run_config(config_path, sets, flags, student_opts)
-    cfg = cfg.with_overrides({"executor": executor, "ray.address": ray_address})
+    cfg = eval_run_config(config_path, sets, flags, student_opts, executor=executor, ray_address=ray_address)
     rows = compare_runs(
         list(run_dirs),
         out,

@@ -229,7 +229,8 @@ class Generator:
         cfg, sc = self.cfg, self.cfg.synthesis
         task, seeds, ctx = self.prepare()
         client = self.client()
-        executor = self._executor = make_executor(cfg, run_dir_for(cfg, task.name) / "shards", client)
+        run_dir = run_dir_for(cfg, task.name)
+        executor = self._executor = make_executor(cfg, run_dir / "shards", client)
         ctx.form = (
             sc.prompt_form if sc.prompt_form != "auto" else "chat" if client.backend.capabilities.chat else "completion"
         )
@@ -261,7 +262,6 @@ class Generator:
         self.counts["rounds"] = rounds.count
         self.timings["total"] = time.perf_counter() - started
         manifest = self._manifest(task, targets, shortfall, client, ctx)
-        run_dir = run_dir_for(cfg, task.name)
         hits = [h for seed_hits in ctx.hits.values() for h in seed_hits]
         write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
