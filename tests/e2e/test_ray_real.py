@@ -107,7 +107,8 @@ def test_killed_ray_driver_reruns_only_unfinished_shards(tmp_path: Path, monkeyp
         deadline = time.monotonic() + 120
         while not markers and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-            markers = list((tmp_path / "runs").glob("*/shards/completions/*"))
+            # a marker being written is a hidden temporary file in the same folder: count renamed ones only
+            markers = [p for p in (tmp_path / "runs").glob("*/shards/completions/*") if not p.name.startswith(".")]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     finally:
