@@ -108,9 +108,10 @@ def bench_index(args: argparse.Namespace) -> None:
     import ray
 
     from synthrr.config import RayConfig
-    from synthrr.executors.encode import EncodeShard, PartStore, RayEncodePool
+    from synthrr.executors.encode import RayEncodePool
     from synthrr.retrieval import open_index
     from synthrr.retrieval.dense import DenseRetriever
+    from synthrr.retrieval.pools import EncodeShard, PartStore
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,7 +141,7 @@ def bench_index(args: argparse.Namespace) -> None:
             startup = time.perf_counter() - t0
             os.environ["SYNTHRR_HOME"] = str(root / "h-ray")
             t0 = time.perf_counter()
-            open_index(corpus, remote, progress=False, executor=pool)
+            open_index(corpus, remote, progress=False, encode=pool)
             enc_ray = time.perf_counter() - t0
             qshards = [
                 EncodeShard(i, np.arange(i, min(i + args.encode_shard, len(queries)), dtype=np.uint64), queries[i:j])

@@ -12,10 +12,10 @@ import pytest
 
 from synthrr.config import CorpusConfig, RayConfig
 from synthrr.corpus import Corpus, get_corpus
-from synthrr.executors.encode import PartStore, iter_encode_shards
 from synthrr.retrieval import open_index
 from synthrr.retrieval.api import index_dir_for, parts_dir_for
 from synthrr.retrieval.dense import DenseRetriever
+from synthrr.retrieval.pools import PartStore, iter_encode_shards
 
 TOPICS = ["volcano", "football", "violin", "harbour", "glacier", "election", "bakery", "satellite"]
 VERBS = ["described", "reported", "celebrated", "questioned", "photographed"]
@@ -63,7 +63,7 @@ def test_ray_encoding_gives_the_same_index_as_local(
     local = open_index(corpus, _dense(), progress=False)
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "ray"))
     ray_pool.encoded = 0
-    remote = open_index(corpus, _dense(), progress=False, executor=ray_pool)
+    remote = open_index(corpus, _dense(), progress=False, encode=ray_pool)
     assert local.index_status == remote.index_status == "built"
     assert ray_pool.encoded == 5  # 40 passages in shards of 8
     assert not parts_dir_for(corpus, remote).exists()  # parts removed once the index is in place
@@ -88,7 +88,7 @@ def test_rerun_skips_finished_encode_shards(
     mtimes = {s.id: store.vectors(s.id).stat().st_mtime_ns for s in first_two}
     vectors_before = {s.id: store.load(s) for s in first_two}
     ray_pool.encoded = 0
-    open_index(corpus, retriever, progress=False, executor=ray_pool)
+    open_index(corpus, retriever, progress=False, encode=ray_pool)
     assert ray_pool.encoded == 3  # only the three missing shards were encoded
     assert retriever.index_dir == index_dir_for(corpus, retriever)
     vectors = np.load(retriever.index_dir / "vectors.npy")
@@ -99,7 +99,7 @@ def test_rerun_skips_finished_encode_shards(
 
 
 def test_a_marker_for_other_passages_is_ignored(corpus: Corpus, tmp_path: Path) -> None:
-    from synthrr.executors.encode import LocalEncodePool
+    from synthrr.retrieval.pools import LocalEncodePool
 
     shards = list(iter_encode_shards(corpus, 16))
     store = PartStore(tmp_path / "parts")

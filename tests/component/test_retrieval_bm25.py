@@ -89,7 +89,7 @@ class FlakyRetriever(Retriever):
     def fingerprint(self) -> str:
         return "f1"
 
-    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True) -> None:
+    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True, **_: object) -> None:
         self.builds += 1
         (index_dir / "ids.txt").write_text("\n".join(corpus.ids()))
         if self.fail:

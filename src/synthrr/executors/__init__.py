@@ -5,7 +5,8 @@ the same shard body (:func:`synthrr.executors.base.run_shard`) and resume by com
 The executor named by ``cfg.executor`` also says where a run's other work goes: dense index
 encoding (:func:`make_encode_pool`, :mod:`synthrr.executors.encode`), searching a sharded index
 (:func:`make_search_pool`, :mod:`synthrr.executors.search`) and student fits
-(:func:`make_fit_pool`, :mod:`synthrr.executors.fit`).
+(:func:`make_fit_pool`, :mod:`synthrr.executors.fit`). The encode and search protocols live with the
+retrieval code they serve (:mod:`synthrr.retrieval.pools`); executors implement them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, make_shards, run_shard
-from synthrr.executors.encode import EncodePool, LocalEncodePool, RayEncodePool
 from synthrr.registry import Registry
+from synthrr.retrieval.pools import EncodePool, LocalEncodePool, SearchPool
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
-    from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
     from synthrr.students.distill import FitPool
 
@@ -62,7 +62,7 @@ __all__ = [
     "EncodePool",
     "Executor",
     "LocalEncodePool",
-    "RayEncodePool",
+    "SearchPool",
     "Shard",
     "ShardResult",
     "ShardStore",

@@ -25,9 +25,8 @@ from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, run
 
 if TYPE_CHECKING:
     from synthrr.config import RayConfig, RunConfig
-    from synthrr.executors.encode import EncodePool
-    from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
+    from synthrr.retrieval.pools import EncodePool, SearchPool
     from synthrr.students.distill import FitPool
 
 

@@ -17,25 +17,13 @@ from __future__ import annotations
 
 import itertools
 import os
-from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.resources import Closeable
+from synthrr.retrieval.pools import SearchPool
 
 if TYPE_CHECKING:
     from synthrr.config import RayConfig
-
-
-class SearchPool(Closeable, ABC):
-    """Workers that hold the shards of an index and answer ``search(queries, k)`` together."""
-
-    name = "base"
-
-    @abstractmethod
-    def open(self, index_dir: Path) -> Any:
-        """Load the shard files of ``index_dir`` onto the workers; returns an index-like handle
-        (``search(queries, k) -> (scores, rows)``, ``ntotal``) whose rows are global."""
 
 
 class SearchWorker:

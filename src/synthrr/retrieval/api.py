@@ -19,8 +19,7 @@ from synthrr.retrieval.base import Retriever
 if TYPE_CHECKING:
     from synthrr.config import RetrievalConfig
     from synthrr.corpus.base import Corpus
-    from synthrr.executors.encode import EncodePool
-    from synthrr.executors.search import SearchPool
+    from synthrr.retrieval.pools import EncodePool, SearchPool
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +65,15 @@ def open_index(
     retriever: Retriever,
     *,
     progress: bool = True,
-    executor: EncodePool | None = None,
+    encode: EncodePool | None = None,
     search: SearchPool | None = None,
 ) -> Retriever:
     """Load the retriever's persisted index over ``corpus``, or build it (atomically) and persist it.
 
     Afterwards ``retriever.index_status`` is ``"loaded"`` or ``"built"`` and ``retriever.index_dir``
-    is the index folder. An index that fails to load is rebuilt. ``executor`` (an encode pool, e.g.
-    :func:`synthrr.executors.make_encode_pool`) makes a shardable retriever (dense) encode
-    the corpus in resumable shards on that pool; their parts folder is removed once the index is in place.
+    is the index folder. An index that fails to load is rebuilt. ``encode`` (an encode pool, e.g.
+    :func:`synthrr.executors.make_encode_pool`) makes a retriever that encodes its corpus (dense) do
+    so in resumable shards on that pool; their parts folder is removed once the index is in place.
     ``search`` (a search pool, :func:`synthrr.executors.make_search_pool`) makes a retriever whose
     index is in shard files (dense with ``index_shards > 1``) load and search them on the pool's
     workers instead of this process; other retrievers ignore it.
@@ -92,11 +91,8 @@ def open_index(
             log.info("%s index for %s loaded from %s", retriever.name, corpus.name, path)
             return retriever
     with atomic_dir(path) as tmp:
-        parts = parts_dir_for(corpus, retriever) if executor is not None and retriever.shardable else None
-        if parts is None:
-            retriever.build(corpus, tmp, progress=progress)
-        else:
-            retriever.build(corpus, tmp, progress=progress, executor=executor, parts_dir=parts)  # type: ignore[call-arg]
+        parts = parts_dir_for(corpus, retriever) if encode is not None else None
+        retriever.build(corpus, tmp, progress=progress, pool=encode, parts_dir=parts)
         info = {
             "corpus": {"name": corpus.name, "fingerprint": corpus.fingerprint, "passages": len(corpus)},
             "retriever": retriever.describe(),
@@ -120,19 +116,19 @@ def retrieve(
     *,
     progress: bool = True,
     retriever: Retriever | None = None,
-    executor: EncodePool | None = None,
+    encode: EncodePool | None = None,
     search: SearchPool | None = None,
 ) -> list[Hit]:
     """Top-``config.k`` passages of ``corpus`` for each query example (its text is the query).
 
     Pass an already opened ``retriever`` to reuse it across calls; otherwise one is made from
-    ``config`` and its index opened (built once, then reused from disk). ``executor`` and ``search``
+    ``config`` and its index opened (built once, then reused from disk). ``encode`` and ``search``
     (encode and search pools) are used when the index is opened here (see :func:`open_index`).
     """
     if retriever is None:
         retriever = retriever_from_config(config)
     if retriever.index_status is None:
-        open_index(corpus, retriever, progress=progress, executor=executor, search=search)
+        open_index(corpus, retriever, progress=progress, encode=encode, search=search)
     results = retriever.search([q.text for q in queries], config.k, progress=progress)
     return [
         Hit(query_id=q.id, passage_id=pid, rank=rank, score=score)

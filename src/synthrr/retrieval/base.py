@@ -19,7 +19,7 @@ from synthrr.errors import config_error
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
-    from synthrr.executors.search import SearchPool
+    from synthrr.retrieval.pools import EncodePool, SearchPool
 
 #: one query's results: ``(passage_id, score)`` best first
 Ranked = list[tuple[str, float]]
@@ -38,8 +38,6 @@ class Retriever(ABC):
     #: "cosine" (scores in [-1, 1]) or "bm25" (unbounded, corpus-dependent)
     score_kind: ClassVar[str]
     Options: ClassVar[type[RetrieverOptions]] = RetrieverOptions
-    #: True when :meth:`build` takes ``executor`` (an encode pool) and ``parts_dir`` keyword arguments
-    shardable: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         try:
@@ -60,8 +58,19 @@ class Retriever(ABC):
         """Stable hash of everything in this retriever's config that changes the index."""
 
     @abstractmethod
-    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True) -> None:
-        """Index ``corpus`` into the (empty, temporary) folder ``index_dir``; leave it ready to search."""
+    def build(
+        self,
+        corpus: Corpus,
+        index_dir: Path,
+        *,
+        progress: bool = True,
+        pool: EncodePool | None = None,
+        parts_dir: Path | None = None,
+    ) -> None:
+        """Index ``corpus`` into the (empty, temporary) folder ``index_dir``; leave it ready to search.
+
+        A retriever that encodes its corpus may run the encoding in resumable shards on ``pool``,
+        keeping finished shards in ``parts_dir`` (which outlives a failed build); others ignore both."""
 
     @abstractmethod
     def load(self, index_dir: Path) -> None:

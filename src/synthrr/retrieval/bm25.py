@@ -21,6 +21,7 @@ from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
+    from synthrr.retrieval.pools import EncodePool
 
 _FORMAT = 1
 _SPLITTER = r"(?u)\b\w\w+\b"  # bm25s' default, pinned here because it shapes the index
@@ -63,7 +64,15 @@ class BM25Retriever(Retriever):
 
         return Tokenizer(lower=True, splitter=_SPLITTER, stopwords=self.options.stopwords or [], stemmer=None)
 
-    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True) -> None:
+    def build(
+        self,
+        corpus: Corpus,
+        index_dir: Path,
+        *,
+        progress: bool = True,
+        pool: EncodePool | None = None,
+        parts_dir: Path | None = None,
+    ) -> None:
         import numpy as np
         from tqdm.auto import tqdm
 

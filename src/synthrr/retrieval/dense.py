@@ -7,8 +7,8 @@ and ``ids.npy``. Queries are encoded like passages and searched in batched FAISS
 With ``index_shards: N > 1`` the index is N flat shards (``index-SSSSS.faiss``) searched in
 parallel and merged (:mod:`synthrr.retrieval.sharded`); with an encode pool from
 :func:`synthrr.retrieval.open_index` the corpus is encoded in resumable shards
-(:mod:`synthrr.executors.encode`), and with a search pool the shards are loaded and searched by
-the pool's workers instead of this process (:mod:`synthrr.executors.search`).
+(:mod:`synthrr.retrieval.pools`), and with a search pool the shards are loaded and searched by
+the pool's workers instead of this process.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
-    from synthrr.executors.encode import EncodePool, EncoderSpec
-    from synthrr.executors.search import SearchPool
+    from synthrr.retrieval.pools import EncodePool, EncoderSpec, SearchPool
 
 _FORMAT = 1
 #: passages length-sorted and encoded together (bounds the memory of the texts held at once)
@@ -63,7 +62,6 @@ class DenseRetriever(Retriever):
 
     name = "dense"
     score_kind = "cosine"
-    shardable = True  # build() takes an encode pool (executor) from open_index
     Options = DenseOptions
     options: DenseOptions
 
@@ -92,7 +90,7 @@ class DenseRetriever(Retriever):
 
     def encoder_spec(self) -> EncoderSpec:
         """How an encode worker rebuilds this retriever's encoder (same vectors, its own threads)."""
-        from synthrr.executors.encode import EncoderSpec
+        from synthrr.retrieval.pools import EncoderSpec
 
         o = self.options
         return EncoderSpec(o.model_dir, o.device, o.max_seq_length, o.batch_size, o.threads)
@@ -103,10 +101,10 @@ class DenseRetriever(Retriever):
         index_dir: Path,
         *,
         progress: bool = True,
-        executor: EncodePool | None = None,
+        pool: EncodePool | None = None,
         parts_dir: Path | None = None,
     ) -> None:
-        """Encode ``corpus`` and index it. With ``executor`` (an encode pool) the corpus is encoded in
+        """Encode ``corpus`` and index it. With ``pool`` (an encode pool) the corpus is encoded in
         shards whose vectors and completion markers go to ``parts_dir`` (a rerun skips them)."""
         import numpy as np
         from tqdm.auto import tqdm
@@ -115,11 +113,11 @@ class DenseRetriever(Retriever):
         vectors = np.lib.format.open_memmap(index_dir / "vectors.npy", mode="w+", dtype=np.float32, shape=(n, dim))
         keys = np.empty(n, dtype=np.uint64)
         with tqdm(total=n, desc=f"encode {corpus.name}", unit=" passages", disable=not progress) as bar:
-            if executor is None:
+            if pool is None:
                 self._encode_here(corpus, vectors, keys, bar)
             else:
                 parts = parts_dir or index_dir / "parts"
-                self._encode_sharded(corpus, vectors, keys, bar, executor, parts)
+                self._encode_sharded(corpus, vectors, keys, bar, pool, parts)
                 if parts_dir is None:  # parts inside the index folder: not needed once assembled
                     shutil.rmtree(parts, ignore_errors=True)
         vectors.flush()
@@ -139,7 +137,7 @@ class DenseRetriever(Retriever):
     def _encode_sharded(
         self, corpus: Corpus, vectors: Any, keys: Any, bar: Any, pool: EncodePool, parts_dir: Path
     ) -> None:
-        from synthrr.executors.encode import PartStore, iter_encode_shards
+        from synthrr.retrieval.pools import PartStore, iter_encode_shards
 
         store = PartStore(parts_dir)
         shards = iter_encode_shards(corpus, self.options.encode_shard_size)

@@ -63,7 +63,7 @@ def retrieve_for_run(
         search = make_search_pool(cfg)
         if search is not None:
             pools.callback(search.close)
-        open_index(corpus, retriever, progress=progress, executor=encode, search=search)
+        open_index(corpus, retriever, progress=progress, encode=encode, search=search)
         if encode is not None:
             encode.release()  # the encoder workers' CPUs go to the search workers
         hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
