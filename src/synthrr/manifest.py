@@ -4,15 +4,22 @@
 stop reason, counts per stage, drops per reason, the quota of every label, LLM use, timings,
 versions and the resolved config. Code reads its fields; it is also a read-only mapping of its
 JSON form, so ``manifest["per_label"]["pos"]["kept"]`` works as on the file.
+
+:class:`StageStats` is the tally every part of a run keeps (counts, drops by reason, timings, LLM
+use); two tallies add with ``+``. Each LLM shard writes its own next to its output, the generate
+stage adds those and its parse/filter tallies, and the manifest is written from the sum.
 """
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from synthrr.jsonview import JsonView
+from synthrr.llm.stats import Stats
 
 TRACKED = (
     "synthrr",
@@ -41,6 +48,51 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _add(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, Any]:
+    """Key-wise sum that keeps zero entries (``Counter.__add__`` drops them) and ``a``'s key order."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return out
+
+
+@dataclass
+class StageStats:
+    """What a stage (or one shard of it) did: counts, drops by reason, seconds per step, LLM use."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    drops: dict[str, int] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    llm: Stats = field(default_factory=Stats)
+
+    def __add__(self, other: StageStats) -> StageStats:
+        if not isinstance(other, StageStats):
+            return NotImplemented
+        return StageStats(
+            _add(self.counts, other.counts),
+            _add(self.drops, other.drops),
+            _add(self.timings_s, other.timings_s),
+            self.llm + other.llm,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": dict(self.counts),
+            "drops": dict(sorted(self.drops.items())),
+            "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
+            "llm": self.llm.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StageStats:
+        return cls(
+            dict(data.get("counts", {})),
+            dict(data.get("drops", {})),
+            dict(data.get("timings_s", {})),
+            Stats.from_dict(dict(data.get("llm", {}))),
+        )
+
+
 @dataclass
 class LabelQuota:
     """One label's quota: the target, what was kept, prompts sent below the score band."""
@@ -51,7 +103,7 @@ class LabelQuota:
 
 
 @dataclass
-class RunManifest(Mapping[str, Any]):
+class RunManifest(JsonView):
     """What a generation run did (see the module docstring)."""
 
     status: str  # "complete" when every label met its quota, else "incomplete"
@@ -70,6 +122,17 @@ class RunManifest(Mapping[str, Any]):
     versions: dict[str, str] = field(default_factory=versions)
     config: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_stats(cls, stats: StageStats, **fields: Any) -> RunManifest:
+        """A manifest whose counts, drops, timings and LLM use are those of ``stats``."""
+        d = stats.to_dict()
+        return cls(counts=d["counts"], drops=d["drops"], timings_s=d["timings_s"], llm=d["llm"], **fields)
+
+    @property
+    def stats(self) -> StageStats:
+        """The run's tally, as the record it was written from."""
+        return StageStats.from_dict(self)
+
     @property
     def kept(self) -> int:
         return int(self.counts.get("kept", 0))
@@ -77,19 +140,3 @@ class RunManifest(Mapping[str, Any]):
     def shortfall(self) -> dict[str, int]:
         """Labels that kept fewer examples than their target, and by how many."""
         return {lab: q.target - q.kept for lab, q in self.per_label.items() if q.kept < q.target}
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    # ---- read-only mapping of the JSON form --------------------------------------------------
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        value = getattr(self, key)
-        return {k: asdict(v) for k, v in value.items()} if key == "per_label" else value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.__dataclass_fields__)
-
-    def __len__(self) -> int:
-        return len(self.__dataclass_fields__)

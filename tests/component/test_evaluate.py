@@ -75,7 +75,7 @@ def test_evaluate_run_writes_metrics_and_student(tmp_path: Path) -> None:
     run = make_run(tmp_path, "r1")
     out = evaluate_run(run, eval_settings(metrics=TEXT_METRICS, ner="heuristic"), progress=False)
     saved = json.loads((run / "metrics.json").read_text())
-    assert saved == json.loads(json.dumps(out, default=str))
+    assert saved == json.loads(json.dumps(out.to_dict(), default=str)) and dict(out) == out.to_dict()
     assert saved["task"] == "support_tickets" and saved["n"] == 18 and saved["method"] == "fewgen"
     assert saved["label_counts"] == {"account": 6, "billing": 6, "technical": 6}
     m = saved["metrics"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from synthrr.llm.base import LLMRequest
 from synthrr.llm.cache import LLMCache
 from synthrr.llm.client import LLMClient
 from synthrr.llm.fake import FakeLLM
+from synthrr.manifest import StageStats
 from synthrr.stages.generate import generate
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
@@ -72,6 +74,12 @@ def test_local_writes_markers_stats_and_outputs_per_shard(tmp_path: Path) -> Non
     assert all((shards / "stats" / f"{i}.json").is_file() for i in ids)
     assert result.manifest["counts"]["shards"] == len(ids) >= 3
     assert result.manifest["llm"]["requests"] == result.manifest["counts"]["prompts"]
+    # the shards' own tallies add up to the manifest's LLM use and shard counts
+    total = sum(
+        (StageStats.from_dict(json.loads((shards / "stats" / f"{i}.json").read_text())) for i in ids), StageStats()
+    )
+    assert total.llm == result.manifest.stats.llm and total.llm.calls > 0
+    assert total.counts == {"shards": len(ids), "shards_skipped": 0}
 
 
 def test_rerun_after_failure_skips_finished_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

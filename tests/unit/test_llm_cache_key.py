@@ -74,3 +74,19 @@ def test_stats_add_and_to_dict() -> None:
     assert d["hit_rate"] == 0.5 and d["tokens_per_s"] == 20.0 and d["completions"] == 4
     assert Stats.from_dict(d) == total
     assert "2 cache hits (50%)" in total.summary()
+
+
+def test_stage_stats_add_keep_zero_counts_and_round_trip() -> None:
+    from synthrr.manifest import StageStats
+
+    a = StageStats(
+        counts={"shards": 1, "shards_skipped": 0}, drops={"dup": 2}, timings_s={"generate": 1.5}, llm=Stats(calls=3)
+    )
+    b = StageStats(counts={"shards": 1, "shards_skipped": 1}, drops={"short": 1}, llm=Stats(cache_hits=2))
+    total = a + b
+    assert total.counts == {"shards": 2, "shards_skipped": 1}
+    assert total.drops == {"dup": 2, "short": 1} and total.timings_s == {"generate": 1.5}
+    assert total.llm == Stats(calls=3, cache_hits=2)
+    assert StageStats(counts={"shards_skipped": 0}) + StageStats() == StageStats(counts={"shards_skipped": 0})
+    assert StageStats.from_dict(total.to_dict()) == total
+    assert sum([a, b], StageStats()) == total

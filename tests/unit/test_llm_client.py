@@ -8,8 +8,8 @@ import pytest
 from synthrr.config import BudgetConfig, LLMConfig
 from synthrr.errors import BackendError, BudgetExceededError, ConfigError
 from synthrr.llm import BACKENDS, LLMCache, LLMClient, LLMRequest, Sampling, make_client
-from synthrr.llm.client import estimate_prompt_tokens
 from synthrr.llm.fake import FakeLLM, FakeOptions
+from synthrr.llm.projection import estimate_prompt_tokens
 
 
 def reqs(n: int, samples: int = 1, max_tokens: int = 16) -> list[LLMRequest]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -156,7 +156,7 @@ def evaluate(
     click.echo(f"wrote {Path(result['run']) / 'metrics.json'}")
 
 
-def _summary(result: dict[str, Any], student: str | None) -> str:
+def _summary(result: Mapping[str, Any], student: str | None) -> str:
     from synthrr.report.table import format_markdown, table_row
 
     name = Path(result["run"]).name

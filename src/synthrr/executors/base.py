@@ -6,7 +6,7 @@ an :class:`~synthrr.llm.client.LLMClient` (cache, accounting), then write the sh
 its stats and, last, its completion marker, each atomically::
 
     RUN_DIR/shards/outputs/rRRR-NNNNN.jsonl      one LLMResponse per request, in order
-    RUN_DIR/shards/stats/rRRR-NNNNN.json         the shard's Stats (they add up with ``+``)
+    RUN_DIR/shards/stats/rRRR-NNNNN.json         the shard's StageStats (they add up with ``+``)
     RUN_DIR/shards/completions/rRRR-NNNNN        the marker: a digest of the shard's requests
 
 :meth:`Executor.map_shards` skips every shard whose marker exists and matches its requests, so a
@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 from synthrr.errors import BudgetExceededError
 from synthrr.llm.base import Completion, LLMRequest, LLMResponse
 from synthrr.llm.stats import Stats
+from synthrr.manifest import StageStats
 from synthrr.resources import Closeable
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
-    from synthrr.executors.encode import EncodePool
-    from synthrr.executors.search import SearchPool
     from synthrr.llm.client import LLMClient
+    from synthrr.retrieval.pools import EncodePool, SearchPool
     from synthrr.students.distill import FitPool
 
 
@@ -64,7 +64,7 @@ class ShardResult:
 
     shard_id: str
     responses: list[LLMResponse | None]
-    stats: Stats = field(default_factory=Stats)
+    stats: StageStats = field(default_factory=StageStats)  # counts shards and skips; LLM use
     skipped: bool = False  # replayed from a completion marker, no engine or cache touched
     budget_error: str | None = None  # set when the budget stopped this shard (no marker written)
     worker: str = ""  # host:pid that ran the shard ("" when replayed from disk)
@@ -108,7 +108,7 @@ class ShardStore:
         m = self.marker(shard.id)
         return m.is_file() and m.read_text(encoding="utf-8").strip() == shard.digest and self.output(shard.id).is_file()
 
-    def write(self, shard: Shard, responses: Sequence[LLMResponse], stats: Stats) -> None:
+    def write(self, shard: Shard, responses: Sequence[LLMResponse], stats: StageStats) -> None:
         from synthrr.io import atomic_open, write_json
 
         with atomic_open(self.output(shard.id)) as fh:
@@ -123,8 +123,12 @@ class ShardStore:
         lines = self.output(shard.id).read_text(encoding="utf-8").splitlines()
         responses: list[LLMResponse | None] = [_response_from_dict(json.loads(line)) for line in lines]
         hits = sum(len(r.completions) for r in responses if r is not None)
-        stats = Stats(requests=len(responses), cache_hits=hits)
+        stats = _shard_stats(Stats(requests=len(responses), cache_hits=hits), skipped=True)
         return ShardResult(shard.id, responses, stats, skipped=True)
+
+
+def _shard_stats(llm: Stats, *, skipped: bool = False) -> StageStats:
+    return StageStats(counts={"shards": 1, "shards_skipped": int(skipped)}, llm=llm)
 
 
 def run_shard(client: LLMClient, shard: Shard, store: ShardStore) -> ShardResult:
@@ -134,9 +138,11 @@ def run_shard(client: LLMClient, shard: Shard, store: ShardStore) -> ShardResult
         responses = client.generate(shard.requests)
     except BudgetExceededError as e:
         partial: list[LLMResponse | None] = list(getattr(e, "responses", [None] * len(shard.requests)))
-        return ShardResult(shard.id, partial, client.last_stats, budget_error=str(e), worker=worker)
-    store.write(shard, responses, client.last_stats)
-    return ShardResult(shard.id, list(responses), client.last_stats, worker=worker)
+        stats = _shard_stats(client.last_stats)
+        return ShardResult(shard.id, partial, stats, budget_error=str(e), worker=worker)
+    stats = _shard_stats(client.last_stats)
+    store.write(shard, responses, stats)
+    return ShardResult(shard.id, list(responses), stats, worker=worker)
 
 
 class Executor(Closeable, ABC):

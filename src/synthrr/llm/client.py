@@ -13,59 +13,18 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.errors import BackendError, BudgetExceededError
 from synthrr.llm.base import LLMBackend, LLMRequest, LLMResponse
 from synthrr.llm.cache import CacheEntry, CacheRow, LLMCache, cache_key
+from synthrr.llm.projection import Projection, estimate_prompt_tokens
 from synthrr.llm.stats import Stats
-from synthrr.text import count_tokens
 
 if TYPE_CHECKING:
     from synthrr.config import BudgetConfig, LLMConfig
-
-# count_tokens() counts words and punctuation; subword tokenizers give ~1.0-1.3x as many.
-PROMPT_TOKEN_FACTOR = 1.3
-CHAT_TEMPLATE_TOKENS = 32  # chat templates add role markers and often a default system prompt
-MESSAGE_TOKENS = 4  # role markers per message
-
-
-def estimate_prompt_tokens(request: LLMRequest) -> int:
-    """A deliberately high estimate of a prompt's length in model tokens (for projections).
-
-    The client scales it up once real counts arrive if the model's tokenizer needs more."""
-    if request.messages is not None:
-        words = sum(count_tokens(m.get("content", "")) for m in request.messages)
-        return int(words * PROMPT_TOKEN_FACTOR) + CHAT_TEMPLATE_TOKENS + MESSAGE_TOKENS * len(request.messages)
-    return int(count_tokens(request.text or "") * PROMPT_TOKEN_FACTOR) + 1
-
-
-@dataclass(slots=True, frozen=True)
-class Projection:
-    """What a batch will cost, computed before it starts (token counts are upper-bound estimates)."""
-
-    requests: int
-    completions: int
-    cached: int
-    to_send: int
-    prompt_tokens: int
-    completion_tokens: int
-    cost: float
-    over_budget: tuple[str, ...] = ()
-
-    def format(self, label: str) -> str:
-        line = (
-            f"LLM {label}: {self.requests} requests, {self.completions} completions, {self.cached} cached, "
-            f"{self.to_send} to generate; est. <= {self.prompt_tokens + self.completion_tokens:,} tokens "
-            f"({self.prompt_tokens:,} prompt + <= {self.completion_tokens:,} completion)"
-        )
-        if self.cost:
-            line += f", est. cost <= {self.cost:.4f}"
-        if self.over_budget:
-            line += f"; exceeds the budget ({', '.join(self.over_budget)}): the run will stop before that"
-        return line
 
 
 def adjacent_groups(jobs: list[_Job]) -> list[_Job]:
@@ -202,7 +161,7 @@ class LLMClient:
         finally:
             if bar is not None:
                 bar.close()
-            self.last_stats = _diff(self.stats, before)
+            self.last_stats = self.stats - before
             if self.log is not None and jobs:
                 self.log(f"LLM {self.backend.name}: {self.last_stats.summary()}")
 
@@ -386,10 +345,6 @@ class _Bar:
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def _diff(after: Stats, before: Stats) -> Stats:
-    return Stats(*(getattr(after, f.name) - getattr(before, f.name) for f in fields(Stats)))
 
 
 def make_client(

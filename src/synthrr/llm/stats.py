@@ -30,6 +30,12 @@ class Stats:
             return NotImplemented
         return Stats(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
+    def __sub__(self, other: Stats) -> Stats:
+        """What happened between two snapshots of one running record (``after - before``)."""
+        if not isinstance(other, Stats):
+            return NotImplemented
+        return Stats(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
+
     def __radd__(self, other: object) -> Stats:
         """Lets ``sum(stats_list)`` start from 0."""
         if other == 0:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def get(d: dict[str, Any], *keys: str) -> Any:
+def get(d: Mapping[str, Any], *keys: str) -> Any:
     for k in keys:
-        if not isinstance(d, dict) or k not in d:
+        if not isinstance(d, Mapping) or k not in d:
             return None
         d = d[k]
     return d
 
 
-def table_row(name: str, evaluation: dict[str, Any], student: str) -> dict[str, Any]:
+def table_row(name: str, evaluation: Mapping[str, Any], student: str) -> dict[str, Any]:
     """One comparison row from a ``metrics.json`` (or a Gold evaluation)."""
     st = get(evaluation, "students", student) or {}
     return {

@@ -10,7 +10,7 @@ have (MAUVE and label preservation are left out for Gold, as in the paper). Runs
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +42,9 @@ def gold_evaluation(
     split and limit, seed); plus the intrinsic ``metrics`` of that sample. Cached under
     ``synthrr.paths.subdir("gold")``."""
     from synthrr.config import EvalConfig
-    from synthrr.embed import resolve_device
     from synthrr.io import write_json
     from synthrr.metrics.fidelity import oracle_key
     from synthrr.paths import subdir
-    from synthrr.students.distill import balanced_sample, distill
     from synthrr.text import stable_hash
 
     ec = ec or EvalConfig()
@@ -56,6 +54,16 @@ def gold_evaluation(
     cached = read_json_or_empty(path) if cache else {}
     if cached.get("settings") == settings:
         return cached
+    out = _gold(task, n, ec, student, metrics, progress) | {"settings": settings}
+    if cache:
+        write_json(path, out)
+    return out
+
+
+def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[str], progress: bool) -> dict[str, Any]:
+    from synthrr.embed import resolve_device
+    from synthrr.students.distill import balanced_sample, distill
+
     sample = balanced_sample(task.load_split("train"), n, task.spec.label_names, seed=ec.seed)
     log(progress, f"gold: {student} on {len(sample)} real {task.name} train examples ...")
     results, timings = run_metrics(
@@ -77,18 +85,14 @@ def gold_evaluation(
         progress=progress,
     )
     log(progress, "  " + score.summary())
-    out = {
+    return {
         "task": task.name,
         "method": "gold",
         "n": len(sample),
-        "settings": settings,
         "metrics": results,
         "students": {student: {**score.to_dict(), "test_split": ec.test_split, "test_limit": ec.test_limit}},
         "timings_s": timings,
     }
-    if cache:
-        write_json(path, out)
-    return out
 
 
 def _gold_settings(n: int, ec: EvalConfig, student: str, metrics: Sequence[str]) -> dict[str, Any]:
@@ -129,10 +133,10 @@ def compare_runs(
     if not run_dirs:
         raise UsageError("compare needs at least one run directory")
     cfg = cfg or RunConfig()
-    evaluations: list[dict[str, Any]] = []
+    evaluations: list[Mapping[str, Any]] = []
     for rd in run_dirs:
         run = Path(rd).expanduser()
-        ev = read_metrics(run)
+        ev: Mapping[str, Any] = read_metrics(run)
         if not ev:
             load_run(run)  # a clear error for a folder that is not a run
         if student is None:
@@ -150,7 +154,7 @@ def compare_runs(
 
 
 def _gold_rows(
-    evaluations: Sequence[dict[str, Any]], student: str, ec: EvalConfig, progress: bool
+    evaluations: Sequence[Mapping[str, Any]], student: str, ec: EvalConfig, progress: bool
 ) -> list[dict[str, Any]]:
     """One Gold row per (task, n) of the runs, scored on exactly the test examples the runs used."""
     from synthrr.tasks import get_task
@@ -186,9 +190,9 @@ def write_comparison(out: Path, rows: Sequence[dict[str, Any]], notes: str, stud
     write_json(out / "compare.json", {"student": student, "rows": list(rows), "notes": notes})
 
 
-def _notes(evaluations: Sequence[dict[str, Any]], student: str) -> str:
+def _notes(evaluations: Sequence[Mapping[str, Any]], student: str) -> str:
     """What the columns were computed with (featurizer, NER, oracle, test set)."""
-    ev = next((e for e in evaluations if e.get("metrics")), {})
+    ev: Mapping[str, Any] = next((e for e in evaluations if e.get("metrics")), {})
     parts = [
         f"Student: `{student}`, mean ± sample std over seeds, on the task's real "
         f"{get(ev, 'students', student, 'test_split') or 'test'} split "

@@ -14,11 +14,13 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import SynthrrError, UsageError
+from synthrr.jsonview import JsonView
 from synthrr.rundir import METRICS_FILE, RunData, load_run, read_metrics
 
 if TYPE_CHECKING:
@@ -27,6 +29,27 @@ if TYPE_CHECKING:
     from synthrr.tasks.base import Task
 
 FORMAT = 1
+
+
+@dataclass
+class RunMetrics(JsonView):
+    """What :func:`evaluate_run` measured (the content of ``metrics.json``; also readable as it)."""
+
+    format: int
+    run: str
+    task: str
+    task_ref: str
+    method: str
+    n: int
+    label_counts: dict[str, int]
+    data_fingerprint: str
+    metrics: dict[str, Any]  # metric name -> its result (or {"error": ...})
+    students: dict[str, Any]  # student name -> its scores over seeds
+    timings_s: dict[str, float]
+    device: str
+    executor: str
+    versions: dict[str, str]
+    updated: str
 
 
 def resolve_task_ref(run: RunData) -> str:
@@ -114,7 +137,7 @@ def real_test_examples(task: Task, split: str = "test", limit: int | None = None
     return stratified_subsample(task.load_split(split), limit, seed=seed)
 
 
-def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress: bool = True) -> dict[str, Any]:
+def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress: bool = True) -> RunMetrics:
     """Measure a run as ``cfg.eval`` says and write ``RUN_DIR/metrics.json``; returns its content.
 
     ``cfg`` defaults to :class:`~synthrr.config.RunConfig` defaults (all metrics, a ``tfidf``
@@ -152,24 +175,24 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
     )
     students = dict(previous.get("students", {}))
     students.update(_fit_students(run, task, cfg, timings, progress))
-    out = {
-        "format": FORMAT,
-        "run": str(run.run_dir),
-        "task": task.name,
-        "task_ref": task_ref,
-        "method": run.method,
-        "n": len(run.examples),
-        "label_counts": dict(sorted(Counter(e.label for e in run.examples).items())),
-        "data_fingerprint": fp,
-        "metrics": {**previous.get("metrics", {}), **results},
-        "students": students,
-        "timings_s": {**previous.get("timings_s", {}), **timings},
-        "device": dev,
-        "executor": cfg.executor,
-        "versions": versions(),
-        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    write_json(run.run_dir / METRICS_FILE, out)
+    out = RunMetrics(
+        format=FORMAT,
+        run=str(run.run_dir),
+        task=task.name,
+        task_ref=task_ref,
+        method=run.method,
+        n=len(run.examples),
+        label_counts=dict(sorted(Counter(e.label for e in run.examples).items())),
+        data_fingerprint=fp,
+        metrics={**previous.get("metrics", {}), **results},
+        students=students,
+        timings_s={**previous.get("timings_s", {}), **timings},
+        device=dev,
+        executor=cfg.executor,
+        versions=versions(),
+        updated=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    write_json(run.run_dir / METRICS_FILE, out.to_dict())
     return out
 
 

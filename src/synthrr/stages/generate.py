@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
-from synthrr.llm.stats import Stats
+from synthrr.manifest import StageStats
 from synthrr.records import Example, SyntheticExample
 from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter, run_filters
 from synthrr.synth.methods import METHODS, Context, Job
@@ -81,17 +80,18 @@ class Generator:
         self.cfg = cfg
         self.progress = progress
         self._client = client
-        self.timings: dict[str, float] = {}
-        self.counts: Counter[str] = Counter()
-        self.drops: Counter[str] = Counter()
+        #: counts, drops, timings and LLM use so far: the shards' tallies plus this process's own
+        self.tally = StageStats()
         self.stop_reason: str | None = None
-        self.stats = Stats()  # LLM use of this run: the sum of its shards' stats
         self.workers: set[str] = set()  # host:pid of every process that ran a shard
         self.widened: dict[str, int] = {}  # label -> prompts on passages below the score band
 
     # ---- stages -----------------------------------------------------------------------------
     def _timed(self, name: str, t0: float) -> None:
-        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+        self.tally += StageStats(timings_s={name: time.perf_counter() - t0})
+
+    def _count(self, **counts: int) -> None:
+        self.tally += StageStats(counts=counts)
 
     def prepare(self) -> tuple[Task, list[Example], Context]:
         from synthrr.stages.seeds import draw_seed_set
@@ -119,7 +119,7 @@ class Generator:
                 ctx.hits.setdefault(h.query_id, []).append(h)
             ids = sorted({h.passage_id for h in hits})
             ctx.passages = {p.id: p.text for p in corpus.get(ids)}
-            self.counts["retrieved_hits"] = len(hits)
+            self._count(retrieved_hits=len(hits))
             self._timed("retrieve", t0)
         return task, seeds, ctx
 
@@ -164,9 +164,9 @@ class Generator:
             parsed = parse_completion(
                 text, prefix, finish, truncated=self.cfg.synthesis.truncated, stop_at=(spec.context_header,)
             )
-            self.counts["completions"] += 1
+            self._count(completions=1)
             if parsed.reason is not None:
-                self.drops[parsed.reason] += 1
+                self.tally += StageStats(drops={parsed.reason: 1})
                 continue
             for piece, t in enumerate(parsed.texts):
                 rows.append(
@@ -200,9 +200,7 @@ class Generator:
         responses: list[LLMResponse | None] = []
         for result in executor.map_shards(make_shards(round_no, requests, size)):
             responses.extend(result.responses)
-            self.stats = self.stats + result.stats
-            self.counts["shards"] += 1
-            self.counts["shards_skipped"] += int(result.skipped)
+            self.tally += result.stats
             if result.worker:
                 self.workers.add(result.worker)
             if result.budget_error is not None and self.stop_reason is None:
@@ -259,8 +257,8 @@ class Generator:
             rounds.count += 1
             candidates.extend(self._round(executor, rounds, batch, states))
         rows, shortfall = self._finish(states)
-        self.counts["rounds"] = rounds.count
-        self.timings["total"] = time.perf_counter() - started
+        self._count(rounds=rounds.count)
+        self._timed("total", started)
         manifest = self._manifest(task, targets, shortfall, client, ctx)
         hits = [h for seed_hits in ctx.hits.values() for h in seed_hits]
         write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
@@ -282,12 +280,11 @@ class Generator:
                 continue
             states[job.label].prompts += 1
             states[job.label].widened += int(job.widened)
-            self.counts["prompts"] += 1
+            self._count(prompts=1)
             comps = [(c.text, c.finish_reason) for c in resp.completions]
             new_rows.extend(self._rows(job, comps, rounds.model, rounds.spec))
-        self.counts["parsed"] += len(new_rows)
         survivors, drops = run_filters(rounds.filters, new_rows)
-        self.drops.update(drops)
+        self.tally += StageStats(counts={"parsed": len(new_rows)}, drops=dict(drops))
         for row in survivors:
             states[row.label].kept.append(row)
         self._timed("parse_filter", t0)
@@ -312,7 +309,7 @@ class Generator:
             rows.extend(st.kept[: st.target])
             for row in st.kept[st.target :]:
                 row.verdict = "over_quota"
-        self.counts["kept"] = len(rows)
+        self._count(kept=len(rows))
         shortfall = {lab: st.target - len(st.kept[: st.target]) for lab, st in states.items()}
         shortfall = {k: v for k, v in shortfall.items() if v > 0}
         if shortfall and self.stop_reason is None:
@@ -324,11 +321,11 @@ class Generator:
         import sys
 
         labels = ", ".join(f"{lab} {len(st.kept)}/{st.need}" for lab, st in states.items())
-        drops = ", ".join(f"{k}={v}" for k, v in sorted(self.drops.items())) or "none"
+        drops = ", ".join(f"{k}={v}" for k, v in sorted(self.tally.drops.items())) or "none"
         print(
             f"round {rounds}: candidates {labels}; dropped {drops}; "
-            f"LLM {self.stats.calls} calls, {self.stats.cache_hits} cache hits, "
-            f"{self.stats.tokens_per_s:.0f} tok/s",
+            f"LLM {self.tally.llm.calls} calls, {self.tally.llm.cache_hits} cache hits, "
+            f"{self.tally.llm.tokens_per_s:.0f} tok/s",
             file=sys.stderr,
         )
 
@@ -355,7 +352,9 @@ class Generator:
             row.confidence = float(c)
             if not k:
                 row.verdict = "low_label_confidence"
-                self.drops["low_label_confidence"] += 1
+        dropped = sum(not k for k in keep)
+        if dropped:
+            self.tally += StageStats(drops={"low_label_confidence": int(dropped)})
         for st in states.values():
             st.kept = [r for r in st.kept if r.verdict == "kept"]
 
@@ -368,7 +367,8 @@ class Generator:
             lab: LabelQuota(target=t, kept=t - shortfall.get(lab, 0), widened_prompts=self.widened.get(lab, 0))
             for lab, t in targets.items()
         }
-        return RunManifest(
+        return RunManifest.from_stats(
+            self.tally,
             status="complete" if not shortfall else "incomplete",
             stop_reason=self.stop_reason,
             fingerprint=fingerprint(self.cfg),
@@ -376,12 +376,8 @@ class Generator:
             method=self.cfg.synthesis.method,
             prompt_form=ctx.form,
             model={"backend": client.backend.name, "identity": client.model, "label": client.label},
-            counts=dict(self.counts),
-            drops=dict(sorted(self.drops.items())),
             per_label=per_label,
-            llm=self.stats.to_dict(),
             executor={"name": self.cfg.executor, "workers": sorted(self.workers)},
-            timings_s={k: round(v, 3) for k, v in self.timings.items()},
             config=self.cfg.to_dict(),
         )
 

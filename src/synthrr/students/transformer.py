@@ -115,9 +115,6 @@ class TransformerStudent(BaseStudent):
         seed: int = 0,
         progress: bool = False,
     ) -> TransformerStudent:
-        from tqdm.auto import tqdm
-        from transformers import get_linear_schedule_with_warmup
-
         torch = self._torch()
         names = self._set_labels(labels, label_names)
         o = self.opts
@@ -136,38 +133,9 @@ class TransformerStudent(BaseStudent):
         n = len(enc)
         steps_per_epoch = math.ceil(n / o.batch_size)
         total_steps = max(1, o.min_steps, math.ceil(o.epochs * steps_per_epoch))
-        optim = torch.optim.AdamW(model.parameters(), lr=o.lr, eps=o.adam_eps, weight_decay=o.weight_decay)
-        sched = get_linear_schedule_with_warmup(optim, round(o.warmup_ratio * total_steps), total_steps)
         gen = torch.Generator().manual_seed(seed)
-        model.train()
-        step, seen, loss_ema = 0, 0, None
         t0 = time.perf_counter()
-        full, rest = divmod(total_steps, steps_per_epoch)
-        bar = tqdm(
-            total=full * n + min(rest * o.batch_size, n),
-            desc=f"train {self.name} (seed {seed}, {device})",
-            unit=" ex",
-            disable=not progress,
-        )
-        try:
-            for idx in _step_batches(torch, n, o.batch_size, total_steps, gen):
-                batch = self.tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
-                batch = {k: v.to(device) for k, v in batch.items()}
-                out = model(**batch, labels=y[idx].to(device))
-                out.loss.backward()
-                if o.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), o.max_grad_norm)
-                optim.step()
-                sched.step()
-                optim.zero_grad(set_to_none=True)
-                step += 1
-                seen += len(idx)
-                loss = float(out.loss.detach())
-                loss_ema = loss if loss_ema is None else 0.9 * loss_ema + 0.1 * loss
-                bar.update(len(idx))
-                bar.set_postfix(loss=f"{loss_ema:.3f}", refresh=False)
-        finally:
-            bar.close()
+        step, seen = self._train(enc, y, total_steps, steps_per_epoch, gen, f"seed {seed}, {device}", progress)
         model.eval()
         secs = time.perf_counter() - t0
         self.train_stats = {
@@ -179,6 +147,38 @@ class TransformerStudent(BaseStudent):
             "threads": self._threads or 0,
         }
         return self
+
+    def _train(
+        self, enc: list[list[int]], y: Any, total_steps: int, steps_per_epoch: int, gen: Any, desc: str, progress: bool
+    ) -> tuple[int, int]:
+        """AdamW with linear warm-up and decay over ``total_steps`` batches; returns (steps, examples)."""
+        from tqdm.auto import tqdm
+        from transformers import get_linear_schedule_with_warmup
+
+        torch, o, model, device = self._torch(), self.opts, self.model, self._device()
+        optim = torch.optim.AdamW(model.parameters(), lr=o.lr, eps=o.adam_eps, weight_decay=o.weight_decay)
+        sched = get_linear_schedule_with_warmup(optim, round(o.warmup_ratio * total_steps), total_steps)
+        model.train()
+        n, step, seen, loss_ema = len(enc), 0, 0, None
+        full, rest = divmod(total_steps, steps_per_epoch)
+        total = full * n + min(rest * o.batch_size, n)
+        with tqdm(total=total, desc=f"train {self.name} ({desc})", unit=" ex", disable=not progress) as bar:
+            for idx in _step_batches(torch, n, o.batch_size, total_steps, gen):
+                batch = self.tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
+                batch = {k: v.to(device) for k, v in batch.items()}
+                out = model(**batch, labels=y[idx].to(device))
+                out.loss.backward()
+                if o.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), o.max_grad_norm)
+                optim.step()
+                sched.step()
+                optim.zero_grad(set_to_none=True)
+                step, seen = step + 1, seen + len(idx)
+                loss = float(out.loss.detach())
+                loss_ema = loss if loss_ema is None else 0.9 * loss_ema + 0.1 * loss
+                bar.update(len(idx))
+                bar.set_postfix(loss=f"{loss_ema:.3f}", refresh=False)
+        return step, seen
 
     def predict_proba(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         import numpy as np
