@@ -34,7 +34,7 @@ test: $(STAMP) ## run the whole test suite (unit, component, real end-to-end)
 test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier, Ray and process-killing tests)
 	$(PY) -m pytest -q -m "not e2e and not ray and not processes"
 
-lint: $(STAMP) ## ruff check + format check + mypy (src)
+lint: $(STAMP) ## ruff check + format check + mypy --strict (src)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy

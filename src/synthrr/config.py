@@ -238,6 +238,8 @@ class RunConfig(Section):
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunConfig:
         p = Path(path)
+        if p.is_dir():
+            raise InputError(p, "is a folder; --config takes a YAML file (e.g. one written by `synthrr generate`)")
         if not p.is_file():
             raise InputError(p, "config file not found")
         data = read_yaml_mapping(p, "config file")
@@ -247,7 +249,7 @@ class RunConfig(Section):
         return self.model_dump(mode="json")
 
     def to_yaml(self, path: str | Path | None = None) -> str:
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        text: str = yaml.safe_dump(self.to_dict(), sort_keys=False)
         if path is not None:
             from synthrr.io import atomic_open
 

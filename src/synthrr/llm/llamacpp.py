@@ -262,7 +262,7 @@ class LlamaCppBackend(LLMBackend):
         requests: Sequence[LLMRequest],
         slot: int,
         units: deque[list[tuple[int, int]]],
-        out: queue.Queue,
+        out: queue.Queue[tuple[int, int, Any]],
         stop: threading.Event,
     ) -> None:
         """One worker thread owning one slot: run whole units back to back on it until none are left."""

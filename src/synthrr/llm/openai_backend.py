@@ -206,8 +206,9 @@ class OpenAIBackend(LLMBackend):
         models = data.get("data")
         if isinstance(models, list):
             for entry in models:
-                if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
-                    return entry["id"]
+                model = entry.get("id") if isinstance(entry, dict) else None
+                if isinstance(model, str) and model:
+                    return model
             raise BackendError(
                 NAME,
                 f"{self._shown_base}/models lists no models; set llm.options.model to the served model name",

@@ -86,7 +86,7 @@ def _load_spacy(package: str) -> Any:
     for name in list(nlp.pipe_names):
         if name not in keep:
             nlp.remove_pipe(name)
-    nlp.meta["_synthrr_name"] = f"spacy:{package}-{nlp.meta.get('version', '?')} (spaCy {spacy.__version__})"
+    nlp.meta["_synthrr_name"] = f"spacy:{package}-{nlp.meta.get('version', '?')} (spaCy {spacy.about.__version__})"
     return nlp
 
 

@@ -108,7 +108,8 @@ class PartStore:
     def load(self, shard: EncodeShard) -> np.ndarray:
         import numpy as np
 
-        return np.load(self.vectors(shard.id))
+        vectors: np.ndarray = np.load(self.vectors(shard.id))
+        return vectors
 
 
 def encode_shard(encoder: Encoder, shard: EncodeShard, store: PartStore, batch_size: int) -> tuple[int, str]:

@@ -75,7 +75,8 @@ class ShardedFlatIndex:
 
     def search(self, queries: Any, k: int) -> tuple[Any, Any]:
         if len(self.shards) == 1:
-            return self.shards[0].search(queries, k)
+            scores, rows = self.shards[0].search(queries, k)
+            return scores, rows
         with ThreadPoolExecutor(max_workers=min(self.threads, len(self.shards))) as pool:
             results = list(pool.map(lambda s: s.search(queries, min(k, s.ntotal)), self.shards))
         return merge_topk([r[0] for r in results], [r[1] for r in results], self.offsets[:-1], k)

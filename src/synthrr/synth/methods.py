@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from synthrr.config import SynthesisConfig
 from synthrr.records import Example, Hit
@@ -142,7 +142,10 @@ class DemoDeck:
         self._deck = rest
 
 
-def blocks(items: Iterable[object], size: int) -> Iterator[list]:
+T = TypeVar("T")
+
+
+def blocks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Consecutive chunks of ``size`` items (the last may be shorter), pulled lazily."""
     it = iter(items)
     while chunk := list(islice(it, size)):
