@@ -17,6 +17,7 @@ import click
 from synthrr.config import RunConfig
 
 if TYPE_CHECKING:
+    from synthrr.records import SyntheticExample
     from synthrr.stages.retrieve import RetrievalResult
 
 
@@ -24,14 +25,11 @@ def _header(step: str, text: str) -> None:
     click.secho(f"\n== {step} {text}", bold=True)
 
 
-def _show_examples(run_dir: Path, passages: dict[str, str], n: int = 2) -> None:
-    import pandas as pd
-
-    data = pd.read_parquet(run_dir / "data.parquet")
-    for label, group in data.groupby("label", sort=True):
-        for row in group.head(n).itertuples():
-            click.echo(f"  [{label}] {_short(str(row.text), 220)}")
-            if isinstance(row.passage_id, str) and row.passage_id in passages:
+def _show_examples(rows: list[SyntheticExample], passages: dict[str, str], n: int = 2) -> None:
+    for label in sorted({r.label for r in rows}):
+        for row in [r for r in rows if r.label == label][:n]:
+            click.echo(f"  [{label}] {_short(row.text, 220)}")
+            if row.passage_id is not None and row.passage_id in passages and row.rank is not None:
                 click.echo(
                     f"      from passage (rank {int(row.rank)}, score {row.score:.2f}): "
                     f"{_short(passages[row.passage_id], 160)}"
@@ -108,7 +106,7 @@ def _generate_both(base: RunConfig, result: RetrievalResult, retrieval_dir: Path
         click.echo(f"  {run.run_dir}: kept {m.kept}/{cfg.synthesis.n}; drops {m.drops}")
         hits = {h.passage_id for h in result.hits}
         passages = {p.id: p.text for p in result.corpus.get(sorted(hits))} if method == "synthesizrr" else {}
-        _show_examples(run.run_dir, passages)
+        _show_examples(run.rows, passages)
         runs.append(run.run_dir)
     return runs
 

@@ -108,6 +108,40 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     return p
 
 
+def writable_dir(path: str | Path, what: str = "output folder") -> Path:
+    """Check, before any work, that ``path`` can be (or already is) a folder this process can write
+    into: not a file, and its nearest existing ancestor writable. Creates nothing."""
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise InputError(p, f"{what} is a file; give a folder")
+    _check_writable(p, what)
+    return p
+
+
+def writable_file(path: str | Path, what: str = "output file") -> Path:
+    """Check, before any work, that a file can be written at ``path`` (not a folder, folder writable)."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise InputError(p, f"{what} is a folder; give a file name")
+    _check_writable(p.parent, what)
+    return p
+
+
+def _check_writable(p: Path, what: str) -> None:
+    """Create and remove a temporary file in the nearest existing folder (what permissions, a
+    read-only mount or a pseudo file system really allow, whoever runs this)."""
+    probe = p
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(probe, f"is a file, so the {what} {p} cannot be created")
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe, prefix=".synthrr-probe-"):
+            pass
+    except OSError as e:
+        raise InputError(probe, f"cannot write here ({e.strerror}), so the {what} {p} cannot be written") from None
+
+
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 

@@ -121,6 +121,8 @@ class RunManifest(JsonView):
     timings_s: dict[str, float]
     versions: dict[str, str] = field(default_factory=versions)
     config: dict[str, Any] = field(default_factory=dict)
+    #: file name -> {"sha256", "rows"} of every file written with this manifest (set by the writer)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_stats(cls, stats: StageStats, **fields: Any) -> RunManifest:

@@ -18,5 +18,11 @@ def home() -> Path:
 def subdir(name: str) -> Path:
     """A named sub-folder of :func:`home`, created on demand."""
     p = home() / name
-    p.mkdir(parents=True, exist_ok=True)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        from synthrr.errors import InputError
+
+        blocker = next((q for q in (p, *p.parents) if q.exists() and not q.is_dir()), p)
+        raise InputError(blocker, "is a file, not a folder; point SYNTHRR_HOME at a folder") from None
     return p

@@ -8,10 +8,16 @@
   (SynthesizRR only);
 - ``data.parquet`` / ``data.jsonl``: the kept examples with provenance;
 - ``candidates.parquet``: every parsed candidate with its verdict;
-- ``manifest.json``: counts, drops, per-label quotas, LLM use, timings, versions (written last).
+- ``manifest.json``: counts, drops, per-label quotas, LLM use, timings, versions, and every file
+  above with its SHA-256 and row count (written last; removed first when a run is rewritten, so a
+  torn write has no manifest or a file that does not match it, and :func:`load_run` refuses it).
 
-``evaluate`` adds ``metrics.json`` (:data:`METRICS_FILE`) and ``students/<name>/``;
-:func:`load_run` reads a run back for them.
+``evaluate`` adds ``metrics.json`` (:data:`METRICS_FILE`) and ``students/<name>/``
+(:func:`student_dir`); :func:`load_run` reads a run back for them.
+
+``retrieve --out DIR`` writes the first three (and ``retrieval.json``) into a folder of its own
+(:func:`write_retrieval_dir`), which ``generate --hits-from DIR`` reads back
+(:func:`read_retrieval_dir`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import InputError
+from synthrr.errors import InputError, UsageError
 from synthrr.records import Example, SyntheticExample
 
 if TYPE_CHECKING:
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
     from synthrr.records import Hit
 
 METRICS_FILE = "metrics.json"
+MANIFEST_FILE = "manifest.json"
 
 
 def examples_frame(rows: Sequence[SyntheticExample]) -> Any:
@@ -53,23 +60,167 @@ def write_generation(
     seeds: Sequence[Example] = (),
     hits: Sequence[Hit] = (),
 ) -> None:
-    """Write a generation's files (see the module docstring); the manifest comes last."""
+    """Write a generation's files (see the module docstring) as one consistent set.
+
+    The old manifest goes first and the new one comes last, listing every file with its SHA-256
+    and row count: a reader (:func:`load_run`) that finds no manifest, or a file that does not
+    match it, knows the set is torn and refuses it. Temporary files a killed write left are
+    removed, and so is what was derived from other data (``metrics.json``, saved students) when
+    the rows differ from those of the manifest being replaced.
+    """
     from synthrr.io import atomic_open, write_json, write_parquet
-    from synthrr.retrieval import save_hits
-    from synthrr.seeds import save_seeds
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    cfg.to_yaml(run_dir / "config.yaml")
-    if seeds:
-        save_seeds(seeds, run_dir / "seeds.parquet")
-    if hits:
-        save_hits(hits, run_dir / "hits.parquet")
+    before = read_json_or_empty(run_dir / MANIFEST_FILE).get("files", {}).get("data.jsonl", {}).get("sha256")
+    (run_dir / MANIFEST_FILE).unlink(missing_ok=True)
+    _remove_temporaries(run_dir)
+    paths = _write_inputs(run_dir, cfg, seeds, hits)
     data = examples_frame(rows)
     write_parquet(data, run_dir / "data.parquet")
     with atomic_open(run_dir / "data.jsonl") as fh:
         fh.write(data.to_json(orient="records", lines=True, force_ascii=False))
+    if before is None or before != file_digest(run_dir / "data.jsonl"):
+        _remove_derived(run_dir)  # measured on other data (an identical rerun keeps them)
     write_parquet(examples_frame(candidates), run_dir / "candidates.parquet")
-    write_json(run_dir / "manifest.json", dict(manifest))
+    counts = {"seeds": len(seeds), "hits": len(hits), "data.parquet": len(rows), "data.jsonl": len(rows)}
+    counts["candidates.parquet"] = len(candidates)
+    names = [p.name for p in paths.values()] + ["data.parquet", "data.jsonl", "candidates.parquet"]
+    files = {n: {"sha256": file_digest(run_dir / n), "rows": counts.get(n, counts.get(n.split(".")[0]))} for n in names}
+    from synthrr.manifest import RunManifest
+
+    if isinstance(manifest, RunManifest):
+        manifest.files = files  # the returned manifest says what was written, like the file
+    write_json(run_dir / MANIFEST_FILE, {**dict(manifest), "files": files})
+
+
+def _remove_derived(run_dir: Path) -> None:
+    """Files computed from a run's earlier data: its metrics and saved students."""
+    import shutil
+
+    (run_dir / METRICS_FILE).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "students", ignore_errors=True)
+
+
+def _remove_temporaries(run_dir: Path) -> None:
+    """Temporary files a killed write left behind."""
+    for tmp in run_dir.glob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_consistent(run: Path, manifest: Mapping[str, Any]) -> None:
+    """Every file the manifest lists is there and unchanged (manifests from before file lists pass)."""
+    for name, info in dict(manifest.get("files") or {}).items():
+        path = run / name
+        if not path.is_file() or file_digest(path) != info.get("sha256"):
+            what = "is missing" if not path.is_file() else "does not match manifest.json"
+            raise InputError(
+                path,
+                f"{what}: the run directory is not one consistent set (an interrupted write, or a file "
+                "edited since); rerun the same `synthrr generate` command to rewrite it",
+            )
+
+
+def _write_inputs(folder: Path, cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit]) -> dict[str, Path]:
+    """``config.yaml``, and ``seeds.parquet`` / ``hits.parquet`` when there are any."""
+    from synthrr.retrieval import save_hits
+    from synthrr.seeds import save_seeds
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"config": folder / "config.yaml"}
+    cfg.to_yaml(paths["config"])
+    if seeds:
+        paths["seeds"] = folder / "seeds.parquet"
+        save_seeds(seeds, paths["seeds"])
+    if hits:
+        paths["hits"] = folder / "hits.parquet"
+        save_hits(hits, paths["hits"])
+    return paths
+
+
+def write_retrieval_dir(
+    out: Path, cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit], summary: Mapping[str, Any]
+) -> dict[str, Path]:
+    """A ``retrieve --out`` folder: config, seeds, hits and ``retrieval.json`` (the summary)."""
+    from synthrr.io import write_json
+
+    paths = _write_inputs(out, cfg, seeds, hits)
+    paths["summary"] = out / "retrieval.json"
+    write_json(paths["summary"], dict(summary))
+    return paths
+
+
+def read_retrieval_dir(directory: Path) -> tuple[RunConfig, list[Example], list[Hit]]:
+    """The config, seeds and hits of a :func:`write_retrieval_dir` folder (or a run directory)."""
+    from synthrr.config import RunConfig
+    from synthrr.retrieval import load_hits
+    from synthrr.seeds import load_seeds
+
+    if not (directory / "hits.parquet").is_file():
+        raise InputError(directory, "no hits.parquet here; write one with `synthrr retrieve --out DIR`")
+    cfg = RunConfig.from_yaml(directory / "config.yaml")
+    return cfg, load_seeds(directory / "seeds.parquet"), load_hits(directory / "hits.parquet")
+
+
+def student_dir(run_dir: Path, name: str) -> Path:
+    """Where ``evaluate`` saves the student ``name`` trained on a run (``eval.save_student``)."""
+    return run_dir / "students" / name
+
+
+class RunLock:
+    """One writer per run directory: an exclusive ``flock`` on ``RUN_DIR/.lock``.
+
+    A second ``generate`` into the same folder refuses at once with one line naming the holder,
+    instead of paying for every LLM call again. The kernel drops the lock when its process dies,
+    so a lock left by a killed run is simply taken over by the next one.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / ".lock"
+        self._fh: Any = None
+
+    def acquire(self) -> RunLock:
+        import fcntl
+        import os
+        import socket
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise UsageError(
+                f"{self.path.parent}: another synthrr run is writing this run directory ({holder}); "
+                "wait for it to finish (its LLM answers are cached for this run too) or use another --out"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        import fcntl
+
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
 
 
 @dataclass
@@ -101,12 +252,19 @@ def load_run(run_dir: str | Path) -> RunData:
     data_path = run / "data.parquet"
     if not data_path.is_file():
         raise InputError(run, "not a run directory (no data.parquet); create one with `synthrr generate`")
-    manifest: dict[str, Any] = {}
-    if (run / "manifest.json").is_file():
-        try:
-            manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise InputError(run / "manifest.json", f"malformed JSON: {e.msg}", line=e.lineno) from None
+    if not (run / MANIFEST_FILE).is_file():
+        raise InputError(
+            run,
+            "incomplete run directory: data.parquet without manifest.json (the write was interrupted); "
+            "rerun the same `synthrr generate` command to finish it",
+        )
+    try:
+        manifest: dict[str, Any] = json.loads((run / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(run / MANIFEST_FILE, f"malformed JSON: {e.msg}", line=e.lineno) from None
+    if not isinstance(manifest, dict):
+        raise InputError(run / MANIFEST_FILE, "expected a JSON object")
+    check_consistent(run, manifest)
     task = None
     method = manifest.get("method")
     if (run / "config.yaml").is_file():

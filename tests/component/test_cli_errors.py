@@ -50,7 +50,8 @@ def test_bad_value_through_set_names_field_and_value(tmp_path: Path) -> None:
     ],
 )
 def test_unknown_names_list_the_known_ones(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
-    code, out = _run(*args, "--out", str(tmp_path))
+    out_path = tmp_path / "seeds.parquet" if args[0] == "seeds" else tmp_path  # seeds --out takes a file
+    code, out = _run(*args, "--out", str(out_path))
     assert code == 2, out
     assert expected in out
 

@@ -35,15 +35,19 @@ WORDS = {
 }
 
 
-def make_run(root: Path, name: str, n_per_label: int = 6, method: str = "fewgen", dropped: int = 2) -> Path:
+def make_run(
+    root: Path, name: str, n_per_label: int = 6, method: str = "fewgen", dropped: int = 2, variant: str = ""
+) -> Path:
     """A run directory written by :func:`synthrr.rundir.write_generation`, as ``synthrr generate``
-    writes it: ``n_per_label`` kept rows per label, ``dropped`` near-duplicates among the candidates."""
+    writes it: ``n_per_label`` kept rows per label, ``dropped`` near-duplicates among the candidates
+    (``variant`` is appended to the first text: other data, same shape)."""
     run = root / name
     candidates = []
     for lab, words in WORDS.items():
         w = words.split()
         for i in range(n_per_label + dropped):
             text = f"Hello, my {' '.join(w[(i + j) % len(w)] for j in range(4))} problem number {i} at Acme Corp."
+            text += variant if not candidates else ""
             verdict = "kept" if i < n_per_label else "near_duplicate"
             candidates.append(
                 SyntheticExample(
@@ -57,14 +61,19 @@ def make_run(root: Path, name: str, n_per_label: int = 6, method: str = "fewgen"
     return run
 
 
-def test_load_run_keeps_only_kept_rows(tmp_path: Path) -> None:
+def test_load_run_keeps_only_kept_rows_and_refuses_a_torn_run(tmp_path: Path) -> None:
     run = load_run(make_run(tmp_path, "r1"))
     assert len(run.examples) == 18 and run.method == "fewgen" and run.task == TASK
-    # a data.parquet that also holds dropped rows (e.g. edited by hand) is read for its kept rows only
+    manifest = json.loads((tmp_path / "r1" / "manifest.json").read_text())
+    assert manifest["files"]["data.parquet"]["rows"] == 18 and manifest["files"]["candidates.parquet"]["rows"] == 24
+    # data.parquet replaced behind the manifest's back (a torn write, or an edit): refused, not read
     frame = pd.read_parquet(tmp_path / "r1" / "candidates.parquet")
-    assert len(frame) == 24
     frame.to_parquet(tmp_path / "r1" / "data.parquet", index=False)
-    assert len(load_run(tmp_path / "r1").examples) == 18
+    with pytest.raises(InputError, match=r"data\.parquet: does not match manifest\.json.*rerun the same"):
+        load_run(tmp_path / "r1")
+    (tmp_path / "r1" / "manifest.json").unlink()
+    with pytest.raises(InputError, match="incomplete run directory"):
+        load_run(tmp_path / "r1")
     with pytest.raises(InputError, match=r"data\.parquet"):
         load_run(tmp_path)
     with pytest.raises(InputError, match="not found"):
@@ -95,10 +104,13 @@ def test_evaluate_merges_and_resets_on_changed_data(tmp_path: Path) -> None:
     evaluate_run(run, eval_settings(metrics=["distinct"], student=None), progress=False)
     second = evaluate_run(run, eval_settings(metrics=["self_bleu"], student="tfidf"), progress=False)
     assert set(second["metrics"]) == {"distinct", "self_bleu"} and "tfidf" in second["students"]
-    # the oracle was cached by the first label_preservation call of any test; a data change resets
-    df = pd.read_parquet(run / "data.parquet")
-    df.loc[0, "text"] = "a completely different refund text"
-    df.to_parquet(run / "data.parquet", index=False)
+    # an identical rerun into the same folder keeps the measurements; other data drops them
+    make_run(tmp_path, "r1")
+    assert (run / "metrics.json").exists()
+    (run / ".data.parquet.abc.tmp").write_text("left by a killed write")
+    make_run(tmp_path, "r1", variant=" and a completely different refund")
+    assert not (run / "metrics.json").exists() and not (run / "students").exists()
+    assert not list(run.glob(".*.tmp"))
     third = evaluate_run(run, eval_settings(metrics=["distinct"], student=None), progress=False)
     assert set(third["metrics"]) == {"distinct"} and third["students"] == {}
 

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,8 @@ def test_local_writes_markers_stats_and_outputs_per_shard(tmp_path: Path) -> Non
     total = sum(
         (StageStats.from_dict(json.loads((shards / "stats" / f"{i}.json").read_text())) for i in ids), StageStats()
     )
-    assert total.llm == result.manifest.stats.llm and total.llm.calls > 0
+    whole = result.manifest.stats.llm  # seconds are rounded per record, so compare the counts
+    assert replace(total.llm, seconds=0.0) == replace(whole, seconds=0.0) and total.llm.calls > 0
     assert total.counts == {"shards": len(ids), "shards_skipped": 0}
 
 

@@ -151,8 +151,8 @@ def test_max_prompts_cap_reports_shortfall(tmp_path: Path) -> None:
     assert result.manifest["counts"]["prompts"] == 9
 
 
-@pytest.mark.processes
-def test_resume_after_kill_has_no_repeated_calls_or_duplicate_rows(tmp_path: Path) -> None:
+def _start_and_signal(tmp_path: Path, sig: int) -> tuple[list[str], dict[str, str], subprocess.Popen[str], int]:
+    """Start a slow fake-LLM run in a child process and send ``sig`` once 5 answers are cached."""
     home = tmp_path / "home"
     args = [
         sys.executable, "-m", "synthrr.cli", "generate", "--task", TASK, "--method", "fewgen", "--llm", "fake",
@@ -160,21 +160,37 @@ def test_resume_after_kill_has_no_repeated_calls_or_duplicate_rows(tmp_path: Pat
         "--set", "llm.options.delay=0.05", "--set", "synthesis.filters.label_consistency=none",
     ]  # fmt: skip
     env = {**os.environ, "SYNTHRR_HOME": str(home)}
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cache_file = home / "llm-cache.sqlite"
     deadline = time.time() + 60
-    answered_before_kill = 0
+    answered = 0
     while time.time() < deadline:
         if cache_file.exists():
             with LLMCache(cache_file) as c:
-                answered_before_kill = c.stats()["entries"]
-            if answered_before_kill >= 5:
+                answered = c.stats()["entries"]
+            if answered >= 5:
                 break
         time.sleep(0.1)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert answered_before_kill >= 5, "the run never got going"
-    assert not list((tmp_path / "runs").glob("*/data.parquet")), "a killed run must not leave outputs"
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert answered >= 5, "the run never got going"
+    assert not list((tmp_path / "runs").glob("*/data.parquet")), "an interrupted run must not leave outputs"
+    return args, env, proc, answered
+
+
+@pytest.mark.processes
+@pytest.mark.parametrize(
+    ("sig", "code", "says"),
+    [(signal.SIGKILL, -9, None), (signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
+)
+def test_resume_after_kill_has_no_repeated_calls_or_duplicate_rows(
+    tmp_path: Path, sig: int, code: int, says: str | None
+) -> None:
+    args, env, proc, answered_before_kill = _start_and_signal(tmp_path, sig)
+    assert proc.returncode == code
+    if says is not None:  # one line naming what happened and how to resume, no traceback
+        err = proc.stderr.read() if proc.stderr else ""
+        assert f"{says}; rerun the same command to resume" in err and "Traceback" not in err, err
 
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -139,7 +139,7 @@ def test_cache_merge_rejects_bad_sources_and_changes_nothing(tmp_path: Path, mon
     other = tmp_path / "other.sqlite"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE completions (key TEXT)")
-    for bad, why in ((junk, "not an SQLite file"), (other, "not a synthrr LLM cache"), (main, "is the cache being")):
+    for bad, why in ((junk, "not a readable SQLite"), (other, "not a synthrr LLM cache"), (main, "is the cache being")):
         res = CliRunner().invoke(cli, ["cache", "merge", str(bad)])  # default --into: $SYNTHRR_HOME's cache
         assert res.exit_code != 0 and why in res.output, res.output
     res = CliRunner().invoke(cli, ["cache", "merge", str(tmp_path / "missing.sqlite")])

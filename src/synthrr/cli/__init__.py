@@ -47,9 +47,18 @@ class LazyGroup(click.Group):
         except SynthrrError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(e.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted; rerun the same command to resume", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as e:
+            term = isinstance(e, Terminated)
+            click.echo(f"{'terminated' if term else 'interrupted'}; rerun the same command to resume", err=True)
+            ctx.exit(143 if term else 130)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs (engines stopped, partial work kept)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,5 +71,8 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM ends a command like Ctrl-C (message, exit 143, resumable)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="synthrr")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from synthrr.errors import InputError
 from synthrr.llm.cache import LLMCache, default_path
 
 _path_option = click.option(
@@ -20,7 +21,14 @@ _path_option = click.option(
 
 @click.group()
 def cache() -> None:
-    """Inspect, clear or merge LLM caches (every LLM answer synthrr has received)."""
+    """Inspect, check, repair, clear or merge LLM caches (every LLM answer synthrr has received)."""
+
+
+def _existing(path: Path | None) -> Path:
+    """The cache file a command reads: ``--path`` must exist; the default may not exist yet."""
+    if path is not None and not path.exists():
+        raise InputError(path, "cache file not found")
+    return path or default_path()
 
 
 @cache.command()
@@ -28,7 +36,7 @@ def cache() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the statistics as JSON")
 def stats(path: Path | None, as_json: bool) -> None:
     """Entries, size on disk and cache hits, per backend and model."""
-    with LLMCache(path or default_path()) as c:
+    with LLMCache(_existing(path)) as c:
         info = c.stats()
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -51,7 +59,7 @@ def stats(path: Path | None, as_json: bool) -> None:
 @click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
 def clear(path: Path | None, backend: str | None, yes: bool) -> None:
     """Delete cached LLM answers (all, or one backend's). The next run regenerates them."""
-    c = LLMCache(path or default_path())
+    c = LLMCache(_existing(path))
     what = f"the '{backend}' entries of" if backend else "every entry in"
     if not c.path.exists():
         click.echo(f"no cache at {c.path}; nothing to clear")
@@ -78,6 +86,10 @@ def merge(sources: tuple[Path, ...], into: Path | None) -> None:
     Entries whose key is already there keep their answer; each SOURCE is merged in one transaction
     (all of it or nothing). Prints the rows each source added.
     """
+    from synthrr.llm.cache_repair import inspect_source
+
+    for src in sources:  # every source is checked before the destination is opened or created
+        inspect_source(src)
     with LLMCache(into or default_path()) as c:
         added = 0
         for src in sources:
@@ -85,6 +97,49 @@ def merge(sources: tuple[Path, ...], into: Path | None) -> None:
             added += n
             click.echo(f"{src}: {n:,} new of {total:,} entries")
         click.echo(f"merged {added:,} entries into {c.path} ({len(c):,} entries now)")
+
+
+@cache.command()
+@_path_option
+def check(path: Path | None) -> None:
+    """Check a cache file: SQLite's integrity check and every answer against its digest.
+
+    Exits 0 when the cache is intact, 1 when it found damage (then see `synthrr cache repair`)."""
+    from synthrr.llm.cache_repair import check_cache
+
+    report = check_cache(_existing(path))
+    click.echo(f"cache: {report.path}")
+    click.echo(f"intact entries: {report.entries:,}  damaged entries: {report.damaged:,}")
+    if report.unreadable_ranges:
+        click.echo(f"key ranges SQLite could not read: {report.unreadable_ranges} of 256")
+    for problem in report.problems:
+        click.echo(f"sqlite: {problem}")
+    if not report.ok:
+        click.echo(f"damaged; `synthrr cache repair --path {report.path}` salvages the intact answers", err=True)
+        raise SystemExit(1)
+    click.echo("ok")
+
+
+@cache.command()
+@_path_option
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+def repair(path: Path | None, yes: bool) -> None:
+    """Salvage the intact answers of a damaged cache into a new file that takes its place.
+
+    The damaged file is kept beside it (``<name>.damaged-<time>``); answers that were lost are
+    asked again by the next run that needs them."""
+    from synthrr.llm.cache_repair import repair_cache
+
+    target = _existing(path)
+    if not target.exists():
+        raise InputError(target, "cache file not found")
+    if not yes:
+        click.confirm(f"Rebuild {target} from its intact answers?", abort=True, err=True)
+    r = repair_cache(target)
+    click.echo(f"salvaged {r.salvaged:,} entries into {target}; dropped {r.dropped:,} damaged entries")
+    if r.unreadable_ranges:
+        click.echo(f"{r.unreadable_ranges} of 256 key ranges could not be read; their answers are lost")
+    click.echo(f"the damaged file is kept at {r.damaged_copy}")
 
 
 def _size(n: int) -> str:

@@ -32,10 +32,13 @@ def seeds(
     sets: tuple[str, ...],
 ) -> None:
     """Draw a label-balanced seed set from a task's train split."""
+    from synthrr.io import writable_file
     from synthrr.seeds import save_seeds
     from synthrr.stages.seeds import draw_seed_set
 
     cfg = build_config(config_path, sets, {"task": task, "seeds.per_label": per_label, "seeds.seed": seed})
+    if out is not None:
+        writable_file(out, "seed file")
     t, examples = draw_seed_set(cfg)
     counts: dict[str, int] = {}
     for ex in examples:
@@ -93,6 +96,9 @@ def retrieve(
     )
     if cfg.out is None:
         raise UsageError("retrieve needs an output folder: --out DIR (or 'out:' in the config)")
+    from synthrr.io import writable_dir
+
+    writable_dir(cfg.out)
     result = run_retrieval(cfg, progress=not no_progress)
     paths = write_retrieval(result, cfg, Path(cfg.out))
     s = result.summary()

@@ -6,6 +6,12 @@ asking later for more samples (a larger ``n``) only generates the new ones. The 
 in WAL mode with a busy timeout, so several processes can read and write it at once; every
 answered request is committed when it arrives, so a crash loses nothing already answered.
 Secrets (API keys) never enter keys or rows: backends' model identities exclude them.
+
+Integrity: each row carries a digest of its stored answer. Opening a cache runs SQLite's
+``quick_check``; a file that is not a cache, or is damaged, stops with one line naming it and the
+fix (:class:`CacheDamagedError`). A row whose answer no longer matches its digest (or is not valid
+JSON) is deleted when it is read and counts as a miss, so it is asked again, never used.
+``synthrr cache check`` and ``cache repair`` (:mod:`synthrr.llm.cache_repair`) inspect and salvage.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synthrr.errors import InputError
 from synthrr.llm.base import Completion, LLMRequest
 from synthrr.paths import home
 
@@ -37,11 +44,50 @@ CREATE TABLE IF NOT EXISTS completions (
     sample INTEGER NOT NULL,
     response TEXT NOT NULL,
     created REAL NOT NULL,
-    hits INTEGER NOT NULL DEFAULT 0
+    hits INTEGER NOT NULL DEFAULT 0,
+    digest TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS completions_backend ON completions (backend, model);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+class CacheDamagedError(InputError):
+    """The cache file is not a synthrr cache, or SQLite finds it damaged."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(
+            path,
+            f"{problem}; run `synthrr cache repair --path {path}` to salvage its intact answers into a new "
+            "file, or run without the cache (`--set llm.cache=false`)",
+        )
+
+
+def sqlite_problems(rows: list[str]) -> str:
+    """SQLite's check messages as one line (they come with a multi-line ``*** in database`` header)."""
+    text = " ".join(" ".join(str(r).split()) for r in rows)
+    return text.replace("*** in database main *** ", "").strip()
+
+
+def digest(response: str) -> str:
+    """The integrity digest stored beside an answer (16 hex digits of its SHA-256)."""
+    return hashlib.sha256(response.encode("utf-8")).hexdigest()[:16]
+
+
+def intact(response: object, stored: object) -> bool:
+    """True when a stored answer still matches its digest and parses as an entry."""
+    if not isinstance(response, str) or stored != digest(response):
+        return False
+    try:
+        CacheEntry.from_json(response)
+    except (ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def cache_files(path: Path) -> list[Path]:
+    """A cache file and its WAL companions."""
+    return [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
 
 
 def default_path() -> Path:
@@ -121,12 +167,33 @@ class LLMCache:
         self._pid = -1
 
     # ---- connection ----------------------------------------------------------------------
+    def _check_location(self) -> None:
+        folder = self.path.parent
+        if folder.exists() and not folder.is_dir():
+            raise InputError(folder, "is a file, not a folder; point SYNTHRR_HOME (or --path) at a folder")
+        if self.path.is_dir():
+            raise InputError(self.path, "is a folder, not a cache file")
+
     def _connect(self) -> sqlite3.Connection:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
+        self._check_location()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = self._open()
+        except sqlite3.DatabaseError as e:
+            raise CacheDamagedError(self.path, f"not a readable SQLite cache ({e})") from None
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
+        conn.create_function("synthrr_digest", 1, digest, deterministic=True)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+        if problems != ["ok"]:
+            conn.close()
+            raise CacheDamagedError(self.path, f"damaged ({sqlite_problems(problems)})")
         self._enable_wal(conn)
         # WAL + NORMAL: a committed transaction survives a killed process (not a power cut).
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -134,8 +201,17 @@ class LLMCache:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        self._conn, self._pid = conn, os.getpid()
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(completions)")}
+            if "digest" not in columns:  # a cache written before answers carried digests: trust them now
+                conn.execute("ALTER TABLE completions ADD COLUMN digest TEXT")
+                conn.execute("UPDATE completions SET digest = synthrr_digest(response)")
         return conn
+
+    def open(self) -> LLMCache:
+        """Open (or create) the file now, checking it; otherwise the first lookup does."""
+        with self._lock:
+            self._connect()
+        return self
 
     def _enable_wal(self, conn: sqlite3.Connection) -> None:
         """Switch to WAL once per database. Switching needs an exclusive lock and SQLite does not
@@ -182,31 +258,52 @@ class LLMCache:
             for start in range(0, len(keys), _LOOKUP_CHUNK):
                 chunk = list(dict.fromkeys(keys[start : start + _LOOKUP_CHUNK]))
                 marks = ",".join("?" * len(chunk))
-                rows = conn.execute(f"SELECT key, response FROM completions WHERE key IN ({marks})", chunk).fetchall()
-                for key, raw in rows:
-                    found[key] = CacheEntry.from_json(raw)
-                if count_hits and rows:
-                    hit = [k for k, _ in rows]
+                rows = conn.execute(
+                    f"SELECT key, response, digest FROM completions WHERE key IN ({marks})", chunk
+                ).fetchall()
+                damaged = [key for key, raw, stored in rows if not intact(raw, stored)]
+                if damaged:
+                    self._drop_damaged(conn, damaged)
+                for key, raw, _ in rows:
+                    if key not in damaged:
+                        found[key] = CacheEntry.from_json(raw)
+                hit = [key for key, _, _ in rows if key not in damaged]
+                if count_hits and hit:
                     with _transaction(conn):
                         conn.execute(
                             f"UPDATE completions SET hits = hits + 1 WHERE key IN ({','.join('?' * len(hit))})", hit
                         )
         return found
 
+    def _drop_damaged(self, conn: sqlite3.Connection, keys: list[str]) -> None:
+        """Delete answers that no longer match their digest: they count as misses and are asked again."""
+        import warnings
+
+        with _transaction(conn):
+            conn.executemany("DELETE FROM completions WHERE key = ?", [(k,) for k in keys])
+        warnings.warn(
+            f"{self.path}: {len(keys)} damaged cache entr{'y' if len(keys) == 1 else 'ies'} dropped; "
+            "they will be asked again (`synthrr cache check` inspects the whole file)",
+            stacklevel=3,
+        )
+
     def get(self, key: str) -> CacheEntry | None:
         return self.get_many([key]).get(key)
 
     def put_many(self, rows: Iterable[CacheRow]) -> int:
         """Insert rows in one committed transaction; an existing key keeps its first answer."""
-        data = [(r.key, r.backend, r.model, r.label, r.sample, r.entry.to_json(), r.entry.created) for r in rows]
+        data = []
+        for r in rows:
+            raw = r.entry.to_json()
+            data.append((r.key, r.backend, r.model, r.label, r.sample, raw, r.entry.created, digest(raw)))
         if not data:
             return 0
         with self._lock:
             conn = self._connect()
             with _transaction(conn):
                 conn.executemany(
-                    "INSERT INTO completions (key, backend, model, label, sample, response, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                    "INSERT INTO completions (key, backend, model, label, sample, response, created, digest) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
                     data,
                 )
         return len(data)
@@ -218,6 +315,7 @@ class LLMCache:
     # ---- maintenance ---------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         """Entries, size on disk, hits and a per-(backend, model) breakdown."""
+        self._check_location()
         if not self.path.exists():
             return {"path": str(self.path), "entries": 0, "hits": 0, "bytes": 0, "models": []}
         with self._lock:
@@ -238,7 +336,7 @@ class LLMCache:
             }
             for b, m, label, n, h, first, last in rows
         ]
-        size = sum(p.stat().st_size for p in self._files() if p.exists())
+        size = sum(p.stat().st_size for p in cache_files(self.path) if p.exists())
         return {
             "path": str(self.path),
             "entries": sum(m["entries"] for m in models),
@@ -249,6 +347,7 @@ class LLMCache:
 
     def clear(self, backend: str | None = None) -> int:
         """Delete every entry (or those of one backend); returns how many were deleted."""
+        self._check_location()
         if not self.path.exists():
             return 0
         with self._lock:
@@ -263,51 +362,31 @@ class LLMCache:
         return int(n)
 
     def merge(self, source: str | Path) -> tuple[int, int]:
-        """Copy the entries of another cache file that this one lacks (a key already here keeps its
-        answer), in one transaction: a failure adds nothing. Returns ``(added, rows in source)``."""
-        from synthrr.errors import InputError
+        """Copy the intact entries of another cache file that this one lacks (a key already here
+        keeps its answer), in one transaction: a failure adds nothing. The source is checked before
+        this cache is opened (or created). Returns ``(added, rows in source)``."""
+        from synthrr.llm.cache_repair import inspect_source
 
         src = Path(source)
-        if not src.is_file():
-            raise InputError(src, "cache file not found")
-        if src.resolve() == self.path.resolve():
+        if src.exists() and self.path.exists() and src.resolve() == self.path.resolve():
             raise InputError(src, "is the cache being merged into")
+        has_digest = inspect_source(src)
+        where = "WHERE digest = synthrr_digest(response)" if has_digest else "WHERE json_valid(response)"
         with self._lock:
             conn = self._connect()
+            conn.execute("ATTACH DATABASE ? AS src", (str(src),))
             try:
-                conn.execute("ATTACH DATABASE ? AS src", (str(src),))
-            except sqlite3.DatabaseError as e:
-                raise InputError(src, f"not an SQLite file: {e}") from None
-            try:
-                version = self._source_version(conn, src)
-                if version != str(SCHEMA_VERSION):
-                    raise InputError(src, f"cache schema version {version}, this synthrr reads {SCHEMA_VERSION}")
                 total = int(conn.execute("SELECT COUNT(*) FROM src.completions").fetchone()[0])
                 with _transaction(conn):
                     added = conn.execute(
                         "INSERT OR IGNORE INTO main.completions "
-                        "(key, backend, model, label, sample, response, created, hits) "
-                        "SELECT key, backend, model, label, sample, response, created, hits FROM src.completions"
+                        "(key, backend, model, label, sample, response, created, hits, digest) "
+                        "SELECT key, backend, model, label, sample, response, created, hits, "
+                        f"synthrr_digest(response) FROM src.completions {where}"
                     ).rowcount
             finally:
                 conn.execute("DETACH DATABASE src")
         return int(added), total
-
-    @staticmethod
-    def _source_version(conn: sqlite3.Connection, src: Path) -> str | None:
-        from synthrr.errors import InputError
-
-        try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")}
-        except sqlite3.DatabaseError as e:
-            raise InputError(src, f"not an SQLite file: {e}") from None
-        if not {"completions", "meta"} <= tables:
-            raise InputError(src, "not a synthrr LLM cache (no completions/meta tables)")
-        row = conn.execute("SELECT value FROM src.meta WHERE name = 'schema_version'").fetchone()
-        return None if row is None else str(row[0])
-
-    def _files(self) -> list[Path]:
-        return [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")]
 
 
 @contextmanager

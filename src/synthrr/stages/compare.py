@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from synthrr.errors import UsageError
 from synthrr.report.table import format_markdown, get, table_row
 from synthrr.rundir import load_run, read_json_or_empty, read_metrics
-from synthrr.stages.evaluate import evaluate_run, log, real_test_examples, run_metrics
+from synthrr.stages.evaluate import data_fingerprint, evaluate_run, log, real_test_examples, run_metrics
 
 if TYPE_CHECKING:
     from synthrr.config import EvalConfig, RunConfig
@@ -137,8 +137,9 @@ def compare_runs(
     for rd in run_dirs:
         run = Path(rd).expanduser()
         ev: Mapping[str, Any] = read_metrics(run)
-        if not ev:
-            load_run(run)  # a clear error for a folder that is not a run
+        data = load_run(run)  # a clear error for a folder that is not a run, or not a consistent one
+        if ev.get("data_fingerprint") != data_fingerprint(data.examples):
+            ev = {}  # measured on other data than the run holds now: measure again
         if student is None:
             student = next(iter(ev.get("students", {})), None) or next(iter(cfg.eval.students), "tfidf")
         if evaluate_missing and (not ev or student not in ev.get("students", {})):

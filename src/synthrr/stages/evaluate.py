@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import SynthrrError, UsageError
 from synthrr.jsonview import JsonView
-from synthrr.rundir import METRICS_FILE, RunData, load_run, read_metrics
+from synthrr.rundir import METRICS_FILE, RunData, load_run, read_metrics, student_dir
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
@@ -221,7 +221,7 @@ def _fit_students(
                     seeds=ec.seeds,
                     options=ec.student_options or None,
                     progress=progress,
-                    save_dir=run.run_dir / "students" / name if ec.save_student else None,
+                    save_dir=student_dir(run.run_dir, name) if ec.save_student else None,
                     save_extra={"task": task.name, "trained_on": str(run.run_dir), "method": run.method},
                     pool=pool,
                 )

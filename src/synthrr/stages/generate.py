@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from synthrr.executors import Executor
     from synthrr.llm.client import LLMClient
     from synthrr.manifest import RunManifest
+    from synthrr.rundir import RunLock
     from synthrr.tasks.base import Task, TaskSpec
 
 
@@ -212,22 +213,31 @@ class Generator:
         return responses
 
     def run(self) -> RunResult:
+        from synthrr.io import writable_dir
+
+        writable_dir(Path(self.cfg.out) if self.cfg.out else Path("runs"), "output folder (out)")
         self._executor: Executor | None = None
+        self._lock: RunLock | None = None
         try:
             return self._run()
         finally:
             if self._executor is not None:
                 self._executor.close()
+            if self._lock is not None:
+                self._lock.release()
 
     def _run(self) -> RunResult:
         from synthrr.executors import make_executor
-        from synthrr.rundir import write_generation
+        from synthrr.rundir import RunLock, write_generation
 
         started = time.perf_counter()
         cfg, sc = self.cfg, self.cfg.synthesis
-        task, seeds, ctx = self.prepare()
         client = self.client()
+        if client.cache is not None:
+            client.cache.open()  # a damaged cache stops the run now, not after seeds and retrieval
+        task, seeds, ctx = self.prepare()
         run_dir = run_dir_for(cfg, task.name)
+        self._lock = RunLock(run_dir).acquire()  # before any LLM call: one writer per run directory
         executor = self._executor = make_executor(cfg, run_dir / "shards", client)
         ctx.form = (
             sc.prompt_form if sc.prompt_form != "auto" else "chat" if client.backend.capabilities.chat else "completion"

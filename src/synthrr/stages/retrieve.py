@@ -91,19 +91,11 @@ def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
 
 
 def write_retrieval(result: RetrievalResult, cfg: RunConfig, out: Path) -> dict[str, Path]:
-    """Write seeds.parquet, hits.parquet (seed_id, passage_id, rank, score) and config.yaml."""
-    from synthrr.io import write_json
-    from synthrr.retrieval import save_hits
-    from synthrr.seeds import save_seeds
+    """Write seeds.parquet, hits.parquet (seed_id, passage_id, rank, score), config.yaml and
+    retrieval.json (:func:`synthrr.rundir.write_retrieval_dir`)."""
+    from synthrr.rundir import write_retrieval_dir
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"seeds": out / "seeds.parquet", "hits": out / "hits.parquet", "config": out / "config.yaml"}
-    save_seeds(result.seeds, paths["seeds"])
-    save_hits(result.hits, paths["hits"])
-    cfg.to_yaml(paths["config"])
-    paths["summary"] = out / "retrieval.json"
-    write_json(paths["summary"], result.summary())
-    return paths
+    return write_retrieval_dir(out, cfg, result.seeds, result.hits, result.summary())
 
 
 #: the config sections a retrieval's hits depend on: reuse needs them equal
@@ -114,24 +106,21 @@ def reuse_hits(cfg: RunConfig, directory: Path, seeds: list[Example]) -> list[Hi
     """The hits of an earlier ``synthrr retrieve --out DIRECTORY``, after checking that they were
     made for this config's task, seed set, corpus and retrieval settings (else a ``ConfigError``
     naming the first setting that differs)."""
-    from synthrr.errors import ConfigError, InputError
-    from synthrr.retrieval import load_hits
-    from synthrr.seeds import load_seeds
+    from synthrr.errors import ConfigError
+    from synthrr.rundir import read_retrieval_dir
 
     directory = Path(directory).expanduser()
-    if not (directory / "hits.parquet").is_file():
-        raise InputError(directory, "no hits.parquet here; write one with `synthrr retrieve --out DIR`")
-    theirs = RunConfig.from_yaml(directory / "config.yaml").to_dict()
-    ours = cfg.to_dict()
+    their_cfg, their_seeds, hits = read_retrieval_dir(directory)
+    theirs, ours = their_cfg.to_dict(), cfg.to_dict()
     for section in HITS_DEPEND_ON:
         key = _first_difference(section, ours[section], theirs[section])
         if key is not None:
             raise ConfigError(
                 "hits_from", f"{directory} was retrieved with another {key} than this run's; retrieve again or drop it"
             )
-    if [s.id for s in load_seeds(directory / "seeds.parquet")] != [s.id for s in seeds]:
+    if [s.id for s in their_seeds] != [s.id for s in seeds]:
         raise ConfigError("hits_from", f"{directory} holds another seed set than this run draws")
-    return load_hits(directory / "hits.parquet")
+    return hits
 
 
 def _first_difference(key: str, a: object, b: object) -> str | None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_chec
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from synthrr.errors import InputError, config_error
+from synthrr.errors import InputError, SynthrrError, config_error
 from synthrr.registry import Registry
 
 if TYPE_CHECKING:
@@ -157,7 +157,15 @@ class BaseStudent(ABC):
         meta = read_student_json(folder)
         obj = cls(**meta.get("options", {}))
         obj.labels = [str(x) for x in meta["labels"]]
-        obj._load_model(folder)
+        try:
+            obj._load_model(folder)
+        except SynthrrError:
+            raise
+        except Exception as e:  # joblib, pickle, torch and safetensors raise many types for a bad file
+            why = (str(e).strip().splitlines() or [""])[0][:200]
+            raise InputError(
+                folder, f"the saved {cls.name} student cannot be loaded ({type(e).__name__}: {why}); save it again"
+            ) from None
         return obj
 
 

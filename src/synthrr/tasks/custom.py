@@ -161,6 +161,8 @@ class CustomTask(SplitTask):
             if e.line is None and e.detail.startswith("malformed"):
                 _raise_bad_record(path)  # pandas counts records, not lines: name the exact line
             raise
+        if len(df) == 0:
+            raise InputError(path, "no data rows (a header only?); a task file needs labelled examples")
         labels = set(self.spec.label_names)
         out = []
         for i, (raw_text, raw_lab) in enumerate(zip(df[d.text_column], df[d.label_column], strict=True)):
