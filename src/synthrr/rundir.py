@@ -69,6 +69,7 @@ def write_generation(
     the rows differ from those of the manifest being replaced.
     """
     from synthrr.io import atomic_open, write_json, write_parquet
+    from synthrr.manifest import RunManifest
 
     run_dir.mkdir(parents=True, exist_ok=True)
     before = read_json_or_empty(run_dir / MANIFEST_FILE).get("files", {}).get("data.jsonl", {}).get("sha256")
@@ -79,15 +80,13 @@ def write_generation(
     write_parquet(data, run_dir / "data.parquet")
     with atomic_open(run_dir / "data.jsonl") as fh:
         fh.write(data.to_json(orient="records", lines=True, force_ascii=False))
-    if before is None or before != file_digest(run_dir / "data.jsonl"):
-        _remove_derived(run_dir)  # measured on other data (an identical rerun keeps them)
     write_parquet(examples_frame(candidates), run_dir / "candidates.parquet")
-    counts = {"seeds": len(seeds), "hits": len(hits), "data.parquet": len(rows), "data.jsonl": len(rows)}
-    counts["candidates.parquet"] = len(candidates)
+    rows_in = {"seeds.parquet": len(seeds), "hits.parquet": len(hits), "data.parquet": len(rows)}
+    rows_in |= {"data.jsonl": len(rows), "candidates.parquet": len(candidates)}  # config.yaml: no rows
     names = [p.name for p in paths.values()] + ["data.parquet", "data.jsonl", "candidates.parquet"]
-    files = {n: {"sha256": file_digest(run_dir / n), "rows": counts.get(n, counts.get(n.split(".")[0]))} for n in names}
-    from synthrr.manifest import RunManifest
-
+    files = {n: {"sha256": file_digest(run_dir / n), "rows": rows_in.get(n)} for n in names}
+    if files["data.jsonl"]["sha256"] != before:
+        _remove_derived(run_dir)  # measured on other data (an identical rerun keeps them)
     if isinstance(manifest, RunManifest):
         manifest.files = files  # the returned manifest says what was written, like the file
     write_json(run_dir / MANIFEST_FILE, {**dict(manifest), "files": files})

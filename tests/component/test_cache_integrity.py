@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.llm import LLMCache, LLMClient, LLMRequest
-from synthrr.llm.cache import CacheDamagedError
+from synthrr.llm.cache_integrity import CacheDamagedError
 from synthrr.llm.fake import FakeLLM
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")

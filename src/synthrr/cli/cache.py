@@ -88,12 +88,12 @@ def merge(sources: tuple[Path, ...], into: Path | None) -> None:
     """
     from synthrr.llm.cache_repair import inspect_source
 
-    for src in sources:  # every source is checked before the destination is opened or created
-        inspect_source(src)
+    # every source is checked before the destination is opened or created
+    digests = [inspect_source(src) for src in sources]
     with LLMCache(into or default_path()) as c:
         added = 0
-        for src in sources:
-            n, total = c.merge(src)
+        for src, has_digest in zip(sources, digests, strict=True):
+            n, total = c.merge(src, has_digest=has_digest)
             added += n
             click.echo(f"{src}: {n:,} new of {total:,} entries")
         click.echo(f"merged {added:,} entries into {c.path} ({len(c):,} entries now)")

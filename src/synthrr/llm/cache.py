@@ -30,6 +30,7 @@ from typing import Any
 
 from synthrr.errors import InputError
 from synthrr.llm.base import Completion, LLMRequest
+from synthrr.llm.cache_integrity import has_digests, quick_check, read_errors_as_damage
 from synthrr.paths import home
 
 SCHEMA_VERSION = 1
@@ -52,37 +53,24 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class CacheDamagedError(InputError):
-    """The cache file is not a synthrr cache, or SQLite finds it damaged."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(
-            path,
-            f"{problem}; run `synthrr cache repair --path {path}` to salvage its intact answers into a new "
-            "file, or run without the cache (`--set llm.cache=false`)",
-        )
-
-
-def sqlite_problems(rows: list[str]) -> str:
-    """SQLite's check messages as one line (they come with a multi-line ``*** in database`` header)."""
-    text = " ".join(" ".join(str(r).split()) for r in rows)
-    return text.replace("*** in database main *** ", "").strip()
-
-
 def digest(response: str) -> str:
     """The integrity digest stored beside an answer (16 hex digits of its SHA-256)."""
     return hashlib.sha256(response.encode("utf-8")).hexdigest()[:16]
 
 
+def intact_entry(response: object, stored: object) -> CacheEntry | None:
+    """The stored answer as an entry, or ``None`` when it no longer matches its digest or parse."""
+    if not isinstance(response, str) or stored != digest(response):
+        return None
+    try:
+        return CacheEntry.from_json(response)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def intact(response: object, stored: object) -> bool:
     """True when a stored answer still matches its digest and parses as an entry."""
-    if not isinstance(response, str) or stored != digest(response):
-        return False
-    try:
-        CacheEntry.from_json(response)
-    except (ValueError, KeyError, TypeError):
-        return False
-    return True
+    return intact_entry(response, stored) is not None
 
 
 def cache_files(path: Path) -> list[Path]:
@@ -179,10 +167,8 @@ class LLMCache:
             return self._conn
         self._check_location()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with read_errors_as_damage(self.path):
             conn = self._open()
-        except sqlite3.DatabaseError as e:
-            raise CacheDamagedError(self.path, f"not a readable SQLite cache ({e})") from None
         self._conn, self._pid = conn, os.getpid()
         return conn
 
@@ -190,10 +176,7 @@ class LLMCache:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         conn.create_function("synthrr_digest", 1, digest, deterministic=True)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-        problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
-        if problems != ["ok"]:
-            conn.close()
-            raise CacheDamagedError(self.path, f"damaged ({sqlite_problems(problems)})")
+        quick_check(conn, self.path)
         self._enable_wal(conn)
         # WAL + NORMAL: a committed transaction survives a killed process (not a power cut).
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -201,8 +184,7 @@ class LLMCache:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(completions)")}
-            if "digest" not in columns:  # a cache written before answers carried digests: trust them now
+            if not has_digests(conn):  # a cache written before answers carried digests: trust them now
                 conn.execute("ALTER TABLE completions ADD COLUMN digest TEXT")
                 conn.execute("UPDATE completions SET digest = synthrr_digest(response)")
         return conn
@@ -261,13 +243,16 @@ class LLMCache:
                 rows = conn.execute(
                     f"SELECT key, response, digest FROM completions WHERE key IN ({marks})", chunk
                 ).fetchall()
-                damaged = [key for key, raw, stored in rows if not intact(raw, stored)]
+                damaged = []
+                for key, raw, stored in rows:
+                    entry = intact_entry(raw, stored)
+                    if entry is None:
+                        damaged.append(key)
+                    else:
+                        found[key] = entry
                 if damaged:
                     self._drop_damaged(conn, damaged)
-                for key, raw, _ in rows:
-                    if key not in damaged:
-                        found[key] = CacheEntry.from_json(raw)
-                hit = [key for key, _, _ in rows if key not in damaged]
+                hit = [key for key, _, _ in rows if key in found]
                 if count_hits and hit:
                     with _transaction(conn):
                         conn.execute(
@@ -361,16 +346,18 @@ class LLMCache:
             conn.execute("VACUUM")
         return int(n)
 
-    def merge(self, source: str | Path) -> tuple[int, int]:
+    def merge(self, source: str | Path, *, has_digest: bool | None = None) -> tuple[int, int]:
         """Copy the intact entries of another cache file that this one lacks (a key already here
         keeps its answer), in one transaction: a failure adds nothing. The source is checked before
-        this cache is opened (or created). Returns ``(added, rows in source)``."""
+        this cache is opened (or created), unless the caller already did: ``has_digest`` is then
+        what :func:`~synthrr.llm.cache_repair.inspect_source` returned. Returns ``(added, rows in source)``."""
         from synthrr.llm.cache_repair import inspect_source
 
         src = Path(source)
         if src.exists() and self.path.exists() and src.resolve() == self.path.resolve():
             raise InputError(src, "is the cache being merged into")
-        has_digest = inspect_source(src)
+        if has_digest is None:
+            has_digest = inspect_source(src)
         where = "WHERE digest = synthrr_digest(response)" if has_digest else "WHERE json_valid(response)"
         with self._lock:
             conn = self._connect()

@@ -16,21 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthrr.errors import InputError
-from synthrr.llm.cache import (
-    SCHEMA_VERSION,
+from synthrr.llm.cache import SCHEMA_VERSION, CacheEntry, CacheRow, LLMCache, cache_files, digest, intact
+from synthrr.llm.cache_integrity import (
     CacheDamagedError,
-    CacheEntry,
-    CacheRow,
-    LLMCache,
-    cache_files,
-    digest,
-    intact,
+    has_digests,
+    quick_check,
+    read_errors_as_damage,
     sqlite_problems,
 )
 
 #: key ranges scanned one at a time (keys are hex SHA-256): a damaged page loses one range at most
 _PREFIXES = [f"{i:02x}" for i in range(256)]
 _COLUMNS = "key, backend, model, label, sample, response, created, hits"
+_BATCH = 1000  # salvaged rows per committed transaction
 
 
 @dataclass
@@ -53,10 +51,11 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise InputError(path, "cache file not found" if not path.exists() else "is not a file")
     conn = sqlite3.connect(path, timeout=60.0, isolation_level=None)
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as e:
+        with read_errors_as_damage(path):
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except CacheDamagedError:
         conn.close()
-        raise CacheDamagedError(path, f"not a readable SQLite cache ({e})") from None
+        raise
     if not {"completions", "meta"} <= tables:
         conn.close()
         raise InputError(path, "not a synthrr LLM cache (no completions/meta tables)")
@@ -68,23 +67,20 @@ def inspect_source(path: Path) -> bool:
     rows carry digests (files written before digests existed do not)."""
     conn = _connect(path)
     try:
-        problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
-        if problems != ["ok"]:
-            raise CacheDamagedError(path, f"damaged ({sqlite_problems(problems)})")
-        row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        version = None if row is None else str(row[0])
-        if version != str(SCHEMA_VERSION):
-            raise InputError(path, f"cache schema version {version}, this synthrr reads {SCHEMA_VERSION}")
-        return "digest" in {r[1] for r in conn.execute("PRAGMA table_info(completions)")}
-    except sqlite3.DatabaseError as e:
-        raise CacheDamagedError(path, f"not a readable SQLite cache ({e})") from None
+        with read_errors_as_damage(path):
+            quick_check(conn, path)
+            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            version = None if row is None else str(row[0])
+            if version != str(SCHEMA_VERSION):
+                raise InputError(path, f"cache schema version {version}, this synthrr reads {SCHEMA_VERSION}")
+            return has_digests(conn)
     finally:
         conn.close()
 
 
 def _ranges(conn: sqlite3.Connection, report: CheckReport) -> Iterator[tuple[tuple[object, ...], bool]]:
     """Every row SQLite can read, with whether its answer is intact; unreadable ranges are counted."""
-    has_digest = "digest" in {r[1] for r in conn.execute("PRAGMA table_info(completions)")}
+    has_digest = has_digests(conn)
     digest_col = "digest" if has_digest else "NULL"
     for i, lo in enumerate(_PREFIXES):
         hi = _PREFIXES[i + 1] if i + 1 < len(_PREFIXES) else "g"
@@ -145,13 +141,17 @@ def repair_cache(path: str | Path) -> RepairReport:
     with LLMCache(fresh) as new:
         if conn is not None:
             try:
+                batch: list[CacheRow] = []
                 for values, ok in _ranges(conn, report):
                     if not ok:
                         dropped += 1
                         continue
                     key, backend, model, label, sample, raw = (str(v) for v in values[:6])
-                    new.put_many([CacheRow(key, backend, model, label, int(sample), CacheEntry.from_json(raw))])
-                    salvaged += 1
+                    batch.append(CacheRow(key, backend, model, label, int(sample), CacheEntry.from_json(raw)))
+                    if len(batch) >= _BATCH:
+                        salvaged += new.put_many(batch)
+                        batch = []
+                salvaged += new.put_many(batch)
             finally:
                 conn.close()
         len(new)  # creates the file even when nothing was salvaged

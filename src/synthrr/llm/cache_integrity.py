@@ -1,0 +1,53 @@
+"""Low-level checks of an LLM cache file: SQLite's own checks and the error that reports damage.
+
+Shared by :class:`synthrr.llm.cache.LLMCache` (on open) and :mod:`synthrr.llm.cache_repair`
+(``cache check``, ``repair``, ``merge``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from synthrr.errors import InputError
+
+
+class CacheDamagedError(InputError):
+    """The cache file is not a synthrr cache, or SQLite finds it damaged."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(
+            path,
+            f"{problem}; run `synthrr cache repair --path {path}` to salvage its intact answers into a new "
+            "file, or run without the cache (`--set llm.cache=false`)",
+        )
+
+
+def sqlite_problems(rows: list[str]) -> str:
+    """SQLite's check messages as one line (they come with a multi-line ``*** in database`` header)."""
+    text = " ".join(" ".join(str(r).split()) for r in rows)
+    return text.replace("*** in database main *** ", "").strip()
+
+
+@contextmanager
+def read_errors_as_damage(path: Path) -> Iterator[None]:
+    """SQLite errors while opening or reading ``path`` become one :class:`CacheDamagedError`."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        raise CacheDamagedError(path, f"not a readable SQLite cache ({e})") from None
+
+
+def quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    """SQLite's ``quick_check``; a damaged file raises :class:`CacheDamagedError` (connection closed)."""
+    problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+    if problems != ["ok"]:
+        conn.close()
+        raise CacheDamagedError(path, f"damaged ({sqlite_problems(problems)})")
+
+
+def has_digests(conn: sqlite3.Connection) -> bool:
+    """Whether the ``completions`` table carries answer digests (files from before them do not)."""
+    return "digest" in {r[1] for r in conn.execute("PRAGMA table_info(completions)")}
