@@ -9,8 +9,10 @@ over draws under ``KEY_sd`` and the per-draw values under ``KEY_draws``.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ METRICS = (
     "label_preservation",
     "accuracy_mean",
     "macro_f1_mean",
+    "alt_accuracy_mean",  # a second student's accuracy (bench/quality.py --student A B)
 )
 #: the targets for SynthesizRR-3 against FewGen-32: (row key, title, higher is better)
 TARGETS = (
@@ -121,6 +124,9 @@ def cell(row: dict[str, Any], key: str) -> str:
 
     if not row:
         return "—"
+    if key == "alt_accuracy":
+        mean, sd = row.get("alt_accuracy_mean"), row.get("alt_accuracy_mean_sd")
+        return "—" if mean is None else f"{100 * mean:.1f}" + ("" if sd is None else f" ± {100 * sd:.1f}")
     if "draws" not in row:
         return _cell(row, key)
     k = f"{key}_mean" if key in ("accuracy", "macro_f1") else key
@@ -134,15 +140,20 @@ def cell(row: dict[str, Any], key: str) -> str:
     return f"{mean:.3f} ± {sd:.3f}"
 
 
-def format_table(summary: dict[str, Any], row_names: tuple[str, ...]) -> str:
-    head = "| row | " + " | ".join(t for _, t in COLUMNS) + " | gen. s | LLM requests (cached) |"
-    sep = "|---|" + "---:|" * (len(COLUMNS) + 2)
+def format_table(summary: dict[str, Any], row_names: tuple[str, ...], alt: str | None = None) -> str:
+    """The task's table; ``alt`` names a second student whose accuracy gets a column of its own."""
+    columns = list(COLUMNS)
+    if alt:
+        at = next(i for i, (k, _) in enumerate(columns) if k == "accuracy") + 1
+        columns.insert(at, ("alt_accuracy", f"{alt} student acc. % ↑"))
+    head = "| row | " + " | ".join(t for _, t in columns) + " | gen. s | LLM requests (cached) |"
+    sep = "|---|" + "---:|" * (len(columns) + 2)
     lines = [head, sep]
     for name in row_names:
         if name != "Gold" and name not in summary["rows"] and name not in summary["info"]:
             continue
         row = summary["rows"].get(name, {})
-        cells = [cell(row, k) for k, _ in COLUMNS]
+        cells = [cell(row, k) for k, _ in columns]
         info = summary["info"].get(name, {})
         gen = info.get("gen_s")
         cells.append("—" if gen is None else f"{gen:.0f}")
@@ -158,3 +169,70 @@ def kept_analysis(path: Path) -> str | None:
     text = path.read_text(encoding="utf-8")
     i, j = text.find(ANALYSIS_BEGIN), text.find(ANALYSIS_END)
     return text[i : j + len(ANALYSIS_END)] if 0 <= i < j else None
+
+
+def alt_student(args: Any) -> str | None:
+    """The second student's name, whose accuracy gets its own column, if one was asked for."""
+    return args.students[1] if len(args.students) > 1 else None
+
+
+def write_results(args: Any, summaries: list[dict[str, Any]], row_names: tuple[str, ...]) -> str:
+    """Write ``args.results`` (Markdown): the header, the kept analysis, one table and its targets per task."""
+    from synthrr.manifest import versions
+
+    model = next((s["model"] for s in summaries if s["model"]), None)
+    analysis = kept_analysis(args.results)
+    requests = sum(v.get("requests", 0) for s in summaries for v in s["info"].values())
+    hits = sum(v.get("cache_hits", 0) for s in summaries for v in s["info"].values())
+    commands = sorted({c for s in summaries for c in s["commands"]})
+    draws = ", ".join(f"{s['task']} {s['draw_ids']}" for s in summaries)
+    cfg = summaries[0]["config"]
+    lines = [
+        "# Quality benchmark: SynthesizRR vs FewGen vs ZeroGen vs Gold",
+        "",
+        "- Command(s), one per recorded batch of draws:",
+        *(f"  - `{c}`" for c in commands),
+        f"- Written: {datetime.now(UTC).isoformat(timespec='seconds')}, from the per-draw records in `{args.records}`",
+        f"- Mode: {'quick (smoke run, numbers are not meaningful)' if args.quick else 'full'}",
+        f"- Model: `{json.dumps(model, sort_keys=True)}`",
+        f"- Versions: `{json.dumps(versions(), sort_keys=True)}`",
+        f"- Draws (tables: mean ± std over draws when more than one): {draws}",
+        f"- N per row: {args.n}; seeds per label: {args.per_label or 'task default'}; "
+        f"retriever: {args.retriever}; max new tokens: {args.max_tokens}",
+    ]
+    samp = cfg.llm.sampling
+    f = cfg.synthesis.filters
+    lines += [
+        f"- Sampling: temperature {samp.temperature}, top_p {samp.top_p}, seed moved by the draw; LLM options "
+        f"`{json.dumps(cfg.llm.options, sort_keys=True)}`",
+        f"- Filters (all rows): min_tokens {f.min_tokens}, dedup {f.dedup}, copy {f.copy_ngram}-gram "
+        f"> {f.copy_threshold}, contamination {f.contamination}, label consistency {f.label_consistency} "
+        f"(keep {f.keep_fraction}, features {f.consistency_features})",
+        f"- Prompts: context_tokens {list(cfg.synthesis.context_tokens)}, demo_tokens {cfg.synthesis.demo_tokens}",
+    ]
+    lines += [
+        f"- Student: {' (headline), '.join(args.students)}, {args.seeds} seed(s) per draw, scored on "
+        f"{args.test_limit} real {args.eval_split} examples; "
+        f"metrics: {', '.join(args.metrics) if args.metrics else 'all'}",
+        f"- Wall time of the recorded draws: {sum(x['wall_s'] for x in summaries):.0f} s ({hits} of {requests} LLM "
+        "requests answered from the cache)",
+        "",
+        "Rows: Gold = the student on N real train examples; "
+        + (f"Gold-full = on the whole train split (at most {args.gold_full} examples); " if args.gold_full else "")
+        + "FewGen-0/-32 = fewgen with 0/32 seed "
+        "demonstrations; ZeroGen = zerogen; SynthesizRR-0/-3 = synthesizrr 0-shot / 3-shot RetrICL. "
+        "`gen. s` = generation wall time of the row; `n` = kept examples.",
+    ]
+    if analysis:
+        lines += ["", analysis]
+    for s in summaries:
+        lines += ["", f"## {s['task']} (corpus: {s['corpus']})", "", format_table(s, row_names, alt_student(args)), ""]
+        lines.append(f"Wall time: {s['wall_s']:.0f} s. Runs and compare.md/.csv/.json: `{s['out']}`.")
+        lines += ["", "Targets (SynthesizRR-3 vs FewGen-32):", *check_targets(s["rows"])]
+        errors = {k: v["error"] for k, v in s["info"].items() if v.get("error")}
+        for name, err in errors.items():
+            lines.append(f"- {name}: {err}")
+    text = "\n".join(lines) + "\n"
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(text, encoding="utf-8")
+    return text

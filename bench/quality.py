@@ -23,28 +23,12 @@ docs/validation.md); a custom task (``--tasks path/to/task.yaml``, keyed by the 
 ``--gold-full MAX`` adds the paper's Gold: the student on a label-balanced sample of up to MAX
 examples of the whole train split.
 
-Default N = 40 per row. Measured on 2 shared CPU cores with the default SmolLM2-135M llama.cpp model
-(max_tokens 96; prefill of long prompts dominates), seconds per prompt:
-
-==============  =====  ========  ===============
-row             imdb   bbc_news  rotten_tomatoes
-==============  =====  ========  ===============
-FewGen-0        0.5    0.7       ~0.5
-FewGen-32       ~11    13.5      ~4   (3.6k prompt tokens on bbc_news; short seeds on rotten_tomatoes)
-ZeroGen         0.5    0.7       ~0.5
-SynthesizRR-0   1.0    1.2       ~1
-SynthesizRR-3   3.1    3.2       ~2.5 (RetrICL, ~1k prompt tokens)
-==============  =====  ========  ===============
-
-(These per-prompt costs predate demonstration blocks: with ``synthesis.demo_block: 8``, the default
-now, FewGen-32 runs 3.5-4.6x and SynthesizRR-3 ~1.9x faster; see docs/bench-prefix.md.)
-
-Reaching N kept examples after the filters and the label-consistency cut (keep 83 %) takes
-~1.5-1.8 N prompts (1.8 measured at N=10). So one N costs ~1.6 x (16 + 19 + 8.5) s ~ 70 s over the
-three tasks: N=40 -> ~47 min of generation, plus ~2-3 min of evaluation per task and one-off dense
-index builds (movie_plots, wiki) -> ~60 min on quiet cores; N=60 -> ~85 min, which leaves no room
-for other load on a shared machine (other jobs on the same two cores doubled the FewGen-32 cost to
-22-25 s per imdb prompt). FewGen-32 is about half of the total.
+Default N = 40 per row. Cost on 2 CPU cores with the default SmolLM2-135M llama.cpp model
+(max_tokens 96), with demonstration blocks: FewGen-32 ~1-3 s per prompt (its 32 demonstrations are
+one shared prefix per block), SynthesizRR-3 ~3-5 s (decoding bounds it; docs/bench-prefix.md);
+~1.5-2.3 prompts per kept example (the label verifier drops and the quota loop tops up). A MiniLM
+student fit is ~1.5-3 min. The headline protocol (N=100, FewGen-32 and SynthesizRR-3, MiniLM and
+TF-IDF students, Gold-full) is ~45-60 min per task and draw.
 
 The llama.cpp context defaults to 6144 tokens here (``--llm-opt n_ctx=...`` overrides) so that
 32 demonstrations of up to 80 words fit.
@@ -54,6 +38,16 @@ and the students' seeds, and Gold's real sample, by d (run folders ``<out>/<task
 tables then show mean ± std over draws, the targets a paired comparison (mean ± std of the per-draw
 difference, draws won), and every draw's rows go to ``<results>.json`` for ``bench/paired.py``.
 ``--rows FewGen-3`` adds the demo's 3-shot FewGen.
+
+Records: every draw is saved as ``<records>/<task>/draw-<d>.json`` (default records folder: the
+results file with ``.records`` for its suffix) with its protocol (N, rows, students, split, LLM,
+overrides, ...), and the tables combine every draw recorded there under the current protocol. So a
+protocol too long for one sitting runs a draw at a time (``--first-draw D --draws 1``), and
+``--report-only`` rebuilds the results file from the records without running anything. Records of
+another protocol are named and left out.
+
+``--student minilm tfidf``: the first student is the headline (targets, Gold share); the second
+gets an accuracy column of its own.
 
 ``--quick``: a smoke run (N=4, max_tokens 24, 4 seeds per label, BM25 retrieval so no dense index
 is built, TF-IDF student with one seed, 50 test examples, only the cheap intrinsic metrics,
@@ -68,10 +62,10 @@ import json
 import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import records
 from protocol import (  # noqa: F401 - re-exported for the tests
     ANALYSIS_BEGIN,
     ANALYSIS_END,
@@ -80,6 +74,7 @@ from protocol import (  # noqa: F401 - re-exported for the tests
     check_targets,
     format_table,
     kept_analysis,
+    write_results,
 )
 
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
@@ -144,7 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=None, help="synthetic examples per row (and Gold's N) [40; quick 4]")
     p.add_argument("--per-label", type=int, default=None, help="seeds per label [paper default; quick 4]")
     p.add_argument("--retriever", default=None, help="retriever for SynthesizRR rows [dense; quick bm25]")
-    p.add_argument("--student", choices=("tfidf", "minilm"), default=None, help="student [tfidf]")
+    p.add_argument(
+        "--student",
+        dest="students",
+        nargs="+",
+        choices=("tfidf", "minilm"),
+        default=None,
+        help="student(s); the first is the tables' headline, a second gets its own accuracy column [tfidf]",
+    )
     p.add_argument("--seeds", type=int, default=None, help="student fits per row [3; quick 1]")
     p.add_argument("--test-limit", type=int, default=None, help="real test examples scored [1000; quick 50]")
     p.add_argument(
@@ -160,6 +162,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="draws per task (seed set, demonstrations and sampling seeds moved by the draw); tables show "
         "mean ± std over draws and a paired comparison [1]",
+    )
+    p.add_argument(
+        "--first-draw",
+        type=int,
+        default=0,
+        help="number of the first draw run [0]; with --draws 1, runs one draw of a longer protocol",
+    )
+    p.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="folder of per-draw records; the tables combine every draw recorded there under the same "
+        "protocol [<results without suffix>.records]",
+    )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: rebuild the results file from the records",
     )
     p.add_argument(
         "--eval-split",
@@ -193,7 +213,10 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
     args.max_tokens = pick(args.max_tokens, 96, 24)
     args.per_label = pick(args.per_label, None, 4)
     args.retriever = pick(args.retriever, "dense", "bm25")
-    args.student = pick(args.student, "tfidf", "tfidf")
+    args.students = pick(args.students, ["tfidf"], ["tfidf"])
+    if len(args.students) > 2 or len(set(args.students)) != len(args.students):
+        raise SystemExit("--student: one or two different students")
+    args.student = args.students[0]
     args.seeds = pick(args.seeds, 3, 1)
     args.test_limit = pick(args.test_limit, 1000, 50)
     if args.metrics is not None:
@@ -202,6 +225,7 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
         args.metrics = list(QUICK_METRICS)
     args.out = pick(args.out, Path("runs/quality"), Path("runs/quality-quick"))
     args.results = pick(args.results, Path("docs/results.md"), args.out / "results.md")
+    args.records = args.records or args.results.with_suffix(".records")
     for t in args.tasks:
         if t not in TASKS and not Path(t).is_file():
             raise SystemExit(f"--tasks: '{t}' is neither a built-in task ({', '.join(TASKS)}) nor a task file")
@@ -247,7 +271,7 @@ def base_config(args: argparse.Namespace, task: str, out: Path, draw: int = 0) -
             "llm.sampling.seed": draw,
             # student seeds (and Gold's real sample) move with the draw too
             "eval.metrics": args.metrics,
-            "eval.students": [args.student],
+            "eval.students": list(args.students),
             "eval.seeds": args.seeds,
             "eval.test_limit": args.test_limit,
             "eval.test_split": args.eval_split,
@@ -265,13 +289,12 @@ def _log(args: argparse.Namespace, msg: str) -> None:
 def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, Any]:
     """Generate the synthetic rows, evaluate them, compare with Gold; one draw's summary of the task."""
     from synthrr.errors import SynthrrError
-    from synthrr.stages.compare import compare_runs
     from synthrr.stages.evaluate import evaluate_run
     from synthrr.stages.generate import generate
 
     started = time.perf_counter()
     key = task_key(task)
-    out = args.out / key if args.draws == 1 else args.out / key / f"draw-{draw}"
+    out = args.out / key if args.draws == 1 and draw == 0 else args.out / key / f"draw-{draw}"
     base = base_config(args, task, out, draw)
     progress = not args.quiet
     runs: dict[str, Path] = {}
@@ -310,17 +333,13 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             continue
         runs[name] = result.run_dir
     rows: dict[str, dict[str, Any]] = {}
-    if runs:
-        compared = compare_runs(list(runs.values()), out, base, student=args.student, gold=True, progress=progress)
-        golds = [r for r in compared if r.get("method") == "gold"]
-        if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
-            rows["Gold"] = min(golds, key=lambda r: (abs(int(r.get("n") or 0) - args.n), -int(r.get("n") or 0)))
-        if args.gold_full:
-            rows["Gold-full"] = gold_full_row(args, base, progress)
-        by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
-        for name, rd in runs.items():
-            if rd.name in by_dir:
-                rows[name] = by_dir[rd.name]
+    for i, student in enumerate(args.students):
+        found = compare_rows(args, runs, out if i == 0 else out / f"compare-{student}", base, student, progress)
+        if i == 0:
+            rows = found
+            continue
+        for name, row in rows.items():  # the second student: its accuracy beside the headline's
+            row["alt_accuracy_mean"] = found.get(name, {}).get("accuracy_mean")
     return {
         "task": key,
         "corpus": args.corpora[key],
@@ -333,7 +352,29 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
     }
 
 
-def gold_full_row(args: argparse.Namespace, base: Any, progress: bool) -> dict[str, Any]:
+def compare_rows(
+    args: argparse.Namespace, runs: dict[str, Path], out: Path, base: Any, student: str, progress: bool
+) -> dict[str, dict[str, Any]]:
+    """The task's rows for one student: Gold (at N), Gold-full if asked, and each synthetic row."""
+    from synthrr.stages.compare import compare_runs
+
+    if not runs:
+        return {}
+    rows: dict[str, dict[str, Any]] = {}
+    compared = compare_runs(list(runs.values()), out, base, student=student, gold=True, progress=progress)
+    golds = [r for r in compared if r.get("method") == "gold"]
+    if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
+        rows["Gold"] = min(golds, key=lambda r: (abs(int(r.get("n") or 0) - args.n), -int(r.get("n") or 0)))
+    if args.gold_full:
+        rows["Gold-full"] = gold_full_row(args, base, student, progress)
+    by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
+    for name, rd in runs.items():
+        if rd.name in by_dir:
+            rows[name] = by_dir[rd.name]
+    return rows
+
+
+def gold_full_row(args: argparse.Namespace, base: Any, student: str, progress: bool) -> dict[str, Any]:
     """The paper's Gold: the student on the whole train split (capped at ``--gold-full``), scored
     like the other rows; no intrinsic metrics (they describe a set of N texts)."""
     from synthrr.report.table import table_row
@@ -342,66 +383,32 @@ def gold_full_row(args: argparse.Namespace, base: Any, progress: bool) -> dict[s
 
     task = get_task(base.task)
     n = min(args.gold_full, len(task.load_split("train")))
-    g = gold_evaluation(task, n, base.eval, student=args.student, metrics=(), progress=progress)
-    return table_row("Gold-full", g, args.student)
+    g = gold_evaluation(task, n, base.eval, student=student, metrics=(), progress=progress)
+    return table_row("Gold-full", g, student)
 
 
-def write_results(args: argparse.Namespace, summaries: list[dict[str, Any]], total_s: float, argv: list[str]) -> str:
-    from synthrr.manifest import versions
-
-    model = next((s["model"] for s in summaries if s["model"]), None)
-    analysis = kept_analysis(args.results)
-    requests = sum(v.get("requests", 0) for s in summaries for v in s["info"].values())
-    hits = sum(v.get("cache_hits", 0) for s in summaries for v in s["info"].values())
-    cfg = summaries[0]["config"] if summaries else None
-    lines = [
-        "# Quality benchmark: SynthesizRR vs FewGen vs ZeroGen vs Gold",
-        "",
-        f"- Command: `{shlex.join(['python', 'bench/quality.py', *argv])}`",
-        f"- Date: {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"- Mode: {'quick (smoke run, numbers are not meaningful)' if args.quick else 'full'}",
-        f"- Model: `{json.dumps(model, sort_keys=True)}`",
-        f"- Versions: `{json.dumps(versions(), sort_keys=True)}`",
-        f"- Draws per task: {args.draws} (tables: mean ± std over draws)" if args.draws > 1 else "- Draws per task: 1",
-        f"- N per row: {args.n}; seeds per label: {args.per_label or 'task default'}; "
-        f"retriever: {args.retriever}; max new tokens: {args.max_tokens}",
-    ]
-    if cfg is not None:
-        s = cfg.llm.sampling
-        f = cfg.synthesis.filters
-        lines += [
-            f"- Sampling: temperature {s.temperature}, top_p {s.top_p}, seed {s.seed}; LLM options "
-            f"`{json.dumps(cfg.llm.options, sort_keys=True)}`",
-            f"- Filters (all rows): min_tokens {f.min_tokens}, dedup {f.dedup}, copy {f.copy_ngram}-gram "
-            f"> {f.copy_threshold}, contamination {f.contamination}, label consistency {f.label_consistency} "
-            f"(keep {f.keep_fraction}, features {f.consistency_features})",
-            f"- Prompts: context_tokens {list(cfg.synthesis.context_tokens)}, demo_tokens {cfg.synthesis.demo_tokens}",
-        ]
-    lines += [
-        f"- Student: {args.student}, {args.seeds} seed(s), scored on {args.test_limit} real {args.eval_split} "
-        "examples; "
-        f"metrics: {', '.join(args.metrics) if args.metrics else 'all'}",
-        f"- Total wall time: {total_s:.0f} s ({hits} of {requests} LLM requests answered from the cache)",
-        "",
-        "Rows: Gold = the student on N real train examples; "
-        + (f"Gold-full = on the whole train split (at most {args.gold_full} examples); " if args.gold_full else "")
-        + "FewGen-0/-32 = fewgen with 0/32 seed "
-        "demonstrations; ZeroGen = zerogen; SynthesizRR-0/-3 = synthesizrr 0-shot / 3-shot RetrICL. "
-        "`gen. s` = generation wall time of the row; `n` = kept examples.",
-    ]
-    if analysis:
-        lines += ["", analysis]
-    for s in summaries:
-        lines += ["", f"## {s['task']} (corpus: {s['corpus']})", "", format_table(s, ROW_NAMES), ""]
-        lines.append(f"Wall time: {s['wall_s']:.0f} s. Runs and compare.md/.csv/.json: `{s['out']}`.")
-        lines += ["", "Targets (SynthesizRR-3 vs FewGen-32):", *check_targets(s["rows"])]
-        errors = {k: v["error"] for k, v in s["info"].items() if v.get("error")}
-        for name, err in errors.items():
-            lines.append(f"- {name}: {err}")
-    text = "\n".join(lines) + "\n"
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(text, encoding="utf-8")
-    return text
+def run_draws(args: argparse.Namespace, argv: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run the asked draws of every task (unless ``--report-only``), record each, and combine every
+    recorded draw of the same protocol: the summaries and each task's per-draw rows."""
+    summaries, per_draw = [], {}
+    for task in args.tasks:
+        key = task_key(task)
+        proto = records.protocol(args, args.corpora[key])
+        for d in [] if args.report_only else range(args.first_draw, args.first_draw + args.draws):
+            records.save(args.records, run_task(args, task, d), d, proto, argv)
+        draws, skipped = records.load(args.records, key, proto)
+        for why in skipped:
+            _log(args, f"   left out: {why}")
+        if not draws:
+            _log(args, f"== {task}: no draw recorded under this protocol in {args.records}")
+            continue
+        per_draw[key] = [d["rows"] for d in draws]
+        summary = aggregate(draws)
+        summary["draw_ids"] = [d["draw"] for d in draws]
+        summary["commands"] = sorted({shlex.join(["python", "bench/quality.py", *d["argv"]]) for d in draws})
+        summaries.append(summary)
+        _log(args, f"== {task}: {len(draws)} draw(s) recorded, {summaries[-1]['wall_s']:.0f} s in all")
+    return summaries, per_draw
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,18 +416,15 @@ def main(argv: list[str] | None = None) -> int:
     args = resolve(build_parser().parse_args(argv))
     from synthrr.errors import SynthrrError
 
-    started = time.perf_counter()
-    summaries, per_draw = [], {}
     try:
-        for task in args.tasks:
-            draws = [run_task(args, task, d) for d in range(args.draws)]
-            per_draw[task_key(task)] = [d["rows"] for d in draws]
-            summaries.append(aggregate(draws))
-            _log(args, f"== {task} done in {summaries[-1]['wall_s']:.0f}s")
+        summaries, per_draw = run_draws(args, argv)
     except SynthrrError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    text = write_results(args, summaries, time.perf_counter() - started, argv)
+    if not summaries:
+        print(f"error: nothing to report: no draw recorded in {args.records} under this protocol", file=sys.stderr)
+        return 2
+    text = write_results(args, summaries, ROW_NAMES)
     # every draw's rows, for paired comparisons across invocations (bench/paired.py)
     args.results.with_suffix(".json").write_text(json.dumps(per_draw, indent=1, default=str), encoding="utf-8")
     if not args.quiet:

@@ -118,3 +118,43 @@ def test_verifier_precision_table() -> None:
     assert table["a"] == {"precision": 1.0, "recall": 0.5, "share": 0.5}
     assert table["b"]["precision"] == pytest.approx(2 / 3) and table["b"]["recall"] == 1.0
     assert table["c"]["precision"] != table["c"]["precision"]  # never predicted: NaN, shown as "—"
+
+
+def _draw_summary(task: str, acc: float, config: object) -> dict[str, object]:
+    rows = {"Gold": {"n": 100, "accuracy_mean": 0.8}, "FewGen-32": _row(0.06, 6.0, 0.9, acc - 0.02)}
+    rows["SynthesizRR-3"] = {**_row(0.05, 6.5, 0.95, acc), "alt_accuracy_mean": acc - 0.1}
+    info = {"SynthesizRR-3": {"gen_s": 10.0, "requests": 5, "cache_hits": 1}}
+    return {"task": task, "corpus": "wiki", "rows": rows, "info": info, "model": None, "config": config,
+            "wall_s": 12.0, "out": "runs/x"}  # fmt: skip
+
+
+def test_draws_recorded_one_at_a_time_make_one_table(quality: ModuleType, tmp_path: Path) -> None:
+    """Draws run by separate invocations are recorded and combined; a draw of another protocol is left out."""
+    import records
+    from synthrr.config import RunConfig
+
+    base = ["--tasks", "imdb", "--n", "100", "--student", "minilm", "tfidf", "--results", str(tmp_path / "r.md")]
+    args = quality.resolve(quality.build_parser().parse_args(base))
+    assert args.students == ["minilm", "tfidf"] and args.records == tmp_path / "r.records"
+    proto = records.protocol(args, "movie_plots")
+    cfg = RunConfig()
+    for draw, acc in ((0, 0.70), (2, 0.74)):
+        records.save(args.records, _draw_summary("imdb", acc, cfg), draw, proto, [*base, "--first-draw", str(draw)])
+    other = records.protocol(quality.resolve(quality.build_parser().parse_args([*base, "--n", "40"])), "movie_plots")
+    records.save(args.records, _draw_summary("imdb", 0.1, cfg), 1, other, base)
+
+    draws, skipped = records.load(args.records, "imdb", proto)
+    assert [d["draw"] for d in draws] == [0, 2] and draws[0]["config"] == cfg
+    assert len(skipped) == 1 and "draw-1.json" in skipped[0] and "n differ" in skipped[0]
+
+    assert quality.main([*base, "--report-only", "--quiet"]) == 0
+    text = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "Draws (tables: mean ± std over draws when more than one): imdb [0, 2]" in text
+    assert "tfidf student acc. % ↑" in text and "--first-draw 2" in text
+    row = next(line for line in text.splitlines() if line.startswith("| SynthesizRR-3 |"))
+    assert "72.0 ± 2.8" in row and "62.0 ± 2.8" in row  # headline and second student over draws 0 and 2
+    assert "student accuracy (higher is better): SynthesizRR-3 0.720 vs FewGen-32 0.700: met" in text
+
+
+def test_report_only_without_records_is_a_usage_error(quality: ModuleType, tmp_path: Path) -> None:
+    assert quality.main(["--tasks", "imdb", "--report-only", "--quiet", "--results", str(tmp_path / "r.md")]) == 2
