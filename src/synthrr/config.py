@@ -248,8 +248,17 @@ class RunConfig(Section):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    def public_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with credentials masked (URL userinfo and query values, secret-named
+        options): what run directories, manifests and fingerprints are made of."""
+        from synthrr.redact import redact
+
+        data: dict[str, Any] = redact(self.to_dict())
+        return data
+
     def to_yaml(self, path: str | Path | None = None) -> str:
-        text: str = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        """The config as YAML, credentials masked (:meth:`public_dict`); written atomically to ``path``."""
+        text: str = yaml.safe_dump(self.public_dict(), sort_keys=False)
         if path is not None:
             from synthrr.io import atomic_open
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from synthrr.errors import BackendError, require
+from synthrr.errors import BackendError, ConfigError, require
 from synthrr.llm.base import (
     BackendOptions,
     Capabilities,
@@ -46,8 +46,8 @@ from synthrr.llm.openai_wire import (
     parse_answer,
     permanent_error,
     server_message,
-    strip_userinfo,
 )
+from synthrr.redact import expand_env, join_url, redact_url, scrub, url_secrets
 
 if TYPE_CHECKING:
     import httpx
@@ -141,9 +141,13 @@ class OpenAIBackend(LLMBackend):
         super().__init__(options)
         self._httpx = httpx = require("the 'openai' LLM backend", "openai", "httpx")
         self.opts: OpenAIOptions = options
-        self.base_url = options.base_url
-        self._shown_base = strip_userinfo(options.base_url)
+        try:  # ${NAME} placeholders name secrets kept in the environment
+            self.base_url = expand_env(options.base_url, "llm.options.base_url")
+        except ValueError as e:
+            raise ConfigError("llm.options.base_url", str(e).split(": ", 1)[1]) from None
+        self._shown_base = redact_url(options.base_url)
         self._api_key = os.environ.get(options.api_key_env) or None
+        self._secrets = [*url_secrets(self.base_url), *([self._api_key] if self._api_key else [])]
         self._model = options.model
         self._model_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -211,10 +215,11 @@ class OpenAIBackend(LLMBackend):
                     return model
             raise BackendError(
                 NAME,
-                f"{self._shown_base}/models lists no models; set llm.options.model to the served model name",
+                f"{join_url(self._shown_base, '/models')} lists no models; "
+                "set llm.options.model to the served model name",
                 config=True,
             )
-        raise malformed(f"{self._shown_base}/models", "no 'data' list of models")
+        raise malformed(join_url(self._shown_base, "/models"), "no 'data' list of models")
 
     # ---- generation -------------------------------------------------------------------------
     def generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
@@ -276,7 +281,7 @@ class OpenAIBackend(LLMBackend):
         body.update(self.opts.extra_body)
         started = time.perf_counter()
         data = self._call("POST", path, body, stop)
-        completions, prompt_tokens = self._parse(data, req, n, f"{self._shown_base}{path}")
+        completions, prompt_tokens = self._parse(data, req, n, join_url(self._shown_base, path))
         return _Part(completions, prompt_tokens, started, time.perf_counter())
 
     def _parse(self, data: dict[str, Any], req: LLMRequest, n: int, url: str) -> tuple[list[Completion], int]:
@@ -300,8 +305,8 @@ class OpenAIBackend(LLMBackend):
     def _call(self, method: str, path: str, body: dict[str, Any] | None, stop: threading.Event | None) -> Any:
         """One API call with bounded retries; returns the decoded JSON object."""
         httpx = self._httpx
-        url = f"{self.base_url}{path}"
-        shown = f"{self._shown_base}{path}"
+        url = join_url(self.base_url, path)
+        shown = join_url(self._shown_base, path)
         attempt = 0
         while True:
             if stop is not None and stop.is_set():
@@ -368,9 +373,7 @@ class OpenAIBackend(LLMBackend):
         return server_message(resp, self._redact)
 
     def _redact(self, text: str) -> str:
-        if self._api_key and self._api_key in text:
-            text = text.replace(self._api_key, "***")
-        return text
+        return scrub(text, self._secrets)
 
     # ---- resources --------------------------------------------------------------------------
     def _executor(self) -> ThreadPoolExecutor:

@@ -8,10 +8,10 @@ import json
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from synthrr.errors import BackendError
 from synthrr.llm.base import Completion, FinishReason, LLMRequest
+from synthrr.redact import redact_url
 
 if TYPE_CHECKING:
     import httpx
@@ -44,14 +44,6 @@ _CONTEXT_HINTS = (
 _MAX_SHOWN = (
     300  # characters of a server's message shown in an error  # characters of a server's message shown in an error
 )
-
-
-def strip_userinfo(url: str) -> str:
-    """The URL without ``user:password@`` (which would be a secret)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def server_message(resp: httpx.Response, redact: Callable[[str], str]) -> str:
@@ -117,7 +109,7 @@ def permanent_error(
             config=True,
         )
     if 300 <= status < 400:
-        loc = strip_userinfo(resp.headers.get("location", "(no Location)"))
+        loc = redact_url(resp.headers.get("location", "(no Location)"))
         return BackendError(
             NAME, f"{where}: redirected to {loc}; set llm.options.base_url to the final URL", config=True
         )

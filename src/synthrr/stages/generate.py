@@ -46,8 +46,9 @@ class RunResult:
 
 
 def fingerprint(cfg: RunConfig) -> str:
-    """Hash of every setting that changes the data (not where it is written or how fast)."""
-    data = cfg.to_dict()
+    """Hash of every setting that changes the data (not where it is written or how fast, nor a
+    credential: a rotated key keeps its run directory)."""
+    data = cfg.public_dict()
     for key in ("out", "threads", "executor", "shard_size", "ray", "eval", "hits_from"):
         data.pop(key, None)
     data["llm"].pop("budget", None)
@@ -388,7 +389,7 @@ class Generator:
             model={"backend": client.backend.name, "identity": client.model, "label": client.label},
             per_label=per_label,
             executor={"name": self.cfg.executor, "workers": sorted(self.workers)},
-            config=self.cfg.to_dict(),
+            config=self.cfg.public_dict(),
         )
 
 

@@ -111,7 +111,7 @@ def reuse_hits(cfg: RunConfig, directory: Path, seeds: list[Example]) -> list[Hi
 
     directory = Path(directory).expanduser()
     their_cfg, their_seeds, hits = read_retrieval_dir(directory)
-    theirs, ours = their_cfg.to_dict(), cfg.to_dict()
+    theirs, ours = their_cfg.public_dict(), cfg.public_dict()
     for section in HITS_DEPEND_ON:
         key = _first_difference(section, ours[section], theirs[section])
         if key is not None:
