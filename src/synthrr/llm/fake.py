@@ -31,6 +31,9 @@ class FakeOptions(BackendOptions):
     )
     delay: float = Field(0.0, ge=0, le=60, description="seconds to sleep per completion")
     n_ctx: int = Field(100_000, ge=1, description="prompts longer than this many tokens are rejected")
+    call_log: str | None = Field(
+        None, description="file that gets one line (the prompt's hash) per answered request: engine calls, counted"
+    )
 
 
 class FakeLLM(LLMBackend):
@@ -90,6 +93,9 @@ class FakeLLM(LLMBackend):
             with self._lock:
                 self.history.append(req)
                 self.calls += req.sampling.n
+                if self.options.call_log:
+                    with open(self.options.call_log, "a", encoding="utf-8") as log:
+                        log.write(stable_hash(_full_text(req), str(req.sampling.seed), size=8) + "\n")
             yield i, LLMResponse(tuple(completions), prompt_tokens=prompt_tokens, seconds=time.perf_counter() - t0)
 
 
