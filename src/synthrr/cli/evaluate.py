@@ -231,13 +231,17 @@ def predict(
 
     if not texts and file_path is None:
         raise UsageError("give texts to classify, or --file PATH")
-    student = load_student(model_dir)
-    rows: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = [{"text": t} for t in texts]
-    if file_path is not None:
+    if file_path is not None:  # the inputs and the output path first: loading a student is the slow part
         items.extend(_read_items(file_path, text_column))
     if not items:
         raise UsageError(f"{file_path}: no texts to classify")
+    if out is not None:
+        from synthrr.io import writable_file
+
+        writable_file(out, "--out")
+    student = load_student(model_dir)
+    rows: list[dict[str, Any]] = []
     proba = student.predict_proba([it["text"] for it in items])
     for it, p in zip(items, proba, strict=True):
         best = int(p.argmax())
