@@ -1,6 +1,14 @@
 """synthrr: retrieval-augmented synthetic data for text classification (SynthesizRR).
 
-Public API (heavy dependencies are imported lazily inside the functions that need them)::
+Public API (heavy dependencies are imported lazily inside the functions that need them; see
+docs/python.md)::
+
+    import synthrr
+
+    run = synthrr.generate(task="imdb", method="synthesizrr", n=100)   # -> SynthesisResult
+    run.to_pandas(); run.to_hf()                                      # DataFrame / datasets.Dataset
+    synthrr.evaluate(run); synthrr.compare([run, other])
+    task = synthrr.make_task(rows, labels=[...]); corpus = synthrr.make_corpus(texts)
 
     from synthrr import RunConfig, get_task, get_corpus, get_retriever
 """
@@ -10,8 +18,11 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from synthrr.api import Comparison, SynthesisResult, compare, evaluate, generate, load
+from synthrr.api import build as build_config
 from synthrr.config import RunConfig
-from synthrr.errors import SynthrrError
+from synthrr.errors import ConfigError, SynthrrError
+from synthrr.inputs import make_corpus, make_task
 from synthrr.records import Example, Hit, Passage
 
 try:
@@ -20,15 +31,25 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
 __all__ = [
+    "Comparison",
+    "ConfigError",
     "Example",
     "Hit",
     "Passage",
     "RunConfig",
+    "SynthesisResult",
     "SynthrrError",
     "__version__",
+    "build_config",
+    "compare",
+    "evaluate",
+    "generate",
     "get_corpus",
     "get_retriever",
     "get_task",
+    "load",
+    "make_corpus",
+    "make_task",
 ]
 
 

@@ -228,10 +228,22 @@ class RunConfig(Section):
     eval: EvalConfig = Field(default_factory=EvalConfig)
 
     # ---- construction -------------------------------------------------------------------
+    def __init__(self, **data: Any) -> None:
+        """As pydantic's constructor, but a bad value raises the :class:`ConfigError` naming the
+        field that the CLI shows (``RunConfig(task=3)``)."""
+        try:
+            super().__init__(**data)
+        except ValidationError as e:
+            raise config_error(e) from e  # from_dict names the source with the same cause
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str | None = None) -> RunConfig:
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data)  # (pydantic calls __init__ above)
+        except ConfigError as e:
+            if isinstance(e.__cause__, ValidationError):
+                raise config_error(e.__cause__, source=source) from None
+            raise
         except ValidationError as e:
             raise config_error(e, source=source) from None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -123,6 +124,14 @@ class RunManifest(JsonView):
     config: dict[str, Any] = field(default_factory=dict)
     #: file name -> {"sha256", "rows"} of every file written with this manifest (set by the writer)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunManifest:
+        """A manifest read back from ``manifest.json`` (keys it does not know are ignored)."""
+        names = {f.name for f in dataclass_fields(cls)}
+        kw = {k: v for k, v in data.items() if k in names}
+        kw["per_label"] = {lab: LabelQuota(**q) for lab, q in dict(data.get("per_label", {})).items()}
+        return cls(**kw)
 
     @classmethod
     def from_stats(cls, stats: StageStats, **fields: Any) -> RunManifest:
