@@ -29,5 +29,6 @@ def test_python_md_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         exec(compile(code, f"{DOC.name} block {i + 1}", "exec"), namespace)
     run, tickets = namespace["run"], namespace["tickets_run"]
     assert run.manifest.kept == 6 and len(run.to_hf()) == 6  # type: ignore[attr-defined]
+    assert (tmp_path / "imdb-synthetic" / "README.md").is_file()
     assert tickets.manifest.kept >= 1  # type: ignore[attr-defined]  # a 135M model on a 24-passage corpus: not always all 4
     assert "accuracy_mean" in namespace["table"].to_pandas().columns  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "synthrr.cli.evaluate:evaluate",
     "compare": "synthrr.cli.evaluate:compare",
     "predict": "synthrr.cli.evaluate:predict",
+    "export": "synthrr.cli.export:export",
 }
 
 

@@ -1,0 +1,30 @@
+"""``synthrr export``: a run as a Hugging Face dataset folder or a Parquet / JSONL / CSV file, with a
+dataset card, optionally uploaded to the Hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from synthrr.export import FORMATS
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="hf", show_default=True,
+              help="hf: a DatasetDict folder (datasets.load_from_disk); else OUT/train.<ext>")  # fmt: skip
+@click.option("--push-to-hub", "repo", default=None, metavar="OWNER/NAME",
+              help="then upload OUT to this Hub dataset (online; token from HF_TOKEN or `hf auth login`)")  # fmt: skip
+@click.option("--public", is_flag=True, help="with --push-to-hub: create the dataset public (default: private)")
+def export(run_dir: Path, out: Path, fmt: str, repo: str | None, public: bool) -> None:
+    """Export the kept examples of RUN_DIR into the new folder OUT, with a dataset card (README.md)."""
+    from synthrr.api import load
+    from synthrr.export import export_run, push_to_hub
+
+    run = load(run_dir)
+    folder = export_run(run, out, fmt)
+    click.echo(f"wrote {run.manifest.kept} examples ({fmt}) and README.md to {folder}")
+    if repo:
+        click.echo(f"uploaded to {push_to_hub(folder, repo, private=not public)}")
