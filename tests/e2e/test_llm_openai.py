@@ -135,3 +135,19 @@ def test_through_the_client_with_cache(server: LlamaServer, keyed: None, tmp_pat
     assert [len(r.completions) for r in first] == [2, 1]
     assert [c.text for r in again for c in r.completions] == [c.text for r in first for c in r.completions]
     assert all(r.cached for r in again)
+
+
+def test_per_minute_limits_against_the_real_server(server: LlamaServer, keyed: None) -> None:
+    """12 requests at 60 per minute (a burst of 10, then one a second) take at least 2 s; a token
+    limit of 600 per minute (bursts of 100) admits these ~30-token requests 3 at a time."""
+    import time
+
+    reqs = [chat(f"Say the number {i}.", max_tokens=4, seed=i) for i in range(12)]
+    with backend(server.base_url, requests_per_minute=60) as be:
+        started = time.monotonic()
+        got = dict(be.generate(reqs))
+        elapsed = time.monotonic() - started
+        assert len(got) == 12 and elapsed >= 1.99 and be.throttling["rate_wait_s"] > 0
+    with backend(server.base_url, tokens_per_minute=600) as be:
+        got = dict(be.generate(reqs[:6]))
+        assert len(got) == 6 and be.throttling["rate_wait_s"] > 0 and be.throttling["throttles"] == 0

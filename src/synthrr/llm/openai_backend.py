@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import urlsplit
-
-from pydantic import Field, field_validator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from synthrr.errors import BackendError, ConfigError, require
 from synthrr.llm.base import (
@@ -39,6 +35,7 @@ from synthrr.llm.base import (
     LLMResponse,
 )
 from synthrr.llm.http_retry import RetryPolicy, is_retryable_status, parse_retry_after
+from synthrr.llm.openai_options import OpenAIOptions
 from synthrr.llm.openai_wire import (
     NAME,
     exhausted_error,
@@ -47,6 +44,8 @@ from synthrr.llm.openai_wire import (
     permanent_error,
     server_message,
 )
+from synthrr.llm.projection import estimate_prompt_tokens
+from synthrr.llm.ratelimit import AdaptiveLimit, Cancelled, TokenBucket
 from synthrr.redact import expand_env, join_url, redact_url, scrub, url_secrets
 
 if TYPE_CHECKING:
@@ -54,55 +53,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED_BODY_KEYS = frozenset({"model", "messages", "prompt", "n", "stream"})
-
-
-class OpenAIOptions(BackendOptions):
-    """Options of the ``openai`` backend (``llm.options``)."""
-
-    base_url: str = Field(..., description="server root including the API prefix, e.g. http://127.0.0.1:8000/v1")
-    model: str | None = Field(None, description="served model name; default: the first one listed by GET /models")
-    api_key_env: str = Field(
-        "OPENAI_API_KEY", description="NAME of the environment variable holding the API key (unset: no key sent)"
-    )
-    organization: str | None = Field(None, description="sent as the OpenAI-Organization header")
-    max_concurrency: int = Field(8, ge=1, le=512, description="requests in flight at once")
-    timeout: float = Field(120.0, gt=0, le=3600, description="seconds to wait for one answer")
-    max_retries: int = Field(5, ge=0, le=50, description="retries of a request on 429, 5xx, timeouts, dropped links")
-    backoff_base: float = Field(0.5, ge=0, le=60, description="first backoff ceiling in seconds (doubles per retry)")
-    backoff_max: float = Field(30.0, ge=0, le=600, description="longest wait between retries, Retry-After included")
-    extra_body: dict[str, Any] = Field(default_factory=dict, description="server-specific fields added to each body")
-    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = Field(
-        "max_tokens", description="body field for the token limit (newer OpenAI chat models need max_completion_tokens)"
-    )
-    native_n: bool = Field(False, description="ask for n choices in one request instead of n seeded requests")
-
-    @field_validator("base_url")
-    @classmethod
-    def _check_base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000/v1")
-        return v
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _check_env_name(cls, v: str) -> str:
-        if not _ENV_NAME.match(v):
-            raise ValueError(
-                "must be the NAME of an environment variable that holds the key (e.g. OPENAI_API_KEY), not the key"
-            )
-        return v
-
-    @field_validator("extra_body")
-    @classmethod
-    def _check_extra_body(cls, v: dict[str, Any]) -> dict[str, Any]:
-        bad = sorted(_RESERVED_BODY_KEYS & set(v))
-        if bad:
-            raise ValueError(f"may not set {', '.join(bad)} (synthrr sets them itself)")
-        return v
+DEFAULT_COMPLETION_ESTIMATE = 256  # tokens assumed for a request without max_tokens (per-minute limits)
 
 
 class _Cancelled(Exception):
@@ -162,6 +113,12 @@ class OpenAIBackend(LLMBackend):
             cap=options.backoff_max,
             **({"rng": rng} if rng is not None else {}),
         )
+        self._limit = AdaptiveLimit(options.max_concurrency, adaptive=options.adaptive_concurrency)
+        self._buckets = [
+            (TokenBucket(per_minute), per_request)
+            for per_minute, per_request in ((options.requests_per_minute, False), (options.tokens_per_minute, True))
+            if per_minute is not None
+        ]
         if options.native_n:
             self.capabilities = Capabilities(chat=True, completion=True, native_n=True, concurrent=True)  # type: ignore[misc]
 
@@ -280,7 +237,8 @@ class OpenAIBackend(LLMBackend):
             body["stop"] = list(s.stop)
         body.update(self.opts.extra_body)
         started = time.perf_counter()
-        data = self._call("POST", path, body, stop)
+        tokens = estimate_prompt_tokens(req) + (s.max_tokens or DEFAULT_COMPLETION_ESTIMATE) * n
+        data = self._call("POST", path, body, stop, tokens)
         completions, prompt_tokens = self._parse(data, req, n, join_url(self._shown_base, path))
         return _Part(completions, prompt_tokens, started, time.perf_counter())
 
@@ -302,7 +260,41 @@ class OpenAIBackend(LLMBackend):
             )
 
     # ---- HTTP with retries ------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: dict[str, Any] | None, stop: threading.Event | None) -> Any:
+    def _send(
+        self, method: str, url: str, body: dict[str, Any] | None, tokens: int, stop: threading.Event | None
+    ) -> Any:
+        """One HTTP request under the concurrency and per-minute limits, which learn from its status."""
+        try:
+            epoch = self._limit.acquire(stop)
+        except Cancelled:
+            raise _Cancelled from None
+        status: int | None = None
+        try:
+            for bucket, per_request in self._buckets:
+                bucket.acquire(float(tokens) if per_request else 1.0, stop)
+            resp = self._http.request(method, url, json=body)
+            status = resp.status_code
+            return resp
+        except Cancelled:
+            raise _Cancelled from None
+        finally:
+            self._limit.release(epoch, throttled=status == 429, ok=status is not None and 200 <= status < 300)
+            if status == 429 and self._limit.adaptive:
+                logger.info("openai: HTTP 429; at most %d request(s) in flight now", self._limit.limit)
+
+    @property
+    def throttling(self) -> dict[str, float]:
+        """HTTP 429s seen, the concurrency limit now and at its lowest, seconds waited for the per-minute limits."""
+        return {
+            "throttles": self._limit.throttles,
+            "concurrency_limit": self._limit.limit,
+            "lowest_concurrency_limit": self._limit.lowest,
+            "rate_wait_s": sum(b.waited for b, _ in self._buckets),
+        }
+
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None, stop: threading.Event | None, tokens: int = 0
+    ) -> Any:
         """One API call with bounded retries; returns the decoded JSON object."""
         httpx = self._httpx
         url = join_url(self.base_url, path)
@@ -314,7 +306,7 @@ class OpenAIBackend(LLMBackend):
             retry_after: float | None = None
             status: int | None = None
             try:
-                resp = self._http.request(method, url, json=body)
+                resp = self._send(method, url, body, tokens, stop)
             except httpx.TimeoutException as e:
                 kind, detail = "timeout", type(e).__name__
             except httpx.ConnectError as e:
