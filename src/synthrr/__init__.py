@@ -18,7 +18,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from synthrr.api import Comparison, SynthesisResult, compare, evaluate, generate, load
+from synthrr.api import Comparison, SynthesisResult, compare, evaluate, generate, load, plan
 from synthrr.api import build as build_config
 from synthrr.config import RunConfig
 from synthrr.errors import ConfigError, SynthrrError
@@ -50,6 +50,7 @@ __all__ = [
     "load",
     "make_corpus",
     "make_task",
+    "plan",
 ]
 
 

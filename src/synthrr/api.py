@@ -149,6 +149,17 @@ def generate(
     return SynthesisResult(result.run_dir, result.manifest)
 
 
+def plan(
+    config: RunConfig | str | Path | Mapping[str, Any] | None = None, /, *, progress: bool = True, **settings: Any
+) -> Any:
+    """A dry run (``synthrr generate --dry-run``): seeds, retrieval and the first round's prompts
+    projected through the cache, with no LLM call; returns a :class:`~synthrr.stages.plan.Plan`
+    (``.first_round`` tokens and cost, ``.format()``)."""
+    from synthrr.stages.generate import plan as run_plan
+
+    return run_plan(build(config, **settings), progress=progress)
+
+
 def load(run_dir: str | Path) -> SynthesisResult:
     """A run directory written earlier (by the CLI or :func:`generate`)."""
     from synthrr.rundir import load_run

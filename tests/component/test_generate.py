@@ -297,3 +297,23 @@ def test_generate_reuses_the_hits_of_a_matching_retrieve(tmp_path: Path) -> None
     )  # fmt: skip
     assert res.exit_code == 2 and "hits_from" in res.output and "retrieval.k" in res.output, res.output
     assert "Traceback" not in res.output
+
+
+def test_dry_run_projects_round_one_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--dry-run: seeds and round 1's prompts, projected through the cache; no LLM call, no run directory."""
+    from click.testing import CliRunner
+
+    from synthrr.cli import cli
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SYNTHRR_HOME", str(home))
+    base = ["generate", "--task", TASK, "--method", "fewgen", "--llm", "fake", "--per-label", "5", "--n", "6"]
+    base += ["--no-progress", "--out", str(tmp_path / "runs"), "--set", "synthesis.filters.label_consistency=none"]
+    dry = CliRunner().invoke(cli, [*base, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: nothing sent, nothing written" in dry.output and "quota per label: billing=2" in dry.output
+    assert "9 requests, 9 completions, 0 cached, 9 to generate" in dry.output and "first prompt:" in dry.output
+    assert not (tmp_path / "runs").exists()
+    assert CliRunner().invoke(cli, base).exit_code == 0
+    again = CliRunner().invoke(cli, [*base, "--dry-run"])
+    assert "9 requests, 9 completions, 9 cached, 0 to generate" in again.output  # the cache is consulted

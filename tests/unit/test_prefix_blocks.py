@@ -15,7 +15,6 @@ from synthrr.executors.base import make_shards
 from synthrr.llm.base import LLMRequest, Sampling
 from synthrr.llm.llamacpp import slot_units
 from synthrr.records import Example, Hit
-from synthrr.stages.generate import Generator
 from synthrr.synth.methods import METHODS, Context, DemoDeck
 from synthrr.synth.prompts import Demo
 
@@ -87,13 +86,12 @@ def test_deck_more_distinct_than_independent_draws() -> None:
 
 
 def test_generator_rows_record_the_block() -> None:
-    from synthrr.config import RunConfig
+    from synthrr.synth.rows import job_request, job_rows
 
     job = _take("synthesizrr", 3, 4, 6)[5]
-    gen = Generator(RunConfig())
-    rows = gen._rows(job, [("Review: A dull, lifeless film.", "stop")], "m", SPEC)
-    assert rows and rows[0].block == 1 and rows[0].demo_ids == job.demo_ids
-    req = gen._request(job, Sampling(), ())
+    rows, drops = job_rows(job, [("Review: A dull, lifeless film.", "stop")], "m", SPEC, "trim")
+    assert rows and rows[0].block == 1 and rows[0].demo_ids == job.demo_ids and drops == {}
+    req = job_request(job, Sampling(), ())
     assert req.group == job.prefix_group
 
 

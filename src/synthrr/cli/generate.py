@@ -31,6 +31,8 @@ QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than
               help="reuse the seeds and hits of a `synthrr retrieve --out DIR` with the same settings")  # fmt: skip
 @executor_options("where LLM shards run")
 @click.option("--no-progress", is_flag=True, help="hide progress bars")
+@click.option("--dry-run", is_flag=True,
+              help="seeds, retrieval and round 1's prompts; print what they would cost; no LLM call")  # fmt: skip
 @config_options
 def generate(
     task: str | None,
@@ -48,6 +50,7 @@ def generate(
     executor: str | None,
     ray_address: str | None,
     no_progress: bool,
+    dry_run: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
 ) -> None:
@@ -84,6 +87,11 @@ def generate(
             "ray.address": ray_address,
         },
     )
+    if dry_run:
+        from synthrr.stages.generate import plan
+
+        click.echo(plan(cfg, progress=not no_progress).format())
+        return
     _report(run_generate(cfg, progress=not no_progress), cfg.synthesis.n)
 
 

@@ -132,6 +132,14 @@ class LLMClient:
             raise
         return out  # type: ignore[return-value]
 
+    def project(self, requests: Sequence[LLMRequest]) -> Projection:
+        """What sending ``requests`` would cost (answers in the cache counted), without sending anything."""
+        requests = list(requests)
+        before = replace(self.stats)
+        groups = self._lookup(requests)
+        self.stats = before  # a projection is not a lookup: the tally stays as it was
+        return self._project(requests, adjacent_groups([job for g in groups for job in self._jobs(g)]))
+
     def iter_generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
         """Yield ``(index, response)`` as answers become available: cached ones first."""
         requests = list(requests)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +24,8 @@ from synthrr.manifest import StageStats
 from synthrr.records import Example, SyntheticExample
 from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter, run_filters
 from synthrr.synth.methods import METHODS, Context, Job
-from synthrr.synth.parsing import parse_completion
 from synthrr.synth.quota import LabelState, label_targets, next_batch
+from synthrr.synth.rows import job_request, job_rows
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from synthrr.llm.client import LLMClient
     from synthrr.manifest import RunManifest
     from synthrr.rundir import RunLock
+    from synthrr.stages.plan import Plan
     from synthrr.tasks.base import Task, TaskSpec
 
 
@@ -149,49 +149,6 @@ class Generator:
             )
         return out
 
-    def _request(self, job: Job, base: Sampling, stop: tuple[str, ...]) -> LLMRequest:
-        sampling = replace(base, seed=base.seed + job.sampling_seed, stop=base.stop + stop)
-        group = job.prefix_group
-        if job.prompt.messages is not None:
-            return LLMRequest(messages=job.prompt.messages, sampling=sampling, group=group)
-        return LLMRequest(text=job.prompt.text, sampling=sampling, group=group)
-
-    def _rows(
-        self, job: Job, completions: Sequence[tuple[str, str]], model: str, spec: TaskSpec
-    ) -> list[SyntheticExample]:
-        """Parse each completion of a job into rows (kept ones have verdict 'kept' for now)."""
-        prefix = spec.answer_prefix
-        rows = []
-        for sample, (text, finish) in enumerate(completions):
-            parsed = parse_completion(
-                text, prefix, finish, truncated=self.cfg.synthesis.truncated, stop_at=(spec.context_header,)
-            )
-            self._count(completions=1)
-            if parsed.reason is not None:
-                self.tally += StageStats(drops={parsed.reason: 1})
-                continue
-            for piece, t in enumerate(parsed.texts):
-                rows.append(
-                    SyntheticExample(
-                        id=stable_hash(job.id, str(sample), str(piece), size=8),
-                        text=t,
-                        label=job.label,
-                        method=job.method,
-                        job_id=job.id,
-                        prompt_hash=job.prompt.key,
-                        model=model,
-                        sample=sample,
-                        piece=piece,
-                        seed_id=job.seed_id,
-                        passage_id=job.passage_id,
-                        rank=job.rank,
-                        score=job.score,
-                        demo_ids=job.demo_ids,
-                        block=job.block,
-                    )
-                )
-        return rows
-
     def _generate(self, executor: Executor, round_no: int, requests: list[LLMRequest]) -> list[LLMResponse | None]:
         """One round's requests, cut into shards and answered by the executor (in order)."""
         from synthrr.executors import make_shards
@@ -227,19 +184,11 @@ class Generator:
             if self._lock is not None:
                 self._lock.release()
 
-    def _run(self) -> RunResult:
-        from synthrr.executors import make_executor
-        from synthrr.rundir import RunLock, write_generation
-
-        started = time.perf_counter()
+    def _setup(
+        self, client: LLMClient, task: Task, seeds: list[Example], ctx: Context
+    ) -> tuple[dict[str, int], dict[str, LabelState], _Rounds]:
+        """Label targets, each label's state and job queue, and what every round shares."""
         cfg, sc = self.cfg, self.cfg.synthesis
-        client = self.client()
-        if client.cache is not None:
-            client.cache.open()  # a damaged cache stops the run now, not after seeds and retrieval
-        task, seeds, ctx = self.prepare()
-        run_dir = run_dir_for(cfg, task.name)
-        self._lock = RunLock(run_dir).acquire()  # before any LLM call: one writer per run directory
-        executor = self._executor = make_executor(cfg, run_dir / "shards", client)
         ctx.form = (
             sc.prompt_form if sc.prompt_form != "auto" else "chat" if client.backend.capabilities.chat else "completion"
         )
@@ -258,6 +207,21 @@ class Generator:
             model=client.model,
             max_prompts=sc.max_prompts or 4 * math.ceil(sc.n * factor),
         )
+        return targets, states, rounds
+
+    def _run(self) -> RunResult:
+        from synthrr.executors import make_executor
+        from synthrr.rundir import RunLock, write_generation
+
+        started = time.perf_counter()
+        client = self.client()
+        if client.cache is not None:
+            client.cache.open()  # a damaged cache stops the run now, not after seeds and retrieval
+        task, seeds, ctx = self.prepare()
+        run_dir = run_dir_for(self.cfg, task.name)
+        self._lock = RunLock(run_dir).acquire()  # before any LLM call: one writer per run directory
+        executor = self._executor = make_executor(self.cfg, run_dir / "shards", client)
+        targets, states, rounds = self._setup(client, task, seeds, ctx)
         candidates: list[SyntheticExample] = []
         while self.stop_reason is None:
             batch = next_batch(states, rounds.max_prompts)
@@ -275,13 +239,34 @@ class Generator:
         write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
 
+    def plan(self) -> Plan:
+        """A dry run: seeds, retrieval and the first round's prompts, projected through the cache;
+        no LLM call, nothing written."""
+        from synthrr.stages.plan import Plan
+
+        client = self.client()
+        if client.cache is not None:
+            client.cache.open()
+        task, seeds, ctx = self.prepare()
+        targets, states, rounds = self._setup(client, task, seeds, ctx)
+        batch = next_batch(states, rounds.max_prompts)
+        requests = [job_request(j, rounds.base, rounds.stop) for j in batch]
+        return Plan(
+            run_dir=run_dir_for(self.cfg, task.name),
+            targets=targets,
+            first_round=client.project(requests),
+            max_prompts=rounds.max_prompts,
+            example=requests[0] if requests else None,
+            label=f"{client.backend.name} ({client.label})",
+        )
+
     def _round(
         self, executor: Executor, rounds: _Rounds, batch: list[Job], states: dict[str, LabelState]
     ) -> list[SyntheticExample]:
         """Send one round's prompts, parse and filter the answers; survivors join their label's
         pool. Returns every parsed row of the round (the candidates, with their verdicts)."""
         t0 = time.perf_counter()
-        requests = [self._request(j, rounds.base, rounds.stop) for j in batch]
+        requests = [job_request(j, rounds.base, rounds.stop) for j in batch]
         responses = self._generate(executor, rounds.count, requests)
         self._timed("generate", t0)
         t0 = time.perf_counter()
@@ -293,7 +278,9 @@ class Generator:
             states[job.label].widened += int(job.widened)
             self._count(prompts=1)
             comps = [(c.text, c.finish_reason) for c in resp.completions]
-            new_rows.extend(self._rows(job, comps, rounds.model, rounds.spec))
+            rows, parse_drops = job_rows(job, comps, rounds.model, rounds.spec, self.cfg.synthesis.truncated)
+            self.tally += StageStats(counts={"completions": len(comps)}, drops=parse_drops)
+            new_rows.extend(rows)
         survivors, drops = run_filters(rounds.filters, new_rows)
         self.tally += StageStats(counts={"parsed": len(new_rows)}, drops=dict(drops))
         for row in survivors:
@@ -391,6 +378,11 @@ class Generator:
             executor={"name": self.cfg.executor, "workers": sorted(self.workers)},
             config=self.cfg.public_dict(),
         )
+
+
+def plan(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> Plan:
+    """A dry run of ``cfg`` (see :meth:`Generator.plan`)."""
+    return Generator(cfg, progress=progress, client=client).plan()
 
 
 def generate(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> RunResult:
