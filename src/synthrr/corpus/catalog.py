@@ -40,12 +40,18 @@ def resolve_source(name_or_path: str, config: CorpusConfig | None = None) -> tup
     builtin = BUILTIN_CORPORA.get(name_or_path)
     if builtin is not None and not _explicit_path(name_or_path):
         return builtin.source(), IngestSettings.resolve(config, builtin.defaults)
+    if name_or_path.startswith("hub:"):
+        from synthrr.corpus.sources import HubSource
+
+        settings = IngestSettings.resolve(config)
+        return HubSource(name_or_path, settings.text_field, settings.id_field), settings
     path = Path(name_or_path).expanduser()
     if not (_explicit_path(name_or_path) or path.suffix or path.exists()):
         known = ", ".join(sorted(BUILTIN_CORPORA))
         raise UsageError(
             f"unknown corpus '{name_or_path}'; built-in corpora: {known} "
-            "(or give the path of a JSONL/CSV/TSV/Parquet file or of a folder of .txt files)"
+            "(or give the path of a JSONL/CSV/TSV/Parquet file or of a folder of .txt files, "
+            "or hub:OWNER/NAME[:SPLIT] for a Hugging Face Hub dataset)"
         )
     settings = IngestSettings.resolve(config)
     return source_for_path(path, settings.text_field, settings.id_field), settings

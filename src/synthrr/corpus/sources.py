@@ -247,3 +247,37 @@ def source_for_path(path: Path, text_field: str, id_field: str | None) -> Source
     if fmt == "parquet":
         return ParquetSource(path, name, text_field, id_field)
     return DelimitedSource(path, name, text_field, id_field, delimiter="," if fmt == "csv" else "\t")
+
+
+class HubSource(Source):
+    """``hub:OWNER/NAME[:SPLIT]``: a Hugging Face Hub dataset's split (default ``train``), read
+    through ``datasets`` on first use; offline, one DataUnavailableError naming it."""
+
+    kind = "hub"
+
+    def __init__(self, spec: str, text_field: str, id_field: str | None = None) -> None:
+        name, _, split = spec.removeprefix("hub:").partition(":")
+        super().__init__(Path(spec), name.rsplit("/", 1)[-1] or "hub")
+        self.spec, self.dataset, self.split = spec, name, split or "train"
+        self.text_field, self.id_field = text_field, id_field
+        self._ds: Any = None
+
+    def _load(self) -> Any:
+        if self._ds is None:
+            from synthrr.hub import load_split
+
+            self._ds = load_split(f"corpus '{self.spec}'", self.dataset, self.split)
+        return self._ds
+
+    def fingerprint(self) -> str:
+        return stable_hash(self.kind, self.spec, str(getattr(self._load(), "_fingerprint", "")))
+
+    def iter_docs(self) -> Iterator[RawDoc]:
+        from synthrr.hub import column_frame
+
+        cols = [self.text_field] + ([self.id_field] if self.id_field else [])
+        frame = column_frame(self._load(), cols, f"corpus '{self.spec}' (set corpus.text_field/id_field)")
+        texts = frame[self.text_field].tolist()
+        ids = frame[self.id_field].tolist() if self.id_field else [""] * len(texts)
+        for row, (text, doc_id) in enumerate(zip(texts, ids, strict=True), start=1):
+            yield row, "" if doc_id is None else str(doc_id), None if text is None else str(text)

@@ -47,6 +47,14 @@ class TaskSpec(BaseModel):
     # method name (or "default") -> instruction template; placeholders: see TEMPLATE_FIELDS
     templates: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _names_alone(cls, labels: Any) -> Any:
+        """``labels: [spam, ham]`` is short for names that are their own verbalization."""
+        if isinstance(labels, list | tuple):
+            return [{"name": lab, "verbalization": lab} if isinstance(lab, str) else lab for lab in labels]
+        return labels
+
     @field_validator("labels")
     @classmethod
     def _unique_labels(cls, labels: tuple[LabelSpec, ...]) -> tuple[LabelSpec, ...]:

@@ -42,6 +42,27 @@ class SplitFiles(_Strict):
     test: str | None = None
 
 
+class HubData(_Strict):
+    """A task's data from a Hugging Face Hub dataset (or a local dataset folder), read with ``datasets``."""
+
+    name: str = Field(min_length=1, description="owner/name on the Hub, or a local dataset folder")
+    config: str | None = Field(None, description="the dataset's configuration (subset), if it has several")
+    revision: str | None = Field(None, description="a branch, tag or commit of the dataset")
+    splits: dict[str, str] = Field(
+        default_factory=lambda: {"train": "train", "test": "test"}, description="our split -> the dataset's split"
+    )
+
+    @field_validator("splits")
+    @classmethod
+    def _known_splits(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(v) - set(SPLITS))
+        if unknown:
+            raise ValueError(f"unknown split(s) {', '.join(unknown)}; use {', '.join(SPLITS)}")
+        if "train" not in v:
+            raise ValueError("a 'train' split is required")
+        return v
+
+
 class DataSpec(_Strict):
     """Where a custom task's labelled data lives and how to read it."""
 
@@ -50,6 +71,7 @@ class DataSpec(_Strict):
     label_map: dict[str, str] | None = Field(None, description="raw label value -> label name")
     splits: SplitFiles | None = None
     file: str | None = Field(None, description="one file, split like the built-ins (see docs/tasks.md)")
+    hub: HubData | None = Field(None, description="a Hugging Face Hub dataset instead of files")
     test_fraction: float = Field(0.2, ge=0.0, lt=1.0, description="with `file`: share of each label in test")
     validation_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="with `file`: share in validation")
 
@@ -62,8 +84,10 @@ class DataSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
-        if (self.splits is None) == (self.file is None):
-            raise ValueError("give exactly one of 'splits' (a file per split) or 'file' (one file to split)")
+        if sum(x is not None for x in (self.splits, self.file, self.hub)) != 1:
+            raise ValueError(
+                "give exactly one of 'splits' (a file per split), 'file' (one file to split) or 'hub' (a dataset)"
+            )
         if self.test_fraction + self.validation_fraction >= 1.0:
             raise ValueError("test_fraction + validation_fraction must be below 1")
         return self
@@ -123,6 +147,8 @@ class CustomTask(SplitTask):
         self.data = config.data
         if config.data.splits is not None:
             splits = tuple(s for s in SPLITS if getattr(config.data.splits, s) is not None)
+        elif config.data.hub is not None:
+            splits = tuple(s for s in SPLITS if s in config.data.hub.splits)
         else:
             splits = SPLITS
         super().__init__(spec, f"custom task file {path}", functools.cache(self._load_all), splits)
@@ -139,6 +165,8 @@ class CustomTask(SplitTask):
 
     def _load_all(self) -> dict[str, list[Example]]:
         d = self.data
+        if d.hub is not None:
+            return {split: dedupe(self._from_hub(d.hub, split)) for split in self.split_names()}
         if d.splits is not None:
             out: dict[str, list[Example]] = {}
             for split in self.split_names():
@@ -153,6 +181,14 @@ class CustomTask(SplitTask):
         except ValueError as e:  # not reachable with fractions below 1, kept for safety
             raise InputError(path, str(e)) from None
 
+    def _from_hub(self, hub: HubData, split: str) -> list[Example]:
+        from synthrr import hub as hf
+
+        where = f"hub:{hub.name}" + (f" ({hub.config})" if hub.config else "") + f"[{hub.splits[split]}]"
+        ds = hf.load_split(f"task '{self.name}'", hub.name, hub.splits[split], config=hub.config, revision=hub.revision)
+        columns = [self.data.text_column, self.data.label_column]
+        return self._examples(hf.column_frame(ds, columns, f"{where} (task file {self.path})"), where)
+
     def _read(self, path: Path) -> list[Example]:
         d = self.data
         try:
@@ -161,6 +197,11 @@ class CustomTask(SplitTask):
             if e.line is None and e.detail.startswith("malformed"):
                 _raise_bad_record(path)  # pandas counts records, not lines: name the exact line
             raise
+        return self._examples(df, path)
+
+    def _examples(self, df: Any, path: Path | str) -> list[Example]:
+        """Validated examples from a table with the task's text and label columns (``path`` names it in errors)."""
+        d = self.data
         if len(df) == 0:
             raise InputError(path, "no data rows (a header only?); a task file needs labelled examples")
         labels = set(self.spec.label_names)
@@ -192,9 +233,10 @@ class CustomTask(SplitTask):
         return out
 
 
-def _row_error(path: Path, row: int, message: str) -> NoReturn:
-    """Raise an InputError for 0-based data row ``row``, naming the line where it starts."""
-    raise InputError(path, f"data row {row + 1}: {message}", line=data_line(path, row))
+def _row_error(path: Path | str, row: int, message: str) -> NoReturn:
+    """Raise an InputError for 0-based data row ``row``, naming the line where it starts (in a file)."""
+    line = data_line(path, row) if isinstance(path, Path) else None
+    raise InputError(path, f"data row {row + 1}: {message}", line=line)
 
 
 def _raise_bad_record(path: Path) -> None:

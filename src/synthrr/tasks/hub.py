@@ -10,14 +10,13 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from synthrr.errors import DataUnavailableError, require
+from synthrr.errors import require
+from synthrr.hub import unavailable
 from synthrr.records import Example
 from synthrr.tasks.base import Task, TaskSpec
 from synthrr.tasks.specs import builtin_spec
 from synthrr.tasks.splits import dedupe, example_id
 from synthrr.text import normalize_whitespace
-
-OFFLINE_BUILTINS = "imdb, rotten_tomatoes, bbc_news"
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,13 @@ class HubTask(Task):
 
 def _load_dataset(task: str, hub: HubSource, hub_split: str) -> Any:
     datasets = require(f"task '{task}'", "datasets", "datasets")
-    causes = []
+    causes: list[BaseException] = []
     for path, config in hub.datasets:
         try:
             return datasets.load_dataset(path, config, split=hub_split)
         except Exception as e:  # offline: ConnectionError, OSError, DatasetNotFoundError, ...
-            causes.append(f"{type(e).__name__}: {normalize_whitespace(str(e))[:200]}")
-    raise DataUnavailableError(
-        f"task '{task}': the dataset '{hub.display}' needs network access to the Hugging Face Hub "
-        f"(or a copy in the local Hugging Face cache) and could not be loaded ({causes[0]}); "
-        f"the offline built-in tasks are {OFFLINE_BUILTINS}"
-    )
+            causes.append(e)
+    raise unavailable(f"task '{task}'", hub.display, causes[0])
 
 
 @functools.cache
