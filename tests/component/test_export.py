@@ -60,6 +60,11 @@ def test_the_card_reports_metrics_once_evaluated(run_dir: Path, tmp_path: Path) 
     assert CliRunner().invoke(cli, ["export", str(run_dir), str(tmp_path / "e"), "--format", "csv"]).exit_code == 0
     _, body = _card(tmp_path / "e")
     assert "## Measured (synthrr evaluate)" in body and "`tfidf` student trained on this data: accuracy" in body
+    meta, student_card = _card(run_dir / "students" / "tfidf")  # the saved student's model card
+    assert meta["pipeline_tag"] == "text-classification" and meta["synthrr"]["labels"] == [  # type: ignore[index]
+        "billing", "technical", "account",
+    ]  # fmt: skip
+    assert "## Evaluation" in student_card and "real test examples" in student_card and str(run_dir) in student_card
 
 
 def test_export_refuses_a_non_empty_folder_and_an_unknown_run(run_dir: Path, tmp_path: Path) -> None:

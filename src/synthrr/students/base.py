@@ -148,6 +148,9 @@ class BaseStudent(ABC):
             meta = {"type": self.name, "format": FORMAT, "labels": self.labels, "options": self.options.model_dump()}
             meta.update(extra or {})
             write_json(tmp / "student.json", meta)
+            from synthrr.students.card import model_card
+
+            (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
         return folder
 
     @classmethod
