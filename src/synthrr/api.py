@@ -109,6 +109,13 @@ class SynthesisResult:
         load_run(self.run_dir)  # a clear error for a torn or edited run directory
         return pd.read_parquet(self.run_dir / ("candidates.parquet" if candidates else "data.parquet"))
 
+    def provenance(self, *, candidates: bool = True) -> Any:
+        """:meth:`to_pandas` with ``seed_text``, ``passage_text``, ``demo_texts`` and the exact ``prompt``
+        of every row (``synthrr show``); all candidates with their verdicts by default."""
+        from synthrr.provenance import provenance
+
+        return provenance(self.run_dir, candidates=candidates)
+
     def to_hf(self, *, candidates: bool = False) -> Any:
         """A ``datasets.Dataset`` of :meth:`to_pandas` whose ``label`` is a ``ClassLabel`` of the task's labels."""
         from synthrr.errors import require

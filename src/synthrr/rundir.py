@@ -59,8 +59,14 @@ def write_generation(
     *,
     seeds: Sequence[Example] = (),
     hits: Sequence[Hit] = (),
+    prompts: Mapping[str, str] | None = None,
+    passages: Mapping[str, str] | None = None,
 ) -> None:
     """Write a generation's files (see the module docstring) as one consistent set.
+
+    ``prompts`` (prompt hash -> the prompt as sent, JSON for chat messages) and ``passages``
+    (passage id -> text) become ``prompts.parquet`` and ``passages.parquet``: side tables that
+    the rows join by id, so every candidate can be shown with the exact prompt and passage behind it.
 
     The old manifest goes first and the new one comes last, listing every file with its SHA-256
     and row count: a reader (:func:`load_run`) that finds no manifest, or a file that does not
@@ -81,15 +87,37 @@ def write_generation(
     with atomic_open(run_dir / "data.jsonl") as fh:
         fh.write(data.to_json(orient="records", lines=True, force_ascii=False))
     write_parquet(examples_frame(candidates), run_dir / "candidates.parquet")
+    sides = _write_side_tables(run_dir, prompts or {}, passages or {})
     rows_in = {"seeds.parquet": len(seeds), "hits.parquet": len(hits), "data.parquet": len(rows)}
     rows_in |= {"data.jsonl": len(rows), "candidates.parquet": len(candidates)}  # config.yaml: no rows
-    names = [p.name for p in paths.values()] + ["data.parquet", "data.jsonl", "candidates.parquet"]
+    rows_in |= sides
+    names = [p.name for p in paths.values()] + ["data.parquet", "data.jsonl", "candidates.parquet", *sides]
     files = {n: {"sha256": file_digest(run_dir / n), "rows": rows_in.get(n)} for n in names}
     if files["data.jsonl"]["sha256"] != before:
         _remove_derived(run_dir)  # measured on other data (an identical rerun keeps them)
     if isinstance(manifest, RunManifest):
         manifest.files = files  # the returned manifest says what was written, like the file
     write_json(run_dir / MANIFEST_FILE, {**dict(manifest), "files": files})
+
+
+def _write_side_tables(run_dir: Path, prompts: Mapping[str, str], passages: Mapping[str, str]) -> dict[str, int]:
+    """``prompts.parquet`` and ``passages.parquet`` (when there are any); their row counts by file name."""
+    import pandas as pd
+
+    from synthrr.io import write_parquet
+
+    tables = {
+        "prompts.parquet": pd.DataFrame({"prompt_hash": list(prompts), "prompt": list(prompts.values())}),
+        "passages.parquet": pd.DataFrame({"passage_id": list(passages), "text": list(passages.values())}),
+    }
+    written = {}
+    for name, frame in tables.items():
+        if len(frame):
+            write_parquet(frame, run_dir / name)
+            written[name] = len(frame)
+        else:
+            (run_dir / name).unlink(missing_ok=True)
+    return written
 
 
 def _remove_derived(run_dir: Path) -> None:

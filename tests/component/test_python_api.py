@@ -87,6 +87,24 @@ def test_a_corpus_from_texts_feeds_synthesizrr(tmp_path: Path) -> None:
     )
     df = run.to_pandas()
     assert len(df) == 4 and df["passage_id"].notna().all()
+    # provenance: every candidate joins its seed, passage, demonstrations and exact prompt
+    prov = run.provenance()
+    assert len(prov) == run.manifest.counts["parsed"]
+    assert prov[["seed_text", "passage_text", "prompt"]].notna().all().all()
+    assert all(len(t) == len(i) and None not in t for t, i in zip(prov["demo_texts"], prov["demo_ids"], strict=True))
+    first = prov.iloc[0]
+    assert first["passage_text"] in first["prompt"] and all(t in first["prompt"] for t in first["demo_texts"])
+    assert run.manifest.files["prompts.parquet"]["rows"] >= 1 and "passages.parquet" in run.manifest.files
+
+    from click.testing import CliRunner
+
+    from synthrr.cli import cli
+
+    shown = CliRunner().invoke(cli, ["show", str(run.run_dir), "--n", "2", "--label", "billing"])
+    assert shown.exit_code == 0 and shown.output.count("[kept] billing") == 2, shown.output
+    assert "  passage " in shown.output and "[user] Document:" in shown.output
+    bad = CliRunner().invoke(cli, ["show", str(run.run_dir), "--verdict", "nope"])
+    assert bad.exit_code == 2 and "verdicts: kept" in bad.output
 
 
 def test_errors_are_the_cli_errors(tmp_path: Path) -> None:

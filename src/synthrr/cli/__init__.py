@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "compare": "synthrr.cli.evaluate:compare",
     "predict": "synthrr.cli.evaluate:predict",
     "export": "synthrr.cli.export:export",
+    "show": "synthrr.cli.show:show",
     "assets": "synthrr.cli.assets:assets",
     "doctor": "synthrr.cli.assets:doctor",
 }

@@ -25,7 +25,7 @@ from synthrr.records import Example, SyntheticExample
 from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter, run_filters
 from synthrr.synth.methods import METHODS, Context, Job
 from synthrr.synth.quota import LabelState, label_targets, next_batch
-from synthrr.synth.rows import job_request, job_rows
+from synthrr.synth.rows import job_request, job_rows, prompt_text
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ class Generator:
         self.stop_reason: str | None = None
         self.workers: set[str] = set()  # host:pid of every process that ran a shard
         self.widened: dict[str, int] = {}  # label -> prompts on passages below the score band
+        self.prompts: dict[str, str] = {}  # prompt hash -> the prompt as sent (prompts.parquet)
 
     # ---- stages -----------------------------------------------------------------------------
     def _timed(self, name: str, t0: float) -> None:
@@ -236,7 +237,19 @@ class Generator:
         self._timed("total", started)
         manifest = self._manifest(task, targets, shortfall, client, ctx)
         hits = [h for seed_hits in ctx.hits.values() for h in seed_hits]
-        write_generation(run_dir, self.cfg, rows, candidates, manifest, seeds=seeds, hits=hits)
+        used = {c.passage_id for c in candidates if c.passage_id}
+        passages = {pid: ctx.passages[pid] for pid in sorted(used) if pid in ctx.passages}
+        write_generation(
+            run_dir,
+            self.cfg,
+            rows,
+            candidates,
+            manifest,
+            seeds=seeds,
+            hits=hits,
+            prompts=self.prompts,
+            passages=passages,
+        )
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
 
     def plan(self) -> Plan:
@@ -267,6 +280,7 @@ class Generator:
         pool. Returns every parsed row of the round (the candidates, with their verdicts)."""
         t0 = time.perf_counter()
         requests = [job_request(j, rounds.base, rounds.stop) for j in batch]
+        self.prompts.update((j.prompt.key, prompt_text(j.prompt)) for j in batch)
         responses = self._generate(executor, rounds.count, requests)
         self._timed("generate", t0)
         t0 = time.perf_counter()

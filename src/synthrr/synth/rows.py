@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -10,8 +11,16 @@ from synthrr.llm.base import LLMRequest, Sampling
 from synthrr.records import SyntheticExample
 from synthrr.synth.methods import Job
 from synthrr.synth.parsing import parse_completion
+from synthrr.synth.prompts import Prompt
 from synthrr.tasks.base import TaskSpec
 from synthrr.text import stable_hash
+
+
+def prompt_text(prompt: Prompt) -> str:
+    """A prompt as stored beside the rows: the completion text, or the chat messages as JSON."""
+    if prompt.messages is not None:
+        return json.dumps([dict(m) for m in prompt.messages], ensure_ascii=False)
+    return prompt.text or ""
 
 
 def job_request(job: Job, base: Sampling, stop: tuple[str, ...]) -> LLMRequest:
