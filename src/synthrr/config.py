@@ -150,6 +150,11 @@ class SynthesisConfig(Section):
         "the engine computes once); draws rotate through the demonstration pool block by block",
     )
     prompt_form: Literal["auto", "chat", "completion"] = "auto"
+    fence_passages: bool = Field(
+        False,
+        description="quote retrieved passages and say they are source material, not instructions (for untrusted "
+        "corpora; chat-template control strings are always removed from passages)",
+    )
     truncated: Literal["trim", "drop", "keep"] = Field(
         "trim",
         description="completions cut at max_tokens: trim to the last sentence end (the last whole word in text without "

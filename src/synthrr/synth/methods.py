@@ -162,7 +162,9 @@ class Method(ABC):
     def jobs(self, ctx: Context, label: str) -> Iterator[Job]: ...
 
     def _job(self, ctx: Context, label: str, key: str, context: str | None, demos: list[Demo], **prov: object) -> Job:
-        prompt = render(ctx.spec, self.name, label, context=context, demos=demos, form=ctx.form)
+        prompt = render(
+            ctx.spec, self.name, label, context=context, demos=demos, form=ctx.form, fence=ctx.config.fence_passages
+        )
         job_id = stable_hash(self.name, label, key, prompt.key, size=8)
         return Job(
             id=job_id,
