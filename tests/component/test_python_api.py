@@ -52,6 +52,8 @@ def test_generate_from_rows_in_memory_to_pandas_and_hf(tmp_path: Path) -> None:
 
     scores = synthrr.evaluate(run, students=["tfidf"], metrics=["distinct"], overrides={"eval.seeds": 1})
     assert scores["n"] == 4 and "tfidf" in scores["students"] and "distinct" in scores["metrics"]
+    row = scores.to_pandas()
+    assert len(row) == 1 and row.at[0, "students.tfidf.accuracy_mean"] == scores["students"]["tfidf"]["accuracy_mean"]
     table = synthrr.compare([run], student="tfidf", metrics=["distinct"], overrides={"eval.seeds": 1})
     frame = table.to_pandas()
     assert list(frame["method"]) == ["gold", "fewgen"] and "| run |" in table.markdown

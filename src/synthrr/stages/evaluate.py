@@ -51,6 +51,15 @@ class RunMetrics(JsonView):
     versions: dict[str, str]
     updated: str
 
+    def to_pandas(self) -> Any:
+        """One row: the run's numbers flattened to dotted columns (``metrics.self_bleu.self_bleu_5``,
+        ``students.tfidf.accuracy_mean``, ...); per-fit lists and versions left out."""
+        import pandas as pd
+
+        data = {k: v for k, v in self.to_dict().items() if k not in ("versions", "label_counts")}
+        frame = pd.json_normalize(data, sep=".")
+        return frame[[c for c in frame.columns if not isinstance(frame.at[0, c], list | dict)]]
+
 
 def resolve_task_ref(run: RunData) -> str:
     """How to load the run's task: its config's task (an absolute path for a task YAML), else the
