@@ -96,9 +96,11 @@ class DemoDeck:
     """Demonstrations dealt from a shuffled deck, so a run shows every demonstration of the pool
     before it repeats one (independent draws per prompt repeat some and never show others).
 
-    :meth:`draw` deals up to ``k``, preferring distinct source seeds, never from a source in
-    ``exclude`` (a block's own seeds: a passage is not refined next to a demonstration of its own
-    seed) unless only those have demonstrations; the deck is reshuffled when it runs low.
+    :meth:`draw` deals up to ``k`` from distinct source seeds (fewer when the pool has fewer: the
+    same seed text twice teaches nothing and, beside two different passages, that the passage does
+    not matter), never from a source in ``exclude`` (a block's own seeds: a passage is not refined
+    next to a demonstration of its own seed) unless only those have demonstrations; the deck is
+    reshuffled when it runs low.
     """
 
     def __init__(self, rng: random.Random, pool: list[Demo]) -> None:
@@ -116,10 +118,8 @@ class DemoDeck:
         if len(picked) < k:
             self._refill()
             self._take(picked, k, banned, distinct=True)
-            self._take(picked, k, banned, distinct=False)
             if not picked:  # only the block's own seeds have demonstrations
                 self._take(picked, k, set(), distinct=True)
-                self._take(picked, k, set(), distinct=False)
         return [self.pool[i] for i in picked]
 
     def _refill(self) -> None:
@@ -247,7 +247,12 @@ class SynthesizRR(Method):
         shots = ctx.config.shots
         pool = self.demo_pool(ctx, label) if shots else []
         deck = DemoDeck(random.Random(stable_hash(str(ctx.config.seed), label)), pool)
-        for b, chunk in enumerate(blocks(self.inputs(ctx, label), ctx.config.demo_block)):
+        # a block's own seeds are banned from its demonstrations: with few seeds, smaller blocks
+        # leave ``shots`` others to draw from
+        sources = len({d.source_id for d in pool})
+        small = 0 < shots and sources < ctx.config.demo_block + shots
+        size = max(1, sources - shots) if small else ctx.config.demo_block
+        for b, chunk in enumerate(blocks(self.inputs(ctx, label), size)):
             demos = deck.draw(shots, exclude=[seed.id for seed, _, _, _ in chunk])
             for seed, h, context, widened in chunk:
                 yield self._job(
