@@ -250,7 +250,7 @@ class SynthesizRR(Method):
         # a block's own seeds are banned from its demonstrations: with few seeds, smaller blocks
         # leave ``shots`` others to draw from
         sources = len({d.source_id for d in pool})
-        small = 0 < shots and sources < ctx.config.demo_block + shots
+        small = shots > 0 and sources < ctx.config.demo_block + shots
         size = max(1, sources - shots) if small else ctx.config.demo_block
         for b, chunk in enumerate(blocks(self.inputs(ctx, label), size)):
             demos = deck.draw(shots, exclude=[seed.id for seed, _, _, _ in chunk])
