@@ -88,16 +88,17 @@ def aggregate(draws: list[dict[str, Any]]) -> dict[str, Any]:
     """Combine one task's summaries over draws: mean per metric, ``_sd`` and ``_draws`` beside it."""
     if len(draws) == 1:
         return draws[0]
-    names = [n for n in draws[0]["rows"] if all(n in d["rows"] for d in draws)]
+    names = list(dict.fromkeys(n for d in draws for n in d["rows"]))  # a row may be measured in some draws only
     rows: dict[str, dict[str, Any]] = {}
     for name in names:
-        row: dict[str, Any] = {"draws": len(draws)}
+        present = [d["rows"][name] for d in draws if name in d["rows"]]
+        row: dict[str, Any] = {"draws": len(present)}
         for key in METRICS:
-            values = [d["rows"][name].get(key) for d in draws]
+            values = [r.get(key) for r in present]
             nums = [float(v) for v in values if isinstance(v, int | float) and not math.isnan(v)]
-            if len(nums) == len(draws):
+            if nums and len(nums) == len(present):
                 row[key] = statistics.mean(nums)
-                row[f"{key}_sd"] = statistics.stdev(nums)
+                row[f"{key}_sd"] = statistics.stdev(nums) if len(nums) > 1 else None
                 row[f"{key}_draws"] = nums
         rows[name] = row
     info: dict[str, dict[str, Any]] = {}
@@ -133,11 +134,12 @@ def cell(row: dict[str, Any], key: str) -> str:
     mean, sd = row.get(k), row.get(f"{k}_sd")
     if mean is None:
         return "—"
-    if key in ("accuracy", "macro_f1", "label_preservation"):
-        return f"{100 * mean:.1f} ± {100 * sd:.1f}"
     if key == "n":
         return f"{mean:.0f}"
-    return f"{mean:.3f} ± {sd:.3f}"
+    pct = key in ("accuracy", "macro_f1", "label_preservation")
+    scale, digits = (100, 1) if pct else (1, 3)
+    shown = f"{scale * mean:.{digits}f}"
+    return shown + (f" ({row['draws']} draw)" if sd is None else f" ± {scale * sd:.{digits}f}")
 
 
 def format_table(summary: dict[str, Any], row_names: tuple[str, ...], alt: str | None = None) -> str:

@@ -196,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MAX",
         help="add Gold-full: the student on the whole train split, or MAX examples of it if smaller [0: off]",
     )
+    p.add_argument(
+        "--gold-full-once",
+        action="store_true",
+        help="measure Gold-full in draw 0 only (it does not depend on the generated data; ~15 min of MiniLM "
+        "fitting per draw on 2 cores); later draws' tables show its draw-0 value",
+    )
     p.add_argument("--quick", action="store_true", help="tiny smoke run (see above)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
@@ -334,7 +340,8 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
         runs[name] = result.run_dir
     rows: dict[str, dict[str, Any]] = {}
     for i, student in enumerate(args.students):
-        found = compare_rows(args, runs, out if i == 0 else out / f"compare-{student}", base, student, progress)
+        folder = out if i == 0 else out / f"compare-{student}"
+        found = compare_rows(args, runs, folder, base, student, progress, gold_full=not (args.gold_full_once and draw))
         if i == 0:
             rows = found
             continue
@@ -353,7 +360,13 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
 
 
 def compare_rows(
-    args: argparse.Namespace, runs: dict[str, Path], out: Path, base: Any, student: str, progress: bool
+    args: argparse.Namespace,
+    runs: dict[str, Path],
+    out: Path,
+    base: Any,
+    student: str,
+    progress: bool,
+    gold_full: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """The task's rows for one student: Gold (at N), Gold-full if asked, and each synthetic row."""
     from synthrr.stages.compare import compare_runs
@@ -365,7 +378,7 @@ def compare_rows(
     golds = [r for r in compared if r.get("method") == "gold"]
     if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
         rows["Gold"] = min(golds, key=lambda r: (abs(int(r.get("n") or 0) - args.n), -int(r.get("n") or 0)))
-    if args.gold_full:
+    if args.gold_full and gold_full:
         rows["Gold-full"] = gold_full_row(args, base, student, progress)
     by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
     for name, rd in runs.items():

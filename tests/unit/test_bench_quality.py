@@ -158,3 +158,16 @@ def test_draws_recorded_one_at_a_time_make_one_table(quality: ModuleType, tmp_pa
 
 def test_report_only_without_records_is_a_usage_error(quality: ModuleType, tmp_path: Path) -> None:
     assert quality.main(["--tasks", "imdb", "--report-only", "--quiet", "--results", str(tmp_path / "r.md")]) == 2
+
+
+def test_a_row_measured_in_one_draw_only_keeps_its_value(quality: ModuleType) -> None:
+    """--gold-full-once: Gold-full is in draw 0's rows only; the table shows it, marked as one draw."""
+    import protocol
+
+    base = {"Gold": {"n": 100, "accuracy_mean": 0.7}, "S": _row(0.05, 6.0, 0.9, 0.6)}
+    first = {"task": "t", "rows": {**base, "Gold-full": {"n": 2000, "accuracy_mean": 0.836}}, "info": {}, "wall_s": 1.0}
+    second = {"task": "t", "rows": dict(base), "info": {}, "wall_s": 1.0}
+    agg = protocol.aggregate([first, second])
+    assert agg["rows"]["Gold-full"]["draws"] == 1 and agg["rows"]["Gold"]["draws"] == 2
+    assert protocol.cell(agg["rows"]["Gold-full"], "accuracy") == "83.6 (1 draw)"
+    assert protocol.cell(agg["rows"]["Gold"], "accuracy") == "70.0 ± 0.0"
