@@ -46,6 +46,9 @@ protocol too long for one sitting runs a draw at a time (``--first-draw D --draw
 ``--report-only`` rebuilds the results file from the records without running anything. Records of
 another protocol are named and left out.
 
+``--gold-full-once``: Gold-full does not depend on the generated data, so later draws may skip it
+(its row then shows the draw-0 value, marked "(1 draw)"); not part of the protocol.
+
 ``--student minilm tfidf``: the first student is the headline (targets, Gold share); the second
 gets an accuracy column of its own.
 
