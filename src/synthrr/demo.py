@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthrr.cli.retrieve import print_examples
     from synthrr.config import parse_set_option
     from synthrr.errors import SynthrrError
+    from synthrr.report.html import write_report
     from synthrr.report.table import format_markdown
     from synthrr.stages.compare import compare_runs
     from synthrr.stages.retrieve import run_retrieval, write_retrieval
@@ -156,10 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         rows = compare_runs(runs, args.out, base, student=args.student, gold=True, progress=True)
         click.echo("\n" + format_markdown(rows))
         click.secho(verdict(rows), bold=True)
+        report = write_report(runs, args.out / "report.html")
     except SynthrrError as e:
         click.echo(f"error: {e}", err=True)
         return e.exit_code
     click.secho(f"\n== done in {time.perf_counter() - started:.0f}s; table in {args.out}/compare.md", bold=True)
+    click.secho(f"== report (open it in a browser): {report}", bold=True)
     return 0
 
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "predict": "synthrr.cli.evaluate:predict",
     "export": "synthrr.cli.export:export",
     "show": "synthrr.cli.show:show",
+    "report": "synthrr.cli.report:report",
     "assets": "synthrr.cli.assets:assets",
     "doctor": "synthrr.cli.assets:doctor",
 }

@@ -170,6 +170,7 @@ def _summary(result: Mapping[str, Any], student: str | None) -> str:
 @click.option("--student", default=None, help="student whose scores are compared [the runs' first, else tfidf]")
 @click.option("--no-gold", is_flag=True, help="leave out the Gold row(s)")
 @click.option("--no-evaluate", is_flag=True, help="do not evaluate runs that lack metrics.json (show blanks)")
+@click.option("--report", "with_report", is_flag=True, help="also write report.html (synthrr report) beside the table")
 @executor_options("where the student fits of runs evaluated here run")
 @_student_options
 def compare(
@@ -178,6 +179,7 @@ def compare(
     student: str | None,
     no_gold: bool,
     no_evaluate: bool,
+    with_report: bool,
     executor: str | None,
     ray_address: str | None,
     student_opts: tuple[str, ...],
@@ -209,6 +211,10 @@ def compare(
     click.echo(format_markdown(rows))
     where = out if out is not None else run_dirs[0].parent / "compare"
     click.echo(f"\nwrote {where}/compare.md, compare.csv, compare.json")
+    if with_report:
+        from synthrr.report.html import write_report
+
+        click.echo(f"report: {write_report(run_dirs, where / 'report.html')}")
 
 
 @click.command()

@@ -1,0 +1,21 @@
+"""``synthrr report``: one self-contained HTML page for one or several runs of a task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True,
+              help="the HTML file to write")  # fmt: skip
+@click.option("--max-rows", type=int, default=2000, show_default=True, help="candidates per run shown (sampled above)")
+@click.option("--no-map", is_flag=True, help="skip the embedding map (it encodes texts with MiniLM)")
+def report(run_dirs: tuple[Path, ...], out: Path, max_rows: int, no_map: bool) -> None:
+    """Write one HTML page (no network needed to open it) comparing RUN_DIRS of one task."""
+    from synthrr.report.html import write_report
+
+    path = write_report(run_dirs, out, max_rows=max_rows, embedding_map=not no_map)
+    click.echo(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -1,0 +1,182 @@
+"""``synthrr report``: one self-contained HTML file for one or several runs of a task: the comparison
+table, cost and speed, label mix, lengths, diversity, the filter funnel, an embedding map, and an
+example browser (filter by run, label, verdict, confidence; each example opens onto its passage,
+seed, demonstrations and prompt). plotly's JavaScript is inlined once; nothing is fetched."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from synthrr.report.data import ReportData, gather
+
+PROMPT_CHARS = 4000  # of each prompt in the example browser
+PAGE = 25  # examples per page of the browser
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+td:first-child,th:first-child{text-align:left}.plot{margin:1.5em 0}
+#browser .ex{border:1px solid #ddd;border-radius:6px;padding:.6em;margin:.5em 0}
+#browser .meta{color:#666;font-size:90%}pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em}
+.filters label{margin-right:1em}
+"""
+
+
+def _script() -> str:
+    from importlib.resources import files
+
+    return (files("synthrr.report") / "browser.js").read_text(encoding="utf-8")
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def comparison(data: ReportData) -> str:
+    """The runs' measures from their metrics.json (blank until ``synthrr evaluate`` ran)."""
+    from synthrr.report.table import table_row
+
+    def fmt(v: Any, pct: bool = False) -> str:
+        return "—" if v is None else (f"{100 * v:.1f}" if pct else f"{v:.3f}" if isinstance(v, float) else str(v))
+
+    rows = []
+    for r in data.runs:
+        student = next(iter(r.metrics.get("students", {})), None)
+        t = table_row(r.name, r.metrics, student or "")
+        acc = f"{student}: {fmt(t['accuracy_mean'], True)}" if student else "—"
+        rows.append([r.name, r.method, r.manifest.get("counts", {}).get("kept"), fmt(t["self_bleu_5"]),
+                     fmt(t["distinct_2"]), fmt(t["entity_entropy"]), fmt(t["mauve"]),
+                     fmt(t["label_preservation"], True), acc])  # fmt: skip
+    headers = ["run", "method", "kept", "Self-BLEU-5 ↓", "distinct-2 ↑", "entity entropy ↑", "MAUVE ↑",
+               "label pres. % ↑", "student acc. % ↑"]  # fmt: skip
+    return _table(headers, rows)
+
+
+def cost(data: ReportData) -> str:
+    rows = []
+    for r in data.runs:
+        llm, t = r.manifest.get("llm", {}), r.manifest.get("timings_s", {})
+        stages = ", ".join(f"{k} {v:.0f} s" for k, v in t.items() if isinstance(v, int | float))
+        rows.append([r.name, llm.get("requests"), llm.get("calls"), llm.get("cache_hits"), llm.get("prompt_tokens"),
+                     llm.get("completion_tokens"), f"{llm.get('tokens_per_s', 0) or 0:.1f}", stages])  # fmt: skip
+    headers = [
+        "run",
+        "LLM requests",
+        "engine calls",
+        "cache hits",
+        "prompt tokens",
+        "completion tokens",
+        "tokens/s",
+        "wall time per stage",
+    ]
+    return _table(headers, rows)
+
+
+def examples_json(data: ReportData) -> str:
+    """The example browser's data as JSON that is safe inside a <script> element: rows refer to
+    prompts, seeds and passages by id (each stored once: prompts are shared by a block's rows)."""
+
+    def text(v: Any, n: int | None = None) -> str | None:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        s = str(v)
+        return s if n is None or len(s) <= n else s[:n] + f" ... ({len(s) - n:,} more characters)"
+
+    rows: list[dict[str, Any]] = []
+    prompts: dict[str, str | None] = {}
+    texts: dict[str, str | None] = {}
+    for r in data.runs:
+        for _, x in r.rows.iterrows():
+            conf = x.get("confidence")
+            demo_ids = [] if x.get("demo_ids") is None else [str(i) for i in x["demo_ids"]]
+            for i, t in zip(demo_ids, [] if x.get("demo_texts") is None else list(x["demo_texts"]), strict=False):
+                texts.setdefault(f"s:{i}", text(t))
+            seed, passage = str(x.get("seed_id") or ""), str(x.get("passage_id") or "")
+            if seed:
+                texts.setdefault(f"s:{seed}", text(x.get("seed_text")))
+            if passage:
+                texts.setdefault(f"p:{passage}", text(x.get("passage_text")))
+            prompts.setdefault(x["prompt_hash"], text(_prompt(x.get("prompt")), PROMPT_CHARS))
+            rows.append({
+                "run": r.name, "label": x["label"], "verdict": x["verdict"], "text": x["text"],
+                "confidence": None if conf is None or conf != conf else round(float(conf), 3),
+                "seed": f"s:{seed}" if seed else None, "passage": f"p:{passage}" if passage else None,
+                "demos": [f"s:{i}" for i in demo_ids], "prompt": x["prompt_hash"],
+            })  # fmt: skip
+    payload = {"rows": rows, "prompts": prompts, "texts": texts}
+    return json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _prompt(stored: Any) -> str | None:
+    from synthrr.provenance import render_prompt
+
+    return None if not isinstance(stored, str) else render_prompt(stored, None)
+
+
+def _select(fid: str, label: str, values: Sequence[str]) -> str:
+    opts = '<option value="">all</option>' + "".join(f'<option value="{_esc(v)}">{_esc(v)}</option>' for v in values)
+    return f'<label>{_esc(label)} <select id="{fid}">{opts}</select></label>'
+
+
+def browser(data: ReportData) -> str:
+    verdicts = sorted({v for r in data.runs for v in r.rows["verdict"]})
+    filters = (
+        _select("f-run", "run", [r.name for r in data.runs]) + _select("f-label", "label", data.labels)
+        + _select("f-verdict", "verdict", verdicts)
+        + '<label>min confidence <input id="f-conf" type="number" min="0" max="1" step="0.05" value="0"></label>'
+    )  # fmt: skip
+    return (
+        f'<div id="browser" data-page="{PAGE}"><div class="filters">{filters}</div>'
+        '<p><button id="prev">previous</button> <span id="count"></span> <button id="next">next</button></p>'
+        '<div id="examples-list"></div></div>'
+        f'<script type="application/json" id="examples">{examples_json(data)}</script>'
+    )
+
+
+def render_report(data: ReportData, *, embedding_map: bool = True) -> str:
+    """The whole page as one string."""
+    from synthrr.report import figures
+
+    figs = [("label-mix", figures.label_mix(data)), ("lengths", figures.lengths(data)),
+            ("diversity", figures.diversity(data)), ("funnel", figures.funnel(data))]  # fmt: skip
+    if embedding_map:
+        figs.append(("map", figures.embedding_map(data)))
+    plots = "".join(
+        f'<div class="plot" id="plot-{name}">'
+        + fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False, div_id=f"fig-{name}")
+        + "</div>"
+        for i, (name, fig) in enumerate(figs)
+    )
+    notes = "".join(f"<li>{_esc(n)}</li>" for n in data.notes)
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>synthrr report: {_esc(data.task)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>synthrr report: {_esc(data.task)}</h1>"
+        f"<p>{len(data.runs)} run(s), real texts from the {_esc(data.real_split)} split; written {when}</p>"
+        f"<ul>{notes}</ul><h2>Comparison</h2>{comparison(data)}<h2>Cost and speed</h2>{cost(data)}"
+        f"<h2>Figures</h2>{plots}<h2>Examples</h2>{browser(data)}<script>{_script()}</script></body></html>"
+    )
+
+
+def write_report(
+    run_dirs: Sequence[str | Path], out: str | Path, *, max_rows: int = 2000, embedding_map: bool = True
+) -> Path:
+    """Gather the runs, render the page and write it atomically to ``out``."""
+    from synthrr.io import atomic_open, writable_file
+
+    target = writable_file(out, "--out")
+    page = render_report(gather(run_dirs, max_rows=max_rows), embedding_map=embedding_map)
+    with atomic_open(target) as fh:
+        fh.write(page)
+    return target

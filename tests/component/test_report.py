@@ -1,0 +1,82 @@
+"""synthrr report: one self-contained HTML page for runs of a task (fake LLM runs here): no network
+references, every figure present, the example browser's data complete and resolvable, a clear error
+for runs of different tasks. (The page is opened in a real browser in the e2e tier.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from synthrr.cli import cli
+
+pytest.importorskip("plotly")
+TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
+
+
+def _run(tmp_path: Path, method: str, *extra: str) -> Path:
+    out = tmp_path / f"runs{len(extra)}"
+    args = ["generate", "--task", TASK, "--method", method, "--llm", "fake", "--per-label", "5", "--n", "6"]
+    args += ["--out", str(out), "--no-progress", "--set", "synthesis.filters.label_consistency=none", *extra]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    return next(p for p in out.iterdir() if p.name.startswith(f"support_tickets-{method}"))
+
+
+def _payload(page: str) -> dict[str, object]:
+    m = re.search(r'<script type="application/json" id="examples">(.*?)</script>', page, re.S)
+    assert m is not None
+    return json.loads(m.group(1))
+
+
+def test_report_is_self_contained_with_every_part(tmp_path: Path) -> None:
+    few = _run(tmp_path, "fewgen")
+    zero = _run(tmp_path, "fewgen", "--shots", "1")
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(cli, ["report", str(few), str(zero), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing fetched: plotly.js is inline
+    for part in (
+        "fig-label-mix",
+        "fig-lengths",
+        "fig-diversity",
+        "fig-funnel",
+        "fig-map",
+        "f-verdict",
+        "examples-list",
+    ):
+        assert part in page, part
+    data = _payload(page)
+    rows = data["rows"]
+    assert isinstance(rows, list) and {r["run"] for r in rows} == {few.name, zero.name}
+    assert all(r["prompt"] in data["prompts"] for r in rows)  # type: ignore[operator]
+    assert all(data["prompts"][r["prompt"]] for r in rows)  # type: ignore[index]  # the prompts were stored
+    few_rows = [r for r in rows if r["run"] == few.name]
+    texts = data["texts"]
+    assert all(r["demos"] and all(d in texts for d in r["demos"]) for r in few_rows)  # type: ignore[operator]
+    assert all(r["seed"] is None or r["seed"] in texts for r in rows)  # type: ignore[operator]
+
+
+def test_report_refuses_runs_of_two_tasks(tmp_path: Path) -> None:
+    few = _run(tmp_path, "fewgen")
+    other = tmp_path / "other"
+    res = CliRunner().invoke(cli, ["generate", "--task", "imdb", "--method", "zerogen", "--llm", "fake", "--n", "2",
+                                   "--per-label", "2", "--out", str(other), "--no-progress",
+                                   "--set", "synthesis.filters.label_consistency=none"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    bad = CliRunner().invoke(cli, ["report", str(few), str(next(other.iterdir())), "--out", str(tmp_path / "r.html"),
+                                   "--no-map"])  # fmt: skip
+    assert bad.exit_code == 2 and "one task" in bad.output and not (tmp_path / "r.html").exists()
+
+
+def test_compare_writes_the_report_beside_its_table(tmp_path: Path) -> None:
+    few = _run(tmp_path, "fewgen")
+    res = CliRunner().invoke(cli, ["compare", str(few), "--no-gold", "--no-evaluate", "--report", "--out",
+                                   str(tmp_path / "cmp")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cmp" / "compare.md").is_file() and (tmp_path / "cmp" / "report.html").is_file()
+    assert "report: " in res.output
