@@ -43,11 +43,12 @@ fix: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-bench: $(STAMP) ## run the benchmarks (retrieval, LLM, shared prefixes, Self-BLEU) and print figures
+bench: $(STAMP) ## run the benchmarks (retrieval, LLM, shared prefixes, Self-BLEU, report size and load time) and print figures
 	$(PY) bench/retrieval.py
 	$(PY) bench/llm.py
 	$(PY) bench/prefix.py
 	$(PY) bench/selfbleu.py
+	$(PY) bench/report.py
 
 bench-quality: $(STAMP) ## quality benchmark: Gold vs FewGen vs ZeroGen vs SynthesizRR on the built-in tasks (~1 h on 2 cores)
 	$(PY) bench/quality.py --results docs/results.md

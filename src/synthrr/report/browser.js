@@ -16,7 +16,7 @@ function render(){const rows=selected();const box=document.getElementById('examp
     for(const [k,v] of [['seed',T[x.seed]],['passage',T[x.passage]],['demonstrations',x.demos.map(d=>T[d]).join('\n---\n')],['prompt',P[x.prompt]]])
       if(v){d.append(el('div',{className:'meta'},k));d.append(el('pre',{},v));}
     box.append(d);}}
-for(const id of ['f-run','f-label','f-verdict','f-conf'])document.getElementById(id).addEventListener('input',()=>{page=0;render();});
+for(const id of ['f-run','f-label','f-verdict','f-conf'])for(const ev of ['input','change'])document.getElementById(id).addEventListener(ev,()=>{page=0;render();});
 document.getElementById('prev').onclick=()=>{page=Math.max(0,page-1);render();};
 document.getElementById('next').onclick=()=>{page=page+1;render();};
 render();

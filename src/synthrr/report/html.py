@@ -165,6 +165,8 @@ def render_report(data: ReportData, *, embedding_map: bool = True) -> str:
         f"<style>{STYLE}</style></head><body><h1>synthrr report: {_esc(data.task)}</h1>"
         f"<p>{len(data.runs)} run(s), real texts from the {_esc(data.real_split)} split; written {when}</p>"
         f"<ul>{notes}</ul><h2>Comparison</h2>{comparison(data)}<h2>Cost and speed</h2>{cost(data)}"
+        "<p>LLM use and wall time of each run's last <code>synthrr generate</code>: answers replayed from the "
+        "cache cost no engine calls or tokens.</p>"
         f"<h2>Figures</h2>{plots}<h2>Examples</h2>{browser(data)}<script>{_script()}</script></body></html>"
     )
 
