@@ -52,6 +52,9 @@ another protocol are named and left out.
 ``--student minilm tfidf``: the first student is the headline (targets, Gold share); the second
 gets an accuracy column of its own.
 
+Each draw also writes ``<out>/<task>[/draw-<d>]/report.html`` (``synthrr report`` of its runs,
+with the Gold rows), except in quick mode.
+
 ``--quick``: a smoke run (N=4, max_tokens 24, 4 seeds per label, BM25 retrieval so no dense index
 is built, TF-IDF student with one seed, 50 test examples, only the cheap intrinsic metrics,
 first task only unless ``--tasks`` is given). Its results go to ``--results`` if given, else to
@@ -79,6 +82,7 @@ from protocol import (  # noqa: F401 - re-exported for the tests
     kept_analysis,
     write_results,
 )
+from rows import draw_rows
 
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
 DEFAULT_CORPUS = {"imdb": "movie_plots", "rotten_tomatoes": "movie_plots", "bbc_news": "wiki"}
@@ -341,15 +345,7 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             info[name]["error"] = f"evaluate: {e}"
             continue
         runs[name] = result.run_dir
-    rows: dict[str, dict[str, Any]] = {}
-    for i, student in enumerate(args.students):
-        folder = out if i == 0 else out / f"compare-{student}"
-        found = compare_rows(args, runs, folder, base, student, progress, gold_full=not (args.gold_full_once and draw))
-        if i == 0:
-            rows = found
-            continue
-        for name, row in rows.items():  # the second student: its accuracy beside the headline's
-            row["alt_accuracy_mean"] = found.get(name, {}).get("accuracy_mean")
+    rows = draw_rows(args, runs, out, base, progress, draw)
     return {
         "task": key,
         "corpus": args.corpora[key],
@@ -360,47 +356,6 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
         "wall_s": time.perf_counter() - started,
         "out": str(out),
     }
-
-
-def compare_rows(
-    args: argparse.Namespace,
-    runs: dict[str, Path],
-    out: Path,
-    base: Any,
-    student: str,
-    progress: bool,
-    gold_full: bool = True,
-) -> dict[str, dict[str, Any]]:
-    """The task's rows for one student: Gold (at N), Gold-full if asked, and each synthetic row."""
-    from synthrr.stages.compare import compare_runs
-
-    if not runs:
-        return {}
-    rows: dict[str, dict[str, Any]] = {}
-    compared = compare_runs(list(runs.values()), out, base, student=student, gold=True, progress=progress)
-    golds = [r for r in compared if r.get("method") == "gold"]
-    if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
-        rows["Gold"] = min(golds, key=lambda r: (abs(int(r.get("n") or 0) - args.n), -int(r.get("n") or 0)))
-    if args.gold_full and gold_full:
-        rows["Gold-full"] = gold_full_row(args, base, student, progress)
-    by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
-    for name, rd in runs.items():
-        if rd.name in by_dir:
-            rows[name] = by_dir[rd.name]
-    return rows
-
-
-def gold_full_row(args: argparse.Namespace, base: Any, student: str, progress: bool) -> dict[str, Any]:
-    """The paper's Gold: the student on the whole train split (capped at ``--gold-full``), scored
-    like the other rows; no intrinsic metrics (they describe a set of N texts)."""
-    from synthrr.report.table import table_row
-    from synthrr.stages.compare import gold_evaluation
-    from synthrr.tasks import get_task
-
-    task = get_task(base.task)
-    n = min(args.gold_full, len(task.load_split("train")))
-    g = gold_evaluation(task, n, base.eval, student=student, metrics=(), progress=progress)
-    return table_row("Gold-full", g, student)
 
 
 def run_draws(args: argparse.Namespace, argv: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:

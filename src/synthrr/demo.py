@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = compare_runs(runs, args.out, base, student=args.student, gold=True, progress=True)
         click.echo("\n" + format_markdown(rows))
         click.secho(verdict(rows), bold=True)
-        report = write_report(runs, args.out / "report.html")
+        report = write_report(runs, args.out / "report.html", compare_rows=rows)
     except SynthrrError as e:
         click.echo(f"error: {e}", err=True)
         return e.exit_code

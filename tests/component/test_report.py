@@ -44,6 +44,7 @@ def test_report_is_self_contained_with_every_part(tmp_path: Path) -> None:
         "fig-label-mix",
         "fig-lengths",
         "fig-diversity",
+        "fig-entities",
         "fig-funnel",
         "fig-map",
         "f-verdict",
@@ -79,4 +80,5 @@ def test_compare_writes_the_report_beside_its_table(tmp_path: Path) -> None:
                                    str(tmp_path / "cmp")])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert (tmp_path / "cmp" / "compare.md").is_file() and (tmp_path / "cmp" / "report.html").is_file()
+    assert "<th>macro-F1 % ↑</th>" in (tmp_path / "cmp" / "report.html").read_text(encoding="utf-8")  # compare's table
     assert "report: " in res.output

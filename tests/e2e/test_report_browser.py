@@ -73,7 +73,7 @@ def test_the_report_renders_and_its_browser_filters(tmp_path: Path) -> None:
     try:
         time.sleep(1.0)
         plots = driver.find_elements(By.CSS_SELECTOR, "div.plot")
-        assert len(plots) == 5
+        assert len(plots) == 6
         for plot in plots:
             assert plot.find_elements(By.CSS_SELECTOR, "svg.main-svg"), plot.get_attribute("id")
         count = driver.find_element(By.ID, "count")

@@ -214,7 +214,7 @@ def compare(
     if with_report:
         from synthrr.report.html import write_report
 
-        click.echo(f"report: {write_report(run_dirs, where / 'report.html')}")
+        click.echo(f"report: {write_report(run_dirs, where / 'report.html', compare_rows=rows)}")
 
 
 @click.command()

@@ -62,6 +62,19 @@ def diversity(data: ReportData) -> Any:
     return fig
 
 
+def entities(data: ReportData) -> Any:
+    """Entity entropy per entity type (bits; higher: more varied people, places, titles, ...)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for r in data.runs:
+        per_type = r.metrics.get("metrics", {}).get("entity_entropy", {}).get("per_type", {})
+        kinds = sorted(per_type)
+        fig.add_bar(name=r.name, x=kinds, y=[per_type[k] for k in kinds])
+    fig.update_layout(title="Entity entropy per type (from synthrr evaluate)", barmode="group", yaxis_title="bits")
+    return fig
+
+
 def funnel(data: ReportData) -> Any:
     """Prompts -> completions -> parsed -> each drop reason -> kept, per run."""
     import plotly.graph_objects as go

@@ -43,24 +43,29 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def comparison(data: ReportData) -> str:
-    """The runs' measures from their metrics.json (blank until ``synthrr evaluate`` ran)."""
+def comparison(data: ReportData, rows: Sequence[dict[str, Any]] | None = None) -> str:
+    """``synthrr compare``'s rows (Gold included) when given, else the runs' measures from their
+    metrics.json (blank until ``synthrr evaluate`` ran)."""
+    if rows:
+        from synthrr.report.table import COLUMNS, cell
+
+        return _table([t for _, t in COLUMNS], [[cell(dict(r), k) for k, _ in COLUMNS] for r in rows])
     from synthrr.report.table import table_row
 
     def fmt(v: Any, pct: bool = False) -> str:
         return "—" if v is None else (f"{100 * v:.1f}" if pct else f"{v:.3f}" if isinstance(v, float) else str(v))
 
-    rows = []
+    table: list[list[Any]] = []
     for r in data.runs:
         student = next(iter(r.metrics.get("students", {})), None)
         t = table_row(r.name, r.metrics, student or "")
         acc = f"{student}: {fmt(t['accuracy_mean'], True)}" if student else "—"
-        rows.append([r.name, r.method, r.manifest.get("counts", {}).get("kept"), fmt(t["self_bleu_5"]),
+        table.append([r.name, r.method, r.manifest.get("counts", {}).get("kept"), fmt(t["self_bleu_5"]),
                      fmt(t["distinct_2"]), fmt(t["entity_entropy"]), fmt(t["mauve"]),
                      fmt(t["label_preservation"], True), acc])  # fmt: skip
     headers = ["run", "method", "kept", "Self-BLEU-5 ↓", "distinct-2 ↑", "entity entropy ↑", "MAUVE ↑",
                "label pres. % ↑", "student acc. % ↑"]  # fmt: skip
-    return _table(headers, rows)
+    return _table(headers, table)
 
 
 def cost(data: ReportData) -> str:
@@ -144,12 +149,15 @@ def browser(data: ReportData) -> str:
     )
 
 
-def render_report(data: ReportData, *, embedding_map: bool = True) -> str:
-    """The whole page as one string."""
+def render_report(
+    data: ReportData, *, embedding_map: bool = True, compare_rows: Sequence[dict[str, Any]] | None = None
+) -> str:
+    """The whole page as one string; ``compare_rows`` (from ``synthrr compare``) give the table its Gold rows."""
     from synthrr.report import figures
 
     figs = [("label-mix", figures.label_mix(data)), ("lengths", figures.lengths(data)),
-            ("diversity", figures.diversity(data)), ("funnel", figures.funnel(data))]  # fmt: skip
+            ("diversity", figures.diversity(data)), ("entities", figures.entities(data)),
+            ("funnel", figures.funnel(data))]  # fmt: skip
     if embedding_map:
         figs.append(("map", figures.embedding_map(data)))
     plots = "".join(
@@ -164,7 +172,7 @@ def render_report(data: ReportData, *, embedding_map: bool = True) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>synthrr report: {_esc(data.task)}</title>"
         f"<style>{STYLE}</style></head><body><h1>synthrr report: {_esc(data.task)}</h1>"
         f"<p>{len(data.runs)} run(s), real texts from the {_esc(data.real_split)} split; written {when}</p>"
-        f"<ul>{notes}</ul><h2>Comparison</h2>{comparison(data)}<h2>Cost and speed</h2>{cost(data)}"
+        f"<ul>{notes}</ul><h2>Comparison</h2>{comparison(data, compare_rows)}<h2>Cost and speed</h2>{cost(data)}"
         "<p>LLM use and wall time of each run's last <code>synthrr generate</code>: answers replayed from the "
         "cache cost no engine calls or tokens.</p>"
         f"<h2>Figures</h2>{plots}<h2>Examples</h2>{browser(data)}<script>{_script()}</script></body></html>"
@@ -172,13 +180,19 @@ def render_report(data: ReportData, *, embedding_map: bool = True) -> str:
 
 
 def write_report(
-    run_dirs: Sequence[str | Path], out: str | Path, *, max_rows: int = 2000, embedding_map: bool = True
+    run_dirs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    max_rows: int = 2000,
+    embedding_map: bool = True,
+    compare_rows: Sequence[dict[str, Any]] | None = None,
 ) -> Path:
     """Gather the runs, render the page and write it atomically to ``out``."""
     from synthrr.io import atomic_open, writable_file
 
     target = writable_file(out, "--out")
-    page = render_report(gather(run_dirs, max_rows=max_rows), embedding_map=embedding_map)
+    data = gather(run_dirs, max_rows=max_rows)
+    page = render_report(data, embedding_map=embedding_map, compare_rows=compare_rows)
     with atomic_open(target) as fh:
         fh.write(page)
     return target
