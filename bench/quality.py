@@ -53,7 +53,8 @@ another protocol are named and left out.
 gets an accuracy column of its own.
 
 Each draw also writes ``<out>/<task>[/draw-<d>]/report.html`` (``synthrr report`` of its runs,
-with the Gold rows), except in quick mode.
+with the Gold rows), and with two or more draws ``<out>/<task>/report.html`` puts the mean ± std
+table and the targets above the runs of every draw still on disk; not in quick mode.
 
 ``--quick``: a smoke run (N=4, max_tokens 24, 4 seeds per label, BM25 retrieval so no dense index
 is built, TF-IDF student with one seed, 50 test examples, only the cheap intrinsic metrics,
@@ -77,6 +78,7 @@ from protocol import (  # noqa: F401 - re-exported for the tests
     ANALYSIS_END,
     COLUMNS,
     aggregate,
+    alt_student,
     check_targets,
     format_table,
     kept_analysis,
@@ -379,7 +381,23 @@ def run_draws(args: argparse.Namespace, argv: list[str]) -> tuple[list[dict[str,
         summary["commands"] = sorted({shlex.join(["python", "bench/quality.py", *d["argv"]]) for d in draws})
         summaries.append(summary)
         _log(args, f"== {task}: {len(draws)} draw(s) recorded, {summaries[-1]['wall_s']:.0f} s in all")
+        if len(draws) > 1 and not args.quick:
+            task_report(args, key, summary, draws)
     return summaries, per_draw
+
+
+def task_report(args: argparse.Namespace, key: str, summary: dict[str, Any], draws: list[dict[str, Any]]) -> None:
+    """``<out>/<task>/report.html``: the mean ± std table and targets over draws above the runs of the
+    draws whose run directories are still here (records from other machines have none)."""
+    from synthrr.report.html import write_report
+
+    dirs = [i.get("run_dir") for d in draws for i in d["info"].values()]
+    here = [Path(rd) for rd in dirs if rd and Path(rd).is_dir()]
+    if not here:
+        return
+    text = "\n".join([format_table(summary, ROW_NAMES, alt_student(args)), "", *check_targets(summary["rows"])])
+    page = write_report(here, args.out / key / "report.html", summary=text)
+    _log(args, f"== {key}: report over {len(draws)} draws in {page}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,3 +82,16 @@ def test_compare_writes_the_report_beside_its_table(tmp_path: Path) -> None:
     assert (tmp_path / "cmp" / "compare.md").is_file() and (tmp_path / "cmp" / "report.html").is_file()
     assert "<th>macro-F1 % ↑</th>" in (tmp_path / "cmp" / "report.html").read_text(encoding="utf-8")  # compare's table
     assert "report: " in res.output
+
+
+def test_a_summary_over_draws_goes_first(tmp_path: Path) -> None:
+    """bench/quality.py's mean ± std table and targets (Markdown) become the report's first section."""
+    from synthrr.report.html import markdown_html, write_report
+
+    summary = "| row | MAUVE ↑ |\n|---|---:|\n| SynthesizRR-3 | 0.99 ± 0.01 |\n\nTargets:\n- MAUVE: met <b>"
+    html = markdown_html(summary)
+    assert "<th>MAUVE ↑</th>" in html and "<td>0.99 ± 0.01</td>" in html and "---" not in html
+    assert "<li>MAUVE: met &lt;b&gt;</li>" in html and "<p>Targets:</p>" in html  # escaped
+    page = write_report([_run(tmp_path, "fewgen")], tmp_path / "r.html", embedding_map=False, summary=summary)
+    text = page.read_text(encoding="utf-8")
+    assert text.index("<h2>Across draws</h2>") < text.index("<h2>Comparison</h2>")

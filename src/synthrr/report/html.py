@@ -129,6 +129,36 @@ def _prompt(stored: Any) -> str | None:
     return None if not isinstance(stored, str) else render_prompt(stored, None)
 
 
+def markdown_html(text: str) -> str:
+    """A Markdown summary (pipe tables, ``- `` bullets, other lines as paragraphs) as HTML, escaped:
+    enough for the tables and target lists ``bench/quality.py`` writes."""
+    out: list[str] = []
+    table: list[list[str]] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if table:
+            head, body = table[0], [r for r in table[1:] if not all(set(c) <= set("-: ") for c in r)]
+            out.append(_table(head, body))
+            table.clear()
+        if items:
+            out.append("<ul>" + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ul>")
+            items.clear()
+
+    for line in text.splitlines():
+        if line.startswith("|"):
+            table.append([c.strip() for c in line.strip().strip("|").split("|")])
+            continue
+        if line.startswith("- "):
+            items.append(line[2:])
+            continue
+        flush()
+        if line.strip():
+            out.append(f"<p>{_esc(line)}</p>")
+    flush()
+    return "".join(out)
+
+
 def _select(fid: str, label: str, values: Sequence[str]) -> str:
     opts = '<option value="">all</option>' + "".join(f'<option value="{_esc(v)}">{_esc(v)}</option>' for v in values)
     return f'<label>{_esc(label)} <select id="{fid}">{opts}</select></label>'
@@ -150,9 +180,14 @@ def browser(data: ReportData) -> str:
 
 
 def render_report(
-    data: ReportData, *, embedding_map: bool = True, compare_rows: Sequence[dict[str, Any]] | None = None
+    data: ReportData,
+    *,
+    embedding_map: bool = True,
+    compare_rows: Sequence[dict[str, Any]] | None = None,
+    summary: str | None = None,
 ) -> str:
-    """The whole page as one string; ``compare_rows`` (from ``synthrr compare``) give the table its Gold rows."""
+    """The whole page as one string; ``compare_rows`` (from ``synthrr compare``) give the table its Gold
+    rows; ``summary`` (Markdown, e.g. bench/quality.py's mean ± std over draws and its targets) goes first."""
     from synthrr.report import figures
 
     figs = [("label-mix", figures.label_mix(data)), ("lengths", figures.lengths(data)),
@@ -172,7 +207,8 @@ def render_report(
         f"<!doctype html><html><head><meta charset='utf-8'><title>synthrr report: {_esc(data.task)}</title>"
         f"<style>{STYLE}</style></head><body><h1>synthrr report: {_esc(data.task)}</h1>"
         f"<p>{len(data.runs)} run(s), real texts from the {_esc(data.real_split)} split; written {when}</p>"
-        f"<ul>{notes}</ul><h2>Comparison</h2>{comparison(data, compare_rows)}<h2>Cost and speed</h2>{cost(data)}"
+        f"<ul>{notes}</ul>{'' if not summary else '<h2>Across draws</h2>' + markdown_html(summary)}"
+        f"<h2>Comparison</h2>{comparison(data, compare_rows)}<h2>Cost and speed</h2>{cost(data)}"
         "<p>LLM use and wall time of each run's last <code>synthrr generate</code>: answers replayed from the "
         "cache cost no engine calls or tokens.</p>"
         f"<h2>Figures</h2>{plots}<h2>Examples</h2>{browser(data)}<script>{_script()}</script></body></html>"
@@ -186,13 +222,14 @@ def write_report(
     max_rows: int = 2000,
     embedding_map: bool = True,
     compare_rows: Sequence[dict[str, Any]] | None = None,
+    summary: str | None = None,
 ) -> Path:
     """Gather the runs, render the page and write it atomically to ``out``."""
     from synthrr.io import atomic_open, writable_file
 
     target = writable_file(out, "--out")
     data = gather(run_dirs, max_rows=max_rows)
-    page = render_report(data, embedding_map=embedding_map, compare_rows=compare_rows)
+    page = render_report(data, embedding_map=embedding_map, compare_rows=compare_rows, summary=summary)
     with atomic_open(target) as fh:
         fh.write(page)
     return target
