@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -147,15 +147,6 @@ def dataset_card(manifest: Mapping[str, Any], labels: list[str], frame: Any, met
     return "\n".join(lines)
 
 
-def _write_table(frame: Any, path: Path, fmt: str) -> None:
-    writers: dict[str, Callable[[], Any]] = {
-        "parquet": lambda: frame.to_parquet(path, index=False),
-        "jsonl": lambda: frame.to_json(path, orient="records", lines=True, force_ascii=False),
-        "csv": lambda: frame.to_csv(path, index=False),
-    }
-    writers[fmt]()
-
-
 def export_run(run: Any, out: Path, fmt: str = "hf") -> Path:
     """Write ``run`` (a :class:`~synthrr.api.SynthesisResult`) to the folder ``out`` in ``fmt`` with
     its dataset card; returns ``out``. An existing non-empty ``out`` is refused."""
@@ -177,7 +168,9 @@ def export_run(run: Any, out: Path, fmt: str = "hf") -> Path:
         datasets = require("the hf export format", "datasets", "datasets")
         datasets.DatasetDict({"train": run.to_hf()}).save_to_disk(str(out))
     else:
-        _write_table(frame, out / f"train.{fmt}", fmt)
+        from synthrr.io import write_table
+
+        write_table(frame, out / f"train.{fmt}")
     card = dataset_card(run.manifest.to_dict(), labels, frame, read_metrics(run.run_dir))
     (out / "README.md").write_text(card, encoding="utf-8")
     return out

@@ -76,6 +76,19 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a DataFrame atomically in the format its suffix names (Parquet, JSONL, CSV or TSV)."""
+    fmt = table_format(path)
+    if fmt == "parquet":
+        write_parquet(df, path)
+        return
+    with atomic_open(path) as fh:
+        if fmt == "jsonl":
+            fh.write(df.to_json(orient="records", lines=True, force_ascii=False))
+        else:
+            fh.write(df.to_csv(index=False, sep="\t" if fmt == "tsv" else ","))
+
+
 def read_yaml_mapping(path: str | Path, what: str = "file") -> dict[str, Any]:
     """Read a YAML file whose top level must be a mapping (an empty file is ``{}``).
 

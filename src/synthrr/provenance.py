@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from synthrr.text import clip
+
 #: verdict filter meaning "every candidate"
 ALL = "all"
 
@@ -48,13 +50,15 @@ def render_prompt(prompt: str | None, limit: int | None) -> str:
     if not isinstance(prompt, str) or not prompt:
         return "(not stored: the run predates prompts.parquet)"
     try:
-        messages = json.loads(prompt)
-        text = "\n".join(f"[{m['role']}] {m['content']}" for m in messages)
+        text = chat_text(json.loads(prompt))
     except (ValueError, TypeError, KeyError):
         text = prompt
-    if limit is not None and len(text) > limit:
-        return text[:limit] + f" ... ({len(text) - limit:,} more characters; --full-prompt shows all)"
-    return text
+    return clip(text, limit, "; --full-prompt shows all")
+
+
+def chat_text(messages: Any) -> str:
+    """Chat messages as ``[role] content`` lines."""
+    return "\n".join(f"[{m['role']}] {m['content']}" for m in messages)
 
 
 def describe(row: Any, prompt_limit: int | None) -> str:

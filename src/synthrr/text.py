@@ -57,3 +57,10 @@ def stable_hash(*parts: str, size: int = 8) -> str:
         h.update(p.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
+
+
+def clip(text: str, limit: int | None, hint: str = "") -> str:
+    """``text`` cut to ``limit`` characters with a note of how many were left out (``hint`` appended to it)."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:limit] + f" ... ({len(text) - limit:,} more characters{hint})"

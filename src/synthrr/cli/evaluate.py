@@ -254,7 +254,9 @@ def predict(
         rows.append({**it, "label": student.labels[best], "probability": round(float(p[best]), 6)})
     if out is not None:
         df = pd.DataFrame(rows)
-        _write_table(df, out)
+        from synthrr.io import write_table
+
+        write_table(df, out)
         counts = df["label"].value_counts().to_dict()
         click.echo(f"wrote {len(rows)} predictions to {out} ({', '.join(f'{k}={v}' for k, v in counts.items())})")
         return
@@ -280,17 +282,3 @@ def _read_items(path: Path, column: str) -> list[dict[str, Any]]:
             raise InputError(p, f"row {i}: column '{column}' is not text")
         items.append({**rec, "text": text})
     return items
-
-
-def _write_table(df: Any, out: Path) -> None:
-    from synthrr.io import atomic_open, table_format, write_parquet
-
-    fmt = table_format(out)
-    if fmt == "parquet":
-        write_parquet(df, out)
-        return
-    with atomic_open(out) as fh:
-        if fmt == "jsonl":
-            fh.write(df.to_json(orient="records", lines=True, force_ascii=False))
-        else:
-            fh.write(df.to_csv(index=False, sep="\t" if fmt == "tsv" else ","))

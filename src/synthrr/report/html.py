@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synthrr.report.data import ReportData, gather
+from synthrr.text import clip
 
 PROMPT_CHARS = 4000  # of each prompt in the example browser
 PAGE = 25  # examples per page of the browser
@@ -95,8 +96,7 @@ def examples_json(data: ReportData) -> str:
     def text(v: Any, n: int | None = None) -> str | None:
         if v is None or (isinstance(v, float) and v != v):
             return None
-        s = str(v)
-        return s if n is None or len(s) <= n else s[:n] + f" ... ({len(s) - n:,} more characters)"
+        return clip(str(v), n)
 
     rows: list[dict[str, Any]] = []
     prompts: dict[str, str | None] = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from synthrr.llm.base import LLMRequest
 from synthrr.llm.projection import Projection
+from synthrr.text import clip
 
 SHOWN_CHARS = 3000  # of the first prompt
 
@@ -34,8 +35,8 @@ class Plan:
             f"{per_prompt:,.0f} tokens per prompt sent, <= {per_prompt * self.max_prompts:,.0f} tokens",
         ]
         if self.example is not None:
-            shown = self.example.text or "\n".join(f"[{m['role']}] {m['content']}" for m in self.example.messages or ())
-            if len(shown) > SHOWN_CHARS:
-                shown = shown[:SHOWN_CHARS] + f" ... ({len(shown) - SHOWN_CHARS:,} more characters)"
+            from synthrr.provenance import chat_text
+
+            shown = clip(self.example.text or chat_text(self.example.messages or ()), SHOWN_CHARS)
             lines += ["first prompt:", shown]
         return "\n".join(lines)
