@@ -127,6 +127,23 @@ def test_changed_shard_is_not_skipped(tmp_path: Path) -> None:
     assert _rows(again) == _rows(first)
 
 
+def test_logprobs_survive_a_shard_replayed_from_disk(tmp_path: Path) -> None:
+    from synthrr.executors.base import Shard, ShardStore, run_shard
+    from synthrr.llm.base import Sampling
+
+    store = ShardStore(tmp_path / "shards")
+    reqs = [LLMRequest.completion(f"p{i}", sampling=Sampling(n=2, logprobs=i == 0)) for i in range(2)]
+    shard = Shard("r000-00000", reqs)
+    done = run_shard(LLMClient(FakeLLM(), progress=False), shard, store)
+    replayed = store.load(shard)
+    assert store.is_done(shard) and replayed.skipped
+    got = [r.completions for r in replayed.responses if r is not None]
+    assert got == [r.completions for r in done.responses if r is not None]
+    assert [c.logprob is None for cs in got for c in cs] == [False, False, True, True]
+    lines = store.output(shard.id).read_text().splitlines()
+    assert '"logprob"' in lines[0] and '"logprob"' not in lines[1]  # only where there is one
+
+
 # ---- ray: missing extra, budget ------------------------------------------------------------------
 def test_ray_missing_extra_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError

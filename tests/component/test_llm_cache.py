@@ -146,3 +146,32 @@ def test_cache_merge_rejects_bad_sources_and_changes_nothing(tmp_path: Path, mon
     assert res.exit_code != 0 and "missing.sqlite" in res.output
     with LLMCache(main) as cache:
         assert len(cache) == 1
+
+
+# ---- log-probabilities through the client and the cache ------------------------------------------
+def test_logprobs_are_cached_and_never_served_from_answers_without_them(tmp_path: Path) -> None:
+    from synthrr.llm.fake import fake_logprob
+
+    path = tmp_path / "c.sqlite"
+    plain = [LLMRequest.completion(f"p{i}", sampling=Sampling(n=2)) for i in range(2)]
+    scored = [LLMRequest.completion(f"p{i}", sampling=Sampling(n=2, logprobs=True)) for i in range(2)]
+    fake = FakeLLM()
+    with LLMCache(path) as cache:
+        client = LLMClient(fake, cache, progress=False)
+        without = client.generate(plain)
+        assert all(c.logprob is None for r in without for c in r.completions)
+        first = client.generate(scored)  # same prompts and sampling, but the cached answers have no logprob
+        assert fake.calls == 8 and client.last_stats.cache_hits == 0 and not any(r.cached for r in first)
+    assert [c.text for r in first for c in r.completions] == [c.text for r in without for c in r.completions]
+    logprobs = [c.logprob for r in first for c in r.completions]
+    assert logprobs == [fake_logprob(c.text) for r in first for c in r.completions]
+    assert all(lp is not None and -4.0 <= lp <= -0.5 for lp in logprobs)
+
+    again = FakeLLM()  # a fresh process: the logprobs come from the file
+    with LLMCache(path) as cache:
+        client = LLMClient(again, cache, progress=False)
+        second = client.generate(scored)
+        assert again.calls == 0 and client.last_stats.cache_hits == 4 and all(r.cached for r in second)
+        assert [r.completions for r in second] == [r.completions for r in first]
+        assert all(c.logprob is None for r in client.generate(plain) for c in r.completions)
+    assert again.calls == 0 and len(LLMCache(path)) == 8

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -50,6 +53,36 @@ def test_chat_and_completion_then_a_rerun_is_all_cache_hits(client: LLMClient) -
     assert client.last_stats.calls == 0 and client.last_stats.cache_hits == 4
     assert client.last_stats.hit_rate == 1.0
     assert [r.completions for r in second] == [r.completions for r in first]
+
+
+def test_logprobs_are_the_mean_of_the_engines_per_token_values(client: LLMClient) -> None:
+    """The mean equals one computed here from the engine's own per-token answer, a greedy text is
+    likelier than hot samples of the same prompt, and a rerun serves the same numbers from the cache."""
+    engine = client.backend
+    greedy = LLMRequest.chat(
+        "Write one sentence about a cat.", sampling=Sampling(max_tokens=24, temperature=0.0, logprobs=True)
+    )
+    body = engine.request_body(greedy, 0) | {"top_logprobs": 5}  # type: ignore[attr-defined]
+    direct = engine.server.handle_chat_completions(body)  # type: ignore[attr-defined]
+    tokens = direct["choices"][0]["logprobs"]["content"]
+    assert all(t["logprob"] == max(a["logprob"] for a in t["top_logprobs"]) for t in tokens)  # greedy: the argmax
+
+    [got] = client.generate([greedy])
+    [c] = got.completions
+    assert c.text == direct["choices"][0]["message"]["content"] and c.logprob is not None
+    assert math.isclose(c.logprob, statistics.fmean(t["logprob"] for t in tokens), abs_tol=1e-4)
+
+    hot = replace(greedy, sampling=replace(greedy.sampling, temperature=1.8, top_p=1.0, n=3, seed=3))
+    text = LLMRequest.completion("The stock market today", sampling=Sampling(max_tokens=12, seed=5, logprobs=True))
+    hot_got, text_got = client.generate([hot, text])
+    hot_lps = [h.logprob for h in hot_got.completions]
+    assert all(lp is not None and c.logprob > lp for lp in hot_lps), (c.logprob, hot_lps)
+    [t] = text_got.completions
+    assert t.logprob is not None and math.isfinite(t.logprob) and -20 < t.logprob < 0
+    calls = engine.calls  # type: ignore[attr-defined]
+    again = client.generate([greedy, hot, text])
+    assert engine.calls == calls and all(r.cached for r in again)  # type: ignore[attr-defined]
+    assert [r.completions for r in again] == [r.completions for r in (got, hot_got, text_got)]
 
 
 def test_identity_is_the_gguf_content_hash(client: LLMClient) -> None:

@@ -6,9 +6,12 @@ with a wrong or missing one, and (behind the fault-injecting proxy) the retry pa
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from support.fault_proxy import FaultProxy, drop, status
@@ -68,6 +71,32 @@ def test_concurrent_requests_and_seeded_samples(server: LlamaServer, keyed: None
     assert sorted(got) == [0, 1, 2, 3, 4]
     assert all(len(got[i].completions) == 1 for i in range(4))
     assert len(got[4].completions) == 2 and all(c.completion_tokens > 0 for c in got[4].completions)
+
+
+def test_logprobs_from_the_real_server_are_its_per_token_means(server: LlamaServer, keyed: None) -> None:
+    """Both endpoints: the mean equals one computed here from the server's own per-token answer to
+    the same greedy request (llama.cpp answers completions in the chat shape), and a greedy text is
+    likelier than hot samples of the same prompt."""
+    greedy = chat("Write one sentence about a dog.", max_tokens=24, temperature=0.0, logprobs=True)
+    text = LLMRequest(text="The stock market today", sampling=Sampling(max_tokens=12, temperature=0.0, logprobs=True))
+    hot = chat("Write one sentence about a dog.", max_tokens=24, temperature=1.8, top_p=1.0, n=3, seed=3, logprobs=True)
+    with backend(server.base_url) as be:
+        got = dict(be.generate([greedy, text, hot]))
+    direct = [  # the same greedy requests, asking for three alternatives per token
+        ("chat/completions", {"messages": list(greedy.messages or ()), "max_tokens": 24, "top_logprobs": 3}),
+        ("completions", {"prompt": text.text, "max_tokens": 12}),
+    ]
+    for i, (path, fields) in enumerate(direct):
+        body = {"model": SERVED_MODEL, "temperature": 0.0, "logprobs": 3 if i else True} | fields
+        answer = httpx.post(f"{server.base_url}/{path}", json=body, headers={"Authorization": f"Bearer {KEY}"})
+        choice = answer.json()["choices"][0]
+        [c] = got[i].completions
+        assert c.text == (choice["text"] if i else choice["message"]["content"]) and c.logprob is not None
+        per_token = [t["logprob"] for t in choice["logprobs"]["content"]]
+        assert math.isclose(c.logprob, statistics.fmean(per_token), abs_tol=1e-4) and c.logprob < 0
+    hot_lps = [h.logprob for h in got[2].completions]
+    best = got[0].completions[0].logprob
+    assert best is not None and all(lp is not None and best > lp for lp in hot_lps), (best, hot_lps)
 
 
 @pytest.mark.parametrize("key", [WRONG, None], ids=["wrong-key", "no-key"])

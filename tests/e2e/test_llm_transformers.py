@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,40 @@ def test_generate_on_the_real_model_then_cached(tmp_path: Path, synthrr_home: Pa
     assert [r.completions for r in again.generate(batch)] == [r.completions for r in first]
     assert again.last_stats.calls == 0 and again.backend.calls == 0  # type: ignore[attr-defined]
     assert len(LLMCache(tmp_path / "c.sqlite")) == 2
+
+
+def test_logprobs_match_a_separate_forward_pass(tmp_path: Path) -> None:
+    """A greedy text's mean log-probability equals the one a plain forward pass over prompt + text
+    (+ end-of-text) gives, and exceeds those of hot samples of the same prompt."""
+    import torch
+
+    client = make_client(
+        LLMConfig(backend="transformers", options={"threads": 1, "batch_size": 4}),
+        progress=False,
+        cache_path=tmp_path / "c.sqlite",
+    )
+    greedy = LLMRequest.chat(
+        "Write one sentence about a cat.", sampling=Sampling(max_tokens=32, temperature=0.0, logprobs=True)
+    )
+    hot = replace(greedy, sampling=replace(greedy.sampling, temperature=1.8, top_p=1.0, n=3, seed=3))
+    got, hot_got = client.generate([greedy, hot])
+    [c] = got.completions
+    assert c.finish_reason == "stop" and c.logprob is not None and -20 < c.logprob < 0
+    hot_lps = [h.logprob for h in hot_got.completions]
+    assert all(lp is not None and math.isfinite(lp) and c.logprob > lp for lp in hot_lps), (c.logprob, hot_lps)
+
+    backend = client.backend
+    model, tok = backend._load()  # type: ignore[attr-defined]
+    prompt = backend._encode(tok, greedy)  # type: ignore[attr-defined]
+    new = [*tok(c.text, add_special_tokens=False)["input_ids"], tok.eos_token_id]  # ended by end-of-text
+    assert len(new) == c.completion_tokens + 1
+    with torch.inference_mode():
+        logits = model(torch.tensor([prompt + new])).logits[0, len(prompt) - 1 : -1]
+    scored = torch.log_softmax(logits.float(), dim=-1).gather(1, torch.tensor(new)[:, None]).mean().item()
+    assert math.isclose(c.logprob, scored, abs_tol=1e-3), (c.logprob, scored)
+
+    again = client.generate([greedy, hot])
+    assert client.last_stats.calls == 0 and [r.completions for r in again] == [got.completions, hot_got.completions]
 
 
 def test_missing_model_folder_is_a_config_error(tmp_path: Path) -> None:

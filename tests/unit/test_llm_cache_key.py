@@ -5,8 +5,8 @@ from dataclasses import replace
 import pytest
 
 from synthrr.config import SamplingConfig
-from synthrr.llm.base import LLMRequest, Sampling
-from synthrr.llm.cache import cache_key, canonical_json
+from synthrr.llm.base import Completion, LLMRequest, Sampling
+from synthrr.llm.cache import CacheEntry, cache_key, canonical_json, digest, intact_entry
 from synthrr.llm.stats import Stats
 
 BASE = LLMRequest(messages=({"role": "user", "content": "Write a review."},), sampling=Sampling(max_tokens=32))
@@ -36,6 +36,7 @@ def test_same_inputs_same_key_regardless_of_dict_order() -> None:
         {"request": replace(BASE, sampling=replace(BASE.sampling, max_tokens=33))},
         {"request": replace(BASE, sampling=replace(BASE.sampling, stop=("\n",)))},
         {"request": replace(BASE, sampling=replace(BASE.sampling, seed=1))},
+        {"request": replace(BASE, sampling=replace(BASE.sampling, logprobs=True))},
     ],
 )
 def test_any_change_changes_the_key(changed: dict[str, object]) -> None:
@@ -45,6 +46,29 @@ def test_any_change_changes_the_key(changed: dict[str, object]) -> None:
 def test_n_is_not_part_of_the_key() -> None:
     """Sample i of n=2 and of n=5 is the same completion, so n can grow later."""
     assert key(replace(BASE, sampling=replace(BASE.sampling, n=5)), sample=1) == key(sample=1)
+
+
+def test_keys_without_logprobs_are_those_written_before_logprobs_existed() -> None:
+    """``logprobs`` enters the key only when true: every key cached before it still matches."""
+    assert "logprobs" not in BASE.sampling.key_params()
+    assert key() == "f9841b2947cc831ec715a9445be79d5f72c0484e2db2ddf01e9ab2965b7d110e"
+    asked = replace(BASE, sampling=replace(BASE.sampling, logprobs=True))
+    assert asked.sampling.key_params() == BASE.sampling.key_params() | {"logprobs": True}
+
+
+def test_cache_entry_json_with_and_without_logprob() -> None:
+    plain = CacheEntry(Completion("hi", "stop", 1), prompt_tokens=5, created=1.5)
+    old = '{"completion_tokens":1,"created":1.5,"finish_reason":"stop","prompt_tokens":5,"text":"hi"}'
+    assert plain.to_json() == old  # byte-identical to entries written before logprobs existed
+    assert CacheEntry.from_json(old) == plain and plain.completion.logprob is None
+    scored = CacheEntry(Completion("hi", "stop", 1, logprob=-1.2345678901234567), prompt_tokens=5, created=1.5)
+    raw = scored.to_json()
+    assert '"logprob":-1.2345678901234567' in raw
+    assert CacheEntry.from_json(raw) == scored  # the float survives exactly
+    assert intact_entry(raw, digest(raw)) == scored
+    assert intact_entry(raw.replace("-1.2345678901234567", '"x"'), digest(raw)) is None  # digest mismatch
+    bad = raw.replace("-1.2345678901234567", '"x"')
+    assert intact_entry(bad, digest(bad)) is None  # a logprob that is not a number: damaged, asked again
 
 
 def test_canonical_json_is_stable() -> None:

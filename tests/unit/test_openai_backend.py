@@ -13,6 +13,7 @@ import pytest
 from synthrr.errors import BackendError, ConfigError
 from synthrr.llm import BACKENDS
 from synthrr.llm.base import LLMRequest, Sampling
+from synthrr.llm.logprobs import mean_logprob
 from synthrr.llm.openai_backend import OpenAIBackend, OpenAIOptions
 from synthrr.llm.openai_wire import map_finish_reason
 
@@ -66,7 +67,7 @@ def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_registered_and_capabilities() -> None:
     assert BACKENDS.get("openai") is OpenAIBackend
     caps = OpenAIBackend.capabilities
-    assert caps.chat and caps.completion and caps.concurrent and not caps.native_n
+    assert caps.chat and caps.completion and caps.concurrent and caps.logprobs and not caps.native_n
 
 
 def test_options_are_validated() -> None:
@@ -155,6 +156,69 @@ def test_native_n_is_one_request() -> None:
     assert body["n"] == 2 and body["seed"] == 5
     assert [c.text for c in resp.completions] == ["aaaa", "bbbbbbbb"]
     assert resp.prompt_tokens == 10 and resp.completion_tokens == 9
+
+
+# ---- log-probabilities -------------------------------------------------------------------------
+def _token(logprob: float) -> dict:
+    return {"token": "t", "logprob": logprob, "top_logprobs": [{"token": "t", "logprob": logprob}]}
+
+
+def test_chat_logprobs_are_asked_for_and_averaged() -> None:
+    answer = chat_answer("Big news", "Old news")
+    answer["choices"][0]["logprobs"] = {"content": [_token(-1.0), _token(-2.0)]}
+    answer["choices"][1]["logprobs"] = None  # a server that ignored the request for this choice
+    rec = Recorder(lambda r: httpx.Response(200, json=answer))
+    req = LLMRequest(messages=CHAT.messages, sampling=Sampling(max_tokens=8, n=2, logprobs=True))
+    with make(rec, model="m", native_n=True) as be:
+        assert be.capabilities.native_n and be.capabilities.logprobs
+        [(_, resp)] = list(be.generate([req]))
+    [body] = rec.bodies()
+    assert body["logprobs"] is True and body["top_logprobs"] == 1  # llama.cpp sends none for 0
+    assert [c.logprob for c in resp.completions] == [-1.5, None]
+
+
+@pytest.mark.parametrize(
+    ("logprobs", "expect"),
+    [
+        ({"tokens": ["a", "b"], "token_logprobs": [-0.5, -1.5], "top_logprobs": None}, -1.0),  # legacy shape
+        ({"token_logprobs": [None, -3.0, -1.0]}, -2.0),  # an echoed first prompt token has null
+        ({"content": [_token(-0.25), _token(-0.75)]}, -0.5),  # llama.cpp answers completions so
+        (None, None),
+        ({"content": []}, None),
+    ],
+)
+def test_completion_logprobs_in_either_shape(logprobs: object, expect: float | None) -> None:
+    answer = {"choices": [{"index": 0, "text": " there", "finish_reason": "stop", "logprobs": logprobs}]}
+    rec = Recorder(lambda r: httpx.Response(200, json=answer | {"usage": {"prompt_tokens": 4, "completion_tokens": 2}}))
+    req = LLMRequest(text="Once upon a time", sampling=Sampling(max_tokens=8, logprobs=True))
+    with make(rec, model="m") as be:
+        [(_, resp)] = list(be.generate([req]))
+    body = rec.bodies()[0]
+    assert body["logprobs"] == 1 and "top_logprobs" not in body
+    assert resp.completions[0].text == " there" and resp.completions[0].logprob == expect
+
+
+def test_logprobs_missing_or_unasked_are_none() -> None:
+    """No ``logprobs`` field in the answer is no error; log-probabilities not asked for are not read."""
+    for asked in (True, False):
+        answer = chat_answer("Big news")
+        if not asked:
+            answer["choices"][0]["logprobs"] = {"content": [_token(-1.0)]}
+        rec = Recorder(lambda r, a=answer: httpx.Response(200, json=a))
+        req = LLMRequest(messages=CHAT.messages, sampling=Sampling(max_tokens=8, logprobs=asked))
+        with make(rec, model="m") as be:
+            [(_, resp)] = list(be.generate([req]))
+        assert resp.completions[0].text == "Big news" and resp.completions[0].logprob is None
+        assert ("logprobs" in rec.bodies()[0]) is asked
+
+
+def test_mean_logprob_rejects_malformed_values() -> None:
+    assert mean_logprob({"content": [{"logprob": -1.0}, {"token": "no logprob"}]}) is None
+    assert mean_logprob({"content": [{"logprob": "-1"}]}) is None
+    assert mean_logprob({"content": [{"logprob": True}]}) is None
+    assert mean_logprob({"content": [{"logprob": float("-inf")}]}) is None  # the cache stores finite numbers only
+    assert mean_logprob({"token_logprobs": "x"}) is None and mean_logprob([]) is None
+    assert mean_logprob({"content": [{"logprob": -2}, {"logprob": -1.0}]}) == -1.5
 
 
 def test_model_is_discovered_from_models_endpoint() -> None:

@@ -186,12 +186,17 @@ class Executor(Closeable, ABC):
         return LocalFitPool()
 
 
+def _completion_to_dict(c: Completion) -> dict[str, object]:
+    """A completion as JSON; ``logprob`` only when set, so shard files without it are unchanged."""
+    d: dict[str, object] = {"text": c.text, "finish_reason": c.finish_reason, "completion_tokens": c.completion_tokens}
+    if c.logprob is not None:
+        d["logprob"] = c.logprob
+    return d
+
+
 def _response_to_dict(r: LLMResponse) -> dict[str, object]:
     return {
-        "completions": [
-            {"text": c.text, "finish_reason": c.finish_reason, "completion_tokens": c.completion_tokens}
-            for c in r.completions
-        ],
+        "completions": [_completion_to_dict(c) for c in r.completions],
         "prompt_tokens": r.prompt_tokens,
         "cached": r.cached,
         "seconds": r.seconds,

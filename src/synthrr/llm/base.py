@@ -34,6 +34,9 @@ class Sampling:
     Completion ``j`` of a request (``0 <= j < n``) is sampled with seed ``seed + j``, so asking for
     samples ``[s, s + k)`` of a prompt is the same as asking for ``n=k`` with ``seed=seed + s``.
     The client relies on this to cache every sample separately and to fetch only missing ones.
+
+    ``logprobs`` asks for each completion's mean token log-probability (:attr:`Completion.logprob`);
+    methods set it, not the user's config, and it enters the cache key only when true.
     """
 
     temperature: float = 0.95
@@ -42,6 +45,7 @@ class Sampling:
     stop: tuple[str, ...] = ()
     seed: int = 0
     n: int = 1
+    logprobs: bool = False
 
     @classmethod
     def from_config(cls, cfg: SamplingConfig, default_max_tokens: int = 128) -> Sampling:
@@ -56,14 +60,18 @@ class Sampling:
         )
 
     def key_params(self) -> dict[str, Any]:
-        """The parameters that identify a sample in the cache (everything except ``n``)."""
-        return {
+        """The parameters that identify a sample in the cache (everything except ``n``).
+        ``logprobs`` appears only when true, so keys of requests without it never change."""
+        params: dict[str, Any] = {
             "temperature": self.temperature,
             "top_p": self.top_p,
             "max_tokens": self.max_tokens,
             "stop": list(self.stop),
             "seed": self.seed,
         }
+        if self.logprobs:
+            params["logprobs"] = True
+        return params
 
 
 @dataclass(slots=True, frozen=True)
@@ -110,11 +118,17 @@ FinishReason = Literal["stop", "length", "error"]
 
 @dataclass(slots=True, frozen=True)
 class Completion:
-    """One sampled completion."""
+    """One sampled completion.
+
+    ``logprob`` is the mean natural-log probability per generated token of the sampled tokens under
+    the model's own distribution (before temperature or top-p); ``None`` unless the request asked
+    for it (``Sampling.logprobs``) and the engine reported it.
+    """
 
     text: str
     finish_reason: FinishReason
     completion_tokens: int
+    logprob: float | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -143,6 +157,7 @@ class Capabilities(BaseModel):
     completion: bool = True
     native_n: bool = Field(False, description="samples n completions in one call")
     concurrent: bool = Field(False, description="benefits from several requests in flight")
+    logprobs: bool = Field(False, description="can report a completion's mean token log-probability")
 
 
 class LLMBackend(ABC):

@@ -103,7 +103,11 @@ def cache_key(backend: str, model: str, request: LLMRequest, sample: int) -> str
 
 @dataclass(slots=True, frozen=True)
 class CacheEntry:
-    """One cached completion and the prompt length it was answered with."""
+    """One cached completion and the prompt length it was answered with.
+
+    The JSON has a ``logprob`` key only when the completion has one, so entries without it are
+    byte-identical to those written before log-probabilities existed (and read back as ``None``).
+    """
 
     completion: Completion
     prompt_tokens: int
@@ -111,20 +115,22 @@ class CacheEntry:
 
     def to_json(self) -> str:
         c = self.completion
-        return canonical_json(
-            {
-                "text": c.text,
-                "finish_reason": c.finish_reason,
-                "completion_tokens": c.completion_tokens,
-                "prompt_tokens": self.prompt_tokens,
-                "created": self.created,
-            }
-        )
+        d: dict[str, Any] = {
+            "text": c.text,
+            "finish_reason": c.finish_reason,
+            "completion_tokens": c.completion_tokens,
+            "prompt_tokens": self.prompt_tokens,
+            "created": self.created,
+        }
+        if c.logprob is not None:
+            d["logprob"] = c.logprob
+        return canonical_json(d)
 
     @classmethod
     def from_json(cls, raw: str) -> CacheEntry:
         d = json.loads(raw)
-        comp = Completion(text=d["text"], finish_reason=d["finish_reason"], completion_tokens=d["completion_tokens"])
+        lp = d.get("logprob")
+        comp = Completion(d["text"], d["finish_reason"], d["completion_tokens"], None if lp is None else float(lp))
         return cls(completion=comp, prompt_tokens=int(d["prompt_tokens"]), created=float(d["created"]))
 
 

@@ -3,7 +3,8 @@
 Answers come from, in order: a ``respond`` callable given to the constructor, the ``responses``
 option (exact prompt -> text, where the prompt is the completion text or the last message's
 content), or the ``default`` template. Every request is appended to ``history``; ``calls``
-counts generated completions. Token counts use :func:`synthrr.text.count_tokens`.
+counts generated completions. Token counts use :func:`synthrr.text.count_tokens`. A request with
+``Sampling.logprobs`` gets :func:`fake_logprob` of each text: a pseudo log-probability for tests.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class FakeOptions(BackendOptions):
 class FakeLLM(LLMBackend):
     name = "fake"
     Options = FakeOptions
-    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=False)
+    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=False, logprobs=True)
     options: FakeOptions
 
     def __init__(self, options: FakeOptions | None = None, *, respond: Responder | None = None) -> None:
@@ -89,7 +90,8 @@ class FakeLLM(LLMBackend):
                 for stop in req.sampling.stop:
                     if stop and stop in text:
                         text, finish = text[: text.index(stop)], "stop"
-                completions.append(Completion(text=text, finish_reason=finish, completion_tokens=count_tokens(text)))
+                logprob = fake_logprob(text) if req.sampling.logprobs else None
+                completions.append(Completion(text, finish, count_tokens(text), logprob))
             with self._lock:
                 self.history.append(req)
                 self.calls += req.sampling.n
@@ -97,6 +99,12 @@ class FakeLLM(LLMBackend):
                     with open(self.options.call_log, "a", encoding="utf-8") as log:
                         log.write(stable_hash(_full_text(req), str(req.sampling.seed), size=8) + "\n")
             yield i, LLMResponse(tuple(completions), prompt_tokens=prompt_tokens, seconds=time.perf_counter() - t0)
+
+
+def fake_logprob(text: str) -> float:
+    """A deterministic pseudo mean log-probability of ``text``, in [-4, -0.5] (from its hash)."""
+    unit = int(stable_hash(text, size=4), 16) / 0xFFFFFFFF
+    return -4.0 + 3.5 * unit
 
 
 def _full_text(request: LLMRequest) -> str:

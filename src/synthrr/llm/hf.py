@@ -12,6 +12,11 @@ Reproducibility: HF ``generate`` draws from one global RNG per batch, so each ba
 with a hash of its rows' seeds (``sampling.seed + sample index``). Results are deterministic for
 the same requests, batch size, device and library versions; a sample can differ when it lands
 in a batch with other rows. The cache makes reruns exact regardless.
+
+``Sampling.logprobs``: each sampled token's log-probability under the raw logits (before
+temperature and top-p, as llama.cpp reports them); :attr:`Completion.logprob` is their mean over
+the generated tokens up to and including the end-of-text token, padding excluded (unlike
+llama.cpp, the tokens of a matched stop string count).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pydantic import Field
 from synthrr.errors import BackendError
 from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
 from synthrr.llm.identity import dir_sha256, file_sha256
+from synthrr.llm.logprobs import mean
 from synthrr.resources import free_cores
 
 
@@ -46,7 +52,7 @@ class TransformersOptions(BackendOptions):
 class TransformersBackend(LLMBackend):
     name = "transformers"
     Options = TransformersOptions
-    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=True)
+    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=True, logprobs=True)
     options: TransformersOptions
 
     def __init__(self, options: TransformersOptions) -> None:
@@ -220,7 +226,8 @@ class TransformersBackend(LLMBackend):
         groups: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
         for i, req in enumerate(requests):
             s = req.sampling
-            groups.setdefault((s.temperature, s.top_p, s.max_tokens, s.stop), []).extend((i, j) for j in range(s.n))
+            key = (s.temperature, s.top_p, s.max_tokens, s.stop, s.logprobs)
+            groups.setdefault(key, []).extend((i, j) for j in range(s.n))
         results: dict[int, dict[int, Completion]] = {}
         seconds: dict[int, float] = {}
         for rows in groups.values():
@@ -265,23 +272,44 @@ class TransformersBackend(LLMBackend):
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if s.stop:
             kwargs.update(stop_strings=list(s.stop), tokenizer=tok)
+        if s.logprobs:
+            kwargs.update(return_dict_in_generate=True, output_logits=True)
+        lps: list[list[float] | None] = [None] * len(prompts)
         with torch.inference_mode():
             out = model.generate(input_ids=input_ids, attention_mask=mask, **kwargs)
+            new = (out.sequences if s.logprobs else out)[:, width:]
+            if s.logprobs:
+                lps = list(_sampled_logprobs(out.logits, new))
         with self._lock:
             self.calls += len(prompts)
         ends = _eos_ids(model, tok) | {pad}
-        return [self._completion(tok, row[width:].tolist(), ends, s.stop, s.max_tokens) for row in out]
+        generated = zip(new.tolist(), lps, strict=True)
+        return [self._completion(tok, row, ends, s.stop, s.max_tokens, lp) for row, lp in generated]
 
     @staticmethod
-    def _completion(tok: Any, new: list[int], ends: set[int], stop: tuple[str, ...], max_new: int) -> Completion:
-        """Decode one row's new tokens: up to the first EOS / padding, cut before a stop string."""
-        tokens = new[: next((k for k, t in enumerate(new) if t in ends), len(new))]
+    def _completion(
+        tok: Any, new: list[int], ends: set[int], stop: tuple[str, ...], max_new: int, lps: list[float] | None
+    ) -> Completion:
+        """Decode one row's new tokens: up to the first EOS / padding, cut before a stop string.
+        ``lps`` (the tokens' log-probabilities) are averaged up to and including a sampled EOS; a
+        row ended by a stop string has only padding after it."""
+        end = next((k for k, t in enumerate(new) if t in ends), len(new))
+        tokens = new[:end]
         text = tok.decode(tokens, skip_special_tokens=True)
         cut = min((text.find(x) for x in stop if x and x in text), default=-1)
         if cut >= 0:
             text = text[:cut]
         finish: Literal["stop", "length"] = "length" if cut < 0 and len(tokens) >= max_new else "stop"
-        return Completion(text=text, finish_reason=finish, completion_tokens=len(tokens))
+        logprob = None if lps is None else mean(lps[: end + 1 if cut < 0 else end])
+        return Completion(text=text, finish_reason=finish, completion_tokens=len(tokens), logprob=logprob)
+
+
+def _sampled_logprobs(logits: Sequence[Any], new: Any) -> list[list[float]]:
+    """Each row's log-probability of every generated token under the raw logits of its step."""
+    import torch
+
+    steps = [torch.log_softmax(step.float(), dim=-1).gather(1, new[:, t : t + 1]) for t, step in enumerate(logits)]
+    return list(torch.cat(steps, dim=1).tolist())
 
 
 def _eos_ids(model: Any, tok: Any) -> set[int]:

@@ -23,6 +23,10 @@ A prompt longer than the context fails the batch at once with a configuration er
 naming the token counts: answers already received are in the cache, so after raising
 ``n_ctx`` (or shortening passages) a rerun resumes where it stopped.
 
+``Sampling.logprobs`` asks llama.cpp for each sampled token's log-probability; they are
+pre-sampling (the model's softmax, unchanged by temperature and top-p) and include the end-of-text
+token but not a matched stop string's tokens. :attr:`Completion.logprob` is their mean.
+
 Note: llama.cpp's server always also listens on a random ``127.0.0.1`` port; we give it a random
 API key (``base_url`` / ``api_key``), so other local users cannot use it.
 """
@@ -43,6 +47,7 @@ from pydantic import Field
 from synthrr.errors import BackendError
 from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
 from synthrr.llm.identity import file_sha256
+from synthrr.llm.logprobs import mean_logprob, request_fields
 from synthrr.resources import free_cores
 
 _SEED_MOD = 0xFFFFFFFF  # llama.cpp treats 0xFFFFFFFF as "random seed"
@@ -77,7 +82,7 @@ class LlamaCppOptions(BackendOptions):
 class LlamaCppBackend(LLMBackend):
     name = "llamacpp"
     Options = LlamaCppOptions
-    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=True)
+    capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=True, logprobs=True)
     options: LlamaCppOptions
 
     def __init__(self, options: LlamaCppOptions) -> None:
@@ -165,6 +170,8 @@ class LlamaCppBackend(LLMBackend):
         }
         if s.stop:
             body["stop"] = list(s.stop)
+        if s.logprobs:
+            body.update(request_fields(chat=request.messages is not None))
         if request.messages is not None:
             body["messages"] = [dict(m) for m in request.messages]
         else:
@@ -180,14 +187,14 @@ class LlamaCppBackend(LLMBackend):
             body["id_slot"] = slot
         chat = request.messages is not None
         out = server.handle_chat_completions(body) if chat else server.handle_completions(body)
-        comp, prompt_tokens = self._parse(out, chat)
+        comp, prompt_tokens = self._parse(out, chat, logprobs=request.sampling.logprobs)
         cached = int(((out.get("usage") or {}).get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
         with self._lock:
             self.calls += 1
             self.prompt_tokens_computed += max(0, prompt_tokens - cached)
         return comp, prompt_tokens
 
-    def _parse(self, out: Any, chat: bool) -> tuple[Completion, int]:
+    def _parse(self, out: Any, chat: bool, *, logprobs: bool = False) -> tuple[Completion, int]:
         if not isinstance(out, dict):
             raise BackendError(self.name, f"malformed response from llama.cpp: {out!r:.200}")
         err = out.get("error")
@@ -198,7 +205,8 @@ class LlamaCppBackend(LLMBackend):
             text = choice["message"]["content"] if chat else choice["text"]
             usage = out["usage"]
             finish: Literal["stop", "length"] = "length" if choice.get("finish_reason") == "length" else "stop"
-            comp = Completion(text=text or "", finish_reason=finish, completion_tokens=int(usage["completion_tokens"]))
+            logprob = mean_logprob(choice.get("logprobs")) if logprobs else None
+            comp = Completion(text or "", finish, int(usage["completion_tokens"]), logprob)
             return comp, int(usage["prompt_tokens"])
         except (KeyError, IndexError, TypeError, ValueError):
             raise BackendError(self.name, f"malformed response from llama.cpp: {out!r:.300}") from None

@@ -11,7 +11,8 @@ reprs, log lines or error messages (server messages are redacted before they are
 
 Sampling ``n > 1`` is sent as ``n`` separate requests with seeds ``seed + i`` (sample ``i``
 of a prompt always uses ``seed + i``, as everywhere in synthrr), unless ``native_n`` is set,
-in which case one request asks for ``n`` choices.
+in which case one request asks for ``n`` choices. ``Sampling.logprobs`` asks for the sampled
+tokens' log-probabilities; a server that ignores the request yields ``Completion.logprob = None``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from synthrr.llm.base import (
     LLMResponse,
 )
 from synthrr.llm.http_retry import RetryPolicy, is_retryable_status, parse_retry_after
+from synthrr.llm.logprobs import request_fields
 from synthrr.llm.openai_options import OpenAIOptions
 from synthrr.llm.openai_wire import (
     NAME,
@@ -75,7 +77,9 @@ class OpenAIBackend(LLMBackend):
 
     name: ClassVar[str] = NAME
     Options: ClassVar[type[BackendOptions]] = OpenAIOptions
-    capabilities: ClassVar[Capabilities] = Capabilities(chat=True, completion=True, native_n=False, concurrent=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        chat=True, completion=True, native_n=False, concurrent=True, logprobs=True
+    )
 
     def __init__(
         self,
@@ -120,7 +124,7 @@ class OpenAIBackend(LLMBackend):
             if per_minute is not None
         ]
         if options.native_n:
-            self.capabilities = Capabilities(chat=True, completion=True, native_n=True, concurrent=True)  # type: ignore[misc]
+            self.capabilities = self.capabilities.model_copy(update={"native_n": True})  # type: ignore[misc]
 
         from synthrr import __version__
 
@@ -235,6 +239,8 @@ class OpenAIBackend(LLMBackend):
         body["n"] = n
         if s.stop:
             body["stop"] = list(s.stop)
+        if s.logprobs:
+            body.update(request_fields(chat=req.messages is not None))
         body.update(self.opts.extra_body)
         started = time.perf_counter()
         tokens = estimate_prompt_tokens(req) + (s.max_tokens or DEFAULT_COMPLETION_ESTIMATE) * n

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import BackendError
 from synthrr.llm.base import Completion, FinishReason, LLMRequest
+from synthrr.llm.logprobs import mean_logprob
 from synthrr.redact import redact_url
 
 if TYPE_CHECKING:
@@ -153,7 +154,8 @@ def map_finish_reason(reason: object) -> FinishReason:
 
 def parse_answer(data: dict[str, Any], req: LLMRequest, url: str) -> tuple[list[Completion], int, bool]:
     """A chat or completion answer -> (completions in choice order, prompt tokens, whether any
-    token count was estimated because the server reported no usage)."""
+    token count was estimated because the server reported no usage). Each completion's ``logprob``
+    is read when the request asked for it; a choice without log-probabilities gets ``None``."""
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices:
         raise malformed(url, "no 'choices' in the answer")
@@ -161,9 +163,11 @@ def parse_answer(data: dict[str, Any], req: LLMRequest, url: str) -> tuple[list[
         choices = sorted(choices, key=lambda c: c["index"])
     texts: list[str] = []
     reasons: list[FinishReason] = []
+    logprobs: list[float | None] = []
     for choice in choices:
         texts.append(_choice_text(choice, chat=req.messages is not None, url=url))
         reasons.append(map_finish_reason(choice.get("finish_reason")))
+        logprobs.append(mean_logprob(choice.get("logprobs")) if req.sampling.logprobs else None)
     usage = data.get("usage")
     prompt_tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
     total_out = usage.get("completion_tokens") if isinstance(usage, dict) else None
@@ -181,7 +185,7 @@ def parse_answer(data: dict[str, Any], req: LLMRequest, url: str) -> tuple[list[
         weights = guesses if sum(guesses) else [1] * len(guesses)
         per_choice = [total_out * w // sum(weights) for w in weights]
         per_choice[-1] += total_out - sum(per_choice)
-    completions = [Completion(t, r, k) for t, r, k in zip(texts, reasons, per_choice, strict=True)]
+    completions = [Completion(*c) for c in zip(texts, reasons, per_choice, logprobs, strict=True)]
     return completions, prompt_tokens, estimated
 
 
