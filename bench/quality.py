@@ -9,6 +9,10 @@ FewGen-32          ``fewgen``, 32 random same-label seed demonstrations
 ZeroGen            ``zerogen``
 SynthesizRR-0      ``synthesizrr``, 0-shot (retrieved passage only)
 SynthesizRR-3      ``synthesizrr``, 3-shot RetrICL
+SuperGen           ``supergen`` (on request): zero-shot, the likeliest half kept
+AttrPrompt         ``attrprompt`` (on request): zero-shot with LLM-proposed subtopic and style
+ProGen             ``progen`` (on request): rounds with 3 influence-chosen demonstrations
+ReGen              ``regen`` (on request): retrieved passages, no generation
 =================  ===========================================================================
 
 Each synthetic row is one :func:`synthrr.stages.generate.generate` call (run folders under
@@ -96,9 +100,13 @@ ROWS = (
     ("ZeroGen", "zerogen", 0),
     ("SynthesizRR-0", "synthesizrr", 0),
     ("SynthesizRR-3", "synthesizrr", 3),
+    ("SuperGen", "supergen", 0),
+    ("AttrPrompt", "attrprompt", 0),
+    ("ProGen", "progen", 3),
+    ("ReGen", "regen", 0),
 )
 ROW_NAMES = ("Gold", "Gold-full", *(name for name, _, _ in ROWS))
-DEFAULT_ROWS = ("FewGen-0", "FewGen-32", "ZeroGen", "SynthesizRR-0", "SynthesizRR-3")  # FewGen-3: on request
+DEFAULT_ROWS = ("FewGen-0", "FewGen-32", "ZeroGen", "SynthesizRR-0", "SynthesizRR-3")  # others: on request
 QUICK_METRICS = ("self_bleu", "distinct")
 
 

@@ -6,6 +6,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,15 @@ def synthrr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _isolated_home(synthrr_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SYNTHRR_HOME", str(synthrr_home))
     yield
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[Any]:
+    """A local Ray instance of 2 CPUs for the tests of one module (skipped without the extra)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
 
 
 #: fixtures that start a Ray instance: tests using them carry the ``ray`` marker

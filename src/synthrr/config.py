@@ -120,7 +120,13 @@ class FilterConfig(Section):
 class SynthesisConfig(Section):
     """How synthetic examples are produced (SynthesizRR, FewGen, ZeroGen) and how many."""
 
-    method: str = Field("synthesizrr", description="registered method: synthesizrr, fewgen, zerogen")
+    method: str = Field(
+        "synthesizrr",
+        description="registered method: synthesizrr, fewgen, zerogen, supergen, attrprompt, progen, regen",
+    )
+    method_options: dict[str, Any] = Field(
+        default_factory=dict, description="options of the method (docs/synthesis.md lists each method's)"
+    )
     n: int = Field(1000, ge=1, description="target number of examples after filtering")
     label_distribution: Literal["balanced", "train"] = "balanced"
     shots: int = Field(3, ge=0, le=64, description="in-context demonstrations per prompt")

@@ -21,7 +21,7 @@ COLUMNS = {
     "id": "content hash of the example",
     "text": "the generated text",
     "label": "its label (a ClassLabel in the hf format)",
-    "method": "synthesis method (synthesizrr, fewgen, zerogen)",
+    "method": "synthesis method (synthesizrr, fewgen, zerogen, supergen, attrprompt, progen, regen)",
     "job_id": "the prompt job that produced it",
     "prompt_hash": "hash of the exact prompt sent to the LLM",
     "model": "identity of the LLM (masked of credentials)",
@@ -34,6 +34,7 @@ COLUMNS = {
     "demo_ids": "ids of the in-context demonstrations",
     "block": "demonstration block (prompts sharing one draw of demonstrations)",
     "confidence": "the label verifier's probability for its label",
+    "logprob": "mean token log-probability of its completion under the generator (SuperGen)",
     "verdict": "filter verdict (always kept here)",
 }
 

@@ -60,4 +60,5 @@ class SyntheticExample:
     demo_ids: tuple[str, ...] = ()
     block: int | None = None  # demonstration block (jobs of a label sharing one draw of demonstrations)
     confidence: float | None = None
+    logprob: float | None = None  # mean token log-probability of its completion (when asked for)
     verdict: str = "kept"

@@ -9,7 +9,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -56,14 +55,6 @@ def _rows(result: Any) -> list[tuple[str, str, str]]:
 
 def _markers(run_dir: Path) -> list[Path]:
     return sorted((run_dir / "shards" / "completions").iterdir())
-
-
-@pytest.fixture(scope="module")
-def ray_local() -> Iterator[Any]:
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
 
 
 # ---- local: shard markers and resume -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from synthrr.records import Example
 from synthrr.tasks.base import LabelSpec, TaskSpec
 
 SPEC = TaskSpec(
@@ -20,3 +21,11 @@ SPEC = TaskSpec(
         "zerogen": "Write a short {label} movie review.",
     },
 )
+
+#: four seeds of the toy task, two per label
+SEEDS = [
+    Example("s1", "A joyless, plodding mess.", "negative"),
+    Example("s2", "Dull from start to finish.", "negative"),
+    Example("s3", "A warm and funny delight.", "positive"),
+    Example("s4", "Gorgeous, moving and smart.", "positive"),
+]

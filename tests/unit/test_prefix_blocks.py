@@ -89,7 +89,7 @@ def test_generator_rows_record_the_block() -> None:
     from synthrr.synth.rows import job_request, job_rows
 
     job = _take("synthesizrr", 3, 4, 6)[5]
-    rows, drops = job_rows(job, [("Review: A dull, lifeless film.", "stop")], "m", SPEC, "trim")
+    rows, drops = job_rows(job, [("Review: A dull, lifeless film.", "stop", None)], "m", SPEC, "trim")
     assert rows and rows[0].block == 1 and rows[0].demo_ids == job.demo_ids and drops == {}
     req = job_request(job, Sampling(), ())
     assert req.group == job.prefix_group

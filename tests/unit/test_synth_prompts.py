@@ -11,20 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from support.toy import SPEC
+from support.toy import SEEDS, SPEC
 from synthrr.config import SynthesisConfig
-from synthrr.records import Example, Hit
+from synthrr.records import Hit
 from synthrr.synth.methods import DEFAULT_BANDS, METHODS, PAPER_BANDS, Context
 from synthrr.synth.prompts import cut_context
 
 GOLDEN = Path(__file__).parent.parent / "data" / "golden"
 
-SEEDS = [
-    Example("s1", "A joyless, plodding mess.", "negative"),
-    Example("s2", "Dull from start to finish.", "negative"),
-    Example("s3", "A warm and funny delight.", "positive"),
-    Example("s4", "Gorgeous, moving and smart.", "positive"),
-]
 PASSAGES = {f"p{i}": f"Plot {i}. A hero leaves home and finds a dragon. The end of story {i}." for i in range(1, 9)}
 HITS = {
     "s1": [Hit("s1", "p1", 1, 0.8), Hit("s1", "p2", 2, 0.7), Hit("s1", "p3", 3, 0.6), Hit("s1", "p4", 4, 0.95)],

@@ -17,8 +17,13 @@ QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than
 
 @click.command()
 @click.option("--task", default=None, help="built-in task name or task YAML path [imdb]")
-@click.option("--corpus", default=None, help="built-in corpus or corpus path, for synthesizrr [movie_plots]")
-@click.option("--method", default=None, help="synthesizrr, fewgen or zerogen [synthesizrr]")
+@click.option("--corpus", default=None, help="built-in corpus or corpus path, for synthesizrr and regen [movie_plots]")
+@click.option(
+    "--method",
+    default=None,
+    help="synthesizrr, fewgen, zerogen, supergen, attrprompt, progen or regen [synthesizrr]; "
+    "method options: --set synthesis.method_options.NAME=VALUE",
+)
 @click.option("--n", "n", type=int, default=None, help="target number of examples after filtering [1000]")
 @click.option("--shots", type=int, default=None, help="in-context demonstrations per prompt [3]")
 @click.option("--llm", "backend", default=None, help="LLM backend: llamacpp, transformers, openai, fake [llamacpp]")

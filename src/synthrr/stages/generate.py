@@ -22,10 +22,11 @@ from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
 from synthrr.manifest import StageStats
 from synthrr.records import Example, SyntheticExample
-from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter, run_filters
-from synthrr.synth.methods import METHODS, Context, Job
+from synthrr.stages.cuts import build_filters, label_consistency_cut, method_cut
+from synthrr.synth.filters import Filter, run_filters
+from synthrr.synth.methods import METHODS, Ask, Context, Job, Method
 from synthrr.synth.quota import LabelState, label_targets, next_batch
-from synthrr.synth.rows import job_request, job_rows, prompt_text
+from synthrr.synth.rows import answers, job_request, job_rows, prompt_text
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ def fingerprint(cfg: RunConfig) -> str:
     for key in ("out", "threads", "executor", "shard_size", "ray", "eval", "hits_from"):
         data.pop(key, None)
     data["llm"].pop("budget", None)
+    if not data["synthesis"].get("method_options"):  # none given: the fingerprint runs had before options
+        data["synthesis"].pop("method_options", None)
     import json
 
     return stable_hash(json.dumps(data, sort_keys=True), size=6)
@@ -88,6 +91,8 @@ class Generator:
         self.workers: set[str] = set()  # host:pid of every process that ran a shard
         self.widened: dict[str, int] = {}  # label -> prompts on passages below the score band
         self.prompts: dict[str, str] = {}  # prompt hash -> the prompt as sent (prompts.parquet)
+        #: the synthesis method (an unknown name or a bad option fails here, before any work)
+        self.method: Method = METHODS.get(cfg.synthesis.method)(cfg.synthesis.method_options)
 
     # ---- stages -----------------------------------------------------------------------------
     def _timed(self, name: str, t0: float) -> None:
@@ -103,28 +108,37 @@ class Generator:
         t0 = time.perf_counter()
         task, seeds = draw_seed_set(cfg)
         self._timed("seeds", t0)
-        method_cls = METHODS.get(cfg.synthesis.method)
         ctx = Context(spec=task.spec, seeds=seeds, config=cfg.synthesis, form="chat")
-        if method_cls.needs_retrieval:
-            from synthrr.corpus import get_corpus
-            from synthrr.retrieval import RETRIEVERS
-            from synthrr.stages.retrieve import retrieve_for_run, reuse_hits
-
+        if self.method.needs_retrieval or self.method.needs_index:
             t0 = time.perf_counter()
-            corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
-            if cfg.hits_from is not None:
-                hits = reuse_hits(cfg, cfg.hits_from, seeds)
-                ctx.score_kind = RETRIEVERS.get(cfg.retrieval.retriever).score_kind
-            else:
-                hits, retriever = retrieve_for_run(cfg, seeds, corpus, progress=self.progress)
-                ctx.score_kind = retriever.score_kind
-            for h in hits:
-                ctx.hits.setdefault(h.query_id, []).append(h)
-            ids = sorted({h.passage_id for h in hits})
-            ctx.passages = {p.id: p.text for p in corpus.get(ids)}
-            self._count(retrieved_hits=len(hits))
+            self._retrieve(ctx, seeds)
             self._timed("retrieve", t0)
         return task, seeds, ctx
+
+    def _retrieve(self, ctx: Context, seeds: list[Example]) -> None:
+        """Top-K hits per seed (``needs_retrieval``), or the corpus and its open index (``needs_index``)."""
+        from synthrr.corpus import get_corpus
+        from synthrr.retrieval import RETRIEVERS, open_index, retriever_from_config
+        from synthrr.stages.retrieve import retrieve_for_run, reuse_hits
+
+        cfg = self.cfg
+        corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
+        if not self.method.needs_retrieval:
+            ctx.corpus, ctx.retriever = corpus, retriever_from_config(cfg.retrieval, threads=cfg.threads)
+            open_index(corpus, ctx.retriever, progress=self.progress)
+            ctx.score_kind = ctx.retriever.score_kind
+            return
+        if cfg.hits_from is not None:
+            hits = reuse_hits(cfg, cfg.hits_from, seeds)
+            ctx.score_kind = RETRIEVERS.get(cfg.retrieval.retriever).score_kind
+        else:
+            hits, retriever = retrieve_for_run(cfg, seeds, corpus, progress=self.progress)
+            ctx.score_kind = retriever.score_kind
+        for h in hits:
+            ctx.hits.setdefault(h.query_id, []).append(h)
+        ids = sorted({h.passage_id for h in hits})
+        ctx.passages = {p.id: p.text for p in corpus.get(ids)}
+        self._count(retrieved_hits=len(hits))
 
     def client(self) -> LLMClient:
         if self._client is None:
@@ -134,21 +148,7 @@ class Generator:
         return self._client
 
     def filters(self, task: Task, seeds: list[Example], ctx: Context) -> list[Filter]:
-        fc = self.cfg.synthesis.filters
-        out: list[Filter] = [LengthFilter(fc.min_tokens, fc.max_tokens)]
-        out.append(CopyFilter(ctx.passages, [s.text for s in seeds], fc.copy_ngram, fc.copy_threshold))
-        if fc.contamination and "test" in task.split_names():
-            test_texts = [ex.text for ex in task.load_split("test")]
-            out.append(ContaminationFilter(test_texts, fc.copy_ngram, fc.copy_threshold))
-        if fc.dedup != "none":
-            out.append(DedupFilter(fc.dedup, fc.near_threshold))
-        if fc.label_consistency == "seed_classifier":
-            from synthrr.synth.consistency import SeedClassifierFilter
-
-            out.append(
-                SeedClassifierFilter(seeds, fc.consistency_features, fc.require_agreement, seed=self.cfg.synthesis.seed)
-            )
-        return out
+        return build_filters(self.cfg, self.method, task, seeds, ctx)
 
     def _generate(self, executor: Executor, round_no: int, requests: list[LLMRequest]) -> list[LLMResponse | None]:
         """One round's requests, cut into shards and answered by the executor (in order)."""
@@ -186,23 +186,26 @@ class Generator:
                 self._lock.release()
 
     def _setup(
-        self, client: LLMClient, task: Task, seeds: list[Example], ctx: Context
+        self, client: LLMClient, task: Task, seeds: list[Example], ctx: Context, ask: Ask | None
     ) -> tuple[dict[str, int], dict[str, LabelState], _Rounds]:
-        """Label targets, each label's state and job queue, and what every round shares."""
-        cfg, sc = self.cfg, self.cfg.synthesis
+        """Label targets, each label's state and job queue, and what every round shares; runs the
+        method's setup (which may ``ask`` the LLM)."""
+        cfg, sc, method = self.cfg, self.cfg.synthesis, self.method
         ctx.form = (
             sc.prompt_form if sc.prompt_form != "auto" else "chat" if client.backend.capabilities.chat else "completion"
         )
         targets = label_targets(task, task.spec.label_names, sc.n, sc.label_distribution)
         factor = 1.0 / sc.filters.keep_fraction if sc.filters.label_consistency != "none" else 1.0
-        method = METHODS.get(sc.method)()
-        states = {
-            lab: LabelState(target=t, need=math.ceil(t * factor), jobs=method.jobs(ctx, lab))
-            for lab, t in targets.items()
-        }
+        factor *= method.overgenerate
+        method.setup(ctx, ask)
+        states = {}
+        for lab, t in targets.items():
+            need = math.ceil(t * factor)
+            states[lab] = LabelState(target=t, need=need, jobs=method.jobs(ctx, lab), per_round=method.round_cap(need))
+        base = Sampling.from_config(cfg.llm.sampling, default_max_tokens=task.spec.max_new_tokens)
         rounds = _Rounds(
             filters=self.filters(task, seeds, ctx),
-            base=Sampling.from_config(cfg.llm.sampling, default_max_tokens=task.spec.max_new_tokens),
+            base=method.sampling(base),
             stop=(task.spec.context_header,) if ctx.form == "completion" else (),
             spec=task.spec,
             model=client.model,
@@ -222,7 +225,9 @@ class Generator:
         run_dir = run_dir_for(self.cfg, task.name)
         self._lock = RunLock(run_dir).acquire()  # before any LLM call: one writer per run directory
         executor = self._executor = make_executor(self.cfg, run_dir / "shards", client)
-        targets, states, rounds = self._setup(client, task, seeds, ctx)
+        targets, states, rounds = self._setup(
+            client, task, seeds, ctx, ask=lambda requests: self._generate(executor, 0, requests)
+        )
         candidates: list[SyntheticExample] = []
         while self.stop_reason is None:
             batch = next_batch(states, rounds.max_prompts)
@@ -232,6 +237,7 @@ class Generator:
                 break
             rounds.count += 1
             candidates.extend(self._round(executor, rounds, batch, states))
+            self.method.feedback(ctx, {lab: st.kept for lab, st in states.items()})
         rows, shortfall = self._finish(states)
         self._count(rounds=rounds.count)
         self._timed("total", started)
@@ -261,9 +267,9 @@ class Generator:
         if client.cache is not None:
             client.cache.open()
         task, seeds, ctx = self.prepare()
-        targets, states, rounds = self._setup(client, task, seeds, ctx)
+        targets, states, rounds = self._setup(client, task, seeds, ctx, ask=None)
         batch = next_batch(states, rounds.max_prompts)
-        requests = [job_request(j, rounds.base, rounds.stop) for j in batch]
+        requests = [job_request(j, rounds.base, rounds.stop) for j in batch if j.answer is None]
         return Plan(
             run_dir=run_dir_for(self.cfg, task.name),
             targets=targets,
@@ -279,19 +285,21 @@ class Generator:
         """Send one round's prompts, parse and filter the answers; survivors join their label's
         pool. Returns every parsed row of the round (the candidates, with their verdicts)."""
         t0 = time.perf_counter()
-        requests = [job_request(j, rounds.base, rounds.stop) for j in batch]
+        asked = [j for j in batch if j.answer is None]  # a job with an answer needs no LLM (ReGen)
         self.prompts.update((j.prompt.key, prompt_text(j.prompt)) for j in batch)
-        responses = self._generate(executor, rounds.count, requests)
+        requests = [job_request(j, rounds.base, rounds.stop) for j in asked]
+        responses = dict(zip((j.id for j in asked), self._generate(executor, rounds.count, requests), strict=True))
         self._timed("generate", t0)
         t0 = time.perf_counter()
         new_rows: list[SyntheticExample] = []
-        for job, resp in zip(batch, responses, strict=True):
-            if resp is None:
+        for job in batch:
+            resp = responses.get(job.id)
+            if resp is None and job.answer is None:
                 continue
             states[job.label].prompts += 1
             states[job.label].widened += int(job.widened)
             self._count(prompts=1)
-            comps = [(c.text, c.finish_reason) for c in resp.completions]
+            comps = answers(job, resp)
             rows, parse_drops = job_rows(job, comps, rounds.model, rounds.spec, self.cfg.synthesis.truncated)
             self.tally += StageStats(counts={"completions": len(comps)}, drops=parse_drops)
             new_rows.extend(rows)
@@ -313,8 +321,9 @@ class Generator:
 
             print(f"score band ran out; prompts on lower-scored passages: {self.widened}", file=sys.stderr)
         t0 = time.perf_counter()
+        self.tally += StageStats(drops=method_cut(self.cfg, self.method, states))
         if self.cfg.synthesis.filters.label_consistency != "none":
-            self._label_consistency(states)
+            self.tally += StageStats(drops=label_consistency_cut(self.cfg, states))
         self._timed("label_consistency", t0)
         rows: list[SyntheticExample] = []
         for st in states.values():
@@ -340,35 +349,6 @@ class Generator:
             f"{self.tally.llm.tokens_per_s:.0f} tok/s",
             file=sys.stderr,
         )
-
-    def _label_consistency(self, states: dict[str, LabelState]) -> None:
-        """The ``keep_fraction`` cut per label: seed-classifier confidences were set by the
-        filter as rows arrived; cartography trains on the whole pool now."""
-        import numpy as np
-
-        from synthrr.synth.consistency import cartography_confidence, keep_most_confident, make_featurizer
-
-        fc = self.cfg.synthesis.filters
-        pool = [r for st in states.values() for r in st.kept]
-        if len({r.label for r in pool}) < 2:
-            return
-        texts, labels = [r.text for r in pool], [r.label for r in pool]
-        if fc.label_consistency == "seed_classifier":
-            conf = np.array([r.confidence if r.confidence is not None else 0.0 for r in pool])
-        else:
-            conf = cartography_confidence(
-                texts, labels, make_featurizer(fc.consistency_features, texts), seed=self.cfg.synthesis.seed
-            )
-        keep = keep_most_confident(labels, conf, fc.keep_fraction)
-        for row, c, k in zip(pool, conf, keep, strict=True):
-            row.confidence = float(c)
-            if not k:
-                row.verdict = "low_label_confidence"
-        dropped = sum(not k for k in keep)
-        if dropped:
-            self.tally += StageStats(drops={"low_label_confidence": int(dropped)})
-        for st in states.values():
-            st.kept = [r for r in st.kept if r.verdict == "kept"]
 
     def _manifest(
         self, task: Task, targets: dict[str, int], shortfall: dict[str, int], client: LLMClient, ctx: Context

@@ -4,6 +4,12 @@ jobs for one label. Registered by name; a new method is one class.
 - ``synthesizrr``: content sourcing + task inversion with RetrICL (Divekar & Durrett 2024).
 - ``fewgen``: k same-label seed demonstrations, no passage (the paper's FewGen baseline).
 - ``zerogen``: a label-descriptive instruction only (Ye et al. 2022).
+
+The paper's other baselines live in :mod:`synthrr.synth.baselines` (SuperGen, AttrPrompt, ProGen)
+and :mod:`synthrr.synth.regen` (ReGen). A method may take options (``synthesis.method_options``,
+validated by its ``Options`` model) and hook into the generation loop: :meth:`Method.setup`
+before the first round (it may ask the LLM), :meth:`Method.sampling`, :meth:`Method.round_cap`,
+:meth:`Method.feedback` after each round and :meth:`Method.select` before the quota cut.
 """
 
 from __future__ import annotations
@@ -13,14 +19,26 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from synthrr.config import SynthesisConfig
-from synthrr.records import Example, Hit
+from synthrr.errors import config_error
+from synthrr.records import Example, Hit, SyntheticExample
 from synthrr.registry import Registry
 from synthrr.synth.prompts import Demo, Prompt, cut_context, render
 from synthrr.tasks.base import TaskSpec
 from synthrr.text import stable_hash
+
+if TYPE_CHECKING:
+    from synthrr.corpus.base import Corpus
+    from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
+    from synthrr.retrieval.base import Retriever
+
+#: how a method asks the LLM during :meth:`Method.setup`: requests in, answers out (None: not
+#: answered, e.g. the budget ran out); the generation loop's own path (executor, cache, stats)
+Ask = Callable[[list["LLMRequest"]], list["LLMResponse | None"]]
 
 
 @dataclass(slots=True, frozen=True)
@@ -38,6 +56,7 @@ class Job:
     demo_ids: tuple[str, ...] = ()
     block: int | None = None  # demonstration block within the label: its jobs share one prompt prefix
     widened: bool = False  # an input from below the score band, taken because the band ran out
+    answer: str | None = None  # a job that needs no LLM: this text is its example (ReGen's passages)
 
     @property
     def prefix_group(self) -> str:
@@ -61,6 +80,8 @@ class Context:
     hits: dict[str, list[Hit]] = field(default_factory=dict)  # seed id -> hits by rank
     passages: dict[str, str] = field(default_factory=dict)  # passage id -> text
     score_kind: str = "cosine"
+    corpus: Corpus | None = None  # for methods that search the corpus themselves (``needs_index``)
+    retriever: Retriever | None = None
 
     def seeds_of(self, label: str) -> list[Example]:
         return [s for s in self.seeds if s.label == label]
@@ -152,18 +173,90 @@ def blocks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+class MethodOptions(BaseModel):
+    """Base of a method's options (``synthesis.method_options``): unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class Method(ABC):
-    """A synthesis method. :meth:`jobs` yields prompt jobs for one label, best first."""
+    """A synthesis method. :meth:`jobs` yields prompt jobs for one label, best first; the hooks
+    below default to "no effect" (the plain generation loop)."""
 
     name: ClassVar[str]
-    needs_retrieval: ClassVar[bool] = False
+    needs_retrieval: ClassVar[bool] = False  # top-K passages per seed (``ctx.hits``)
+    needs_index: ClassVar[bool] = False  # the corpus and an open retriever (``ctx.corpus``, ``ctx.retriever``)
+    passages_are_examples: ClassVar[bool] = False  # its examples are corpus text (no copy filter on passages)
+    #: the template used when a task has none under this method's name
+    borrows: ClassVar[str | None] = None
+    Options: ClassVar[type[MethodOptions]] = MethodOptions
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        self.options = self.parse_options(options or {})
+
+    @classmethod
+    def parse_options(cls, options: dict[str, Any]) -> Any:
+        """``options`` validated by :attr:`Options` (else the ConfigError naming the option)."""
+        try:
+            return cls.Options.model_validate(options)
+        except ValidationError as e:
+            known = ", ".join(cls.Options.model_fields) or "none"
+            note = f"method '{cls.name}' options: {known}"
+            raise config_error(e, prefix="synthesis.method_options.", unknown="unknown option", note=note) from None
 
     @abstractmethod
     def jobs(self, ctx: Context, label: str) -> Iterator[Job]: ...
 
-    def _job(self, ctx: Context, label: str, key: str, context: str | None, demos: list[Demo], **prov: object) -> Job:
+    # ---- hooks into the generation loop ------------------------------------------------------
+    @property
+    def overgenerate(self) -> float:
+        """Candidates wanted per example kept (on top of the label-consistency cut's)."""
+        return 1.0
+
+    def setup(self, ctx: Context, ask: Ask | None) -> None:  # noqa: B027 - optional hook
+        """Once before the first round; ``ask`` is None in a dry run (nothing may be sent)."""
+
+    def sampling(self, base: Sampling) -> Sampling:
+        """The sampling of this method's requests (e.g. with token log-probabilities)."""
+        return base
+
+    def round_cap(self, need: int) -> int | None:
+        """The most prompts a label may send in one round (None: as many as its deficit needs)."""
+        return None
+
+    def feedback(self, ctx: Context, kept: dict[str, list[SyntheticExample]]) -> None:  # noqa: B027
+        """After each round, with each label's candidates that passed the filters so far."""
+
+    def select(self, rows: list[SyntheticExample], keep: int) -> list[SyntheticExample]:
+        """A label's candidates cut to (at most) ``keep``; the rest get a drop verdict."""
+        return rows
+
+    # ---- prompts ---------------------------------------------------------------------------
+    def template_for(self, spec: TaskSpec) -> str:
+        """The task template this method's prompts use: its own, else the one it borrows."""
+        if self.name in spec.templates or self.borrows is None:
+            return self.name
+        return self.borrows
+
+    def _job(
+        self,
+        ctx: Context,
+        label: str,
+        key: str,
+        context: str | None,
+        demos: list[Demo],
+        extra: str = "",
+        **prov: object,
+    ) -> Job:
         prompt = render(
-            ctx.spec, self.name, label, context=context, demos=demos, form=ctx.form, fence=ctx.config.fence_passages
+            ctx.spec,
+            self.template_for(ctx.spec),
+            label,
+            context=context,
+            demos=demos,
+            form=ctx.form,
+            fence=ctx.config.fence_passages,
+            extra=extra,
         )
         job_id = stable_hash(self.name, label, key, prompt.key, size=8)
         return Job(
@@ -307,5 +400,9 @@ METHODS: Registry[type[Method]] = Registry(
         "synthesizrr": "synthrr.synth.methods:SynthesizRR",
         "fewgen": "synthrr.synth.methods:FewGen",
         "zerogen": "synthrr.synth.methods:ZeroGen",
+        "supergen": "synthrr.synth.baselines:SuperGen",
+        "attrprompt": "synthrr.synth.baselines:AttrPrompt",
+        "progen": "synthrr.synth.baselines:ProGen",
+        "regen": "synthrr.synth.regen:ReGen",
     },
 )

@@ -89,9 +89,13 @@ def render(
     demos: list[Demo],
     form: str,
     fence: bool = False,
+    extra: str = "",
 ) -> Prompt:
-    """Render one prompt. ``form`` is ``chat`` or ``completion``; ``fence`` quotes passages."""
+    """Render one prompt. ``form`` is ``chat`` or ``completion``; ``fence`` quotes passages;
+    ``extra`` follows the instruction (e.g. AttrPrompt's attribute values)."""
     instr = spec.instruction(method, label)
+    if extra:
+        instr = f"{instr} {extra}"
     prefix = spec.answer_prefix
 
     def block(ctx: str | None) -> str:

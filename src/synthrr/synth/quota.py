@@ -42,6 +42,7 @@ class LabelState:
     prompts: int = 0
     widened: int = 0  # prompts on passages below the score band (the band ran out)
     exhausted: bool = False
+    per_round: int | None = None  # the most prompts one round may send (the method's round cap)
 
     @property
     def yield_rate(self) -> float:
@@ -59,6 +60,8 @@ def next_batch(states: dict[str, LabelState], max_prompts: int) -> list[Job]:
         if deficit <= 0 or st.exhausted:
             continue
         want = min(math.ceil(deficit / st.yield_rate), max(0, max_prompts - sent - len(batch)))
+        if st.per_round is not None:
+            want = min(want, st.per_round)
         for _ in range(want):
             job = next(st.jobs, None)
             if job is None:
