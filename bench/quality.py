@@ -44,11 +44,13 @@ difference, draws won), and every draw's rows go to ``<results>.json`` for ``ben
 ``--rows FewGen-3`` adds the demo's 3-shot FewGen.
 
 Records: every draw is saved as ``<records>/<task>/draw-<d>.json`` (default records folder: the
-results file with ``.records`` for its suffix) with its protocol (N, rows, students, split, LLM,
+results file with ``.records`` for its suffix) with its protocol (N, students, split, LLM,
 overrides, ...), and the tables combine every draw recorded there under the current protocol. So a
 protocol too long for one sitting runs a draw at a time (``--first-draw D --draws 1``), and
 ``--report-only`` rebuilds the results file from the records without running anything. Records of
-another protocol are named and left out.
+another protocol are named and left out. Rows are not part of the protocol: ``--rows SuperGen
+--first-draw 0 --draws 1`` adds SuperGen to draw 0's record (Gold comes from its cache), and the
+table shows each row over the draws it was measured in.
 
 ``--gold-full-once``: Gold-full does not depend on the generated data, so later draws may skip it
 (its row then shows the draw-0 value, marked "(1 draw)"); not part of the protocol.
@@ -386,7 +388,9 @@ def run_draws(args: argparse.Namespace, argv: list[str]) -> tuple[list[dict[str,
         per_draw[key] = [d["rows"] for d in draws]
         summary = aggregate(draws)
         summary["draw_ids"] = [d["draw"] for d in draws]
-        summary["commands"] = sorted({shlex.join(["python", "bench/quality.py", *d["argv"]]) for d in draws})
+        summary["commands"] = sorted(
+            {shlex.join(["python", "bench/quality.py", *a]) for d in draws for a in d.get("argvs", [d["argv"]])}
+        )
         summaries.append(summary)
         _log(args, f"== {task}: {len(draws)} draw(s) recorded, {summaries[-1]['wall_s']:.0f} s in all")
         if len(draws) > 1 and not args.quick:

@@ -3,9 +3,11 @@ several draws can be run a draw at a time (on another day or machine) and the re
 from every record that was measured under the same protocol.
 
 A record holds the draw's summary (rows, per-row info, model, wall time), the run config it used, the
-command line, the source commit and the *protocol*: the settings that make two draws comparable (N, rows, students,
-split, test examples, LLM, filters through the overrides, ...). :func:`load` returns the records of a
-task whose protocol equals the current one and names the others, which are left out of the tables.
+command lines, the source commit and the *protocol*: the settings that make two draws comparable (N, students,
+split, test examples, LLM, filters through the overrides, ...). The rows are not part of it: running
+other rows for a recorded draw (``--rows SuperGen``) adds them to its record, a row run again replaces
+its old result. :func:`load` returns the records of a task whose protocol equals the current one and
+names the others, which are left out of the tables.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any
 #: argparse fields of bench/quality.py that define a protocol (two draws are comparable iff equal)
 PROTOCOL_FIELDS = (
     "n",
-    "rows",
     "students",
     "eval_split",
     "test_limit",
@@ -40,7 +41,7 @@ def protocol(args: Any, corpus: str) -> dict[str, Any]:
     out: dict[str, Any] = {"corpus": corpus}
     for name in PROTOCOL_FIELDS:
         value = getattr(args, name, None)
-        if name in ("rows", "overrides") and value is not None:
+        if name == "overrides" and value is not None:
             value = sorted(value)
         out[name] = value
     return json.loads(json.dumps(out, default=str))
@@ -61,18 +62,36 @@ def path(records: Path, task: str, draw: int) -> Path:
     return records / task / f"draw-{draw}.json"
 
 
+def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+    """Equal protocols (records written before rows left the protocol still carry them)."""
+    return {k: v for k, v in (a or {}).items() if k != "rows"} == b
+
+
 def save(records: Path, summary: dict[str, Any], draw: int, proto: dict[str, Any], argv: list[str]) -> Path:
-    """Write one draw's summary (atomically: a killed benchmark never leaves half a record)."""
+    """Write one draw's summary (atomically: a killed benchmark never leaves half a record), merged
+    into the draw's record of the same protocol if there is one: its other rows are kept."""
+    summary = {**summary, "config": summary["config"].to_dict()}
+    target = path(records, summary["task"], draw)
+    argvs = [argv]
+    if target.is_file():
+        old = json.loads(target.read_text(encoding="utf-8"))
+        if _same(old.get("protocol"), proto):
+            before = old["summary"]
+            summary["rows"] = {**before.get("rows", {}), **summary["rows"]}
+            summary["info"] = {**before.get("info", {}), **summary["info"]}
+            summary["wall_s"] = float(before.get("wall_s", 0.0)) + float(summary["wall_s"])
+            summary["model"] = summary.get("model") or before.get("model")
+            argvs = [*old.get("argvs", [old.get("argv", [])]), argv]
     record = {
         "task": summary["task"],
         "draw": draw,
         "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
         "argv": argv,
+        "argvs": argvs,
         "commit": _commit(),
         "protocol": proto,
-        "summary": {**summary, "config": summary["config"].to_dict()},
+        "summary": summary,
     }
-    target = path(records, summary["task"], draw)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
@@ -89,7 +108,7 @@ def load(records: Path, task: str, proto: dict[str, Any]) -> tuple[list[dict[str
     skipped: list[str] = []
     for file in sorted((records / task).glob("draw-*.json")):
         record = json.loads(file.read_text(encoding="utf-8"))
-        if record.get("protocol") != proto:
+        if not _same(record.get("protocol"), proto):
             theirs = record.get("protocol") or {}
             diff = sorted(k for k in set(theirs) | set(proto) if theirs.get(k) != proto.get(k))
             skipped.append(f"{file}: another protocol ({', '.join(diff)} differ)")
@@ -97,6 +116,7 @@ def load(records: Path, task: str, proto: dict[str, Any]) -> tuple[list[dict[str
         summary = record["summary"]
         summary["config"] = RunConfig.from_dict(summary["config"])
         summary["argv"] = record.get("argv", [])
+        summary["argvs"] = record.get("argvs", [summary["argv"]])
         summary["draw"] = int(record["draw"])
         kept.append((int(record["draw"]), summary))
     return [s for _, s in sorted(kept, key=lambda t: t[0])], skipped

@@ -156,6 +156,35 @@ def test_draws_recorded_one_at_a_time_make_one_table(quality: ModuleType, tmp_pa
     assert "student accuracy (higher is better): SynthesizRR-3 0.720 vs FewGen-32 0.700: met" in text
 
 
+def test_other_rows_run_later_join_the_draws_record(quality: ModuleType, tmp_path: Path) -> None:
+    """Rows are not part of the protocol: a later invocation with other rows adds them to the draw's
+    record (and a row run again replaces its result); a record from before (rows in its protocol) still loads."""
+    import json
+
+    import records
+    from synthrr.config import RunConfig
+
+    base = ["--tasks", "imdb", "--n", "100", "--results", str(tmp_path / "r.md")]
+    first = quality.resolve(quality.build_parser().parse_args([*base, "--rows", "FewGen-32", "SynthesizRR-3"]))
+    later = quality.resolve(quality.build_parser().parse_args([*base, "--rows", "SuperGen", "SynthesizRR-3"]))
+    proto = records.protocol(first, "movie_plots")
+    assert proto == records.protocol(later, "movie_plots") and "rows" not in proto
+    cfg = RunConfig()
+    target = records.save(first.records, _draw_summary("imdb", 0.70, cfg), 0, proto, ["first"])
+    old = json.loads(target.read_text())
+    old["protocol"]["rows"] = ["FewGen-32", "SynthesizRR-3"]  # as written before rows left the protocol
+    target.write_text(json.dumps(old))
+    summary = _draw_summary("imdb", 0.75, cfg)
+    summary["rows"] = {"Gold": summary["rows"]["Gold"], "SuperGen": _row(0.07, 6.1, 0.8, 0.66)}
+    summary["rows"]["SynthesizRR-3"] = _row(0.05, 6.5, 0.95, 0.77)
+    records.save(later.records, summary, 0, proto, ["later"])
+    (draw,), skipped = records.load(first.records, "imdb", proto)
+    assert not skipped and set(draw["rows"]) == {"Gold", "FewGen-32", "SynthesizRR-3", "SuperGen"}
+    assert draw["rows"]["SynthesizRR-3"]["accuracy_mean"] == 0.77  # run again: replaced
+    assert draw["rows"]["FewGen-32"]["accuracy_mean"] == pytest.approx(0.68)  # not run again: kept
+    assert draw["argvs"] == [["first"], ["later"]] and draw["wall_s"] == 24.0
+
+
 def test_report_only_without_records_is_a_usage_error(quality: ModuleType, tmp_path: Path) -> None:
     assert quality.main(["--tasks", "imdb", "--report-only", "--quiet", "--results", str(tmp_path / "r.md")]) == 2
 
