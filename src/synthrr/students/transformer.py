@@ -43,6 +43,9 @@ class TransformerOptions(StudentOptions):
     weight_decay: float = Field(1e-4, ge=0)
     adam_eps: float = Field(1e-6, gt=0)
     max_grad_norm: float | None = Field(1.0, gt=0)
+    label_smoothing: float = Field(
+        0.0, ge=0, lt=1, description="share of each target spread over all classes (SuperGen's recipe: 0.15)"
+    )
     max_length: int = Field(128, ge=8, le=4096, description="tokens per text (longer ones are cut)")
     eval_batch_size: int = Field(64, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -167,6 +170,10 @@ class TransformerStudent(BaseStudent):
                 batch = self.tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
                 batch = {k: v.to(device) for k, v in batch.items()}
                 out = model(**batch, labels=y[idx].to(device))
+                if o.label_smoothing:  # the model's loss is plain cross-entropy: smooth it here
+                    out.loss = torch.nn.functional.cross_entropy(
+                        out.logits, y[idx].to(device), label_smoothing=o.label_smoothing
+                    )
                 out.loss.backward()
                 if o.max_grad_norm:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), o.max_grad_norm)
