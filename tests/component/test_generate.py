@@ -157,7 +157,7 @@ def _start_and_signal(tmp_path: Path, sig: int) -> tuple[list[str], dict[str, st
     args = [
         sys.executable, "-m", "synthrr.cli", "generate", "--task", TASK, "--method", "fewgen", "--llm", "fake",
         "--n", "30", "--per-label", "5", "--out", str(tmp_path / "runs"), "--no-progress",
-        "--set", "llm.options.delay=0.05", "--set", "synthesis.filters.label_consistency=none",
+        "--set", "llm.options.delay=0.2", "--set", "synthesis.filters.label_consistency=none",
     ]  # fmt: skip
     env = {**os.environ, "SYNTHRR_HOME": str(home)}
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
