@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
+    from pydantic import BaseModel, ValidationError
+
+    M = TypeVar("M", bound=BaseModel)
 
 
 def _rebuild(cls: type[SynthrrError], message: str, state: dict[str, object]) -> SynthrrError:
@@ -148,3 +150,25 @@ class BudgetExceededError(SynthrrError):
     """A run stopped cleanly because the next request would exceed the configured budget."""
 
     exit_code = 3
+
+
+def parse_options(
+    model: type[M],
+    options: dict[str, Any],
+    *,
+    prefix: str,
+    owner: str,
+    list_known: bool = False,
+    show_input: bool = False,
+) -> M:
+    """A plugin's options (an LLM backend's, a retriever's, a student's, a method's) validated by
+    its ``model``; else the :class:`ConfigError` naming the option under ``prefix``, with ``owner``
+    (e.g. "retriever 'dense'") and, with ``list_known``, the options it has. Values are not shown
+    unless ``show_input`` (options may hold secrets)."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(options)
+    except ValidationError as e:
+        note = f"{owner} options: {', '.join(model.model_fields) or 'none'}" if list_known else owner
+        raise config_error(e, prefix=prefix, unknown="unknown option", show_input=show_input, note=note) from None

@@ -186,17 +186,9 @@ class Executor(Closeable, ABC):
         return LocalFitPool()
 
 
-def _completion_to_dict(c: Completion) -> dict[str, object]:
-    """A completion as JSON; ``logprob`` only when set, so shard files without it are unchanged."""
-    d: dict[str, object] = {"text": c.text, "finish_reason": c.finish_reason, "completion_tokens": c.completion_tokens}
-    if c.logprob is not None:
-        d["logprob"] = c.logprob
-    return d
-
-
 def _response_to_dict(r: LLMResponse) -> dict[str, object]:
     return {
-        "completions": [_completion_to_dict(c) for c in r.completions],
+        "completions": [c.to_dict() for c in r.completions],
         "prompt_tokens": r.prompt_tokens,
         "cached": r.cached,
         "seconds": r.seconds,
@@ -204,7 +196,7 @@ def _response_to_dict(r: LLMResponse) -> dict[str, object]:
 
 
 def _response_from_dict(d: dict[str, object]) -> LLMResponse:
-    comps = tuple(Completion(**c) for c in d["completions"])  # type: ignore[attr-defined]
+    comps = tuple(Completion.from_dict(c) for c in d["completions"])  # type: ignore[attr-defined]
     return LLMResponse(
         completions=comps,
         prompt_tokens=int(d["prompt_tokens"]),  # type: ignore[call-overload]

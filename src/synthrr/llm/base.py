@@ -130,6 +130,21 @@ class Completion:
     completion_tokens: int
     logprob: float | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON fields (the cache's and the executors' shard files); ``logprob`` only when set,
+        so what was written before log-probabilities existed is unchanged."""
+        d: dict[str, Any] = {"text": self.text, "finish_reason": self.finish_reason}
+        d["completion_tokens"] = self.completion_tokens
+        if self.logprob is not None:
+            d["logprob"] = self.logprob
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Completion:
+        """From :meth:`to_dict`'s fields (other keys ignored; a missing ``logprob`` is ``None``)."""
+        lp = d.get("logprob")
+        return cls(d["text"], d["finish_reason"], d["completion_tokens"], None if lp is None else float(lp))
+
 
 @dataclass(slots=True, frozen=True)
 class LLMResponse:
@@ -173,17 +188,9 @@ class LLMBackend(ABC):
     @classmethod
     def from_options(cls, options: dict[str, Any] | None = None) -> LLMBackend:
         """Validate a plain dict of options (raising a ConfigError naming the field) and construct."""
-        from pydantic import ValidationError
+        from synthrr.errors import parse_options
 
-        from synthrr.errors import config_error
-
-        try:
-            opts = cls.Options.model_validate(options or {})
-        except ValidationError as e:
-            raise config_error(
-                e, prefix="llm.options.", unknown="unknown option", show_input=False, note=f"backend '{cls.name}'"
-            ) from None
-        return cls(opts)
+        return cls(parse_options(cls.Options, options or {}, prefix="llm.options.", owner=f"backend '{cls.name}'"))
 
     @abstractmethod
     def model_identity(self) -> str:

@@ -114,24 +114,16 @@ class CacheEntry:
     created: float
 
     def to_json(self) -> str:
-        c = self.completion
-        d: dict[str, Any] = {
-            "text": c.text,
-            "finish_reason": c.finish_reason,
-            "completion_tokens": c.completion_tokens,
-            "prompt_tokens": self.prompt_tokens,
-            "created": self.created,
-        }
-        if c.logprob is not None:
-            d["logprob"] = c.logprob
-        return canonical_json(d)
+        return canonical_json(
+            {**self.completion.to_dict(), "prompt_tokens": self.prompt_tokens, "created": self.created}
+        )
 
     @classmethod
     def from_json(cls, raw: str) -> CacheEntry:
         d = json.loads(raw)
-        lp = d.get("logprob")
-        comp = Completion(d["text"], d["finish_reason"], d["completion_tokens"], None if lp is None else float(lp))
-        return cls(completion=comp, prompt_tokens=int(d["prompt_tokens"]), created=float(d["created"]))
+        return cls(
+            completion=Completion.from_dict(d), prompt_tokens=int(d["prompt_tokens"]), created=float(d["created"])
+        )
 
 
 @dataclass(slots=True, frozen=True)

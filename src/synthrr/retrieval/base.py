@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from synthrr.errors import config_error
+from synthrr.errors import parse_options
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
@@ -40,14 +40,9 @@ class Retriever(ABC):
     Options: ClassVar[type[RetrieverOptions]] = RetrieverOptions
 
     def __init__(self, **options: Any) -> None:
-        try:
-            self.options = self.Options.model_validate(options)
-        except ValidationError as e:
-            known = ", ".join(self.Options.model_fields)
-            note = f"retriever '{self.name}' options: {known}"
-            raise config_error(
-                e, prefix="retrieval.options.", unknown="unknown option", show_input=False, note=note
-            ) from None
+        self.options = parse_options(
+            self.Options, options, prefix="retrieval.options.", owner=f"retriever '{self.name}'", list_known=True
+        )
         #: the index folder once :func:`open_index` has built or loaded it
         self.index_dir: Path | None = None
         #: "built" when the index was built by this process, "loaded" when reused from disk

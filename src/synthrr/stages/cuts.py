@@ -35,11 +35,16 @@ def build_filters(cfg: RunConfig, method: Method, task: Task, seeds: list[Exampl
     return out
 
 
+def consistency_factor(cfg: RunConfig) -> float:
+    """Candidates needed per example kept by the label-consistency cut (1 without it)."""
+    fc = cfg.synthesis.filters
+    return 1.0 / fc.keep_fraction if fc.label_consistency != "none" else 1.0
+
+
 def method_cut(cfg: RunConfig, method: Method, states: dict[str, LabelState]) -> dict[str, int]:
     """The method's own selection (SuperGen: the likeliest texts) down to what the label-consistency
     cut needs; returns the drops by verdict."""
-    fc = cfg.synthesis.filters
-    factor = 1.0 / fc.keep_fraction if fc.label_consistency != "none" else 1.0
+    factor = consistency_factor(cfg)
     drops: dict[str, int] = {}
     for st in states.values():
         kept = method.select(st.kept, math.ceil(st.target * factor))

@@ -22,7 +22,7 @@ from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
 from synthrr.manifest import StageStats
 from synthrr.records import Example, SyntheticExample
-from synthrr.stages.cuts import build_filters, label_consistency_cut, method_cut
+from synthrr.stages.cuts import build_filters, consistency_factor, label_consistency_cut, method_cut
 from synthrr.synth.filters import Filter, run_filters
 from synthrr.synth.methods import METHODS, Ask, Context, Job, Method
 from synthrr.synth.quota import LabelState, label_targets, next_batch
@@ -195,8 +195,7 @@ class Generator:
             sc.prompt_form if sc.prompt_form != "auto" else "chat" if client.backend.capabilities.chat else "completion"
         )
         targets = label_targets(task, task.spec.label_names, sc.n, sc.label_distribution)
-        factor = 1.0 / sc.filters.keep_fraction if sc.filters.label_consistency != "none" else 1.0
-        factor *= method.overgenerate
+        factor = consistency_factor(cfg) * method.overgenerate
         method.setup(ctx, ask)
         states = {}
         for lab, t in targets.items():

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from synthrr.errors import InputError, SynthrrError, config_error
+from synthrr.errors import InputError, SynthrrError, parse_options
 from synthrr.registry import Registry
 
 if TYPE_CHECKING:
@@ -76,12 +76,7 @@ class BaseStudent(ABC):
     Options: ClassVar[type[StudentOptions]] = StudentOptions
 
     def __init__(self, **options: Any) -> None:
-        try:
-            self.options = self.Options(**options)
-        except ValidationError as e:
-            raise config_error(
-                e, prefix="student.", unknown="unknown option", show_input=False, note=f"student '{self.name}'"
-            ) from None
+        self.options = parse_options(self.Options, options, prefix="student.", owner=f"student '{self.name}'")
         self.labels: list[str] = []
 
     # ---- to implement -----------------------------------------------------------------------

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from synthrr.config import SynthesisConfig
-from synthrr.errors import config_error
+from synthrr.errors import parse_options
 from synthrr.records import Example, Hit, SyntheticExample
 from synthrr.registry import Registry
 from synthrr.synth.prompts import Demo, Prompt, cut_context, render
@@ -197,12 +197,8 @@ class Method(ABC):
     @classmethod
     def parse_options(cls, options: dict[str, Any]) -> Any:
         """``options`` validated by :attr:`Options` (else the ConfigError naming the option)."""
-        try:
-            return cls.Options.model_validate(options)
-        except ValidationError as e:
-            known = ", ".join(cls.Options.model_fields) or "none"
-            note = f"method '{cls.name}' options: {known}"
-            raise config_error(e, prefix="synthesis.method_options.", unknown="unknown option", note=note) from None
+        prefix, owner = "synthesis.method_options.", f"method '{cls.name}'"
+        return parse_options(cls.Options, options, prefix=prefix, owner=owner, list_known=True, show_input=True)
 
     @abstractmethod
     def jobs(self, ctx: Context, label: str) -> Iterator[Job]: ...

@@ -46,10 +46,11 @@ class ReGen(Method):
         """Each label's ranking after ``steps`` refinements, each passage kept for its best label."""
         import numpy as np
 
-        retriever = ctx.retriever
+        retriever, corpus = ctx.retriever, ctx.corpus
         if retriever is None or not hasattr(retriever, "search_vectors"):
             name = getattr(retriever, "name", "none")
             raise ConfigError("retrieval.retriever", f"method 'regen' needs the dense retriever (got '{name}')")
+        assert corpus is not None  # needs_index: the run opened the corpus with the retriever
         encoder: Any = getattr(retriever, "encoder")  # noqa: B009 - dense retrievers have one
         labels = ctx.spec.label_names
         self.queries = {lab: self.query(ctx, lab) for lab in labels}
@@ -58,7 +59,7 @@ class ReGen(Method):
         ranked = retriever.search_vectors(vectors, self.options.depth)
         for _ in range(self.options.steps):
             tops = [[pid for pid, _ in r[: self.options.top]] for r in ranked]
-            texts = {p.id: p.text for p in ctx.corpus.get(sorted({p for t in tops for p in t}))} if ctx.corpus else {}
+            texts = {p.id: p.text for p in corpus.get(sorted({p for t in tops for p in t}))}
             means = np.stack([encoder.encode([texts[p] for p in t], progress=False).mean(axis=0) for t in tops])
             vectors = q0 + means
             vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
