@@ -185,6 +185,30 @@ def test_other_rows_run_later_join_the_draws_record(quality: ModuleType, tmp_pat
     assert draw["argvs"] == [["first"], ["later"]] and draw["wall_s"] == 24.0
 
 
+def test_a_later_row_that_kept_fewer_than_n_leaves_gold_at_n(quality: ModuleType, tmp_path: Path) -> None:
+    """Gold is measured at the kept N of the rows run with it: a later row that kept 93 of 100 brings
+    Gold at 93, which must not replace the record's Gold at 100 (nor does a Gold further from N)."""
+    import records
+    from synthrr.config import RunConfig
+
+    args = quality.resolve(
+        quality.build_parser().parse_args(["--tasks", "imdb", "--n", "100", "--results", str(tmp_path / "r.md")])
+    )
+    proto = records.protocol(args, "movie_plots")
+    records.save(args.records, _draw_summary("imdb", 0.70, RunConfig()), 0, proto, ["first"])
+    later = {
+        **_draw_summary("imdb", 0.70, RunConfig()),
+        "rows": {"Gold": {"n": 93, "accuracy_mean": 0.6}, "ReGen": _row(0.04, 8.5, 0.8, 0.6)},
+    }
+    records.save(args.records, later, 0, proto, ["later"])
+    (draw,), _ = records.load(args.records, "imdb", proto)
+    assert draw["rows"]["Gold"] == {"n": 100, "accuracy_mean": 0.8} and "ReGen" in draw["rows"]
+    again = {**later, "rows": {"Gold": {"n": 100, "accuracy_mean": 0.81}}}  # Gold at N measured again: replaces
+    records.save(args.records, again, 0, proto, ["again"])
+    (draw,), _ = records.load(args.records, "imdb", proto)
+    assert draw["rows"]["Gold"]["accuracy_mean"] == 0.81
+
+
 def test_report_only_without_records_is_a_usage_error(quality: ModuleType, tmp_path: Path) -> None:
     assert quality.main(["--tasks", "imdb", "--report-only", "--quiet", "--results", str(tmp_path / "r.md")]) == 2
 
