@@ -67,8 +67,9 @@ def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
     return {k: v for k, v in (a or {}).items() if k != "rows"} == b
 
 
-def _gold_distance(row: dict[str, Any] | None, n: int | None) -> tuple[int, int]:
-    """How far a Gold row's N is from the protocol's N (ties: the larger N)."""
+def gold_distance(row: dict[str, Any] | None, n: int | None) -> tuple[int, int]:
+    """How far a Gold row's N is from the protocol's N (ties: the larger N); the nearest Gold is the
+    draw's Gold, both among one invocation's Gold rows and between a record's and a later one's."""
     kept = int((row or {}).get("n") or 0)
     return (abs(kept - (n or kept)), -kept) if row else (1 << 30, 0)
 
@@ -78,7 +79,7 @@ def _merge_rows(before: dict[str, Any], new: dict[str, Any], n: int | None) -> d
     which is measured at the kept N of the rows run with it (a row that kept 93 of 100 brings Gold at 93)
     and so only replaces a Gold row that is no nearer to the protocol's N."""
     rows = {**before, **new}
-    if "Gold" in before and _gold_distance(before["Gold"], n) < _gold_distance(new.get("Gold"), n):
+    if "Gold" in before and gold_distance(before["Gold"], n) < gold_distance(new.get("Gold"), n):
         rows["Gold"] = before["Gold"]
     return rows
 

@@ -49,7 +49,9 @@ def compare_rows(
     compared = compare_runs(list(runs.values()), out, base, student=student, gold=True, progress=progress)
     golds = [r for r in compared if r.get("method") == "gold"]
     if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
-        rows["Gold"] = min(golds, key=lambda r: (abs(int(r.get("n") or 0) - args.n), -int(r.get("n") or 0)))
+        from records import gold_distance
+
+        rows["Gold"] = min(golds, key=lambda r: gold_distance(r, args.n))
     if args.gold_full and gold_full:
         rows["Gold-full"] = gold_full_row(args, base, student, progress)
     by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
