@@ -160,8 +160,14 @@ def format_table(summary: dict[str, Any], row_names: tuple[str, ...], alt: str |
         gen = info.get("gen_s")
         cells.append("—" if gen is None else f"{gen:.0f}")
         cells.append(f"{info['requests']} ({info['cache_hits']})" if "requests" in info else "—")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {row_label(name, row, summary)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def row_label(name: str, row: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The row's name, with how many of the task's draws it was measured in when not all of them."""
+    total, have = summary.get("draws", 1), row.get("draws", summary.get("draws", 1))
+    return f"{name} ({have} of {total} draws)" if have < total else name
 
 
 def kept_analysis(path: Path) -> str | None:

@@ -224,3 +224,5 @@ def test_a_row_measured_in_one_draw_only_keeps_its_value(quality: ModuleType) ->
     assert agg["rows"]["Gold-full"]["draws"] == 1 and agg["rows"]["Gold"]["draws"] == 2
     assert protocol.cell(agg["rows"]["Gold-full"], "accuracy") == "83.6 (1 draw)"
     assert protocol.cell(agg["rows"]["Gold"], "accuracy") == "70.0 ± 0.0"
+    table = protocol.format_table(agg, ("Gold", "Gold-full", "S"))
+    assert "| Gold-full (1 of 2 draws) |" in table and "| Gold |" in table and "| S |" in table
