@@ -166,7 +166,8 @@ def format_table(summary: dict[str, Any], row_names: tuple[str, ...], alt: str |
 
 def row_label(name: str, row: dict[str, Any], summary: dict[str, Any]) -> str:
     """The row's name, with how many of the task's draws it was measured in when not all of them."""
-    total, have = summary.get("draws", 1), row.get("draws", summary.get("draws", 1))
+    total = summary.get("draws", 1)
+    have = row.get("draws", total)
     return f"{name} ({have} of {total} draws)" if have < total else name
 
 
