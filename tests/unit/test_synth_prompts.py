@@ -170,3 +170,22 @@ def test_passages_lose_chat_control_strings_and_can_be_fenced() -> None:
     assert fenced.text is not None and FENCE_NOTE in fenced.text
     inner = fenced.text.split('"""\n', 1)[1].split('\n"""', 1)[0]
     assert '"""' not in inner and "A plot." in inner  # the passage cannot close its own quotes
+
+
+@pytest.mark.parametrize("form", ["completion", "chat"])
+def test_keep_names_asks_in_the_last_block_only(form: str) -> None:
+    """``keep_names`` adds one sentence, built from the task's context header, to the instruction
+    of the prompt's own passage; the demonstrations (answered by seed texts) stay as they were."""
+    ctx = _ctx("synthesizrr", form, 2)
+    plain = next(METHODS.get("synthesizrr")().jobs(ctx, "positive"))
+    asked = next(METHODS.get("synthesizrr")({"keep_names": True}).jobs(ctx, "positive"))
+    hint = "Keep the names of people, places and titles from the "
+    if form == "chat":
+        blocks = [m["content"] for m in asked.prompt.messages or () if m["role"] == "user"]
+        before = [m["content"] for m in plain.prompt.messages or () if m["role"] == "user"]
+    else:
+        blocks = (asked.prompt.text or "").split("\n\n")
+        before = (plain.prompt.text or "").split("\n\n")
+    assert len(blocks) == len(before) and hint in blocks[-1] and "movie details." in blocks[-1]
+    assert blocks[:-1] == before[:-1] and hint not in before[-1]
+    assert asked.id != plain.id and asked.demo_ids == plain.demo_ids

@@ -27,7 +27,7 @@ from synthrr.config import SynthesisConfig
 from synthrr.errors import parse_options
 from synthrr.records import Example, Hit, SyntheticExample
 from synthrr.registry import Registry
-from synthrr.synth.prompts import Demo, Prompt, cut_context, render
+from synthrr.synth.prompts import Demo, Prompt, cut_context, names_hint, render
 from synthrr.tasks.base import TaskSpec
 from synthrr.text import stable_hash
 
@@ -242,6 +242,7 @@ class Method(ABC):
         context: str | None,
         demos: list[Demo],
         extra: str = "",
+        hint: str = "",
         **prov: object,
     ) -> Job:
         prompt = render(
@@ -253,6 +254,7 @@ class Method(ABC):
             form=ctx.form,
             fence=ctx.config.fence_passages,
             extra=extra,
+            hint=hint,
         )
         job_id = stable_hash(self.name, label, key, prompt.key, size=8)
         return Job(
@@ -265,12 +267,17 @@ class Method(ABC):
         )
 
 
+class SynthesizROptions(MethodOptions):
+    keep_names: bool = False  # ask (in the last block only) to keep the passage's names
+
+
 class SynthesizRR(Method):
     """Retrieve, then refine each passage into an example of the seed's label, with RetrICL
     demonstrations (passage -> seed text pairs from ranks ``icl_ranks``)."""
 
     name = "synthesizrr"
     needs_retrieval = True
+    Options = SynthesizROptions
 
     def bands(self, ctx: Context) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
         icl_default, input_default = DEFAULT_BANDS.get(ctx.score_kind, (None, None))
@@ -341,6 +348,7 @@ class SynthesizRR(Method):
         sources = len({d.source_id for d in pool})
         small = shots > 0 and sources < ctx.config.demo_block + shots
         size = max(1, sources - shots) if small else ctx.config.demo_block
+        hint = names_hint(ctx.spec) if self.options.keep_names else ""
         for b, chunk in enumerate(blocks(self.inputs(ctx, label), size)):
             demos = deck.draw(shots, exclude=[seed.id for seed, _, _, _ in chunk])
             for seed, h, context, widened in chunk:
@@ -350,6 +358,7 @@ class SynthesizRR(Method):
                     f"{seed.id}|{h.passage_id}",
                     context,
                     demos,
+                    hint=hint,
                     seed_id=seed.id,
                     passage_id=h.passage_id,
                     rank=h.rank,

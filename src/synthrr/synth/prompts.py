@@ -71,6 +71,12 @@ def neutralize(passage: str) -> str:
     return CONTROL.sub(" ", passage) if "<" in passage or "[" in passage else passage
 
 
+def names_hint(spec: TaskSpec) -> str:
+    """SynthesizRR's optional ask to keep the passage's names (``keep_names``), for any task file."""
+    header = spec.context_header.strip().rstrip(":").lower() or "text above"
+    return f"Keep the names of people, places and titles from the {header}."
+
+
 def _user_block(spec: TaskSpec, instr: str, context: str | None, fence: bool = False) -> str:
     if context is None:
         return instr
@@ -90,24 +96,27 @@ def render(
     form: str,
     fence: bool = False,
     extra: str = "",
+    hint: str = "",
 ) -> Prompt:
     """Render one prompt. ``form`` is ``chat`` or ``completion``; ``fence`` quotes passages;
-    ``extra`` follows the instruction (e.g. AttrPrompt's attribute values)."""
+    ``extra`` follows the instruction (e.g. AttrPrompt's attribute values); ``hint`` follows it
+    in the last block only, not in the demonstrations (whose answers need not follow it)."""
     instr = spec.instruction(method, label)
     if extra:
         instr = f"{instr} {extra}"
     prefix = spec.answer_prefix
 
-    def block(ctx: str | None) -> str:
-        return _user_block(spec, instr, None if ctx is None else neutralize(ctx), fence)
+    def block(ctx: str | None, last: bool = False) -> str:
+        text = f"{instr} {hint}" if last and hint else instr
+        return _user_block(spec, text, None if ctx is None else neutralize(ctx), fence)
 
     if form == "chat":
         messages: list[Message] = []
         for d in demos:
             messages.append({"role": "user", "content": block(d.context)})
             messages.append({"role": "assistant", "content": d.text})
-        messages.append({"role": "user", "content": block(context)})
+        messages.append({"role": "user", "content": block(context, last=True)})
         return Prompt(messages=tuple(messages))
     blocks = [f"{block(d.context)}\n{prefix} {d.text}" for d in demos]
-    blocks.append(f"{block(context)}\n{prefix}")
+    blocks.append(f"{block(context, last=True)}\n{prefix}")
     return Prompt(text="\n\n".join(blocks))
