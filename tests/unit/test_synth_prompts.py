@@ -174,8 +174,9 @@ def test_passages_lose_chat_control_strings_and_can_be_fenced() -> None:
 
 @pytest.mark.parametrize("form", ["completion", "chat"])
 def test_keep_names_asks_in_the_last_block_only(form: str) -> None:
-    """``keep_names`` adds one sentence, built from the task's context header, to the instruction
-    of the prompt's own passage; the demonstrations (answered by seed texts) stay as they were."""
+    """``keep_names`` puts one sentence, built from the task's context header, before the
+    instruction of the prompt's own passage (the label-bearing instruction stays next to the
+    answer); the demonstrations (answered by seed texts) stay as they were."""
     ctx = _ctx("synthesizrr", form, 2)
     plain = next(METHODS.get("synthesizrr")().jobs(ctx, "positive"))
     asked = next(METHODS.get("synthesizrr")({"keep_names": True}).jobs(ctx, "positive"))
@@ -188,4 +189,5 @@ def test_keep_names_asks_in_the_last_block_only(form: str) -> None:
         before = (plain.prompt.text or "").split("\n\n")
     assert len(blocks) == len(before) and hint in blocks[-1] and "movie details." in blocks[-1]
     assert blocks[:-1] == before[:-1] and hint not in before[-1]
+    assert blocks[-1].index(hint) < blocks[-1].index("Write a short movie review")
     assert asked.id != plain.id and asked.demo_ids == plain.demo_ids

@@ -99,15 +99,16 @@ def render(
     hint: str = "",
 ) -> Prompt:
     """Render one prompt. ``form`` is ``chat`` or ``completion``; ``fence`` quotes passages;
-    ``extra`` follows the instruction (e.g. AttrPrompt's attribute values); ``hint`` follows it
-    in the last block only, not in the demonstrations (whose answers need not follow it)."""
+    ``extra`` follows the instruction (e.g. AttrPrompt's attribute values); ``hint`` precedes it
+    in the last block only, not in the demonstrations (whose answers need not follow it). Before,
+    not after: the label-bearing instruction stays next to the answer, where a small model attends."""
     instr = spec.instruction(method, label)
     if extra:
         instr = f"{instr} {extra}"
     prefix = spec.answer_prefix
 
     def block(ctx: str | None, last: bool = False) -> str:
-        text = f"{instr} {hint}" if last and hint else instr
+        text = f"{hint} {instr}" if last and hint else instr
         return _user_block(spec, text, None if ctx is None else neutralize(ctx), fence)
 
     if form == "chat":
