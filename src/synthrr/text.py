@@ -40,6 +40,12 @@ def last_sentence_end(text: str) -> int | None:
     return end
 
 
+def sentence_end_tokens(text: str, spans: list[tuple[int, int]]) -> set[int]:
+    """Indices into ``spans`` (the :func:`token_spans` of ``text``) of the tokens that end a sentence."""
+    ends = {m.end() for m in _SENTENCE_END.finditer(text)}
+    return {i for i, (_, e) in enumerate(spans) if e in ends}
+
+
 def count_tokens(text: str) -> int:
     """Number of :func:`tokenize` tokens in ``text``."""
     return sum(1 for _ in _TOKEN.finditer(text))

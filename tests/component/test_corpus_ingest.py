@@ -139,3 +139,17 @@ def test_cli_shows_one_corpus_with_drop_counts(home: Path) -> None:
     again = CliRunner().invoke(cli, [*args, "--json"])
     meta = json.loads(again.output)
     assert meta["from_cache"] and meta["counts"]["kept"] == 12 and meta["settings"]["id_field"] == "id"
+
+
+def test_lines_source_reads_one_document_per_line(tmp_path: Path) -> None:
+    from synthrr.corpus.builtin import LinesSource
+
+    f = tmp_path / "news.cor"
+    f.write_text("First story. It has two sentences.\n\n  \nSecond story.\n", encoding="utf-8")
+    assert [(n, i, t.strip()) for n, i, t in LinesSource(f, "news").iter_docs()] == [
+        (1, "line 1", "First story. It has two sentences."),
+        (4, "line 4", "Second story."),
+    ]
+    f.write_bytes(b"ok\n\xff\xfe bad\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        list(LinesSource(f, "news").iter_docs())

@@ -65,6 +65,20 @@ def test_chunk_windows_overlap_and_keep_original_characters() -> None:
     assert all(count_tokens(t) == n for t, n in chunks)
 
 
+def test_chunks_end_at_a_sentence_end_in_their_second_half() -> None:
+    text = "One two three four five six seven. Eight nine ten eleven twelve. Thirteen fourteen fifteen"
+    chunks = chunk_text(text, 10)  # the first window's sentence end (token 8) is in its second half
+    assert [t for t, _ in chunks] == [
+        "One two three four five six seven.",
+        "Eight nine ten eleven twelve. Thirteen fourteen fifteen",
+    ]
+    assert [n for _, n in chunks] == [8, 9]
+    quoted = chunk_text('A b c d e f "g h." I j k l m n o p', 12)
+    assert quoted[0] == ('A b c d e f "g h."', 11)  # the closing quote stays with its sentence
+    early = chunk_text("A b. " + WORDS, 10)  # a sentence end in the first half is not used
+    assert early[0][1] == 10
+
+
 def test_chunking_short_and_empty_texts() -> None:
     assert chunk_text("a b c", 10) == [("a b c", 3)]
     assert chunk_text("", 10) == []

@@ -30,6 +30,21 @@ class WikiSource(Source):
             yield n, title, text
 
 
+class LinesSource(Source):
+    """A plain-text file with one document per line (blank lines skipped); ids are ``line N``."""
+
+    kind = "lines"
+
+    def iter_docs(self) -> Iterator[RawDoc]:
+        try:
+            with self.path.open(encoding="utf-8") as f:
+                for n, line in enumerate(f, start=1):
+                    if line.strip():
+                        yield n, f"line {n}", line
+        except UnicodeDecodeError as e:
+            raise InputError(self.path, f"not UTF-8 text: {e}") from None
+
+
 @dataclass(frozen=True)
 class BuiltinCorpus:
     """A named corpus shipped inside a registry package, with its own ingestion defaults."""
@@ -72,6 +87,15 @@ BUILTIN_CORPORA: dict[str, BuiltinCorpus] = {
             ("data", "guardian_headlines.csv.bz2"),
             lambda p, n: DelimitedSource(p, n, "Text"),
             defaults={"min_tokens": 3},
+        ),
+        BuiltinCorpus(
+            "abc_news",
+            "ABC (Australian) news articles, 2001-2002: the Lee corpus of gensim's test data "
+            "(300 articles cut at sentence ends into ~1k passages of at most 100 tokens)",
+            "gensim",
+            ("test", "test_data", "lee_background.cor"),
+            LinesSource,
+            defaults={"chunk_tokens": 100},
         ),
     )
 }

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.corpus.base import passage_key
 from synthrr.errors import ConfigError, InputError
-from synthrr.text import content_id, count_tokens, normalize_whitespace, token_spans
+from synthrr.text import content_id, count_tokens, normalize_whitespace, sentence_end_tokens, token_spans
 
 if TYPE_CHECKING:
     from synthrr.config import CorpusConfig
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: bump when the passage rules or the on-disk layout change; part of every cache key
 INGEST_VERSION = 1
+#: bump when the chunking rule changes; part of the cache key of chunked corpora only
+CHUNK_RULE = 2  # 2: windows end at a sentence end in their second half
 #: passages per Parquet shard, and per row group inside a shard (the unit read by ``Corpus.get``)
 SHARD_ROWS = 100_000
 ROW_GROUP_ROWS = 4096
@@ -73,7 +75,8 @@ class IngestSettings:
         return asdict(self)
 
     def key(self) -> str:
-        return json.dumps({"version": INGEST_VERSION, **self.to_dict()}, sort_keys=True)
+        rule = {"chunk_rule": CHUNK_RULE} if self.chunk_tokens else {}  # unchunked passages are unaffected
+        return json.dumps({"version": INGEST_VERSION, **rule, **self.to_dict()}, sort_keys=True)
 
 
 @dataclass
@@ -140,10 +143,12 @@ class IngestStats:
 
 
 def chunk_text(text: str, size: int, overlap: int = 0) -> list[tuple[str, int]]:
-    """Cut ``text`` into windows of ``size`` tokens sharing ``overlap`` tokens: ``(text, n_tokens)`` pairs.
+    """Cut ``text`` into windows of at most ``size`` tokens sharing ``overlap`` tokens: ``(text, n_tokens)`` pairs.
 
-    Windows are cut at token boundaries of :func:`synthrr.text.tokenize` and keep the original
-    characters between tokens. A text of at most ``size`` tokens is one window.
+    A window ends at its last sentence end ('.', '!' or '?') when one lies in its second half, so
+    passages start and end with whole sentences where the text has them; otherwise it is cut after
+    ``size`` tokens. Windows are cut at token boundaries of :func:`synthrr.text.tokenize` and keep
+    the original characters between tokens. A text of at most ``size`` tokens is one window.
     """
     if overlap >= size:
         raise ValueError("overlap must be smaller than size")
@@ -151,14 +156,17 @@ def chunk_text(text: str, size: int, overlap: int = 0) -> list[tuple[str, int]]:
     n = len(spans)
     if n <= size:
         return [(text, n)] if n else []
+    stops = sentence_end_tokens(text, spans)
     out: list[tuple[str, int]] = []
     start = 0
     while True:
         end = min(start + size, n)
+        if end < n:
+            end = next((i + 1 for i in range(end - 1, start + size // 2 - 1, -1) if i in stops), end)
         out.append((text[spans[start][0] : spans[end - 1][1]], end - start))
         if end == n:
             return out
-        start += size - overlap
+        start = max(end - overlap, start + 1)
 
 
 def iter_passages(
