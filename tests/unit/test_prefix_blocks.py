@@ -15,7 +15,8 @@ from synthrr.executors.base import make_shards
 from synthrr.llm.base import LLMRequest, Sampling
 from synthrr.llm.llamacpp import slot_units
 from synthrr.records import Example, Hit
-from synthrr.synth.methods import METHODS, Context, DemoDeck
+from synthrr.synth.deck import DemoDeck
+from synthrr.synth.methods import METHODS, Context
 from synthrr.synth.prompts import Demo
 
 SEEDS = [Example(f"n{i}", f"Bad film number {i}. Truly awful.", "negative") for i in range(12)] + [
