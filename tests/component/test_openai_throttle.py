@@ -9,10 +9,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from support.fault_proxy import QuietHTTPServer
 from synthrr.errors import BackendError
 from synthrr.llm.base import LLMRequest, Sampling
 from synthrr.llm.openai_backend import OpenAIBackend
@@ -54,8 +55,7 @@ def limited_server(max_in_flight: int) -> Iterator[tuple[str, dict[str, int]]]:
                 with lock:
                     seen["in_flight"] -= 1
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = QuietHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
