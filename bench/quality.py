@@ -338,7 +338,8 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             _log(args, f"   failed: {e}")
             continue
         m = result.manifest
-        model = model or m.get("model")
+        if (m.get("model") or {}).get("identity") != "none":  # ReGen's manifest names no model
+            model = model or m.get("model")
         kept = int(m.get("counts", {}).get("kept", 0))
         llm = m.get("llm", {})
         info[name] = {

@@ -100,6 +100,7 @@ def test_regen_keeps_retrieved_passages_and_calls_no_llm(tmp_path: Path) -> None
     result = generate(_cfg(tmp_path, "regen"), progress=False)
     m = result.manifest
     assert m["llm"]["calls"] == 0 and m["status"] == "complete" and len(result.rows) == 6
+    assert m["model"]["identity"] == "none"  # no model is named for texts that no model wrote
     corpus = pd.read_json(TINY, lines=True)
     assert {r.text for r in result.rows} <= set(corpus["text"])
     data = pd.read_parquet(result.run_dir / "data.parquet")

@@ -366,11 +366,19 @@ class Generator:
             task=task.name,
             method=self.cfg.synthesis.method,
             prompt_form=ctx.form,
-            model={"backend": client.backend.name, "identity": client.model, "label": client.label},
+            model=(
+                {"backend": client.backend.name, "identity": client.model, "label": client.label}
+                if self.method.uses_llm
+                else NO_LLM
+            ),
             per_label=per_label,
             executor={"name": self.cfg.executor, "workers": sorted(self.workers)},
             config=self.cfg.public_dict(),
         )
+
+
+#: the manifest's ``model`` of a method whose texts come from the corpus, not an LLM (ReGen)
+NO_LLM = {"backend": "none", "identity": "none", "label": "none (retrieved passages, no LLM)"}
 
 
 def plan(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> Plan:

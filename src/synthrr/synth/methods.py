@@ -127,6 +127,7 @@ class Method(ABC):
     needs_retrieval: ClassVar[bool] = False  # top-K passages per seed (``ctx.hits``)
     needs_index: ClassVar[bool] = False  # the corpus and an open retriever (``ctx.corpus``, ``ctx.retriever``)
     passages_are_examples: ClassVar[bool] = False  # its examples are corpus text (no copy filter on passages)
+    uses_llm: ClassVar[bool] = True  # False: no text comes from the LLM (the manifest names no model)
     #: the template used when a task has none under this method's name
     borrows: ClassVar[str | None] = None
     Options: ClassVar[type[MethodOptions]] = MethodOptions

@@ -30,6 +30,7 @@ class ReGen(Method):
     name = "regen"
     needs_index = True
     passages_are_examples = True
+    uses_llm = False
     Options = ReGenOptions
     options: ReGenOptions
 
