@@ -36,7 +36,10 @@ class SeedConfig(Section):
 class CorpusConfig(Section):
     """Which corpus to ingest and how to cut it into passages."""
 
-    name: str = Field("movie_plots", description="built-in corpus name or a path (JSONL/CSV/Parquet/.txt folder)")
+    name: str = Field(
+        "movie_plots",
+        description="built-in corpus name or a path (JSONL/CSV/Parquet/.txt folder); join several with +",
+    )
     text_field: str | None = Field(None, description="text column/key for JSONL/CSV/Parquet (default: 'text')")
     id_field: str | None = Field(None, description="optional source-document id column/key")
     min_tokens: int | None = Field(None, ge=0, description="drop passages shorter than this (default 20)")

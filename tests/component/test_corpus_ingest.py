@@ -16,7 +16,7 @@ from synthrr.cli import cli
 from synthrr.config import CorpusConfig
 from synthrr.corpus import get_corpus
 from synthrr.corpus import ingest as ingest_mod
-from synthrr.errors import InputError
+from synthrr.errors import InputError, UsageError
 from synthrr.paths import subdir
 
 TINY = Path(__file__).parents[1] / "data" / "corpora" / "tiny.jsonl"
@@ -153,3 +153,22 @@ def test_lines_source_reads_one_document_per_line(tmp_path: Path) -> None:
     f.write_bytes(b"ok\n\xff\xfe bad\n")
     with pytest.raises(InputError, match="not UTF-8"):
         list(LinesSource(f, "news").iter_docs())
+
+
+def test_corpora_joined_by_plus_are_one_corpus_of_their_parts_passages(tmp_path: Path, home: Path) -> None:
+    news = tmp_path / "news.jsonl"
+    long_story = " ".join(f"Sentence number {i} of the long story ends here." for i in range(12))  # ~108 tokens
+    rows = [{"text": long_story}, tiny_rows()[0]]  # the second repeats a passage of the other part
+    news.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cfg = CorpusConfig(chunk_tokens=40)  # explicit settings apply to every part
+    joined = get_corpus(f"{news}+{TINY}", cfg, progress=False)
+    tiny = get_corpus(str(TINY), cfg, progress=False)
+    parts = [p.text for p in get_corpus(str(news), cfg, progress=False).iter_passages()]
+    texts = [p.text for p in joined.iter_passages()]
+    assert len(parts) == 4 and texts[:4] == parts  # the long story cut into 3 chunks, then the repeat
+    assert texts[4:] == [p.text for p in tiny.iter_passages()][1:]  # the repeated passage is kept once
+    assert next(joined.iter_passages()).source == "news:line 1"
+    with pytest.raises(UsageError, match="an empty name"):
+        get_corpus(f"{TINY}+", progress=False)
+    with pytest.raises(UsageError, match="unknown corpus 'wikii'"):
+        get_corpus("abc_news+wikii", progress=False)

@@ -17,7 +17,11 @@ QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than
 
 @click.command()
 @click.option("--task", default=None, help="built-in task name or task YAML path [imdb]")
-@click.option("--corpus", default=None, help="built-in corpus or corpus path, for synthesizrr and regen [movie_plots]")
+@click.option(
+    "--corpus",
+    default=None,
+    help="built-in corpus or corpus path (join several with +), for synthesizrr and regen [movie_plots]",
+)
 @click.option(
     "--method",
     default=None,

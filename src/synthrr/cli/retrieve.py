@@ -51,7 +51,7 @@ def seeds(
 
 @click.command()
 @click.option("--task", default=None, help="built-in task name or task YAML path [imdb]")
-@click.option("--corpus", default=None, help="built-in corpus name or corpus path [movie_plots]")
+@click.option("--corpus", default=None, help="built-in corpus name or corpus path; join several with + [movie_plots]")
 @click.option("--retriever", default=None, help="retriever name: bm25, dense [dense]")
 @click.option("-k", "k", type=int, default=None, help="passages per seed [50]")
 @click.option("--per-label", type=int, default=None, help="seeds per label [100 binary, 50 otherwise]")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.corpus.base import Corpus
 from synthrr.corpus.builtin import BUILTIN_CORPORA
+from synthrr.corpus.chain import SEPARATOR, ChainSource
 from synthrr.corpus.ingest import IngestSettings, ingest
 from synthrr.corpus.sources import Source, source_for_path
 from synthrr.errors import UsageError
@@ -36,7 +37,15 @@ def resolve_source(name_or_path: str, config: CorpusConfig | None = None) -> tup
     """The source reader and the resolved ingestion settings for a built-in name or a path.
 
     A bare built-in name wins over a file of the same name in the working folder (write ``./wiki``).
+    Names joined by ``+`` (``abc_news+wiki``) are one corpus of their parts' passages (see
+    :mod:`synthrr.corpus.chain`), unless the whole name is an existing path.
     """
+    if SEPARATOR in name_or_path and not Path(name_or_path).expanduser().exists():
+        names = name_or_path.split(SEPARATOR)
+        if not all(n.strip() for n in names):
+            raise UsageError(f"corpus '{name_or_path}': an empty name between '{SEPARATOR}' signs")
+        parts = [resolve_source(n.strip(), config) for n in names]
+        return ChainSource(parts), ChainSource.settings(parts)
     builtin = BUILTIN_CORPORA.get(name_or_path)
     if builtin is not None and not _explicit_path(name_or_path):
         return builtin.source(), IngestSettings.resolve(config, builtin.defaults)
