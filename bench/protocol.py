@@ -110,6 +110,8 @@ def aggregate(draws: list[dict[str, Any]]) -> dict[str, Any]:
                     acc[key] = acc.get(key, 0) + i[key]
             if i.get("error"):
                 acc["error"] = "; ".join(filter(None, [acc.get("error"), i["error"]]))
+            if i.get("corpus") and i["corpus"] not in acc.setdefault("corpora", []):
+                acc["corpora"].append(i["corpus"])
     return {
         **draws[0],
         "rows": rows,
@@ -117,6 +119,19 @@ def aggregate(draws: list[dict[str, Any]]) -> dict[str, Any]:
         "wall_s": sum(d["wall_s"] for d in draws),
         "draws": len(draws),
     }
+
+
+def corpus_label(summary: dict[str, Any]) -> str:
+    """``corpus: X`` when every retrieving row read X, else each such row's corpus (rows rerun on
+    another corpus join a draw's record; see ``records``)."""
+    per_row = {
+        name: ", ".join(i.get("corpora") or [i["corpus"]])
+        for name, i in summary.get("info", {}).items()
+        if i.get("corpora") or i.get("corpus")
+    }
+    if len(set(per_row.values())) > 1:
+        return "corpora: " + "; ".join(f"{name} {c}" for name, c in sorted(per_row.items()))
+    return f"corpus: {next(iter(per_row.values()), summary.get('corpus'))}"
 
 
 def cell(row: dict[str, Any], key: str) -> str:
@@ -235,7 +250,7 @@ def write_results(args: Any, summaries: list[dict[str, Any]], row_names: tuple[s
     if analysis:
         lines += ["", analysis]
     for s in summaries:
-        lines += ["", f"## {s['task']} (corpus: {s['corpus']})", "", format_table(s, row_names, alt_student(args)), ""]
+        lines += ["", f"## {s['task']} ({corpus_label(s)})", "", format_table(s, row_names, alt_student(args)), ""]
         lines.append(f"Wall time: {s['wall_s']:.0f} s. Runs and compare.md/.csv/.json: `{s['out']}`.")
         lines += ["", "Targets (SynthesizRR-3 vs FewGen-32):", *check_targets(s["rows"])]
         errors = {k: v["error"] for k, v in s["info"].items() if v.get("error")}

@@ -108,6 +108,19 @@ ROWS = (
     ("ReGen", "regen", 0),
 )
 ROW_NAMES = ("Gold", "Gold-full", *(name for name, _, _ in ROWS))
+
+
+def corpus_rows() -> frozenset[str]:
+    """The rows whose method reads the corpus (retrieval): their records keep the corpus per row."""
+    from synthrr.synth.methods import METHODS
+
+    return frozenset(name for name, method, _ in ROWS if _reads_corpus(METHODS.get(method)))
+
+
+def _reads_corpus(method: Any) -> bool:
+    return bool(method.needs_retrieval or method.needs_index)
+
+
 DEFAULT_ROWS = ("FewGen-0", "FewGen-32", "ZeroGen", "SynthesizRR-0", "SynthesizRR-3")  # others: on request
 QUICK_METRICS = ("self_bleu", "distinct")
 
@@ -349,6 +362,8 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             "requests": int(llm.get("requests", 0)),
             "cache_hits": int(llm.get("cache_hits", 0)),
         }
+        if name in corpus_rows():
+            info[name]["corpus"] = args.corpora[key]
         if kept == 0:
             info[name]["error"] = "no kept examples"
             continue
@@ -379,8 +394,8 @@ def run_draws(args: argparse.Namespace, argv: list[str]) -> tuple[list[dict[str,
         key = task_key(task)
         proto = records.protocol(args, args.corpora[key])
         for d in [] if args.report_only else range(args.first_draw, args.first_draw + args.draws):
-            records.save(args.records, run_task(args, task, d), d, proto, argv)
-        draws, skipped = records.load(args.records, key, proto)
+            records.save(args.records, run_task(args, task, d), d, proto, argv, corpus_rows())
+        draws, skipped = records.load(args.records, key, proto, corpus_rows())
         for why in skipped:
             _log(args, f"   left out: {why}")
         if not draws:

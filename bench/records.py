@@ -6,13 +6,16 @@ A record holds the draw's summary (rows, per-row info, model, wall time), the ru
 command lines, the source commit and the *protocol*: the settings that make two draws comparable (N, students,
 split, test examples, LLM, filters through the overrides, ...). The rows are not part of it: running
 other rows for a recorded draw (``--rows SuperGen``) adds them to its record, a row run again replaces
-its old result. :func:`load` returns the records of a task whose protocol equals the current one and
+its old result. Nor is the corpus, which only the rows that retrieve read: each of those rows keeps
+its own in ``info[row]["corpus"]``, so a retrieving row rerun on another corpus joins the record
+beside the rows that read none. :func:`load` returns the records of a task whose protocol equals the current one and
 names the others, which are left out of the tables.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,9 +65,24 @@ def path(records: Path, task: str, draw: int) -> Path:
     return records / task / f"draw-{draw}.json"
 
 
+#: protocol keys that do not make two draws incomparable: the rows, and the corpus (kept per row)
+NOT_PROTOCOL = ("rows", "corpus")
+
+
 def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
-    """Equal protocols (records written before rows left the protocol still carry them)."""
-    return {k: v for k, v in (a or {}).items() if k != "rows"} == b
+    """Equal protocols (records written before rows and the corpus left the protocol still carry them)."""
+
+    def strip(p: dict[str, Any] | None) -> dict[str, Any]:
+        return {k: v for k, v in (p or {}).items() if k not in NOT_PROTOCOL}
+
+    return strip(a) == strip(b)
+
+
+def tag_corpus(info: dict[str, dict[str, Any]], corpus: str | None, corpus_rows: Collection[str]) -> None:
+    """Give each retrieving row of ``info`` without a corpus of its own the record's (older records)."""
+    for name, row in info.items():
+        if name in corpus_rows and corpus and "corpus" not in row:
+            row["corpus"] = corpus
 
 
 def gold_distance(row: dict[str, Any] | None, n: int | None) -> tuple[int, int]:
@@ -84,9 +102,17 @@ def _merge_rows(before: dict[str, Any], new: dict[str, Any], n: int | None) -> d
     return rows
 
 
-def save(records: Path, summary: dict[str, Any], draw: int, proto: dict[str, Any], argv: list[str]) -> Path:
+def save(
+    records: Path,
+    summary: dict[str, Any],
+    draw: int,
+    proto: dict[str, Any],
+    argv: list[str],
+    corpus_rows: Collection[str] = (),
+) -> Path:
     """Write one draw's summary (atomically: a killed benchmark never leaves half a record), merged
-    into the draw's record of the same protocol if there is one: its other rows are kept."""
+    into the draw's record of the same protocol if there is one: its other rows are kept, and its
+    retrieving rows (``corpus_rows``) keep the corpus they were run on."""
     summary = {**summary, "config": summary["config"].to_dict()}
     target = path(records, summary["task"], draw)
     argvs = [argv]
@@ -94,6 +120,7 @@ def save(records: Path, summary: dict[str, Any], draw: int, proto: dict[str, Any
         old = json.loads(target.read_text(encoding="utf-8"))
         if _same(old.get("protocol"), proto):
             before = old["summary"]
+            tag_corpus(before.get("info", {}), (old.get("protocol") or {}).get("corpus"), corpus_rows)
             summary["rows"] = _merge_rows(before.get("rows", {}), summary["rows"], proto.get("n"))
             summary["info"] = {**before.get("info", {}), **summary["info"]}
             summary["wall_s"] = float(before.get("wall_s", 0.0)) + float(summary["wall_s"])
@@ -116,7 +143,9 @@ def save(records: Path, summary: dict[str, Any], draw: int, proto: dict[str, Any
     return target
 
 
-def load(records: Path, task: str, proto: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def load(
+    records: Path, task: str, proto: dict[str, Any], corpus_rows: Collection[str] = ()
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The task's draws recorded under ``proto`` (summaries in draw order, configs rebuilt), and a
     one-line reason for each record left out because its protocol differs."""
     from synthrr.config import RunConfig
@@ -131,6 +160,7 @@ def load(records: Path, task: str, proto: dict[str, Any]) -> tuple[list[dict[str
             skipped.append(f"{file}: another protocol ({', '.join(diff)} differ)")
             continue
         summary = record["summary"]
+        tag_corpus(summary.get("info", {}), (record.get("protocol") or {}).get("corpus"), corpus_rows)
         summary["config"] = RunConfig.from_dict(summary["config"])
         summary["argv"] = record.get("argv", [])
         summary["argvs"] = record.get("argvs", [summary["argv"]])

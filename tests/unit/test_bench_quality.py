@@ -226,3 +226,31 @@ def test_a_row_measured_in_one_draw_only_keeps_its_value(quality: ModuleType) ->
     assert protocol.cell(agg["rows"]["Gold"], "accuracy") == "70.0 ± 0.0"
     table = protocol.format_table(agg, ("Gold", "Gold-full", "S"))
     assert "| Gold-full (1 of 2 draws) |" in table and "| Gold |" in table and "| S |" in table
+
+
+def test_a_retrieving_row_rerun_on_another_corpus_joins_the_record(quality: ModuleType, tmp_path: Path) -> None:
+    """The corpus is kept per retrieving row, not in the protocol: SynthesizRR-3 rerun on another
+    corpus replaces its row beside FewGen-32 (which reads no corpus) and ReGen (which keeps its own)."""
+    import records
+    from protocol import corpus_label
+    from synthrr.config import RunConfig
+
+    assert {"SynthesizRR-3", "SynthesizRR-0", "ReGen"} <= quality.corpus_rows()
+    assert "FewGen-32" not in quality.corpus_rows() and "SuperGen" not in quality.corpus_rows()
+    base = ["--tasks", "bbc_news", "--n", "100", "--results", str(tmp_path / "r.md")]
+    args = quality.resolve(quality.build_parser().parse_args(base))
+    first = _draw_summary("bbc_news", 0.70, RunConfig())
+    first["info"]["ReGen"] = {"gen_s": 1.0}  # an older record: no corpus per row
+    first["rows"]["ReGen"] = _row(0.04, 7.0, 0.6, 0.6)
+    records.save(args.records, first, 0, records.protocol(args, "wiki"), ["first"], quality.corpus_rows())
+    later = _draw_summary("bbc_news", 0.75, RunConfig())
+    later["rows"] = {"SynthesizRR-3": later["rows"]["SynthesizRR-3"]}
+    later["info"]["SynthesizRR-3"]["corpus"] = "abc_news+wiki"
+    proto = records.protocol(args, "abc_news+wiki")
+    records.save(args.records, later, 0, proto, ["later"], quality.corpus_rows())
+    (draw,), skipped = records.load(args.records, "bbc_news", proto, quality.corpus_rows())
+    assert not skipped and draw["rows"]["SynthesizRR-3"]["accuracy_mean"] == 0.75
+    assert draw["rows"]["FewGen-32"]["accuracy_mean"] == pytest.approx(0.68)
+    assert draw["info"]["SynthesizRR-3"]["corpus"] == "abc_news+wiki" and draw["info"]["ReGen"]["corpus"] == "wiki"
+    assert corpus_label(draw) == "corpora: ReGen wiki; SynthesizRR-3 abc_news+wiki"
+    assert corpus_label({"info": {"SynthesizRR-3": {"corpus": "wiki"}}, "corpus": "wiki"}) == "corpus: wiki"
