@@ -72,6 +72,7 @@ first task only unless ``--tasks`` is given). Its results go to ``--results`` if
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import sys
@@ -111,15 +112,14 @@ ROWS = (
 ROW_NAMES = ("Gold", "Gold-full", *(name for name, _, _ in ROWS))
 
 
+@functools.cache
 def corpus_rows() -> frozenset[str]:
     """The rows whose method reads the corpus (retrieval): their records keep the corpus per row."""
     from synthrr.synth.methods import METHODS
 
-    return frozenset(name for name, method, _ in ROWS if _reads_corpus(METHODS.get(method)))
-
-
-def _reads_corpus(method: Any) -> bool:
-    return bool(method.needs_retrieval or method.needs_index)
+    return frozenset(
+        name for name, method, _ in ROWS if METHODS.get(method).needs_retrieval or METHODS.get(method).needs_index
+    )
 
 
 DEFAULT_ROWS = ("FewGen-0", "FewGen-32", "ZeroGen", "SynthesizRR-0", "SynthesizRR-3")  # others: on request
@@ -330,6 +330,7 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
     from synthrr.errors import SynthrrError
     from synthrr.stages.evaluate import evaluate_run
     from synthrr.stages.generate import generate
+    from synthrr.synth.methods import METHODS
 
     started = time.perf_counter()
     key = task_key(task)
@@ -352,7 +353,7 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
             _log(args, f"   failed: {e}")
             continue
         m = result.manifest
-        if (m.get("model") or {}).get("identity") != "none":  # ReGen's manifest names no model
+        if METHODS.get(method).uses_llm:  # a method that writes no text with the LLM names no model
             model = model or m.get("model")
         kept = int(m.get("counts", {}).get("kept", 0))
         llm = m.get("llm", {})

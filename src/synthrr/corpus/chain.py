@@ -25,7 +25,8 @@ class ChainSource(Source):
     kind = "chain"
 
     def __init__(self, parts: list[tuple[Source, IngestSettings]]) -> None:
-        super().__init__(Path(SEPARATOR.join(s.name for s, _ in parts)), SEPARATOR.join(s.name for s, _ in parts))
+        name = SEPARATOR.join(s.name for s, _ in parts)
+        super().__init__(Path(name), name)
         self.parts = parts
 
     def fingerprint(self) -> str:
