@@ -116,6 +116,7 @@ def test_each_baseline_gives_the_same_dataset_on_ray(
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
     local = generate(_cfg(tmp_path / "a", method), progress=False)
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))  # a fresh cache: the actors really generate
+    encoded = _count_ray_encoding(monkeypatch)
     remote = generate(
         _cfg(tmp_path / "b", method, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}), progress=False
     )
@@ -123,3 +124,20 @@ def test_each_baseline_gives_the_same_dataset_on_ray(
     assert remote.manifest["llm"]["calls"] == local.manifest["llm"]["calls"]
     if method != "regen":
         assert len(remote.manifest["executor"]["workers"]) == 2  # the actors answered
+    else:
+        assert sum(encoded) >= 1  # ReGen's missing index was encoded on the encoder actors
+
+
+def _count_ray_encoding(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Shards each Ray encode pool encoded, recorded as the pool closes."""
+    from synthrr.executors.encode import RayEncodePool
+
+    counts: list[int] = []
+    close = RayEncodePool.close
+
+    def counting_close(self: RayEncodePool, *args: Any, **kwargs: Any) -> None:
+        counts.append(self.encoded)
+        close(self, *args, **kwargs)
+
+    monkeypatch.setattr(RayEncodePool, "close", counting_close)
+    return counts

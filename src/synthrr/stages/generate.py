@@ -118,14 +118,14 @@ class Generator:
     def _retrieve(self, ctx: Context, seeds: list[Example]) -> None:
         """Top-K hits per seed (``needs_retrieval``), or the corpus and its open index (``needs_index``)."""
         from synthrr.corpus import get_corpus
-        from synthrr.retrieval import RETRIEVERS, open_index, retriever_from_config
-        from synthrr.stages.retrieve import retrieve_for_run, reuse_hits
+        from synthrr.retrieval import RETRIEVERS, retriever_from_config
+        from synthrr.stages.retrieve import open_index_for_run, retrieve_for_run, reuse_hits
 
         cfg = self.cfg
         corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
         if not self.method.needs_retrieval:
             ctx.corpus, ctx.retriever = corpus, retriever_from_config(cfg.retrieval, threads=cfg.threads)
-            open_index(corpus, ctx.retriever, progress=self.progress)
+            open_index_for_run(cfg, corpus, ctx.retriever, progress=self.progress)
             ctx.score_kind = ctx.retriever.score_kind
             return
         if cfg.hits_from is not None:

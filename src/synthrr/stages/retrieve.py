@@ -70,6 +70,21 @@ def retrieve_for_run(
     return hits, retriever
 
 
+def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever, *, progress: bool = True) -> Retriever:
+    """Load or build ``retriever``'s index over ``corpus`` for a method that searches it itself
+    (ReGen). As in :func:`retrieve_for_run`, a missing dense index is encoded on the run executor's
+    encode pool (Ray encoder actors for ``ray``); the index is then searched in this process."""
+    from synthrr.executors import make_encode_pool
+    from synthrr.retrieval import open_index
+
+    encode = make_encode_pool(cfg)
+    try:
+        return open_index(corpus, retriever, progress=progress, encode=encode)
+    finally:
+        if encode is not None:
+            encode.close()
+
+
 def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
     """Draw the seed set, ingest the corpus (cached) and retrieve top-K per seed (index cached)."""
     import time
