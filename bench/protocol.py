@@ -154,7 +154,8 @@ def cell(row: dict[str, Any], key: str) -> str:
     pct = key in ("accuracy", "macro_f1", "label_preservation")
     scale, digits = (100, 1) if pct else (1, 3)
     shown = f"{scale * mean:.{digits}f}"
-    return shown + (f" ({row['draws']} draw)" if sd is None else f" ± {scale * sd:.{digits}f}")
+    # one draw has no spread; the row's label says how many draws it has (row_label)
+    return shown if sd is None else f"{shown} ± {scale * sd:.{digits}f}"
 
 
 def format_table(summary: dict[str, Any], row_names: tuple[str, ...], alt: str | None = None) -> str:

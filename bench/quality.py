@@ -54,7 +54,7 @@ another protocol are named and left out. Rows are not part of the protocol: ``--
 table shows each row over the draws it was measured in.
 
 ``--gold-full-once``: Gold-full does not depend on the generated data, so later draws may skip it
-(its row then shows the draw-0 value, marked "(1 draw)"); not part of the protocol.
+(its row then shows the draw-0 value, labelled "Gold-full (1 of 3 draws)"); not part of the protocol.
 
 ``--student minilm tfidf``: the first student is the headline (targets, Gold share); the second
 gets an accuracy column of its own.
