@@ -1,7 +1,9 @@
 """Atomic writes and tolerant-but-strict table readers.
 
 Nothing is ever half-written: every writer goes to a temporary name in the same folder and is
-renamed into place. Readers raise :class:`~synthrr.errors.InputError` naming the file and line.
+renamed into place. Files and folders get the permissions a plain ``open()`` / ``mkdir()`` would
+give them (0666 / 0777 less the umask), not ``tempfile``'s owner-only ones. Readers raise
+:class:`~synthrr.errors.InputError` naming the file and line.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,14 +24,39 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+def _new_file(path: Path) -> None:
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+
+
+def _new_dir(path: Path) -> None:
+    os.mkdir(path, 0o777)
+
+
+def _temp_name(path: Path, suffix: str, create: Callable[[Path], None]) -> Path:
+    """Create a fresh ``.<name>.<random><suffix>`` next to ``path`` with ``create`` and return it.
+
+    Unlike ``tempfile.mkstemp`` / ``mkdtemp`` (always 0600 / 0700), the file is created with mode
+    0666 and the folder with 0777, so the kernel applies the process umask (and any default ACL)
+    exactly as for a plain ``open()`` / ``mkdir()``: outputs are as readable as the user's other
+    files. The umask is never read: ``os.umask`` can only be read by setting it, process-wide,
+    which would race with other threads creating files.
+    """
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}{suffix}"
+        try:
+            create(tmp)
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name next to {path}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _temp_name(path, suffix + ".tmp", _new_file)
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -53,7 +81,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Build a folder under a temporary name and rename it onto ``path`` on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    tmp = _temp_name(path, ".tmp", _new_dir)
     try:
         yield tmp
         if path.exists():

@@ -1,0 +1,91 @@
+"""Outputs respect the umask: a run written under umask 022 is readable by others (files 0644,
+folders 0755) and one written under umask 077 is owner-only, although every writer goes through an
+atomic temporary name."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from synthrr.cli import cli
+from synthrr.io import atomic_dir, atomic_open, write_json
+
+TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], int]]:
+    """``umask(mask)`` sets the umask for one test; the previous one is restored afterwards."""
+    previous = os.umask(0o022)
+    os.umask(previous)
+    yield os.umask
+    os.umask(previous)
+
+
+def _modes(root: Path) -> tuple[set[int], set[int]]:
+    files: set[int] = set()
+    dirs: set[int] = set()
+    for p in root.rglob("*"):
+        mode = stat.S_IMODE(p.lstat().st_mode)
+        (dirs if p.is_dir() else files).add(mode)
+    return files, dirs
+
+
+def _generate_and_export(tmp_path: Path) -> list[Path]:
+    args = ["generate", "--task", TASK, "--method", "fewgen", "--llm", "fake", "--per-label", "5", "--n", "6"]
+    args += ["--out", str(tmp_path / "runs"), "--no-progress", "--set", "synthesis.filters.label_consistency=none"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    run_dir = next((tmp_path / "runs").iterdir())
+    res = CliRunner().invoke(cli, ["export", str(run_dir), str(tmp_path / "export"), "--format", "parquet"])
+    assert res.exit_code == 0, res.output
+    return [run_dir, tmp_path / "export"]
+
+
+@pytest.mark.parametrize(
+    ("mask", "file_mode", "dir_mode"), [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)], ids=["022", "077"]
+)
+def test_a_run_and_its_export_follow_the_umask(
+    tmp_path: Path,
+    umask: Callable[[int], int],
+    mask: int,
+    file_mode: int,
+    dir_mode: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home"))
+    umask(mask)
+    roots = _generate_and_export(tmp_path)
+    for root in roots:
+        files, dirs = _modes(root)
+        assert files == {file_mode}, (root, sorted(map(oct, files)))
+        assert dirs <= {dir_mode}, (root, sorted(map(oct, dirs)))
+    assert (roots[0] / "data.parquet").is_file() and (roots[0] / "config.yaml").is_file()
+    assert stat.S_IMODE(roots[0].stat().st_mode) == dir_mode and stat.S_IMODE(roots[1].stat().st_mode) == dir_mode
+
+
+def test_atomic_writers_use_the_umask_and_leave_no_temporary_names(tmp_path: Path, umask: Callable[[int], int]) -> None:
+    umask(0o027)
+    write_json(tmp_path / "a.json", {"x": 1})
+    with atomic_open(tmp_path / "b.bin", "wb") as fh:
+        fh.write(b"b")
+    with atomic_dir(tmp_path / "folder") as tmp:
+        (tmp / "inner.txt").write_text("i")
+    assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "b.bin").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o750
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.bin", "folder"]
+
+
+def test_a_failed_atomic_write_leaves_the_old_file(tmp_path: Path) -> None:
+    write_json(tmp_path / "a.json", {"x": 1})
+    with pytest.raises(RuntimeError), atomic_open(tmp_path / "a.json") as fh:
+        fh.write("half")
+        raise RuntimeError("boom")
+    assert (tmp_path / "a.json").read_text() == '{\n  "x": 1\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
