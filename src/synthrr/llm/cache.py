@@ -107,22 +107,29 @@ class CacheEntry:
 
     The JSON has a ``logprob`` key only when the completion has one, so entries without it are
     byte-identical to those written before log-probabilities existed (and read back as ``None``).
+    ``seconds`` is this sample's share of the engine time it took (written only when measured, so
+    older entries read back as 0): a cached rerun can report what its answers cost when generated.
     """
 
     completion: Completion
     prompt_tokens: int
     created: float
+    seconds: float = 0.0
 
     def to_json(self) -> str:
-        return canonical_json(
-            {**self.completion.to_dict(), "prompt_tokens": self.prompt_tokens, "created": self.created}
-        )
+        d = {**self.completion.to_dict(), "prompt_tokens": self.prompt_tokens, "created": self.created}
+        if self.seconds > 0:
+            d["seconds"] = round(self.seconds, 4)
+        return canonical_json(d)
 
     @classmethod
     def from_json(cls, raw: str) -> CacheEntry:
         d = json.loads(raw)
         return cls(
-            completion=Completion.from_dict(d), prompt_tokens=int(d["prompt_tokens"]), created=float(d["created"])
+            completion=Completion.from_dict(d),
+            prompt_tokens=int(d["prompt_tokens"]),
+            created=float(d["created"]),
+            seconds=float(d.get("seconds", 0.0)),
         )
 
 

@@ -203,7 +203,18 @@ class LLMClient:
                         g.samples[s] = found[k]
         hits = sum(len(g.samples) * len(g.members) for g in groups)
         self.stats.cache_hits += hits
+        self._count_cached(groups)
         return groups
+
+    def _count_cached(self, groups: list[_Group]) -> None:
+        """What the answers found in the cache cost when generated (once per distinct request)."""
+        s, native = self.stats, self.backend.capabilities.native_n
+        for g in groups:
+            entries = list(g.samples.values())
+            if entries:
+                s.cached_prompt_tokens += entries[0].prompt_tokens * (1 if native else len(entries))
+                s.cached_completion_tokens += sum(e.completion.completion_tokens for e in entries)
+                s.cached_seconds += sum(e.seconds for e in entries)
 
     def _jobs(self, group: _Group) -> Iterator[_Job]:
         missing = [s for s in range(len(group.keys)) if s not in group.samples]
@@ -275,14 +286,15 @@ class LLMClient:
                 try:
                     k, resp = next(it)
                 finally:
-                    self.stats.seconds += time.perf_counter() - t0
+                    waited = time.perf_counter() - t0
+                    self.stats.seconds += waited
                 job = wave[k]
                 if len(resp.completions) != job.calls:
                     raise BackendError(
                         self.backend.name,
                         f"malformed response: expected {job.calls} completions, got {len(resp.completions)}",
                     )
-                self._record(job, resp, native)
+                self._record(job, resp, native, waited)
                 if bar is not None:
                     bar.update(0 if not job.group.done() else len(job.group.members), self.stats)
                 if job.group.done():
@@ -294,12 +306,14 @@ class LLMClient:
             if close is not None:
                 close()
 
-    def _record(self, job: _Job, resp: LLMResponse, native: bool) -> None:
+    def _record(self, job: _Job, resp: LLMResponse, native: bool, waited: float) -> None:
+        """Cache and count one answer; ``waited``: the engine time it took, shared by its samples."""
         now = time.time()
         group = job.group
         rows = []
+        share = waited / max(1, len(resp.completions))
         for j, comp in enumerate(resp.completions):
-            entry = CacheEntry(completion=comp, prompt_tokens=resp.prompt_tokens, created=now)
+            entry = CacheEntry(completion=comp, prompt_tokens=resp.prompt_tokens, created=now, seconds=share)
             group.samples[job.start + j] = entry
             rows.append(
                 CacheRow(group.keys[job.start + j], self.backend.name, self.model, self.label, job.start + j, entry)

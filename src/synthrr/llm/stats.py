@@ -15,6 +15,11 @@ class Stats:
     prompt tokens the engine processed (once per call, or once per request for backends that
     sample ``n`` natively) and ``completion_tokens`` the tokens it generated; cached answers add
     to neither. ``seconds`` is wall time spent waiting on the engine.
+
+    ``cached_prompt_tokens``, ``cached_completion_tokens`` and ``cached_seconds`` are what the
+    answers served from the cache cost when the engine generated them (seconds only for answers
+    cached since they were recorded), so a resumed or replayed run still accounts for the LLM use
+    its data took: :attr:`run_tokens` and :attr:`run_seconds`.
     """
 
     requests: int = 0
@@ -24,6 +29,9 @@ class Stats:
     completion_tokens: int = 0
     seconds: float = 0.0
     cost: float = 0.0
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
+    cached_seconds: float = 0.0
 
     def __add__(self, other: Stats) -> Stats:
         if not isinstance(other, Stats):
@@ -51,6 +59,16 @@ class Stats:
         return self.prompt_tokens + self.completion_tokens
 
     @property
+    def run_tokens(self) -> int:
+        """Prompt plus completion tokens of every answer, those replayed from the cache included."""
+        return self.total_tokens + self.cached_prompt_tokens + self.cached_completion_tokens
+
+    @property
+    def run_seconds(self) -> float:
+        """Engine seconds of every answer: this run's plus what cached answers took when generated."""
+        return self.seconds + self.cached_seconds
+
+    @property
     def hit_rate(self) -> float:
         return self.cache_hits / self.completions if self.completions else 0.0
 
@@ -68,6 +86,7 @@ class Stats:
         d = asdict(self)
         d["seconds"] = round(self.seconds, 3)
         d["cost"] = round(self.cost, 6)
+        d["cached_seconds"] = round(self.cached_seconds, 3)
         d.update(
             completions=self.completions,
             hit_rate=round(self.hit_rate, 4),
