@@ -43,11 +43,14 @@ KEYWORDS = {
 
 
 def _as_ref(value: Any, make: Any) -> Any:
-    """A task/corpus given as data (not a name or a path) is written once and referred to by path."""
+    """A task/corpus given as data (not a name or a path) is written once and referred to by path;
+    a path-like (a ``Path``, a :class:`~synthrr.inputs.TaskRef`) is its path."""
+    import os
+
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     return str(make(value))
 
 

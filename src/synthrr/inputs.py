@@ -4,23 +4,59 @@
 A run must be reproducible and resumable from its run directory alone, so in-memory data is
 written once to a content-addressed folder under ``$SYNTHRR_HOME/inputs/`` (the same data gives
 the same folder) as an ordinary custom task file or JSONL corpus, and runs refer to that path.
+:func:`make_task` returns a :class:`TaskRef`, which is accepted wherever a task name or path is.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import ConfigError
+from synthrr.errors import ConfigError, UsageError
 from synthrr.text import stable_hash
+
+if TYPE_CHECKING:
+    from synthrr.tasks.base import Task
 
 SPLIT_NAMES = ("train", "validation", "test")
 
 
+@dataclass(frozen=True)
+class TaskRef:
+    """A task written by :func:`make_task`: its YAML file, name and labels.
+
+    Use it wherever a task name or path is accepted (``generate(task=ref)``, ``get_task(ref)``);
+    ``str(ref)`` and ``os.fspath(ref)`` are the task file's path.
+    """
+
+    path: Path
+    name: str
+    labels: tuple[str, ...]
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def load(self) -> Task:
+        """The task itself (:func:`synthrr.tasks.get_task` of the file)."""
+        from synthrr.tasks import get_task
+
+        return get_task(self.path)
+
+
 def _rows(data: Any, text_column: str, label_column: str | None, what: str) -> list[dict[str, Any]]:
     """Rows of ``data`` as dicts with ``text`` (and ``label``): ClassLabel ids become their names."""
+    if isinstance(data, str | bytes):
+        raise UsageError(
+            f"{what}: a single string is not a list of texts; pass a list (e.g. [text]), a DataFrame or a "
+            "datasets.Dataset (a file is used by its path: task='file.yaml', corpus='file.csv')"
+        )
     names: Sequence[str] | None = None
     features = getattr(data, "features", None)
     if features is not None and label_column and label_column in features:
@@ -77,6 +113,27 @@ def _folder(kind: str, name: str, payload: Any) -> Path:
     return folder
 
 
+def _check_labels(splits: Mapping[str, list[dict[str, Any]]], labels: Iterable[str], label_column: str) -> None:
+    """Every label asked for has train rows, and every row's label is one of them."""
+    found = Counter(r["label"] for r in splits["train"])
+    asked = list(labels)
+    shown = ", ".join(f"{lab} ({n})" for lab, n in sorted(found.items()))
+    missing = [lab for lab in asked if lab not in found]
+    if missing:
+        raise UsageError(
+            f"make_task: label(s) {', '.join(map(repr, missing))} have no rows in the train split "
+            f"(column '{label_column}'); labels found: {shown}; add rows for them or leave them out of labels="
+        )
+    for split, rows in splits.items():
+        extra = sorted({r["label"] for r in rows} - set(asked))
+        if extra:
+            raise UsageError(
+                f"make_task: the {split} rows have label(s) {', '.join(map(repr, extra))} (column "
+                f"'{label_column}') that labels= does not list ({', '.join(asked)}); "
+                "add them to labels= or drop those rows"
+            )
+
+
 def make_task(
     data: Any,
     *,
@@ -90,18 +147,22 @@ def make_task(
     answer_prefix: str = "Text:",
     templates: Mapping[str, str] | None = None,
     max_new_tokens: int = 128,
-) -> Path:
-    """A custom task from labelled data in memory; returns the task file's path (use it as ``task``).
+) -> TaskRef:
+    """A custom task from labelled data in memory; returns a :class:`TaskRef` (use it as ``task``).
 
     ``data``: the train split (list of dicts, DataFrame, ``datasets.Dataset``), or a mapping /
     ``DatasetDict`` of ``train`` / ``validation`` / ``test``. ``labels``: names in order, or
     ``{name: verbalization}`` (how prompts describe a label; default: its name); default: every label
-    in the train split, sorted. The other fields are those of a task YAML (docs/tasks.md).
+    in the train split, sorted. Each label must have train rows. The other fields are those of a
+    task YAML (docs/tasks.md). Problems raise a :class:`~synthrr.errors.UsageError` at once.
     """
     splits = {s: _rows(d, text_column, label_column, f"task data ({s})") for s, d in _splits(data).items()}
     if labels is None:
         labels = sorted({r["label"] for r in splits["train"]})
+    elif isinstance(labels, str):
+        raise UsageError(f"make_task: labels={labels!r} is a single string; give a list of label names")
     verbal = dict(labels) if isinstance(labels, Mapping) else {lab: lab for lab in labels}
+    _check_labels(splits, verbal, label_column)
     spec = {
         "name": name,
         "kind": kind,
@@ -123,10 +184,9 @@ def make_task(
     path = folder / "task.yaml"
     with atomic_open(path) as fh:
         fh.write(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
-    from synthrr.tasks import get_task
-
-    get_task(str(path))  # every problem (an unknown label, too few rows) is reported now, by the task loader
-    return path
+    ref = TaskRef(path=path, name=name, labels=tuple(verbal))
+    ref.load().split_sizes()  # every other problem (too few labels, a bad template) is reported now
+    return ref
 
 
 def make_corpus(texts: Any, *, name: str = "corpus", text_column: str = "text") -> Path:

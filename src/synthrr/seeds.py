@@ -10,7 +10,7 @@ does not depend on ``PYTHONHASHSEED``, the process or the other labels. Because 
 from __future__ import annotations
 
 import hashlib
-import warnings
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from synthrr.records import Example
 from synthrr.tasks.base import Task
 
 SEED_COLUMNS = ["id", "text", "label"]
+log = logging.getLogger(__name__)
 
 
 def default_per_label(task: Task) -> int:
@@ -31,11 +32,23 @@ def _label_entropy(seed: int, label: str) -> list[int]:
     return [seed, int.from_bytes(digest, "little")]
 
 
+def short_labels_message(task: str, split: str, short: dict[str, int], per_label: int) -> str:
+    """One line: the labels of ``split`` with fewer examples than ``per_label`` (``{label: count}``) and the fix."""
+    listed = ", ".join(f"'{label}' ({n})" for label, n in short.items())
+    fewest = max(min(short.values()), 1)
+    return (
+        f"task '{task}', split '{split}': {len(short)} label(s) have fewer examples than the {per_label} seeds "
+        f"per label asked for, so all of theirs are taken: {listed}; for balanced seeds, lower --per-label "
+        f"(seeds.per_label) to {fewest}"
+    )
+
+
 def draw_seeds(task: Task | str, per_label: int | None = None, seed: int = 42, split: str = "train") -> list[Example]:
     """A label-balanced sample of ``per_label`` examples per label, without replacement.
 
     Texts are unique. Labels come in the order of the task spec; within a label, in draw order.
-    A label with fewer than ``per_label`` examples contributes all of them, with a warning.
+    A label with fewer than ``per_label`` examples contributes all of them, with a one-line
+    ``logging`` warning naming it and the setting to change.
     """
     if isinstance(task, str):
         from synthrr.tasks import get_task
@@ -58,14 +71,11 @@ def draw_seeds(task: Task | str, per_label: int | None = None, seed: int = 42, s
             seen.add(ex.text)
             pools[ex.label].append(ex)
 
+    short = {label: len(pool) for label, pool in pools.items() if len(pool) < per_label}
+    if short:
+        log.warning("%s", short_labels_message(task.name, split, short, per_label))
     out: list[Example] = []
     for label, pool in pools.items():
-        if len(pool) < per_label:
-            warnings.warn(
-                f"task '{task.name}', split '{split}': label '{label}' has only {len(pool)} examples, "
-                f"fewer than the {per_label} seeds asked for; taking all of them",
-                stacklevel=2,
-            )
         rng = np.random.default_rng(_label_entropy(seed, label))
         order = rng.permutation(len(pool))[:per_label]
         out.extend(pool[int(i)] for i in order)

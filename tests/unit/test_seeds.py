@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -58,14 +59,22 @@ def test_no_duplicate_texts_and_labels_in_spec_order() -> None:
     assert [s.label for s in seeds] == ["b"] * 12 + ["a"] * 12
 
 
-def test_small_label_takes_all_with_a_warning() -> None:
-    task = make_task({"big": 50, "tiny": 3})
-    with pytest.warns(UserWarning, match="label 'tiny' has only 3"):
-        seeds = draw_seeds(task, per_label=10)
-    assert Counter(s.label for s in seeds) == {"big": 10, "tiny": 3}
+def test_small_label_takes_all_with_one_logged_line(caplog: pytest.LogCaptureFixture) -> None:
+    task = make_task({"big": 50, "tiny": 3, "small": 4})
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error")  # a log line, not a Python warning (no source lines)
+        with caplog.at_level(logging.WARNING, logger="synthrr.seeds"):
+            seeds = draw_seeds(task, per_label=10)
+    assert Counter(s.label for s in seeds) == {"big": 10, "tiny": 3, "small": 4}
+    [record] = caplog.records
+    message = record.getMessage()
+    assert "\n" not in message and "'tiny' (3), 'small' (4)" in message and "'big'" not in message
+    assert "fewer examples than the 10 seeds per label" in message
+    assert "lower --per-label (seeds.per_label) to 3" in message
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="synthrr.seeds"):
         draw_seeds(task, per_label=3)
+    assert not caplog.records
 
 
 def test_bad_arguments_are_usage_errors() -> None:
@@ -76,8 +85,7 @@ def test_bad_arguments_are_usage_errors() -> None:
         draw_seeds(task, seed=-1)
     with pytest.raises(UsageError, match="no split 'dev'; its splits: train, validation, test"):
         draw_seeds(task, split="dev")
-    with pytest.warns(UserWarning, match="label 'b' has only 0"):
-        assert len(draw_seeds(task, per_label=1, split="test")) == 1  # test[:3] holds only label a
+    assert len(draw_seeds(task, per_label=1, split="test")) == 1  # test[:3] holds only label a (logged)
 
 
 HASHSEED_SCRIPT = """

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from synthrr.errors import SynthrrError
 from synthrr.tasks.base import Task
+
+if TYPE_CHECKING:
+    from synthrr.tasks.scaffold import NewTask
 
 
 def _sizes(task: Task) -> tuple[dict[str, int] | None, str | None]:
@@ -110,15 +113,19 @@ def render_detail(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@click.command("tasks")
+@click.group("tasks", invoke_without_command=True)
 @click.option("--task", "task_name", metavar="NAME_OR_PATH", help="show one task (a name or a task YAML) in detail")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")
-def tasks(task_name: str | None, as_json: bool) -> None:
+@click.pass_context
+def tasks(ctx: click.Context, task_name: str | None, as_json: bool) -> None:
     """List the classification tasks: labels, split sizes and data source.
 
     Hub tasks are shown as 'online' and are not loaded. With --task, one task is shown with
     its label verbalisations, prompt templates and the label count of every split.
+    `synthrr tasks new --from FILE` writes a task YAML for your own labelled data.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from synthrr.tasks import get_task, list_tasks
 
     if task_name:
@@ -127,3 +134,54 @@ def tasks(task_name: str | None, as_json: bool) -> None:
         return
     infos = [task_summary(get_task(name)) for name in list_tasks()]
     click.echo(json.dumps(infos, indent=2) if as_json else render_list(infos))
+
+
+def render_new(made: NewTask) -> str:
+    """What ``tasks new`` found and wrote: the columns, the labels with their rows per split, the next step."""
+    lines = []
+    for what, col in (("text", made.text_column), ("label", made.label_column)):
+        how = f"guessed; --{what}-column NAME to choose another" if what in made.guessed else "given"
+        lines.append(f"{what} column:  {col} ({how})")
+    splits = list(made.split_counts)
+    rows = [[lab, f"{n:,}", *(f"{made.split_counts[s][lab]:,}" for s in splits)] for lab, n in made.counts.items()]
+    lines += ["", _table(rows, ["LABEL", "ROWS", *(s.upper() for s in splits)], right=tuple(range(1, len(splits) + 2)))]
+    lines += [
+        "",
+        f"wrote {made.path}: task '{made.name}', {len(made.counts)} labels, {made.rows:,} rows from {made.data_file}",
+        f"next: edit the lines marked EDIT (verbalizations, templates), then: synthrr tasks --task {made.path}",
+    ]
+    return "\n".join(lines)
+
+
+@tasks.command("new", short_help="write a task YAML for a labelled data file (CSV, TSV, JSONL, Parquet)")
+@click.option("--from", "data", required=True, metavar="FILE", help="labelled data: CSV, TSV, JSONL or Parquet")
+@click.option("--text-column", metavar="NAME", help="column of the texts [guessed: text, body, message, ...]")
+@click.option("--label-column", metavar="NAME", help="column of the labels [guessed: label, category, ...]")
+@click.option("--out", metavar="FILE.yaml", help="task file to write [<file stem>.yaml in this folder]")
+@click.option("--name", metavar="NAME", help="task name [the file stem]")
+@click.option("--force", is_flag=True, help="overwrite an existing task file")
+def new(
+    data: str, text_column: str | None, label_column: str | None, out: str | None, name: str | None, force: bool
+) -> None:
+    """Write a task YAML for your own labelled data file, with the labels found.
+
+    Verbalizations and templates are placeholders marked '# EDIT'; the data is split into
+    train/validation/test deterministically (content hash, stratified by label). The task is
+    loaded before the file is written, so every problem in the data is reported first.
+
+    \b
+    Example:
+      synthrr tasks new --from tickets.csv --text-column body --label-column team --out tickets.yaml
+    """
+    from synthrr.tasks.scaffold import new_task
+
+    made = new_task(data, out, text_column=text_column, label_column=label_column, name=name, force=force)
+    click.echo(render_new(made))
+    if made.short:
+        listed = ", ".join(f"{lab} ({n})" for lab, n in made.short.items())
+        click.echo(
+            f"warning: {len(made.short)} label(s) have fewer train rows than the {made.per_label} seeds per label "
+            f"a run asks for by default: {listed}; a run takes all of them (for balanced seeds: "
+            f"--per-label {max(min(made.short.values()), 1)})",
+            err=True,
+        )

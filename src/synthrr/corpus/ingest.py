@@ -91,6 +91,8 @@ class IngestStats:
     too_long: int = 0
     duplicate: int = 0
     kept: int = 0
+    longest_short: int = 0  # tokens of the longest passage dropped as too short
+    shortest_long: int | None = None  # tokens of the shortest passage dropped as too long
     tokens_total: int = 0
     tokens_min: int | None = None
     tokens_max: int | None = None
@@ -133,6 +135,34 @@ class IngestStats:
             "p50": self._percentile(0.5),
             "p90": self._percentile(0.9),
         }
+
+    def drop_short(self, n_tokens: int) -> None:
+        self.too_short += 1
+        self.longest_short = max(self.longest_short, n_tokens)
+
+    def drop_long(self, n_tokens: int) -> None:
+        self.too_long += 1
+        self.shortest_long = n_tokens if self.shortest_long is None else min(self.shortest_long, n_tokens)
+
+    def nothing_left(self, settings: IngestSettings) -> str:
+        """Why no passage was kept, and the setting that would keep some (for the error)."""
+        fixes = []
+        if self.too_short:
+            n = self.longest_short
+            fixes.append(
+                f"the longest too-short passage has {n} tokens: lower corpus.min_tokens to {n} or below "
+                f"(--set corpus.min_tokens={n}; synthrr corpora --min-tokens {n})"
+            )
+        if self.too_long:
+            n = self.shortest_long or settings.max_tokens + 1
+            fixes.append(
+                f"the shortest too-long passage has {n} tokens: raise corpus.max_tokens (--set corpus.max_tokens={n}) "
+                "or cut documents into passages with corpus.chunk_tokens (e.g. --set corpus.chunk_tokens=200)"
+            )
+        if not fixes:
+            what = "no documents" if not self.read else "every document is empty"
+            fixes.append(f"{what}: check the file and its text column")
+        return f"no passages left after filtering: {self.drop_summary(settings)}; {'; '.join(fixes)}"
 
     def drop_summary(self, settings: IngestSettings) -> str:
         return (
@@ -190,10 +220,10 @@ def iter_passages(
         for piece, n in pieces:
             stats.candidates += 1
             if n < lo:
-                stats.too_short += 1
+                stats.drop_short(n)
                 continue
             if n > hi:
-                stats.too_long += 1
+                stats.drop_long(n)
                 continue
             pid = content_id(piece)
             h = passage_key(pid)
@@ -299,7 +329,7 @@ def ingest(source: Source, settings: IngestSettings, out_dir: Path, *, progress:
         bar.close()
     seconds = time.perf_counter() - t0
     if not stats.kept:
-        raise InputError(source.path, f"no passages left after filtering: {stats.drop_summary(settings)}")
+        raise InputError(source.path, stats.nothing_left(settings))
     write_id_index(out_dir, ids)
     meta = {
         "name": source.name,

@@ -1,8 +1,11 @@
 """Sparse retrieval with bm25s (Lù 2024, "BM25S: Orders of magnitude faster lexical search").
 
 Scores follow Lucene's BM25 variant by default (Robertson & Zaragoza 2009, with the Lucene IDF);
-text is lower-cased, split on ``\\w\\w+`` and stripped of English stopwords. The numpy backend is
-used (numba is not a dependency). Passages with a score of 0 (no query term) are not returned.
+text is lower-cased, split on ``\\w\\w+``, stripped of stopwords (``stopwords``, English by default)
+and, with ``stemmer`` (a Snowball algorithm of PyStemmer, e.g. ``english``), reduced to word stems,
+so ``payment`` matches ``payments``. Queries go through the same tokenizer as the passages. The numpy
+backend is used (numba is not a dependency). Passages with a score of 0 (no query term) are not
+returned.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from synthrr.corpus.base import ids_to_keys, keys_to_ids
-from synthrr.errors import require
+from synthrr.errors import ConfigError, require
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 from synthrr.text import stable_hash
 
@@ -31,12 +34,47 @@ class BM25Options(RetrieverOptions):
     k1: float = Field(1.5, gt=0, le=10, description="term-frequency saturation")
     b: float = Field(0.75, ge=0, le=1, description="document-length normalisation")
     method: Literal["lucene", "robertson", "atire", "bm25l", "bm25+"] = Field("lucene", description="BM25 variant")
-    stopwords: str | None = Field("en", description="bm25s stopword list ('en') or none")
+    stopwords: str | None = Field(
+        "en", description="bm25s stopword list: 'en' (Lucene's 33 words), 'en_plus' (179), another language, or none"
+    )
+    stemmer: str | None = Field(None, description="PyStemmer (Snowball) algorithm ('english') or none")
     threads: int = Field(1, ge=1, le=256, description="search threads (does not change the index)")
+
+    @field_validator("stopwords", "stemmer", mode="before")
+    @classmethod
+    def _none_word(cls, value: Any) -> Any:
+        """``none`` / ``null`` / ``false`` / ``""`` (as ``--set`` may give them) mean none."""
+        if value is False or (isinstance(value, str) and value.strip().lower() in ("", "none", "null", "false")):
+            return None
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 def _bm25s() -> Any:
     return require("the bm25 retriever", "bm25", "bm25s")
+
+
+def _check_stopwords(name: str) -> None:
+    """A stopword list bm25s does not know is a ConfigError now, not a failure at index time."""
+    if name in ("en", "english"):
+        return  # the default: no need to import bm25s to know it
+    tokenization = require("the bm25 retriever", "bm25", "bm25s.tokenization")
+    try:
+        tokenization._infer_stopwords(name)
+    except ValueError:
+        raise ConfigError(
+            "retrieval.options.stopwords", f"unknown stopword list '{name}'; try en, en_plus, de, fr, es or none"
+        ) from None
+
+
+def _stemmer(algorithm: str) -> Any:
+    """PyStemmer's stemmer for ``algorithm`` (a ConfigError lists the known ones)."""
+    stemmer_module = require("the bm25 stemmer", "bm25", "Stemmer")
+    known = sorted(stemmer_module.algorithms())
+    if algorithm not in known:
+        raise ConfigError(
+            "retrieval.options.stemmer", f"unknown stemmer '{algorithm}'; known: none, {', '.join(known)}"
+        )
+    return stemmer_module.Stemmer(algorithm)
 
 
 class BM25Retriever(Retriever):
@@ -49,6 +87,10 @@ class BM25Retriever(Retriever):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        if self.options.stemmer is not None:
+            _stemmer(self.options.stemmer)  # a missing PyStemmer or an unknown algorithm fails here
+        if self.options.stopwords is not None:
+            _check_stopwords(self.options.stopwords)
         self._model: Any = None
         self._tokenizer: Any = None
         self._ids: list[str] = []
@@ -56,13 +98,19 @@ class BM25Retriever(Retriever):
     def fingerprint(self) -> str:
         o = self.options
         version = importlib.metadata.version("bm25s")
-        parts = ["bm25", str(_FORMAT), version, _SPLITTER, "lower", str(o.stopwords), "nostem", o.method]
+        stem = "nostem"
+        if o.stemmer is not None:
+            stem = f"stem:{o.stemmer}:{importlib.metadata.version('PyStemmer')}"
+        parts = ["bm25", str(_FORMAT), version, _SPLITTER, "lower", str(o.stopwords), stem, o.method]
         return stable_hash(*parts, repr(o.k1), repr(o.b))
 
     def _new_tokenizer(self) -> Any:
+        """The one tokenizer of passages and queries (lower-case, split, stopwords, stems)."""
         from bm25s.tokenization import Tokenizer
 
-        return Tokenizer(lower=True, splitter=_SPLITTER, stopwords=self.options.stopwords or [], stemmer=None)
+        o = self.options
+        stemmer = _stemmer(o.stemmer) if o.stemmer is not None else None
+        return Tokenizer(lower=True, splitter=_SPLITTER, stopwords=o.stopwords or [], stemmer=stemmer)
 
     def build(
         self,

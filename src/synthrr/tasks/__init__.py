@@ -13,8 +13,8 @@ third-party tasks register through the ``synthrr.tasks`` entry-point group, whos
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from synthrr.errors import UsageError
@@ -44,16 +44,17 @@ def list_tasks() -> list[str]:
     return TASKS.names()
 
 
-def is_task_path(name_or_path: str | Path) -> bool:
+def is_task_path(name_or_path: str | os.PathLike[str]) -> bool:
     """True if the argument names a task YAML file rather than a registered task."""
-    if isinstance(name_or_path, Path):
+    if isinstance(name_or_path, os.PathLike):
         return True
     s = str(name_or_path)
     return s.lower().endswith(TASK_FILE_SUFFIXES) or "/" in s or "\\" in s
 
 
-def get_task(name_or_path: str | Path | Task) -> Task:
-    """A task by registered name (``imdb``, ``ag_news``, ...) or by the path of a task YAML.
+def get_task(name_or_path: str | os.PathLike[str] | Task) -> Task:
+    """A task by registered name (``imdb``, ``ag_news``, ...) or by the path of a task YAML (a
+    ``str``, a ``Path`` or what :func:`synthrr.make_task` returns).
 
     Unknown names raise :class:`~synthrr.errors.UnknownNameError` listing the known ones; a
     missing or invalid YAML raises :class:`~synthrr.errors.InputError` / ``ConfigError``.
@@ -63,7 +64,7 @@ def get_task(name_or_path: str | Path | Task) -> Task:
     if is_task_path(name_or_path):
         from synthrr.tasks.custom import load_custom_task
 
-        return load_custom_task(name_or_path)
+        return load_custom_task(os.fspath(name_or_path))
     obj = TASKS.get(str(name_or_path))
     return _as_task(obj, str(name_or_path))
 

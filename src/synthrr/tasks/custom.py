@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import functools
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -164,22 +165,44 @@ class CustomTask(SplitTask):
         return p
 
     def _load_all(self) -> dict[str, list[Example]]:
+        """Every split, read and checked: each label must have train rows (else seeds cannot be drawn)."""
         d = self.data
         if d.hub is not None:
-            return {split: dedupe(self._from_hub(d.hub, split)) for split in self.split_names()}
+            hub = {split: dedupe(self._from_hub(d.hub, split)) for split in self.split_names()}
+            return self._check_train(hub, f"hub:{d.hub.name}", "data.hub")
         if d.splits is not None:
             out: dict[str, list[Example]] = {}
             for split in self.split_names():
                 path = self._resolve(getattr(d.splits, split), f"data.splits.{split}")
                 out[split] = dedupe(self._read(path))
-            return out
+            return self._check_train(out, self._resolve(d.splits.train, "data.splits.train"), "data.splits.train")
         assert d.file is not None
         path = self._resolve(d.file, "data.file")
         examples = self._read(path)
         try:
-            return hash_split(examples, self.spec.label_names, test=d.test_fraction, validation=d.validation_fraction)
+            parts = hash_split(examples, self.spec.label_names, test=d.test_fraction, validation=d.validation_fraction)
         except ValueError as e:  # not reachable with fractions below 1, kept for safety
             raise InputError(path, str(e)) from None
+        return self._check_train(parts, path, "data.file")
+
+    def _check_train(self, splits: dict[str, list[Example]], where: Path | str, field: str) -> dict[str, list[Example]]:
+        """``splits``, if every label has train rows; else the error naming the labels, the file and the fix."""
+        counts = Counter(ex.label for ex in splits["train"])
+        empty = [lab for lab in self.spec.label_names if not counts[lab]]
+        if not empty:
+            return splits
+        names = ", ".join(map(repr, empty))
+        elsewhere = sum(1 for s, rows in splits.items() if s != "train" for ex in rows if ex.label in empty)
+        note = ""
+        if elsewhere and field == "data.file":
+            note = (
+                f" (their {elsewhere} row(s) went to validation/test: lower data.test_fraction / validation_fraction)"
+            )
+        raise InputError(
+            where,
+            f"label(s) {names} of task '{self.name}' have no train rows (column '{self.data.label_column}', "
+            f"field '{field}' of {self.path}){note}; add rows with these labels or remove them from `labels:`",
+        )
 
     def _from_hub(self, hub: HubData, split: str) -> list[Example]:
         from synthrr import hub as hf
