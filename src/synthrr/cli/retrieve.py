@@ -108,7 +108,8 @@ def retrieve(
     )
     if show:
         print_examples(result, show)
-    click.echo(f"wrote {paths['hits']} and {paths['seeds']}")
+    wrote = [str(paths[k]) for k in ("hits", "seeds") if k in paths]  # no hits.parquet when nothing was found
+    click.echo(f"wrote {' and '.join(wrote) or 'no seeds and no hits'}")
 
 
 def print_examples(result: RetrievalResult, n: int, passages_per_seed: int = 2) -> None:

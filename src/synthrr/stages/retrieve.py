@@ -5,17 +5,29 @@ This stage only composes protocols (task, corpus, retriever); it does not know w
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.config import RunConfig
+from synthrr.errors import UsageError
 from synthrr.records import Example, Hit
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
     from synthrr.retrieval.base import Retriever
     from synthrr.tasks.base import Task
+
+log = logging.getLogger(__name__)
+
+#: seeds named (with a snippet) in the warning about seeds without hits
+SHOWN_SEEDS = 3
+
+
+class NoHitsError(UsageError):
+    """Retrieval found no passage for any seed of a label, and the run's method writes from them."""
 
 
 @dataclass
@@ -67,7 +79,67 @@ def retrieve_for_run(
         if encode is not None:
             encode.release()  # the encoder workers' CPUs go to the search workers
         hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
+    check_hits(cfg, seeds, hits, retriever)
     return hits, retriever
+
+
+def check_hits(cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit], retriever: Retriever) -> None:
+    """Say which seeds retrieval found nothing for, before any LLM call. A label none of whose seeds
+    has a hit is a :class:`NoHitsError` (exit 2) when the run's method writes from retrieved
+    passages (``needs_retrieval``: SynthesizRR could not meet that label's quota); otherwise seeds
+    without hits are one warning line naming a few of them."""
+    from synthrr.synth.methods import METHODS
+
+    found = {h.query_id for h in hits}
+    per_label: dict[str, int] = {}
+    missing: dict[str, list[Example]] = {}
+    for s in seeds:
+        per_label[s.label] = per_label.get(s.label, 0) + 1
+        if s.id not in found:
+            missing.setdefault(s.label, []).append(s)
+    if not missing:
+        return
+    empty = [lab for lab, group in missing.items() if len(group) == per_label[lab]]
+    where = f"({cfg.retrieval.retriever} over corpus '{cfg.corpus.name}')"
+    if empty and METHODS.get(cfg.synthesis.method).needs_retrieval:
+        label = empty[0]
+        also = f" (nor for label(s) {', '.join(repr(x) for x in empty[1:])})" if empty[1:] else ""
+        raise NoHitsError(
+            f"retrieval found no passage for any of the {per_label[label]} seeds of label '{label}'{also} {where}, "
+            f"so method '{cfg.synthesis.method}' has nothing to write from; {_fixes(cfg, retriever, label)}"
+        )
+    lost = [s for group in missing.values() for s in group]
+    counts = ", ".join(f"{lab}: {len(g)} of {per_label[lab]}" for lab, g in missing.items())
+    shown = "; ".join(f"{s.id} {_snippet(s.text)!r}" for s in lost[:SHOWN_SEEDS])
+    more = f"; and {len(lost) - SHOWN_SEEDS} more" if len(lost) > SHOWN_SEEDS else ""
+    log.warning(
+        "retrieval found no passage for %d of %d seeds %s (%s), e.g. %s%s; they get no prompts; %s",
+        len(lost),
+        len(seeds),
+        where,
+        counts,
+        shown,
+        more,
+        _fixes(cfg, retriever, next(iter(missing))),
+    )
+
+
+def _fixes(cfg: RunConfig, retriever: Retriever, label: str) -> str:
+    """The ways to get hits: another retriever or stemming (BM25), a corpus covering ``label``, the
+    corpus's text column."""
+    fixes = []
+    if retriever.score_kind == "bm25":
+        fixes.append("--retriever dense")
+        if getattr(retriever.options, "stemmer", "") is None:
+            fixes.append("--set retrieval.options.stemmer=english")
+    fixes.append(f"a corpus that covers '{label}' (--corpus)")
+    fixes.append("check that the corpus text column is the one read (--set corpus.text_column=COLUMN)")
+    return "try " + ", or ".join(fixes)
+
+
+def _snippet(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever, *, progress: bool = True) -> Retriever:
@@ -135,6 +207,9 @@ def reuse_hits(cfg: RunConfig, directory: Path, seeds: list[Example]) -> list[Hi
             )
     if [s.id for s in their_seeds] != [s.id for s in seeds]:
         raise ConfigError("hits_from", f"{directory} holds another seed set than this run draws")
+    from synthrr.retrieval import retriever_from_config
+
+    check_hits(cfg, seeds, hits, retriever_from_config(cfg.retrieval))
     return hits
 
 
