@@ -95,3 +95,67 @@ def test_a_summary_over_draws_goes_first(tmp_path: Path) -> None:
     page = write_report([_run(tmp_path, "fewgen")], tmp_path / "r.html", embedding_map=False, summary=summary)
     text = page.read_text(encoding="utf-8")
     assert text.index("<h2>Across draws</h2>") < text.index("<h2>Comparison</h2>")
+
+
+def test_a_report_before_evaluate_says_what_to_run(tmp_path: Path) -> None:
+    """Runs without metrics.json: the page opens on the `synthrr evaluate RUN` to run, each panel
+    that needs metrics says so, and the notices go once the run is evaluated."""
+    from synthrr.report.html import write_report
+
+    few = _run(tmp_path, "fewgen")
+    text = write_report([few], tmp_path / "r.html", embedding_map=False, progress=False).read_text(encoding="utf-8")
+    assert text.index('id="needs-evaluate"') < text.index("<h2>Comparison</h2>")
+    assert f"<pre>synthrr evaluate {few}</pre>" in text and "synthrr report --evaluate" in text
+    assert text.count(f"Empty for {few.name}: needs <code>synthrr evaluate</code>") == 3  # table, diversity, entities
+    (few / "metrics.json").write_text(json.dumps({"metrics": {"distinct": {"distinct_2": 0.5}}}), encoding="utf-8")
+    again = write_report([few], tmp_path / "r.html", embedding_map=False, progress=False).read_text(encoding="utf-8")
+    assert "needs-evaluate" not in again and "Empty for" not in again
+
+
+def test_report_evaluate_runs_evaluate_first_on_runs_without_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synthrr.stages.evaluate as stage
+
+    few, other = _run(tmp_path, "fewgen"), _run(tmp_path, "fewgen", "--shots", "1")
+    (other / "metrics.json").write_text(json.dumps({"metrics": {}, "students": {}, "n": 1}), encoding="utf-8")
+    seen: list[Path] = []
+
+    def fake_evaluate(run_dir: Path, cfg: object = None, *, progress: bool = True) -> None:
+        seen.append(Path(run_dir))
+        (Path(run_dir) / "metrics.json").write_text(json.dumps({"metrics": {}, "n": 6}), encoding="utf-8")
+
+    monkeypatch.setattr(stage, "evaluate_run", fake_evaluate)
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(cli, ["report", str(few), str(other), "--out", str(out), "--no-map", "--evaluate"])
+    assert res.exit_code == 0, res.output
+    assert seen == [few]  # the evaluated run is left alone
+    assert "report: evaluating" in res.output and "report: reading run 2/2" in res.output  # progress lines
+    assert "needs-evaluate" not in out.read_text(encoding="utf-8")
+
+
+def test_the_cost_table_covers_answers_replayed_from_the_cache(tmp_path: Path) -> None:
+    """A rerun makes no engine call; the table still shows the tokens its answers took."""
+    from synthrr.report.html import write_report
+
+    few = _run(tmp_path, "fewgen")
+    first = json.loads((few / "manifest.json").read_text(encoding="utf-8"))["llm"]
+    assert _run(tmp_path, "fewgen") == few
+    rerun = json.loads((few / "manifest.json").read_text(encoding="utf-8"))["llm"]
+    assert rerun["calls"] == 0 and rerun["cache_hits"] > 0
+
+    def completion(llm: dict[str, int]) -> int:
+        return llm["completion_tokens"] + llm["cached_completion_tokens"]
+
+    assert completion(rerun) == completion(first) > 0
+    text = write_report([few], tmp_path / "r.html", embedding_map=False, progress=False).read_text(encoding="utf-8")
+    row = re.search(rf"<tr><td>{re.escape(few.name)}</td>(.*?)</tr>", text.split("<h2>Cost and speed</h2>")[1])
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[1] == "0" and cells[4] == f"{completion(first):,}"  # engine calls, completion tokens
+
+
+def test_browser_rows_show_their_run() -> None:
+    from synthrr.report.html import _script
+
+    assert "el('span',{className:'run'},x.run)" in _script()

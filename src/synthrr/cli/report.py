@@ -13,9 +13,24 @@ import click
               help="the HTML file to write")  # fmt: skip
 @click.option("--max-rows", type=int, default=2000, show_default=True, help="candidates per run shown (sampled above)")
 @click.option("--no-map", is_flag=True, help="skip the embedding map (it encodes texts with MiniLM)")
-def report(run_dirs: tuple[Path, ...], out: Path, max_rows: int, no_map: bool) -> None:
-    """Write one HTML page (no network needed to open it) comparing RUN_DIRS of one task."""
+@click.option("--evaluate", "evaluate_first", is_flag=True,
+              help="first run `synthrr evaluate` (default students) on each run without metrics")  # fmt: skip
+@click.option("--no-progress", is_flag=True, help="hide the step lines")
+def report(
+    run_dirs: tuple[Path, ...], out: Path, max_rows: int, no_map: bool, evaluate_first: bool, no_progress: bool
+) -> None:
+    """Write one HTML page (no network needed to open it) comparing RUN_DIRS of one task.
+
+    Runs never evaluated show empty measures and diversity panels; the page names the
+    `synthrr evaluate RUN` to run, or pass --evaluate to do it first."""
     from synthrr.report.html import write_report
 
-    path = write_report(run_dirs, out, max_rows=max_rows, embedding_map=not no_map)
+    path = write_report(
+        run_dirs,
+        out,
+        max_rows=max_rows,
+        embedding_map=not no_map,
+        evaluate=evaluate_first,
+        progress=not no_progress,
+    )
     click.echo(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")

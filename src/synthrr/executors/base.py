@@ -119,12 +119,22 @@ class ShardStore:
             fh.write(shard.digest + "\n")
 
     def load(self, shard: Shard) -> ShardResult:
-        """A finished shard replayed from disk; its stats count every completion as a cache hit."""
+        """A finished shard replayed from disk; its stats count every completion as a cache hit, at
+        the tokens and engine seconds the shard's own stats recorded when it ran."""
+        from synthrr.rundir import read_json_or_empty
+
         lines = self.output(shard.id).read_text(encoding="utf-8").splitlines()
         responses: list[LLMResponse | None] = [_response_from_dict(json.loads(line)) for line in lines]
         hits = sum(len(r.completions) for r in responses if r is not None)
-        stats = _shard_stats(Stats(requests=len(responses), cache_hits=hits), skipped=True)
-        return ShardResult(shard.id, responses, stats, skipped=True)
+        was = StageStats.from_dict(read_json_or_empty(self.stats_path(shard.id))).llm
+        llm = Stats(
+            requests=len(responses),
+            cache_hits=hits,
+            cached_prompt_tokens=was.prompt_tokens + was.cached_prompt_tokens,
+            cached_completion_tokens=was.completion_tokens + was.cached_completion_tokens,
+            cached_seconds=was.seconds + was.cached_seconds,
+        )
+        return ShardResult(shard.id, responses, _shard_stats(llm, skipped=True), skipped=True)
 
 
 def _shard_stats(llm: Stats, *, skipped: bool = False) -> StageStats:

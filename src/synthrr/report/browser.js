@@ -11,7 +11,7 @@ function render(){const rows=selected();const box=document.getElementById('examp
   const pages=Math.max(1,Math.ceil(rows.length/PAGE));page=Math.min(page,pages-1);
   document.getElementById('count').textContent=rows.length+' examples, page '+(page+1)+' of '+pages;
   for(const x of rows.slice(page*PAGE,(page+1)*PAGE)){const d=el('details',{className:'ex'});
-    const s=el('summary');s.append(el('b',{},'['+x.verdict+'] '+x.label+' '),x.text);d.append(s);
+    const s=el('summary');s.append(el('span',{className:'run'},x.run),el('b',{},'['+x.verdict+'] '+x.label+' '),x.text);d.append(s);
     d.append(el('div',{className:'meta'},x.run+(x.confidence===null?'':'  confidence '+x.confidence.toFixed(2))));
     for(const [k,v] of [['seed',T[x.seed]],['passage',T[x.passage]],['demonstrations',x.demos.map(d=>T[d]).join('\n---\n')],['prompt',P[x.prompt]]])
       if(v){d.append(el('div',{className:'meta'},k));d.append(el('pre',{},v));}

@@ -4,7 +4,7 @@ Large runs are sampled (``max_rows`` per run) so the report stays quick to open.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,9 +38,15 @@ def _sample(frame: Any, n: int, seed: int) -> Any:
 
 
 def gather(
-    run_dirs: Sequence[str | Path], *, max_rows: int = 2000, real_split: str = "test", seed: int = 0
+    run_dirs: Sequence[str | Path],
+    *,
+    max_rows: int = 2000,
+    real_split: str = "test",
+    seed: int = 0,
+    say: Callable[[str], None] | None = None,
 ) -> ReportData:
-    """Read every run (they must be of one task) and a real sample of ``real_split`` as large as the largest run."""
+    """Read every run (they must be of one task) and a real sample of ``real_split`` as large as the
+    largest run; ``say`` hears one line per run read (progress)."""
     import pandas as pd
 
     from synthrr.errors import UsageError
@@ -51,7 +57,9 @@ def gather(
 
     runs: list[RunView] = []
     task_ref = None
-    for rd in run_dirs:
+    for i, rd in enumerate(run_dirs, 1):
+        if say is not None:
+            say(f"reading run {i}/{len(run_dirs)}: {Path(rd).name}")
         data = load_run(rd)
         ref = resolve_task_ref(data)
         if task_ref is not None and get_task(ref).name != get_task(task_ref).name:
@@ -82,3 +90,23 @@ def gather(
         if len(r.rows) < r.total_rows
     ]
     return ReportData(task.name, list(task.spec.label_names), runs, real, split, notes)
+
+
+def evaluate_missing(
+    run_dirs: Sequence[str | Path], *, say: Callable[[str], None] | None = None, progress: bool = True
+) -> list[Path]:
+    """``synthrr evaluate`` (default students and metrics) of every run without a ``metrics.json``;
+    returns the runs evaluated."""
+    from synthrr.rundir import load_run, read_metrics
+    from synthrr.stages.evaluate import evaluate_run
+
+    done: list[Path] = []
+    for rd in run_dirs:
+        run_dir = load_run(rd).run_dir
+        if read_metrics(run_dir):
+            continue
+        if say is not None:
+            say(f"evaluating {run_dir.name} (synthrr evaluate, default students)")
+        evaluate_run(run_dir, progress=progress)
+        done.append(run_dir)
+    return done

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from synthrr.report.data import ReportData, gather
+from synthrr.report.data import ReportData, RunView, gather
 from synthrr.text import clip
 
 PROMPT_CHARS = 4000  # of each prompt in the example browser
@@ -24,7 +24,8 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 td:first-child,th:first-child{text-align:left}.plot{margin:1.5em 0}
 #browser .ex{border:1px solid #ddd;border-radius:6px;padding:.6em;margin:.5em 0}
 #browser .meta{color:#666;font-size:90%}pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em}
-.filters label{margin-right:1em}
+.filters label{margin-right:1em}.todo{background:#fff6dd;border-left:4px solid #e0a800;padding:.3em .8em}
+#browser .run{color:#555;font-size:90%;margin-right:.5em}
 """
 
 
@@ -70,23 +71,56 @@ def comparison(data: ReportData, rows: Sequence[dict[str, Any]] | None = None) -
 
 
 def cost(data: ReportData) -> str:
+    """Each run's LLM use, answers replayed from the cache included at what they cost when generated."""
+    from synthrr.llm.stats import Stats
+
     rows = []
     for r in data.runs:
-        llm, t = r.manifest.get("llm", {}), r.manifest.get("timings_s", {})
+        raw, t = r.manifest.get("llm", {}), r.manifest.get("timings_s", {})
+        s = Stats.from_dict(dict(raw))
+        # a manifest written before cached answers were costed counts only its own engine calls
+        floor = "≥ " if s.cache_hits and "cached_completion_tokens" not in raw else ""
+        completion = s.completion_tokens + s.cached_completion_tokens
+        speed = completion / s.run_seconds if s.run_seconds > 0 else 0.0
         stages = ", ".join(f"{k} {v:.0f} s" for k, v in t.items() if isinstance(v, int | float))
-        rows.append([r.name, llm.get("requests"), llm.get("calls"), llm.get("cache_hits"), llm.get("prompt_tokens"),
-                     llm.get("completion_tokens"), f"{llm.get('tokens_per_s', 0) or 0:.1f}", stages])  # fmt: skip
-    headers = [
-        "run",
-        "LLM requests",
-        "engine calls",
-        "cache hits",
-        "prompt tokens",
-        "completion tokens",
-        "tokens/s",
-        "wall time per stage",
-    ]
-    return _table(headers, rows)
+        rows.append([r.name, s.requests, s.calls, s.cache_hits, f"{floor}{s.prompt_tokens + s.cached_prompt_tokens:,}",
+                     f"{floor}{completion:,}", f"{floor}{s.run_seconds:,.0f}", f"{speed:.1f}", stages])  # fmt: skip
+    headers = ["run", "LLM requests", "engine calls", "cache hits", "prompt tokens", "completion tokens",
+               "engine seconds", "tokens/s", "wall time per stage (last generate)"]  # fmt: skip
+    return _table(headers, rows) + (
+        "<p>Tokens and engine seconds cover every answer a run kept or dropped: those its last "
+        "<code>synthrr generate</code> asked the engine for plus those replayed from the LLM cache "
+        "(a resumed or rerun generate), counted at what they cost when first generated. Engine calls "
+        "and cache hits are the last generate's; ≥: the run's manifest predates this accounting.</p>"
+    )
+
+
+def unevaluated(data: ReportData) -> list[RunView]:
+    """The runs with no ``metrics.json``: their measures and diversity panels are empty."""
+    return [r for r in data.runs if not r.metrics]
+
+
+def evaluate_hint(data: ReportData) -> str:
+    """The page's first notice when some runs were never evaluated: the commands that fill it in."""
+    todo = unevaluated(data)
+    if not todo:
+        return ""
+    cmds = "".join(f"<pre>synthrr evaluate {_esc(r.run_dir)}</pre>" for r in todo)
+    return (
+        f'<div class="todo" id="needs-evaluate"><p><b>{len(todo)} of {len(data.runs)} run(s) not evaluated '
+        "yet</b>: their measures in the comparison table and the diversity and entity panels stay empty "
+        f"until you run</p>{cmds}<p>and write this report again, or write it with <code>synthrr report "
+        "--evaluate</code>, which evaluates them first with the default students.</p></div>"
+    )
+
+
+def panel_hint(data: ReportData) -> str:
+    """One line in a panel that needs metrics, naming the runs it lacks."""
+    todo = unevaluated(data)
+    if not todo:
+        return ""
+    names = ", ".join(r.name for r in todo)
+    return f'<p class="todo">Empty for {_esc(names)}: needs <code>synthrr evaluate</code> (see the top).</p>'
 
 
 def examples_json(data: ReportData) -> str:
@@ -185,34 +219,54 @@ def render_report(
     embedding_map: bool = True,
     compare_rows: Sequence[dict[str, Any]] | None = None,
     summary: str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> str:
     """The whole page as one string; ``compare_rows`` (from ``synthrr compare``) give the table its Gold
-    rows; ``summary`` (Markdown, e.g. bench/quality.py's mean ± std over draws and its targets) goes first."""
+    rows; ``summary`` (Markdown, e.g. bench/quality.py's mean ± std over draws and its targets) goes first;
+    ``say`` hears one line per step (progress)."""
     from synthrr.report import figures
 
+    say = say or (lambda _: None)
+    say("drawing figures: label mix, lengths, diversity, entities, funnel")
+    needs_metrics = {"diversity", "entities"}
     figs = [("label-mix", figures.label_mix(data)), ("lengths", figures.lengths(data)),
             ("diversity", figures.diversity(data)), ("entities", figures.entities(data)),
             ("funnel", figures.funnel(data))]  # fmt: skip
     if embedding_map:
+        say("embedding map: encoding the kept and real texts with MiniLM")
         figs.append(("map", figures.embedding_map(data)))
+    say("writing the page")
+    hint = panel_hint(data)
     plots = "".join(
-        f'<div class="plot" id="plot-{name}">'
+        (hint if name in needs_metrics else "")
+        + f'<div class="plot" id="plot-{name}">'
         + fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False, div_id=f"fig-{name}")
         + "</div>"
         for i, (name, fig) in enumerate(figs)
     )
     notes = "".join(f"<li>{_esc(n)}</li>" for n in data.notes)
     when = datetime.now(UTC).isoformat(timespec="seconds")
+    table_hint = "" if compare_rows else hint
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>synthrr report: {_esc(data.task)}</title>"
         f"<style>{STYLE}</style></head><body><h1>synthrr report: {_esc(data.task)}</h1>"
         f"<p>{len(data.runs)} run(s), real texts from the {_esc(data.real_split)} split; written {when}</p>"
-        f"<ul>{notes}</ul>{'' if not summary else '<h2>Across draws</h2>' + markdown_html(summary)}"
-        f"<h2>Comparison</h2>{comparison(data, compare_rows)}<h2>Cost and speed</h2>{cost(data)}"
-        "<p>LLM use and wall time of each run's last <code>synthrr generate</code>: answers replayed from the "
-        "cache cost no engine calls or tokens.</p>"
+        f"{evaluate_hint(data)}<ul>{notes}</ul>"
+        f"{'' if not summary else '<h2>Across draws</h2>' + markdown_html(summary)}"
+        f"<h2>Comparison</h2>{table_hint}{comparison(data, compare_rows)}<h2>Cost and speed</h2>{cost(data)}"
         f"<h2>Figures</h2>{plots}<h2>Examples</h2>{browser(data)}<script>{_script()}</script></body></html>"
     )
+
+
+def stderr_steps(progress: bool) -> Callable[[str], None]:
+    """Progress as ``report: ...`` lines on stderr (nothing when ``progress`` is off)."""
+    import sys
+
+    def say(line: str) -> None:
+        if progress:
+            print(f"report: {line}", file=sys.stderr, flush=True)
+
+    return say
 
 
 def write_report(
@@ -223,13 +277,20 @@ def write_report(
     embedding_map: bool = True,
     compare_rows: Sequence[dict[str, Any]] | None = None,
     summary: str | None = None,
+    evaluate: bool = False,
+    progress: bool = True,
 ) -> Path:
-    """Gather the runs, render the page and write it atomically to ``out``."""
+    """Gather the runs (evaluating those without metrics first when ``evaluate``), render the page
+    and write it atomically to ``out``; ``progress`` prints one line per step on stderr."""
     from synthrr.io import atomic_open, writable_file
+    from synthrr.report.data import evaluate_missing
 
     target = writable_file(out, "--out")
-    data = gather(run_dirs, max_rows=max_rows)
-    page = render_report(data, embedding_map=embedding_map, compare_rows=compare_rows, summary=summary)
+    say = stderr_steps(progress)
+    if evaluate:
+        evaluate_missing(run_dirs, say=say, progress=progress)
+    data = gather(run_dirs, max_rows=max_rows, say=say)
+    page = render_report(data, embedding_map=embedding_map, compare_rows=compare_rows, summary=summary, say=say)
     with atomic_open(target) as fh:
         fh.write(page)
     return target
