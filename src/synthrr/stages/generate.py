@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from synthrr.llm.client import LLMClient
     from synthrr.manifest import RunManifest
     from synthrr.rundir import RunLock
-    from synthrr.stages.plan import Plan
+    from synthrr.stages.plan import Forecast, Plan
     from synthrr.tasks.base import Task, TaskSpec
 
 
@@ -53,6 +53,7 @@ def fingerprint(cfg: RunConfig) -> str:
     for key in ("out", "threads", "executor", "shard_size", "ray", "eval", "hits_from"):
         data.pop(key, None)
     data["llm"].pop("budget", None)
+    data["corpus"]["text_field"] = data["corpus"].pop("text_column")  # the key's old name: run folders stay put
     if not data["synthesis"].get("method_options"):  # none given: the fingerprint runs had before options
         data["synthesis"].pop("method_options", None)
     import json
@@ -235,6 +236,8 @@ class Generator:
                     self.stop_reason = "max_prompts"
                 break
             rounds.count += 1
+            if rounds.count == 1 and self.progress:
+                self._warn_if_long(client, rounds, batch)
             candidates.extend(self._round(executor, rounds, batch, states))
             self.method.feedback(ctx, {lab: st.kept for lab, st in states.items()})
         rows, shortfall = self._finish(states)
@@ -257,6 +260,28 @@ class Generator:
         )
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
 
+    def _forecast(self, client: LLMClient, requests: list[LLMRequest]) -> Forecast:
+        from synthrr.stages.plan import forecast
+
+        out = Path(self.cfg.out) if self.cfg.out else Path("runs")
+        return forecast(
+            client.project(requests), backend=client.backend.name, model=client.model, out=out, n=self.cfg.synthesis.n
+        )
+
+    def _warn_if_long(self, client: LLMClient, rounds: _Rounds, batch: list[Job]) -> None:
+        """Before round 1 of a run projected to take long: its calls, tokens and time, and a smaller --n."""
+        import sys
+
+        from synthrr.stages.plan import long_run_threshold
+
+        threshold = long_run_threshold()
+        requests = [job_request(j, rounds.base, rounds.stop) for j in batch if j.answer is None]
+        if not requests:
+            return
+        fc = self._forecast(client, requests)
+        if fc.projection.to_send and fc.seconds >= threshold:
+            print(fc.format(), file=sys.stderr, flush=True)
+
     def plan(self) -> Plan:
         """A dry run: seeds, retrieval and the first round's prompts, projected through the cache;
         no LLM call, nothing written."""
@@ -269,13 +294,15 @@ class Generator:
         targets, states, rounds = self._setup(client, task, seeds, ctx, ask=None)
         batch = next_batch(states, rounds.max_prompts)
         requests = [job_request(j, rounds.base, rounds.stop) for j in batch if j.answer is None]
+        fc = self._forecast(client, requests)
         return Plan(
             run_dir=run_dir_for(self.cfg, task.name),
             targets=targets,
-            first_round=client.project(requests),
+            first_round=fc.projection,
             max_prompts=rounds.max_prompts,
             example=requests[0] if requests else None,
             label=f"{client.backend.name} ({client.label})",
+            forecast=fc,
         )
 
     def _round(

@@ -22,6 +22,7 @@ class Plan:
     max_prompts: int
     example: LLMRequest | None
     label: str
+    forecast: Forecast | None = None
 
     def format(self) -> str:
         """The plan in a few lines; the whole run's cost scales with the prompts it takes (at most max_prompts)."""
@@ -34,9 +35,105 @@ class Plan:
             f"whole run: at most {self.max_prompts} prompts (synthesis.max_prompts); at the first round's "
             f"{per_prompt:,.0f} tokens per prompt sent, <= {per_prompt * self.max_prompts:,.0f} tokens",
         ]
+        if self.forecast is not None and p.to_send:
+            f = self.forecast
+            source = "measured on earlier runs of this model" if f.measured else "a default for this backend"
+            lines.append(f"time: round 1 up to ~{duration(f.seconds)} at {f.tokens_per_s:,.0f} tokens/s ({source})")
         if self.example is not None:
             from synthrr.provenance import chat_text
 
             shown = clip(self.example.text or chat_text(self.example.messages or ()), SHOWN_CHARS)
             lines += ["first prompt:", shown]
         return "\n".join(lines)
+
+
+#: engine speed assumed before a model has been measured: prompt plus completion tokens per second.
+#: llamacpp: SmolLM2-135M on 2 CPU threads, ~320-token prompts and 64 new tokens at 0.9 requests/s
+#: (docs/bench-llm.md); transformers: the same model on a CPU through PyTorch, roughly; openai: a
+#: hosted or local server. A run's own measurement replaces it (:func:`measured_tokens_per_s`).
+DEFAULT_TOKENS_PER_S = {"llamacpp": 350.0, "transformers": 100.0, "openai": 2000.0, "fake": 1e6}
+FALLBACK_TOKENS_PER_S = 300.0  # a backend not listed above
+LONG_RUN_ENV = "SYNTHRR_LONG_RUN_S"
+LONG_RUN_S = 300.0  # projected seconds from which generate says so before it starts
+FIRST_LOOK_N = 50  # the --n suggested for a first look
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A run's projected LLM work and time, from round 1's projection (which asks for each
+    label's whole need at the starting yield, so it is close to the whole run)."""
+
+    projection: Projection
+    tokens_per_s: float
+    measured: bool  # the speed comes from earlier runs of this model, not a default
+    n: int
+
+    @property
+    def seconds(self) -> float:
+        p = self.projection
+        return (p.prompt_tokens + p.completion_tokens) / self.tokens_per_s
+
+    def format(self) -> str:
+        """Two lines: what the run will send and take, and a smaller ``--n`` for a first look."""
+        p, speed = self.projection, f"{self.tokens_per_s:,.0f} tokens/s"
+        where = "measured on earlier runs of this model" if self.measured else "a default for this backend"
+        lines = [
+            f"a long run: about {p.to_send:,} LLM calls, <= {p.prompt_tokens + p.completion_tokens:,} tokens, "
+            f"up to ~{duration(self.seconds)} at {speed} ({where}; {LONG_RUN_ENV} sets when this shows)"
+        ]
+        if self.n > FIRST_LOOK_N:
+            small = self.seconds * FIRST_LOOK_N / self.n
+            lines.append(
+                f"for a first look try --n {FIRST_LOOK_N} (up to ~{duration(small)}); "
+                "--dry-run shows the first prompt and sends nothing"
+            )
+        return "\n".join(lines)
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 05 min``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def long_run_threshold() -> float:
+    """Seconds from which a run counts as long (``$SYNTHRR_LONG_RUN_S``, default 300)."""
+    import os
+
+    from synthrr.errors import UsageError
+
+    raw = os.environ.get(LONG_RUN_ENV, "").strip()
+    if not raw:
+        return LONG_RUN_S
+    try:
+        return float(raw)
+    except ValueError:
+        raise UsageError(f"{LONG_RUN_ENV}={raw!r} is not a number of seconds; set it to e.g. 300") from None
+
+
+def measured_tokens_per_s(out: Path, model: str) -> float | None:
+    """Prompt plus completion tokens per engine second over the runs under ``out`` that used ``model``
+    (from their manifests), or ``None`` when none measured it."""
+    import json
+
+    tokens, seconds = 0, 0.0
+    for path in sorted(out.glob("*/manifest.json")):
+        try:
+            m = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        llm = m.get("llm") if isinstance(m, dict) else None
+        if not isinstance(llm, dict) or m.get("model", {}).get("identity") != model:
+            continue
+        tokens += int(llm.get("prompt_tokens", 0)) + int(llm.get("completion_tokens", 0))
+        seconds += float(llm.get("seconds", 0.0))
+    return tokens / seconds if seconds > 0 and tokens > 0 else None
+
+
+def forecast(projection: Projection, *, backend: str, model: str, out: Path, n: int) -> Forecast:
+    """Round 1's projection timed at the measured speed of ``model`` (else the backend's default)."""
+    measured = measured_tokens_per_s(out, model)
+    speed = measured or DEFAULT_TOKENS_PER_S.get(backend, FALLBACK_TOKENS_PER_S)
+    return Forecast(projection, speed, measured is not None, n)
