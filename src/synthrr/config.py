@@ -7,14 +7,18 @@ round-trips YAML (``from_yaml`` / ``to_yaml``) and accepts dotted overrides from
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from synthrr.errors import ConfigError, InputError, config_error
+from synthrr.errors import ConfigError, InputError, config_error, did_you_mean
 from synthrr.io import read_yaml_mapping
+
+log = logging.getLogger(__name__)
 
 
 class Section(BaseModel):
@@ -40,12 +44,28 @@ class CorpusConfig(Section):
         "movie_plots",
         description="built-in corpus name or a path (JSONL/CSV/Parquet/.txt folder); join several with +",
     )
-    text_field: str | None = Field(None, description="text column/key for JSONL/CSV/Parquet (default: 'text')")
+    text_column: str | None = Field(None, description="text column/key for JSONL/CSV/Parquet (default: 'text')")
     id_field: str | None = Field(None, description="optional source-document id column/key")
     min_tokens: int | None = Field(None, ge=0, description="drop passages shorter than this (default 20)")
     max_tokens: int | None = Field(None, ge=1, description="drop passages longer than this (default 400)")
     chunk_tokens: int | None = Field(None, ge=8, description="split documents into windows of this many tokens")
     chunk_overlap: int = Field(0, ge=0, description="tokens shared by consecutive windows")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        """Accept the old name ``text_field`` for ``text_column`` (one warning when it is set)."""
+        if not isinstance(data, dict) or "text_field" not in data:
+            return data
+        data = dict(data)
+        old = data.pop("text_field")
+        if old is None:
+            return data
+        if data.get("text_column") not in (None, old):
+            raise ValueError("text_field is the old name of text_column; give only text_column")
+        log.warning("config key corpus.text_field is deprecated; use corpus.text_column (--text-column)")
+        data["text_column"] = old
+        return data
 
     @model_validator(mode="after")
     def _check_ranges(self) -> CorpusConfig:
@@ -248,7 +268,7 @@ class RunConfig(Section):
         try:
             super().__init__(**data)
         except ValidationError as e:
-            raise config_error(e) from e  # from_dict names the source with the same cause
+            raise config_error(e, model=RunConfig) from e  # from_dict names the source with the same cause
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str | None = None) -> RunConfig:
@@ -256,10 +276,10 @@ class RunConfig(Section):
             return cls.model_validate(data)  # (pydantic calls __init__ above)
         except ConfigError as e:
             if isinstance(e.__cause__, ValidationError):
-                raise config_error(e.__cause__, source=source) from None
+                raise config_error(e.__cause__, source=source, model=cls) from None
             raise
         except ValidationError as e:
-            raise config_error(e, source=source) from None
+            raise config_error(e, source=source, model=cls) from None
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunConfig:
@@ -292,21 +312,25 @@ class RunConfig(Section):
                 fh.write(text)
         return text
 
-    def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
-        """Apply dotted-key overrides (``{"retrieval.k": 20}``); ``None`` values are ignored."""
+    def with_overrides(self, overrides: Mapping[str, Any], source: str | None = None) -> RunConfig:
+        """Apply dotted-key overrides (``{"retrieval.k": 20}``); ``None`` values are ignored.
+        Errors name the field, after ``source`` when given (the CLI says ``--set``)."""
         data = self.to_dict()
         for key, value in overrides.items():
             if value is None:
                 continue
             node = data
             parts = key.split(".")
-            for part in parts[:-1]:
+            for i, part in enumerate(parts[:-1]):
                 child = node.get(part)
                 if not isinstance(child, dict):
-                    raise ConfigError(key, f"'{part}' is not a config section")
+                    head = ".".join(parts[:i])
+                    sections = [f"{head}.{k}" if head else k for k, v in node.items() if isinstance(v, dict)]
+                    hint = did_you_mean(".".join(parts[: i + 1]), sections)
+                    raise ConfigError(key, f"'{part}' is not a config section{hint}", source=source)
                 node = child
             node[parts[-1]] = value
-        return RunConfig.from_dict(data, source="command line")
+        return RunConfig.from_dict(data, source=source)
 
 
 def parse_set_option(item: str) -> tuple[str, Any]:

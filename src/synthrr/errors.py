@@ -64,15 +64,52 @@ class ConfigError(UsageError):
         super().__init__(f"{prefix}config field '{field}': {message}")
 
 
+def close_matches(name: str, known: Iterable[str], aliases: dict[str, str] | None = None) -> list[str]:
+    """The known names that ``name`` is probably a typo of (``imbd`` -> ``imdb``), best first;
+    ``aliases`` maps words other tools use to ours (``topk`` -> ``k``)."""
+    import difflib
+
+    choices = list(known)
+    alias = (aliases or {}).get(name.lower())
+    found = [alias] if alias in choices else []
+    folded = {c.lower(): c for c in choices}
+    found += [folded[m] for m in difflib.get_close_matches(name.lower(), list(folded), n=3, cutoff=0.6)]
+    return list(dict.fromkeys(found))
+
+
+#: column names that usually hold the text (for the fix a missing text column's error suggests)
+TEXT_COLUMNS = ("text", "body", "content", "message", "sentence", "review", "document", "passage", "comment")
+
+
+def guess_column(wanted: str, found: Iterable[str], usual: Iterable[str] = TEXT_COLUMNS) -> str | None:
+    """The column of ``found`` a user most likely meant instead of the missing ``wanted``: a close
+    spelling, else the first with a ``usual`` name; ``None`` when nothing stands out."""
+    columns = list(found)
+    likely = close_matches(wanted, columns) + [c for c in columns if c.lower() in set(usual)]
+    return likely[0] if likely else None
+
+
+def suggestion(matches: list[str]) -> str:
+    """``" (did you mean 'a' or 'b'?)"``, or ``""`` when there is nothing to suggest."""
+    return " (did you mean " + " or ".join(f"'{m}'" for m in matches) + "?)" if matches else ""
+
+
+def did_you_mean(name: str, known: Iterable[str], aliases: dict[str, str] | None = None) -> str:
+    """``" (did you mean 'imdb'?)"`` for a probable typo of a known name, else ``""``."""
+    return suggestion(close_matches(name, known, aliases))
+
+
 class UnknownNameError(UsageError):
-    """A task / corpus / retriever / backend name that is not registered. Lists the known ones."""
+    """A task / corpus / retriever / backend name that is not registered. Suggests the closest
+    known names (``did you mean 'imdb'?``) and lists them all."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str], plural: str | None = None) -> None:
         self.kind = kind
         self.name = name
         self.known = sorted(known)
         kinds = plural or f"{kind}s"
-        super().__init__(f"unknown {kind} '{name}'; known {kinds}: {', '.join(self.known) or '(none)'}")
+        hint = did_you_mean(name, self.known)
+        super().__init__(f"unknown {kind} '{name}'{hint}; known {kinds}: {', '.join(self.known) or '(none)'}")
 
 
 class MissingExtraError(UsageError):
@@ -94,16 +131,17 @@ def config_error(
     unknown: str = "unknown key",
     note: str = "",
     show_input: bool = True,
+    model: type[BaseModel] | None = None,
 ) -> ConfigError:
     """One :class:`ConfigError` from a pydantic ``ValidationError``: the first error's dotted field
-    (after ``prefix``), a plain message (``unknown`` for a key the model does not have), the value
-    given (unless ``show_input`` is off: backend options may hold secrets), how many more errors
-    there are, and ``note`` (e.g. the known options)."""
+    (after ``prefix``), a plain message (``unknown`` for a key the model does not have, with the
+    closest keys of ``model`` when given), the value given (unless ``show_input`` is off: backend
+    options may hold secrets), how many more errors there are, and ``note`` (e.g. the known options)."""
     first = err.errors()[0]
     loc = ".".join(str(x) for x in first["loc"])
     loc = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "(top level)")
     if first["type"] == "extra_forbidden":
-        msg = unknown
+        msg = unknown + (_key_hint(model, first["loc"], prefix) if model is not None else "")
     elif first["type"] == "missing":
         msg = "required field is missing"
     else:
@@ -116,6 +154,27 @@ def config_error(
     if note:
         msg += f" ({note})"
     return ConfigError(loc, msg, source=source)
+
+
+#: words other tools use for a config key, mapped to ours (for "did you mean")
+KEY_ALIASES = {"topk": "k", "top_k": "k", "top-k": "k", "num_seeds": "per_label", "seeds_per_label": "per_label"}
+
+
+def _key_hint(model: type[BaseModel], loc: tuple[int | str, ...], prefix: str) -> str:
+    """``" (did you mean 'retrieval.k'?)"`` for an unknown key at ``loc`` of ``model`` (nested
+    sections followed), or ``""``."""
+    from pydantic import BaseModel
+
+    section: type[BaseModel] = model
+    for part in loc[:-1]:
+        field = section.model_fields.get(str(part))
+        sub = field.annotation if field is not None else None
+        if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            return ""
+        section = sub
+    head = prefix + "".join(f"{p}." for p in loc[:-1])
+    matches = close_matches(str(loc[-1]), section.model_fields, KEY_ALIASES)
+    return suggestion([head + m for m in matches])
 
 
 def require(what: str, extra: str, *modules: str) -> Any:
@@ -171,4 +230,6 @@ def parse_options(
         return model.model_validate(options)
     except ValidationError as e:
         note = f"{owner} options: {', '.join(model.model_fields) or 'none'}" if list_known else owner
-        raise config_error(e, prefix=prefix, unknown="unknown option", show_input=show_input, note=note) from None
+        raise config_error(
+            e, prefix=prefix, unknown="unknown option", show_input=show_input, note=note, model=model
+        ) from None

@@ -41,7 +41,7 @@ def _one_line_exit_2(res: object, *needles: str) -> None:
         assert n in out, out
 
 
-def test_an_altered_answer_is_dropped_and_asked_again(tmp_path: Path) -> None:
+def test_an_altered_answer_is_dropped_and_asked_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "c.sqlite"
     _fill(path, PROMPTS[:3])
     with sqlite3.connect(path) as conn:
@@ -51,8 +51,9 @@ def test_an_altered_answer_is_dropped_and_asked_again(tmp_path: Path) -> None:
             "UPDATE completions SET response = replace(response, 'answer', 'poisoned') WHERE key = ?", (victim,)
         )
         conn.execute("UPDATE completions SET response = '{not json' WHERE key = ?", (bad_json,))
-    with pytest.warns(UserWarning, match="2 damaged cache entries dropped"):
-        texts, calls = _ask(path, PROMPTS[:3])
+    texts, calls = _ask(path, PROMPTS[:3])
+    assert [r.levelname for r in caplog.records] == ["WARNING"]  # one warning line, through logging
+    assert "2 damaged cache entries dropped" in caplog.records[0].getMessage()
     assert calls == 2 and not any("poisoned" in t for t in texts)
     assert sorted(t.split(" ")[0] for t in texts) == ["answer", "fresh", "fresh"]
     assert _ask(path, PROMPTS[:3])[1] == 0  # the fresh answers were stored in their place

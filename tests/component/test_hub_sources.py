@@ -68,7 +68,7 @@ def test_a_hub_task_offline_is_one_line(tmp_path: Path) -> None:
 
 def test_a_corpus_from_a_dataset(tmp_path: Path) -> None:
     folder = _dataset_folder(tmp_path)
-    args = ["corpora", "--corpus", f"hub:{folder}:train", "--text-field", "body", "--min-tokens", "1", "--json"]
+    args = ["corpora", "--corpus", f"hub:{folder}:train", "--text-column", "body", "--min-tokens", "1", "--json"]
     res = CliRunner().invoke(cli, [*args, "--no-progress"])
     assert res.exit_code == 0, res.output
     assert '"kept": 6' in res.output.replace(" ", "").replace('"kept":6', '"kept": 6')

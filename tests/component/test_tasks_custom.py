@@ -255,7 +255,7 @@ DATA_ERRORS = {
     "missing column": (
         "data: {file: d.csv, text_column: body}",
         {"d.csv": OK_CSV},
-        ["d.csv", "missing column(s) 'body'"],
+        ["d.csv", "no column 'body'; columns found: 'text', 'label'; set data.text_column: text in "],
     ),
     "unsupported file type": (
         "data: {file: d.xlsx}",

@@ -7,8 +7,11 @@ Every :class:`~synthrr.errors.SynthrrError` becomes one line on stderr and its e
 from __future__ import annotations
 
 import importlib
+import logging
 import os
+import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -34,6 +37,21 @@ COMMANDS: dict[str, str] = {
 }
 
 
+_DEFAULT_NOTE = re.compile(r"\s*(?:\[(?:default: )?([^\[\]]+)\]|\(default:? ([^()]+)\))$")
+
+
+def uniform_defaults(cmd: click.Command) -> None:
+    """Write every option's default one way, click's own: a help text ending in ``[X]`` or
+    ``(default: X)`` ends in ``[default: X]`` (subcommands of a group too)."""
+    for param in cmd.params:
+        help_text = getattr(param, "help", None)
+        if isinstance(param, click.Option) and help_text:
+            param.help = _DEFAULT_NOTE.sub(lambda m: f"  [default: {m.group(1) or m.group(2)}]", help_text)
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            uniform_defaults(sub)
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -44,7 +62,18 @@ class LazyGroup(click.Group):
             return None
         module, _, attr = target.partition(":")
         cmd: click.Command = getattr(importlib.import_module(module), attr)
+        uniform_defaults(cmd)
         return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with the whole first sentence of its help, wrapped rather than cut with "..."."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=1000)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -66,13 +95,33 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineHandler(logging.Handler):
+    """Each record of the ``synthrr`` logger as one line on the current stderr: ``warning: ...``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+        except Exception:  # a logging handler must not raise
+            self.handleError(record)
+
+
+def log_to_stderr() -> Callable[[], None]:
+    """Route the ``synthrr`` logger's warnings to stderr, one line each; returns the undo."""
+    logger = logging.getLogger("synthrr")
+    handler = OneLineHandler(logging.WARNING)
+    logger.addHandler(handler)
+    return lambda: logger.removeHandler(handler)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(package_name="synthrr")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """synthrr: labelled training data from a few examples, a corpus and any LLM (SynthesizRR)."""
     # Model and dataset hubs are never needed for the offline default; users who want them
     # online set HF_HUB_OFFLINE=0 explicitly.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    ctx.call_on_close(log_to_stderr())
 
 
 def main(argv: list[str] | None = None) -> None:

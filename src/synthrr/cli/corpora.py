@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from synthrr.cli.options import build_config, config_options
+from synthrr.cli.options import build_config, config_options, quiet_option, text_column_option
 
 _FLAGS = {
-    "text_field": "corpus.text_field",
+    "text_column": "corpus.text_column",
     "id_field": "corpus.id_field",
     "min_tokens": "corpus.min_tokens",
     "max_tokens": "corpus.max_tokens",
@@ -25,18 +25,19 @@ _FLAGS = {
 @click.option(
     "--corpus", "corpus", metavar="NAME_OR_PATH", help="built-in name, JSONL/CSV/TSV/Parquet file or .txt folder"
 )
-@click.option("--text-field", help="text column/key (default: text)")
+@text_column_option
 @click.option("--id-field", help="optional document id column/key")
-@click.option("--min-tokens", type=int, help="drop passages shorter than this (default 20)")
-@click.option("--max-tokens", type=int, help="drop passages longer than this (default 400)")
+@click.option("--min-tokens", type=int, help="drop passages shorter than this [default: 20]")
+@click.option("--max-tokens", type=int, help="drop passages longer than this [default: 400]")
 @click.option("--chunk-tokens", type=int, help="cut documents into windows of this many tokens")
 @click.option("--chunk-overlap", type=int, help="tokens shared by consecutive windows")
-@click.option("--progress/--no-progress", default=True, show_default=True, help="progress bar while ingesting")
+@quiet_option
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 @config_options
 def corpora(
     corpus: str | None,
-    progress: bool,
+    quiet: bool,
+    text_field: str | None,
     as_json: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
@@ -48,9 +49,11 @@ def corpora(
     Examples:
       synthrr corpora
       synthrr corpora --corpus wiki
-      synthrr corpora --corpus docs.jsonl --text-field body --chunk-tokens 200 --chunk-overlap 20
+      synthrr corpora --corpus docs.jsonl --text-column body --chunk-tokens 200 --chunk-overlap 20
       synthrr corpora --corpus ./my_txt_folder --min-tokens 5
     """
+    progress = not quiet
+    flags["text_column"] = flags["text_column"] or text_field  # the old spelling, if that is what was given
     given = {_FLAGS[k]: v for k, v in flags.items() if v is not None}
     if corpus is None and not given and config_path is None and not sets:
         _list_builtins(progress, as_json)

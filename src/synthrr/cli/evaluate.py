@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
-from synthrr.cli.options import build_config, config_options, executor_options
+from synthrr.cli.options import build_config, config_options, executor_options, quiet_option
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
@@ -37,11 +37,10 @@ def _student_options(func: F) -> F:
         click.option("--ner", default=None,
                      help="NER for entity entropy: auto, spacy, heuristic or a spaCy package name [auto]"),
         click.option("--seed", type=int, default=None, help="seed of samples and subsamples [0]"),
-        click.option("--no-progress", is_flag=True, help="hide progress output"),
     ]  # fmt: skip
     for opt in reversed(opts):
         func = opt(func)
-    return config_options(func)
+    return config_options(quiet_option(func))
 
 
 MINILM_FLAGS = ("epochs", "batch_size", "max_length", "lr")
@@ -74,7 +73,7 @@ def eval_run_config(
     cfg = build_config(config_path, (), dotted)
     if all_metrics:
         cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"metrics": None})})
-    cfg = cfg.with_overrides(dict(map(parse_set_option, sets)))
+    cfg = cfg.with_overrides(dict(map(parse_set_option, sets)), source="--set")
     minilm = [k for k in MINILM_FLAGS if k in given]
     if minilm and "minilm" not in cfg.eval.students:
         raise UsageError(
@@ -123,7 +122,7 @@ def evaluate(
     executor: str | None,
     ray_address: str | None,
     student_opts: tuple[str, ...],
-    no_progress: bool,
+    quiet: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
     **flags: Any,
@@ -151,7 +150,7 @@ def evaluate(
     cfg = eval_run_config(
         config_path, sets, flags, student_opts, all_metrics=names is None, executor=executor, ray_address=ray_address
     )
-    result = evaluate_run(run_dir, cfg, progress=not no_progress)
+    result = evaluate_run(run_dir, cfg, progress=not quiet)
     click.echo(_summary(result, next(iter(cfg.eval.students), None)))
     click.echo(f"wrote {Path(result['run']) / 'metrics.json'}")
 
@@ -183,7 +182,7 @@ def compare(
     executor: str | None,
     ray_address: str | None,
     student_opts: tuple[str, ...],
-    no_progress: bool,
+    quiet: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
     **flags: Any,
@@ -206,7 +205,7 @@ def compare(
         student=student,
         gold=not no_gold,
         evaluate_missing=not no_evaluate,
-        progress=not no_progress,
+        progress=not quiet,
     )
     click.echo(format_markdown(rows))
     where = out if out is not None else run_dirs[0].parent / "compare"
@@ -223,7 +222,8 @@ def compare(
 @click.argument("texts", nargs=-1)
 @click.option("--file", "file_path", type=click.Path(path_type=Path), default=None,
               help="classify a file: .txt (one text per line), CSV/TSV/JSONL/Parquet with a text column")  # fmt: skip
-@click.option("--text-column", default="text", show_default=True, help="text column of a table file")
+@click.option("--text-column", default="text", metavar="COLUMN", show_default=True,
+              help="text column (CSV/TSV/Parquet) or key (JSONL) of --file")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="write --file predictions here (.csv, .jsonl or .parquet) instead of printing them")  # fmt: skip
 def predict(

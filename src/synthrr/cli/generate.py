@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from synthrr.cli.options import build_config, config_options, executor_options
+from synthrr.cli.options import build_config, config_options, executor_options, quiet_option, text_column_option
 
 if TYPE_CHECKING:
     from synthrr.stages.generate import RunResult
@@ -22,11 +22,12 @@ QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than
     default=None,
     help="built-in corpus or corpus path (join several with +), for synthesizrr and regen [movie_plots]",
 )
+@text_column_option
 @click.option(
     "--method",
     default=None,
-    help="synthesizrr, fewgen, zerogen, supergen, attrprompt, progen or regen [synthesizrr]; "
-    "method options: --set synthesis.method_options.NAME=VALUE",
+    help="synthesizrr, fewgen, zerogen, supergen, attrprompt, progen or regen (method options: "
+    "--set synthesis.method_options.NAME=VALUE) [synthesizrr]",
 )
 @click.option("--n", "n", type=int, default=None, help="target number of examples after filtering [1000]")
 @click.option("--shots", type=int, default=None, help="in-context demonstrations per prompt [3]")
@@ -39,13 +40,15 @@ QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than
 @click.option("--hits-from", type=click.Path(path_type=Path), default=None,
               help="reuse the seeds and hits of a `synthrr retrieve --out DIR` with the same settings")  # fmt: skip
 @executor_options("where LLM shards run")
-@click.option("--no-progress", is_flag=True, help="hide progress bars")
+@quiet_option
 @click.option("--dry-run", is_flag=True,
               help="seeds, retrieval and round 1's prompts; print what they would cost; no LLM call")  # fmt: skip
 @config_options
 def generate(
     task: str | None,
     corpus: str | None,
+    text_column: str | None,
+    text_field: str | None,
     method: str | None,
     n: int | None,
     shots: int | None,
@@ -58,7 +61,7 @@ def generate(
     hits_from: Path | None,
     executor: str | None,
     ray_address: str | None,
-    no_progress: bool,
+    quiet: bool,
     dry_run: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
@@ -82,6 +85,7 @@ def generate(
         {
             "task": task,
             "corpus.name": corpus,
+            "corpus.text_column": text_column or text_field,
             "synthesis.method": method,
             "synthesis.n": n,
             "synthesis.shots": shots,
@@ -99,9 +103,9 @@ def generate(
     if dry_run:
         from synthrr.stages.generate import plan
 
-        click.echo(plan(cfg, progress=not no_progress).format())
+        click.echo(plan(cfg, progress=not quiet).format())
         return
-    _report(run_generate(cfg, progress=not no_progress), cfg.synthesis.n)
+    _report(run_generate(cfg, progress=not quiet), cfg.synthesis.n)
 
 
 def _report(result: RunResult, target: int) -> None:

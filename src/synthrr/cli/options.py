@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from synthrr.config import RunConfig, parse_set_option
+from synthrr.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,9 +37,13 @@ def config_options(func: F) -> F:
 def build_config(config_path: Path | None, sets: tuple[str, ...], flags: dict[str, Any]) -> RunConfig:
     """Config file (or defaults) <- flags (dotted keys, ``None`` = not given) <- ``--set`` items."""
     cfg = RunConfig.from_yaml(config_path) if config_path else RunConfig()
-    overrides = dict(flags)
-    overrides.update(parse_set_option(s) for s in sets)
-    return cfg.with_overrides(overrides)
+    given = dict(parse_set_option(s) for s in sets)
+    try:
+        return cfg.with_overrides({**flags, **given})
+    except ConfigError as e:
+        if e.field not in given:
+            raise  # a flag's value: the message names the field the flag sets
+        raise ConfigError(e.field, e.detail, source="--set") from None
 
 
 def executor_options(what: str) -> Callable[[F], F]:
@@ -55,3 +61,34 @@ def executor_options(what: str) -> Callable[[F], F]:
         )
 
     return deco
+
+
+def quiet_option(func: F) -> F:
+    """Add ``-q/--quiet`` (also spelt ``--no-progress``): no progress bars or step lines; warnings,
+    errors and the result still print. The command receives it as ``quiet``."""
+    return click.option(
+        "-q",
+        "--quiet",
+        "--no-progress",
+        "quiet",
+        is_flag=True,
+        help="no progress bars or step lines (warnings, errors and results still print)",
+    )(func)
+
+
+def _deprecated_text_field(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        logging.getLogger("synthrr.cli").warning("--text-field is deprecated; use --text-column %s", value)
+    return value
+
+
+def text_column_option(func: F) -> F:
+    """Add ``--text-column`` (``corpus.text_column``) and its old, hidden spelling ``--text-field``
+    (a warning when used); the command receives ``text_column`` and ``text_field``."""
+    func = click.option("--text-field", hidden=True, default=None, callback=_deprecated_text_field)(func)
+    return click.option(
+        "--text-column",
+        default=None,
+        metavar="COLUMN",
+        help="text column (CSV/TSV/Parquet) or key (JSONL) of a corpus file [default: text]",
+    )(func)

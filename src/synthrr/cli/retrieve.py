@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from synthrr.cli.options import build_config, config_options
+from synthrr.cli.options import build_config, config_options, quiet_option, text_column_option
 
 if TYPE_CHECKING:
     from synthrr.stages.retrieve import RetrievalResult
@@ -52,24 +52,27 @@ def seeds(
 @click.command()
 @click.option("--task", default=None, help="built-in task name or task YAML path [imdb]")
 @click.option("--corpus", default=None, help="built-in corpus name or corpus path; join several with + [movie_plots]")
+@text_column_option
 @click.option("--retriever", default=None, help="retriever name: bm25, dense [dense]")
 @click.option("-k", "k", type=int, default=None, help="passages per seed [50]")
 @click.option("--per-label", type=int, default=None, help="seeds per label [100 binary, 50 otherwise]")
 @click.option("--threads", type=int, default=None, help="CPU threads for the encoder [all cores]")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="output folder (required)")
 @click.option("--show", type=int, default=3, show_default=True, help="print this many seeds with their top hits")
-@click.option("--no-progress", is_flag=True, help="hide progress bars")
+@quiet_option
 @config_options
 def retrieve(
     task: str | None,
     corpus: str | None,
+    text_column: str | None,
+    text_field: str | None,
     retriever: str | None,
     k: int | None,
     per_label: int | None,
     threads: int | None,
     out: Path | None,
     show: int,
-    no_progress: bool,
+    quiet: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
 ) -> None:
@@ -87,6 +90,7 @@ def retrieve(
         {
             "task": task,
             "corpus.name": corpus,
+            "corpus.text_column": text_column or text_field,
             "retrieval.retriever": retriever,
             "retrieval.k": k,
             "seeds.per_label": per_label,
@@ -99,7 +103,7 @@ def retrieve(
     from synthrr.io import writable_dir
 
     writable_dir(cfg.out)
-    result = run_retrieval(cfg, progress=not no_progress)
+    result = run_retrieval(cfg, progress=not quiet)
     paths = write_retrieval(result, cfg, Path(cfg.out))
     s = result.summary()
     click.echo(

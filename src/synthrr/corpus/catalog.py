@@ -18,7 +18,7 @@ from synthrr.corpus.builtin import BUILTIN_CORPORA
 from synthrr.corpus.chain import SEPARATOR, ChainSource
 from synthrr.corpus.ingest import IngestSettings, ingest
 from synthrr.corpus.sources import Source, source_for_path
-from synthrr.errors import UsageError
+from synthrr.errors import UsageError, did_you_mean
 from synthrr.io import atomic_dir
 from synthrr.paths import subdir
 from synthrr.text import stable_hash
@@ -53,17 +53,17 @@ def resolve_source(name_or_path: str, config: CorpusConfig | None = None) -> tup
         from synthrr.corpus.sources import HubSource
 
         settings = IngestSettings.resolve(config)
-        return HubSource(name_or_path, settings.text_field, settings.id_field), settings
+        return HubSource(name_or_path, settings.text_column, settings.id_field), settings
     path = Path(name_or_path).expanduser()
     if not (_explicit_path(name_or_path) or path.suffix or path.exists()):
         known = ", ".join(sorted(BUILTIN_CORPORA))
         raise UsageError(
-            f"unknown corpus '{name_or_path}'; built-in corpora: {known} "
+            f"unknown corpus '{name_or_path}'{did_you_mean(name_or_path, BUILTIN_CORPORA)}; built-in corpora: {known} "
             "(or give the path of a JSONL/CSV/TSV/Parquet file or of a folder of .txt files, "
             "or hub:OWNER/NAME[:SPLIT] for a Hugging Face Hub dataset)"
         )
     settings = IngestSettings.resolve(config)
-    return source_for_path(path, settings.text_field, settings.id_field), settings
+    return source_for_path(path, settings.text_column, settings.id_field), settings
 
 
 def cache_dir(source: Source, settings: IngestSettings) -> Path:

@@ -43,7 +43,7 @@ PASSAGE_COLUMNS = ("id", "text", "n_tokens", "source")
 class IngestSettings:
     """The resolved ingestion rules (every default filled in); part of the cache key."""
 
-    text_field: str = "text"
+    text_column: str = "text"
     id_field: str | None = None
     min_tokens: int = DEFAULT_MIN_TOKENS
     max_tokens: int = DEFAULT_MAX_TOKENS
@@ -55,7 +55,7 @@ class IngestSettings:
         """Explicit config values win over a built-in's ``defaults``, which win over the global ones."""
         values: dict[str, Any] = {}
         base = defaults or {}
-        for name in ("text_field", "id_field", "min_tokens", "max_tokens", "chunk_tokens"):
+        for name in ("text_column", "id_field", "min_tokens", "max_tokens", "chunk_tokens"):
             given = getattr(config, name, None) if config is not None else None
             if given is not None:
                 values[name] = given
@@ -76,7 +76,9 @@ class IngestSettings:
 
     def key(self) -> str:
         rule = {"chunk_rule": CHUNK_RULE} if self.chunk_tokens else {}  # unchunked passages are unaffected
-        return json.dumps({"version": INGEST_VERSION, **rule, **self.to_dict()}, sort_keys=True)
+        values = self.to_dict()
+        values["text_field"] = values.pop("text_column")  # its name before the rename: cached corpora stay valid
+        return json.dumps({"version": INGEST_VERSION, **rule, **values}, sort_keys=True)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from synthrr.errors import InputError
+from synthrr.errors import InputError, guess_column
 from synthrr.io import iter_jsonl, table_format
 from synthrr.text import stable_hash
 
@@ -56,6 +56,21 @@ class Source(ABC):
         return {"kind": self.kind, "path": str(self.path), "fingerprint": self.fingerprint()}
 
 
+def column_error(
+    path: Path, column: str, found: list[str], what: str = "column", line: int | None = None
+) -> InputError:
+    """The error for a text column ``column`` absent from ``found``: lists what was found and spells
+    the fix (``--text-column body`` or ``--set corpus.text_column=body``) with the likeliest column."""
+    fix = guess_column(column, found) or "COLUMN"
+    listed = ", ".join(map(repr, found[:20])) or "(none)"
+    return InputError(
+        path,
+        f"no {what} '{column}'; {what}s found: {listed}; "
+        f"name the text {what}: --text-column {fix} (or --set corpus.text_column={fix})",
+        line=line,
+    )
+
+
 def _check_text(path: Path, line: int, field: str, value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -63,21 +78,20 @@ def _check_text(path: Path, line: int, field: str, value: Any) -> str | None:
 
 
 class JsonlSource(Source):
-    """One JSON object per line; ``text_field`` holds the text, ``id_field`` an optional document id."""
+    """One JSON object per line; ``text_column`` holds the text, ``id_field`` an optional document id."""
 
     kind = "jsonl"
 
-    def __init__(self, path: Path, name: str, text_field: str, id_field: str | None = None) -> None:
+    def __init__(self, path: Path, name: str, text_column: str, id_field: str | None = None) -> None:
         super().__init__(path, name)
-        self.text_field = text_field
+        self.text_column = text_column
         self.id_field = id_field
 
     def iter_docs(self) -> Iterator[RawDoc]:
-        tf, idf = self.text_field, self.id_field
+        tf, idf = self.text_column, self.id_field
         for line, obj in iter_jsonl(self.path):
             if tf not in obj:
-                keys = ", ".join(map(repr, list(obj)[:10])) or "(none)"
-                raise InputError(self.path, f"no '{tf}' key (set corpus.text_field); keys found: {keys}", line=line)
+                raise column_error(self.path, tf, list(obj), "key", line=line)
             doc_id = str(obj.get(idf, "")) if idf else ""
             yield line, doc_id, _check_text(self.path, line, tf, obj[tf])
 
@@ -109,14 +123,14 @@ class DelimitedSource(Source):
         self,
         path: Path,
         name: str,
-        text_field: str,
+        text_column: str,
         id_field: str | None = None,
         *,
         delimiter: str = ",",
         where: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(path, name)
-        self.text_field = text_field
+        self.text_column = text_column
         self.id_field = id_field
         self.delimiter = delimiter
         self.where = where
@@ -144,7 +158,9 @@ class DelimitedSource(Source):
         header = next(reader, None)
         if header is None:
             raise InputError(self.path, "file is empty (expected a header row)")
-        ti = self._column(header, self.text_field, "corpus.text_field")
+        if self.text_column not in header:
+            raise column_error(self.path, self.text_column, header, line=1)
+        ti = header.index(self.text_column)
         ii = self._column(header, self.id_field, "corpus.id_field") if self.id_field else None
         wi, wv = (self._column(header, self.where[0], "the filter"), self.where[1]) if self.where else (None, "")
         width = len(header)
@@ -165,9 +181,9 @@ class ParquetSource(Source):
 
     kind = "parquet"
 
-    def __init__(self, path: Path, name: str, text_field: str, id_field: str | None = None) -> None:
+    def __init__(self, path: Path, name: str, text_column: str, id_field: str | None = None) -> None:
         super().__init__(path, name)
-        self.text_field = text_field
+        self.text_column = text_column
         self.id_field = id_field
 
     def iter_docs(self) -> Iterator[RawDoc]:
@@ -179,14 +195,15 @@ class ParquetSource(Source):
         except Exception as e:  # pyarrow raises several types for a bad file
             raise InputError(self.path, f"not a readable Parquet file: {e}") from None
         schema = pf.schema_arrow
-        cols = [self.text_field] + ([self.id_field] if self.id_field else [])
-        for col in cols:
-            if col not in schema.names:
-                found = ", ".join(map(repr, schema.names[:20]))
-                raise InputError(self.path, f"no column '{col}' (set corpus.text_field/id_field); found: {found}")
-        ttype = schema.field(self.text_field).type
+        cols = [self.text_column] + ([self.id_field] if self.id_field else [])
+        if self.text_column not in schema.names:
+            raise column_error(self.path, self.text_column, list(schema.names))
+        if self.id_field and self.id_field not in schema.names:
+            found = ", ".join(map(repr, schema.names[:20]))
+            raise InputError(self.path, f"no column '{self.id_field}' (set corpus.id_field); found: {found}")
+        ttype = schema.field(self.text_column).type
         if not (pa.types.is_string(ttype) or pa.types.is_large_string(ttype)):
-            raise InputError(self.path, f"column '{self.text_field}' has type {ttype}, expected strings")
+            raise InputError(self.path, f"column '{self.text_column}' has type {ttype}, expected strings")
         row = 0
         for batch in pf.iter_batches(batch_size=_PARQUET_BATCH, columns=cols):
             texts = batch.column(0).to_pylist()
@@ -232,7 +249,7 @@ class TextFolderSource(Source):
             raise InputError(self.path, "no .txt files found in this folder")
 
 
-def source_for_path(path: Path, text_field: str, id_field: str | None) -> Source:
+def source_for_path(path: Path, text_column: str, id_field: str | None) -> Source:
     """The reader for a user-supplied file or folder (chosen by suffix)."""
     if not path.exists():
         raise InputError(path, "corpus file or folder not found")
@@ -243,10 +260,10 @@ def source_for_path(path: Path, text_field: str, id_field: str | None) -> Source
     if path.suffix.lower() in _OPENERS and fmt not in ("csv", "tsv"):
         raise InputError(path, "only CSV and TSV files may be compressed; decompress this file first")
     if fmt == "jsonl":
-        return JsonlSource(path, name, text_field, id_field)
+        return JsonlSource(path, name, text_column, id_field)
     if fmt == "parquet":
-        return ParquetSource(path, name, text_field, id_field)
-    return DelimitedSource(path, name, text_field, id_field, delimiter="," if fmt == "csv" else "\t")
+        return ParquetSource(path, name, text_column, id_field)
+    return DelimitedSource(path, name, text_column, id_field, delimiter="," if fmt == "csv" else "\t")
 
 
 class HubSource(Source):
@@ -255,11 +272,11 @@ class HubSource(Source):
 
     kind = "hub"
 
-    def __init__(self, spec: str, text_field: str, id_field: str | None = None) -> None:
+    def __init__(self, spec: str, text_column: str, id_field: str | None = None) -> None:
         name, _, split = spec.removeprefix("hub:").partition(":")
         super().__init__(Path(spec), name.rsplit("/", 1)[-1] or "hub")
         self.spec, self.dataset, self.split = spec, name, split or "train"
-        self.text_field, self.id_field = text_field, id_field
+        self.text_column, self.id_field = text_column, id_field
         self._ds: Any = None
 
     def _load(self) -> Any:
@@ -275,9 +292,11 @@ class HubSource(Source):
     def iter_docs(self) -> Iterator[RawDoc]:
         from synthrr.hub import column_frame
 
-        cols = [self.text_field] + ([self.id_field] if self.id_field else [])
-        frame = column_frame(self._load(), cols, f"corpus '{self.spec}' (set corpus.text_field/id_field)")
-        texts = frame[self.text_field].tolist()
+        cols = [self.text_column] + ([self.id_field] if self.id_field else [])
+        frame = column_frame(
+            self._load(), cols, f"corpus '{self.spec}' (--text-column / --set corpus.text_column, corpus.id_field)"
+        )
+        texts = frame[self.text_column].tolist()
         ids = frame[self.id_field].tolist() if self.id_field else [""] * len(texts)
         for row, (text, doc_id) in enumerate(zip(texts, ids, strict=True), start=1):
             yield row, "" if doc_id is None else str(doc_id), None if text is None else str(text)

@@ -267,14 +267,16 @@ class LLMCache:
 
     def _drop_damaged(self, conn: sqlite3.Connection, keys: list[str]) -> None:
         """Delete answers that no longer match their digest: they count as misses and are asked again."""
-        import warnings
+        import logging
 
         with _transaction(conn):
             conn.executemany("DELETE FROM completions WHERE key = ?", [(k,) for k in keys])
-        warnings.warn(
-            f"{self.path}: {len(keys)} damaged cache entr{'y' if len(keys) == 1 else 'ies'} dropped; "
-            "they will be asked again (`synthrr cache check` inspects the whole file)",
-            stacklevel=3,
+        logging.getLogger(__name__).warning(
+            "%s: %d damaged cache entr%s dropped; they will be asked again (`synthrr cache check` inspects the "
+            "whole file)",
+            self.path,
+            len(keys),
+            "y" if len(keys) == 1 else "ies",
         )
 
     def get(self, key: str) -> CacheEntry | None:

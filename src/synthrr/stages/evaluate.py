@@ -9,9 +9,9 @@ Student fits go where ``cfg.executor`` says (one job per student and seed).
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,7 +132,7 @@ def run_metrics(
         try:
             results[name] = METRICS[name](inp)
         except (SynthrrError, ValueError) as e:
-            warnings.warn(f"metric '{name}' not computed: {e}", stacklevel=2)
+            logging.getLogger(__name__).warning("metric '%s' not computed: %s", name, e)
             results[name] = {"error": str(e)}
         timings[name] = round(time.perf_counter() - t0, 3)
     return results, timings

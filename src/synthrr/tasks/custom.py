@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synthrr.errors import ConfigError, InputError, config_error
+from synthrr.errors import TEXT_COLUMNS, ConfigError, InputError, config_error, guess_column
 from synthrr.io import read_table, read_yaml_mapping, table_format
 from synthrr.records import Example
 from synthrr.tasks.base import SplitTask, Task, TaskSpec
@@ -215,11 +215,20 @@ class CustomTask(SplitTask):
     def _read(self, path: Path) -> list[Example]:
         d = self.data
         try:
-            df = read_table(path, columns=[d.text_column, d.label_column])
+            df = read_table(path)
         except InputError as e:
             if e.line is None and e.detail.startswith("malformed"):
                 _raise_bad_record(path)  # pandas counts records, not lines: name the exact line
             raise
+        found = [str(c) for c in df.columns]
+        for key, column, usual in (("text_column", d.text_column, TEXT_COLUMNS), ("label_column", d.label_column, ())):
+            if column not in found:
+                fix = guess_column(column, found, usual) or "COLUMN"
+                raise InputError(
+                    path,
+                    f"no column '{column}'; columns found: {', '.join(map(repr, found[:20]))}; "
+                    f"set data.{key}: {fix} in {self.path}",
+                )
         return self._examples(df, path)
 
     def _examples(self, df: Any, path: Path | str) -> list[Example]:
