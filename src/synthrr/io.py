@@ -78,18 +78,29 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
 
 @contextlib.contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Build a folder under a temporary name and rename it onto ``path`` on success."""
+    """Build a folder under a temporary name and rename it onto ``path`` on success.
+
+    A folder already at ``path`` is first renamed aside and removed only once the new one is in
+    place, so ``path`` never holds a half-built or half-removed folder (and a failure keeps it).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(path, ".tmp", _new_dir)
+    old: Path | None = None
     try:
         yield tmp
         if path.exists():
-            shutil.rmtree(path)
+            old = _temp_name(path, ".old.tmp", _new_dir)
+            os.replace(path, old)
         os.replace(tmp, path)
+    except BaseException:
+        if old is not None and not path.exists():
+            os.replace(old, path)
+        raise
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in (tmp, old):
+            if leftover is not None and leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def write_json(path: str | Path, obj: Any) -> None:

@@ -89,3 +89,39 @@ def test_a_failed_atomic_write_leaves_the_old_file(tmp_path: Path) -> None:
         raise RuntimeError("boom")
     assert (tmp_path / "a.json").read_text() == '{\n  "x": 1\n}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_atomic_dir_replaces_a_folder_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    with atomic_dir(target) as tmp:
+        (tmp / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        (tmp / "new.txt").write_text("new")
+        raise RuntimeError("boom")
+    assert [p.name for p in target.iterdir()] == ["old.txt"]
+    with atomic_dir(target) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert [p.name for p in target.iterdir()] == ["new.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # neither the new nor the old one left aside
+
+
+def test_atomic_dir_puts_the_old_folder_back_when_the_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synthrr.io
+
+    target = tmp_path / "out"
+    with atomic_dir(target) as tmp:
+        (tmp / "old.txt").write_text("old")
+    real = os.replace
+
+    def replace(src: Path, dst: Path) -> None:
+        if ".old." not in Path(src).name and Path(dst) == target:  # the new folder onto the target
+            raise OSError("disk gone")
+        real(src, dst)
+
+    monkeypatch.setattr(synthrr.io.os, "replace", replace)
+    with pytest.raises(OSError, match="disk gone"), atomic_dir(target) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert [p.name for p in target.iterdir()] == ["old.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
