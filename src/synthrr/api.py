@@ -128,13 +128,23 @@ class SynthesisResult:
         ds = datasets.Dataset.from_pandas(frame, preserve_index=False)
         return ds.cast_column("label", datasets.ClassLabel(names=self.labels))
 
-    def export(self, out: str | Path, fmt: str = "hf", *, push_to_hub: str | None = None) -> Path:
+    def export(
+        self,
+        out: str | Path,
+        fmt: str = "hf",
+        *,
+        columns: Sequence[str] | None = None,
+        overwrite: bool = False,
+        push_to_hub: str | None = None,
+    ) -> Path:
         """``synthrr export``: the kept examples in ``fmt`` (hf, parquet, jsonl, csv) with a dataset
-        card in the new folder ``out``; then uploaded to the Hub dataset ``push_to_hub`` if given."""
+        card in the new folder ``out`` (``overwrite=True`` replaces an earlier export there);
+        ``columns`` keeps only those (e.g. ``["text", "label"]``); then uploaded to the Hub dataset
+        ``push_to_hub`` if given."""
         from synthrr.export import export_run
         from synthrr.export import push_to_hub as push
 
-        folder = export_run(self, Path(out), fmt)
+        folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite)
         if push_to_hub:
             push(folder, push_to_hub)
         return folder

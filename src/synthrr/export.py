@@ -6,13 +6,13 @@ run was evaluated) and, on request, uploaded to the Hugging Face Hub.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from synthrr.errors import UsageError
+from synthrr.errors import SynthrrError, UsageError
+from synthrr.paths import display_name
 
 FORMATS = ("hf", "parquet", "jsonl", "csv")
 
@@ -46,41 +46,135 @@ def _size_category(n: int) -> str:
     return "n>1M"
 
 
-def _meta(manifest: Mapping[str, Any], labels: list[str], rows: int) -> dict[str, Any]:
+def _uses_corpus(method: str) -> bool:
+    """Whether ``method`` writes from (or selects) corpus passages, so the card names the corpus."""
+    from synthrr.synth.methods import METHODS
+
+    try:
+        cls = METHODS.get(method)
+    except SynthrrError:
+        return method == "synthesizrr"
+    return bool(cls.needs_retrieval or cls.needs_index)
+
+
+def _sources(manifest: Mapping[str, Any]) -> dict[str, str | None]:
+    """The task file and the corpus the run used, as :func:`~synthrr.paths.display_name` shows them."""
+    cfg = manifest.get("config", {})
+    corpus = cfg.get("corpus", {}).get("name") if _uses_corpus(str(manifest.get("method"))) else None
+    task = cfg.get("task")
+    return {
+        "task_source": display_name(task) if task and task != manifest.get("task") else None,
+        "corpus": display_name(corpus),
+    }
+
+
+def _code(name: str) -> str:
+    """A display name in Markdown code spans: ```tiny.jsonl` (fingerprint `08ce0b36`)``."""
+    head, sep, tail = name.partition(" (fingerprint ")
+    return f"`{head}` (fingerprint `{tail.rstrip(')')}`)" if sep else f"`{name}`"
+
+
+def _meta(manifest: Mapping[str, Any], labels: list[str], frame: Any) -> dict[str, Any]:
     """The card's YAML metadata (the Hub reads task_categories, language, size_categories, tags, license)."""
     model = manifest.get("model", {})
+    sources = {k: v for k, v in _sources(manifest).items() if v}
     return {
         "task_categories": ["text-classification"],
         "language": ["en"],
-        "size_categories": [_size_category(rows)],
+        "size_categories": [_size_category(len(frame))],
         "tags": ["synthetic", "synthrr", str(manifest.get("method", ""))],
         "license": "other",
         "synthrr": {
             "task": manifest.get("task"),
+            **sources,
             "labels": labels,
             "method": manifest.get("method"),
             "model": model.get("label") or model.get("identity"),
             "model_identity": model.get("identity"),
-            "rows": rows,
+            "rows": len(frame),
+            "columns": list(frame.columns),
             "fingerprint": manifest.get("fingerprint"),
         },
     }
 
 
-def _how(manifest: Mapping[str, Any], labels: list[str]) -> list[str]:
+def _word(value: Any) -> str:
+    """A setting's value in words: ``none`` for null or empty, lists joined with ``/``, numbers short."""
+    if value is None or value == [] or value == {}:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return "/".join(_word(v) for v in value)
+    if isinstance(value, Mapping):
+        return "(" + _settings(value) + ")"
+    return str(value)
+
+
+def _settings(values: Mapping[str, Any]) -> str:
+    """``key value`` pairs in prose (``temperature 0.95, top_p 0.9``), ``none`` when empty."""
+    return ", ".join(f"{k} {_word(v)}" for k, v in values.items()) or "none"
+
+
+def demonstrations(frame: Any) -> str:
+    """How many in-context demonstrations the rows' prompts held, from their ``demo_ids``:
+    ``2 in-context demonstrations``, ``2–3 in-context demonstrations (median 2)``, or ``""``."""
+    import statistics
+
+    if "demo_ids" not in getattr(frame, "columns", ()) or not len(frame):
+        return ""
+    counts = [0 if ids is None or isinstance(ids, float) else len(ids) for ids in frame["demo_ids"]]
+    low, high = min(counts), max(counts)
+    if high == 0:
+        return "no in-context demonstrations"
+    noun = "demonstration" if high == 1 else "demonstrations"
+    if low == high:
+        return f"{low} in-context {noun}"
+    return f"{low}–{high} in-context {noun} (median {statistics.median(counts):g})"
+
+
+def _summary(manifest: Mapping[str, Any], frame: Any) -> str:
+    """The card's opening sentence: how many texts, from which model and method, with what context."""
+    model = manifest.get("model", {})
+    method = manifest.get("method")
+    corpus = _sources(manifest)["corpus"]
+    held = [d for d in (demonstrations(frame),) if d]
+    if corpus and manifest.get("model", {}).get("backend") == "none":
+        return f"{len(frame)} labelled texts selected by synthrr (method `{method}`) from the corpus {_code(corpus)}."
+    if corpus:
+        held.append(f"a passage retrieved from the corpus {_code(corpus)}")
+    context = f"; each prompt held {' and '.join(held)}" if held else ""
+    who = model.get("label") or model.get("identity")
+    return f"{len(frame)} labelled texts generated by `{who}` with synthrr (method `{method}`{context})."
+
+
+def _drops(drops: Mapping[str, int]) -> list[str]:
+    """Filter drops as a sentence when there are none, else as a small table."""
+    dropped = {k: v for k, v in drops.items() if v}
+    if not dropped:
+        return ["- Dropped by the filters: none."]
+    table = [f"| {reason.replace('_', ' ')} | {n} |" for reason, n in sorted(dropped.items(), key=lambda kv: -kv[1])]
+    return [f"- Dropped by the filters: {sum(dropped.values())} candidates:", "", "  | reason | dropped |",
+            "  |---|---:|", *(f"  {row}" for row in table), ""]  # fmt: skip
+
+
+def _how(manifest: Mapping[str, Any], labels: list[str], frame: Any) -> list[str]:
     cfg = manifest.get("config", {})
     counts = manifest.get("counts", {})
-    dump = json.dumps
+    task_source = _sources(manifest)["task_source"]
+    source = f" (from {_code(task_source)})" if task_source else ""
     return [
         "## How it was made",
         "",
-        f"- Task `{manifest.get('task')}`, labels {', '.join(labels)}; run `{manifest.get('fingerprint')}`.",
-        f"- LLM `{manifest.get('model', {}).get('identity')}`, sampling "
-        f"`{dump(cfg.get('llm', {}).get('sampling', {}), sort_keys=True)}`.",
-        f"- Prompts {counts.get('prompts')}, kept {counts.get('kept')}; dropped by the filters: "
-        f"{dump(manifest.get('drops', {}), sort_keys=True)}.",
-        f"- Filters: `{dump(cfg.get('synthesis', {}).get('filters', {}), sort_keys=True)}`.",
-        f"- Versions: `{dump(manifest.get('versions', {}), sort_keys=True)}`.",
+        f"- Task `{manifest.get('task')}`{source}, labels {', '.join(labels)}; run `{manifest.get('fingerprint')}`.",
+        f"- LLM `{manifest.get('model', {}).get('identity')}`; sampling: "
+        f"{_settings(cfg.get('llm', {}).get('sampling', {}))}.",
+        f"- {counts.get('prompts', 0)} prompts; {len(frame)} examples kept.",
+        *_drops(manifest.get("drops", {})),
+        f"- Filters: {_settings(cfg.get('synthesis', {}).get('filters', {}))}.",
+        f"- Versions: {_settings(manifest.get('versions', {}))}.",
     ]
 
 
@@ -96,8 +190,9 @@ def _measured(metrics: Mapping[str, Any]) -> list[str]:
             )
     for name, value in metrics.get("metrics", {}).items():
         if isinstance(value, Mapping) and "error" not in value:
-            shown = {k: v for k, v in value.items() if isinstance(v, int | float)}
-            lines.append(f"- {name}: `{json.dumps(shown, sort_keys=True)}`")
+            shown = {k: v for k, v in value.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+            if shown:
+                lines.append(f"- {name}: {_settings(shown)}")
     return [*lines, ""]
 
 
@@ -109,35 +204,38 @@ LICENSE_NOTE = (
 )
 
 
-def dataset_card(manifest: Mapping[str, Any], labels: list[str], frame: Any, metrics: Mapping[str, Any]) -> str:
-    """The dataset card: YAML metadata, then what the data is, how it was made, what was measured."""
+def dataset_card(
+    manifest: Mapping[str, Any],
+    labels: list[str],
+    frame: Any,
+    metrics: Mapping[str, Any],
+    columns: list[str] | None = None,
+) -> str:
+    """The dataset card: YAML metadata, then what the data is, how it was made, what was measured.
+    Counts come from the rows of ``frame``; ``columns`` (default: all of them) are those exported.
+    A task or corpus given as a path is named by its file name and fingerprint, never its folder."""
     import yaml
 
-    model = manifest.get("model", {})
-    method = manifest.get("method")
     counts = Counter(frame["label"])
-    corpus = manifest.get("config", {}).get("corpus", {}).get("name")
-    shots = manifest.get("config", {}).get("synthesis", {}).get("shots")
-    source = f", passages retrieved from corpus `{corpus}`" if method == "synthesizrr" else ""
+    shown = columns or list(frame.columns)
     lines = [
         "---",
-        yaml.safe_dump(_meta(manifest, labels, len(frame)), sort_keys=False).strip(),
+        yaml.safe_dump(_meta(manifest, labels, frame[shown]), sort_keys=False, allow_unicode=True).strip(),
         "---",
         "",
-        f"# Synthetic {manifest.get('task')} data ({method})",
+        f"# Synthetic {manifest.get('task')} data ({manifest.get('method')})",
         "",
-        f"{len(frame)} labelled texts generated by `{model.get('label') or model.get('identity')}` with synthrr "
-        f"(method `{method}`, {shots} in-context demonstrations{source}).",
+        _summary(manifest, frame),
         "",
         "| label | rows |",
         "|---|---:|",
         *(f"| {lab} | {counts.get(lab, 0)} |" for lab in labels),
         "",
-        *_how(manifest, labels),
+        *_how(manifest, labels, frame),
         "",
         "## Columns",
         "",
-        *(f"- `{c}`: {COLUMNS.get(c, '')}" for c in frame.columns),
+        *(f"- `{c}`: {COLUMNS.get(c, '')}" for c in shown),
         "",
         *_measured(metrics),
         "## License and use",
@@ -148,32 +246,80 @@ def dataset_card(manifest: Mapping[str, Any], labels: list[str], frame: Any, met
     return "\n".join(lines)
 
 
-def export_run(run: Any, out: Path, fmt: str = "hf") -> Path:
+def select_columns(frame: Any, columns: Sequence[str] | None) -> list[str] | None:
+    """``columns`` checked against the rows' columns (order kept, repeats dropped); ``None`` for all.
+    An unknown name is a :class:`~synthrr.errors.UsageError` naming the known ones."""
+    import difflib
+
+    if columns is None:
+        return None
+    wanted = list(dict.fromkeys(c.strip() for c in columns if c.strip()))
+    known = list(frame.columns)
+    if not wanted:
+        raise UsageError(f"no column to export; give some of: {', '.join(known)}")
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UsageError(f"unknown column '{name}' to export{hint}; known columns: {', '.join(known)}")
+    return wanted
+
+
+def _check_out(out: Path, run_dir: Path, overwrite: bool, hint: str) -> None:
+    """Refuse an ``out`` that exists and is not empty unless ``overwrite``; even then, refuse one
+    that is not an earlier export (no synthrr dataset card) or that holds the run itself."""
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    if not out.is_dir():
+        raise UsageError(f"{out}: exists and is a file; give a folder")
+    if not overwrite:
+        raise UsageError(f"{out}: exists and is not an empty folder; pass {hint} to replace it, or give a new folder")
+    card = out / "README.md"
+    if not (card.is_file() and "\nsynthrr:\n" in card.read_text(encoding="utf-8", errors="replace")):
+        raise UsageError(
+            f"{out}: not an earlier synthrr export (no dataset card), so it is not replaced; give a new folder"
+        )
+    resolved = out.resolve()
+    if resolved == run_dir.resolve() or resolved in run_dir.resolve().parents:
+        raise UsageError(f"{out}: holds the run being exported; give another folder")
+
+
+def export_run(
+    run: Any,
+    out: Path,
+    fmt: str = "hf",
+    *,
+    columns: Sequence[str] | None = None,
+    overwrite: bool = False,
+    overwrite_hint: str = "overwrite=True",
+) -> Path:
     """Write ``run`` (a :class:`~synthrr.api.SynthesisResult`) to the folder ``out`` in ``fmt`` with
-    its dataset card; returns ``out``. An existing non-empty ``out`` is refused."""
-    from synthrr.io import writable_dir
+    its dataset card; returns ``out``. ``columns`` keeps only those columns. An existing non-empty
+    ``out`` is refused unless ``overwrite`` (an earlier export is then replaced whole, atomically);
+    ``overwrite_hint`` is how the refusal names that switch."""
+    from synthrr.io import atomic_dir, writable_dir
     from synthrr.rundir import read_metrics
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}")
     out = Path(out).expanduser()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"{out}: exists and is not an empty folder; give a new folder")
+    _check_out(out, Path(run.run_dir), overwrite, overwrite_hint)
     writable_dir(out, "export folder")
     frame = run.to_pandas()
-    labels = run.labels
-    out.mkdir(parents=True, exist_ok=True)
-    if fmt == "hf":
-        from synthrr.errors import require
+    keep = select_columns(frame, columns)
+    card = dataset_card(run.manifest.to_dict(), run.labels, frame, read_metrics(run.run_dir), keep)
+    with atomic_dir(out) as tmp:
+        if fmt == "hf":
+            from synthrr.errors import require
 
-        datasets = require("the hf export format", "datasets", "datasets")
-        datasets.DatasetDict({"train": run.to_hf()}).save_to_disk(str(out))
-    else:
-        from synthrr.io import write_table
+            datasets = require("the hf export format", "datasets", "datasets")
+            ds = run.to_hf()
+            datasets.DatasetDict({"train": ds.select_columns(keep) if keep else ds}).save_to_disk(str(tmp))
+        else:
+            from synthrr.io import write_table
 
-        write_table(frame, out / f"train.{fmt}")
-    card = dataset_card(run.manifest.to_dict(), labels, frame, read_metrics(run.run_dir))
-    (out / "README.md").write_text(card, encoding="utf-8")
+            write_table(frame[keep] if keep else frame, tmp / f"train.{fmt}")
+        (tmp / "README.md").write_text(card, encoding="utf-8")
     return out
 
 

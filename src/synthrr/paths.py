@@ -26,3 +26,41 @@ def subdir(name: str) -> Path:
         blocker = next((q for q in (p, *p.parents) if q.exists() and not q.is_dir()), p)
         raise InputError(blocker, "is a file, not a folder; point SYNTHRR_HOME at a folder") from None
     return p
+
+
+def _explicit_path(value: str) -> bool:
+    return "/" in value or "\\" in value or value.startswith((".", "~"))
+
+
+def content_fingerprint(path: Path, size: int = 4) -> str:
+    """A short hex digest of a file's bytes (of a folder's file names and bytes, in name order):
+    the same data gives the same fingerprint on any machine, wherever it is stored."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=size)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        if path.is_dir():
+            h.update(f.relative_to(path).as_posix().encode("utf-8") + b"\0")
+        with open(f, "rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+    return h.hexdigest()
+
+
+def display_name(value: str | os.PathLike[str] | None) -> str | None:
+    """How a task or corpus is named where others read it (a dataset card, exported metadata), with
+    no local folder in it: a registered name (``imdb``, ``abc_news+wiki``, ``hub:owner/name``) as
+    it is; a path as its file name and the fingerprint of its content (``tickets.csv (fingerprint
+    3f9a0c1e)``), or its file name alone when it no longer exists."""
+    if value is None:
+        return None
+    text = os.fspath(value)
+    path = Path(text).expanduser()
+    if text.startswith("hub:") or not (_explicit_path(text) or (path.suffix and path.exists())):
+        return text
+    if "+" in text and not path.exists():  # corpora joined with '+', some given as paths
+        return "+".join(str(display_name(part)) for part in text.split("+"))
+    if not path.exists():
+        return path.name
+    return f"{path.name} (fingerprint {content_fingerprint(path)})"

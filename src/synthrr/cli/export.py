@@ -17,14 +17,20 @@ from synthrr.export import FORMATS
               help="hf: a DatasetDict folder (datasets.load_from_disk); else OUT/train.<ext>")  # fmt: skip
 @click.option("--push-to-hub", "repo", default=None, metavar="OWNER/NAME",
               help="then upload OUT to this Hub dataset (online; token from HF_TOKEN or `hf auth login`)")  # fmt: skip
+@click.option("--columns", default=None, metavar="NAME,NAME",
+              help="keep only these columns, in this order (e.g. text,label); default: all")  # fmt: skip
+@click.option("--overwrite", is_flag=True, help="replace OUT if it holds an earlier export (atomically)")
 @click.option("--public", is_flag=True, help="with --push-to-hub: create the dataset public (default: private)")
-def export(run_dir: Path, out: Path, fmt: str, repo: str | None, public: bool) -> None:
+def export(
+    run_dir: Path, out: Path, fmt: str, repo: str | None, columns: str | None, overwrite: bool, public: bool
+) -> None:
     """Export the kept examples of RUN_DIR into the new folder OUT, with a dataset card (README.md)."""
     from synthrr.api import load
     from synthrr.export import export_run, push_to_hub
 
     run = load(run_dir)
-    folder = export_run(run, out, fmt)
+    keep = columns.split(",") if columns is not None else None
+    folder = export_run(run, out, fmt, columns=keep, overwrite=overwrite, overwrite_hint="--overwrite")
     click.echo(f"wrote {run.manifest.kept} examples ({fmt}) and README.md to {folder}")
     if repo:
         click.echo(f"uploaded to {push_to_hub(folder, repo, private=not public)}")
