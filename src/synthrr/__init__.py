@@ -7,7 +7,8 @@ docs/python.md)::
 
     run = synthrr.generate(task="imdb", method="synthesizrr", n=100)   # -> SynthesisResult
     run.to_pandas(); run.to_hf()                                      # DataFrame / datasets.Dataset
-    synthrr.evaluate(run); synthrr.compare([run, other])
+    synthrr.plan(task="imdb", n=100)                                  # -> Plan (a dry run)
+    synthrr.evaluate(run); synthrr.compare([run, other])              # -> RunMetrics / Comparison
     task = synthrr.make_task(rows, labels=[...]); corpus = synthrr.make_corpus(texts)
 
     from synthrr import RunConfig, get_task, get_corpus, get_retriever
@@ -16,7 +17,7 @@ docs/python.md)::
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthrr.api import Comparison, SynthesisResult, compare, evaluate, generate, load, plan
 from synthrr.api import build as build_config
@@ -24,6 +25,10 @@ from synthrr.config import RunConfig
 from synthrr.errors import ConfigError, SynthrrError
 from synthrr.inputs import make_corpus, make_task
 from synthrr.records import Example, Hit, Passage
+
+if TYPE_CHECKING:
+    from synthrr.stages.evaluate import RunMetrics
+    from synthrr.stages.plan import Plan
 
 try:
     __version__ = version("synthrr")
@@ -36,7 +41,9 @@ __all__ = [
     "Example",
     "Hit",
     "Passage",
+    "Plan",
     "RunConfig",
+    "RunMetrics",
     "SynthesisResult",
     "SynthrrError",
     "__version__",
@@ -73,3 +80,16 @@ def get_retriever(name: str, **options: Any) -> Any:
     from synthrr.retrieval import get_retriever as _get
 
     return _get(name, **options)
+
+
+def __getattr__(name: str) -> Any:
+    """``synthrr.Plan`` and ``synthrr.RunMetrics``, imported when first used."""
+    if name == "Plan":
+        from synthrr.stages.plan import Plan
+
+        return Plan
+    if name == "RunMetrics":
+        from synthrr.stages.evaluate import RunMetrics
+
+        return RunMetrics
+    raise AttributeError(f"module 'synthrr' has no attribute {name!r}")

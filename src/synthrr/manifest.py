@@ -139,6 +139,14 @@ class RunManifest(JsonView):
         d = stats.to_dict()
         return cls(counts=d["counts"], drops=d["drops"], timings_s=d["timings_s"], llm=d["llm"], **fields)
 
+    def __repr__(self) -> str:
+        target = sum(q.target for q in self.per_label.values())
+        llm = Stats.from_dict(dict(self.llm))
+        return (
+            f"RunManifest({self.task}-{self.method}-{self.fingerprint}: {self.status}, kept {self.kept} of {target}, "
+            f"{llm.calls} LLM calls, {llm.cache_hits} cache hits)"
+        )
+
     @property
     def stats(self) -> StageStats:
         """The run's tally, as the record it was written from."""

@@ -51,6 +51,15 @@ class RunMetrics(JsonView):
     versions: dict[str, str]
     updated: str
 
+    def __repr__(self) -> str:
+        scores = [
+            f"{name} accuracy {100 * s['accuracy_mean']:.1f}%"
+            for name, s in self.students.items()
+            if isinstance(s, dict) and isinstance(s.get("accuracy_mean"), int | float)
+        ]
+        parts = [f"n={self.n}", *scores, f"{len(self.metrics)} metrics"]
+        return f"RunMetrics({self.run!r}, {', '.join(parts)})"
+
     def to_pandas(self) -> Any:
         """One row: the run's numbers flattened to dotted columns (``metrics.self_bleu.self_bleu_5``,
         ``students.tfidf.accuracy_mean``, ...); per-fit lists and versions left out."""

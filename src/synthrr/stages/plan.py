@@ -24,6 +24,14 @@ class Plan:
     label: str
     forecast: Forecast | None = None
 
+    def __repr__(self) -> str:
+        p = self.first_round
+        when = "" if self.forecast is None else f", up to ~{duration(self.forecast.seconds)}"
+        return (
+            f"Plan({str(self.run_dir)!r}, round 1: {p.requests} requests, {p.cached} cached, "
+            f"<= {p.prompt_tokens + p.completion_tokens:,} tokens{when})"
+        )
+
     def format(self) -> str:
         """The plan in a few lines; the whole run's cost scales with the prompts it takes (at most max_prompts)."""
         p = self.first_round
