@@ -65,6 +65,15 @@ class Settings(TypedDict, total=False):
     overrides: Mapping[str, Any]
 
 
+class EvalSettings(TypedDict, total=False):
+    """The keyword settings of :meth:`SynthesisResult.evaluate` (the same as :func:`evaluate`'s)."""
+
+    students: Sequence[str]
+    metrics: Sequence[str]
+    executor: str
+    overrides: Mapping[str, Any]
+
+
 #: keyword arguments of generate() and the config fields they set
 KEYWORDS = {
     "task": "task",
@@ -202,20 +211,10 @@ class SynthesisResult:
         return folder
 
     def evaluate(
-        self,
-        config: ConfigLike = None,
-        /,
-        *,
-        students: Sequence[str] | None = None,
-        metrics: Sequence[str] | None = None,
-        executor: str | None = None,
-        overrides: Mapping[str, Any] | None = None,
-        progress: bool = True,
+        self, config: ConfigLike = None, /, *, progress: bool = True, **settings: Unpack[EvalSettings]
     ) -> RunMetrics:
         """:func:`evaluate` of this run."""
-        return evaluate(
-            self, config, students=students, metrics=metrics, executor=executor, overrides=overrides, progress=progress
-        )
+        return evaluate(self, config, progress=progress, **settings)
 
 
 def _run_dir(run: RunLike) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import synthrr
-from synthrr.api import KEYWORDS, Comparison, Settings, SynthesisResult
+from synthrr.api import KEYWORDS, Comparison, EvalSettings, Settings, SynthesisResult
 from synthrr.errors import UsageError
 from synthrr.manifest import RunManifest
 
@@ -27,7 +27,8 @@ def test_generate_names_every_setting_and_plan_build_share_them() -> None:
     assert inspect.signature(SynthesisResult.to_pandas).return_annotation == "pd.DataFrame"
     assert inspect.signature(SynthesisResult.to_hf).return_annotation == "datasets.Dataset"
     eval_keywords = set(inspect.signature(synthrr.evaluate).parameters)
-    assert {"students", "metrics", "executor", "overrides", "progress"} <= eval_keywords
+    assert {*EvalSettings.__annotations__, "progress"} <= eval_keywords  # run.evaluate(**settings) passes them on
+    assert {*EvalSettings.__annotations__} == {"students", "metrics", "executor", "overrides"}
 
 
 def test_keywords_then_overrides_and_unknown_settings() -> None:
