@@ -16,13 +16,63 @@ keyword arguments, then ``overrides`` (dotted keys, like ``--set``). Bad setting
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
 from synthrr.config import RunConfig
 from synthrr.manifest import RunManifest
+
+if TYPE_CHECKING:
+    import datasets
+    import pandas as pd
+
+    from synthrr.stages.evaluate import RunMetrics
+    from synthrr.stages.plan import Plan
+
+#: a run config: an object, a config YAML path, a dict of its fields, or None for the defaults
+ConfigLike: TypeAlias = "RunConfig | str | os.PathLike[str] | Mapping[str, Any] | None"
+#: a task: a built-in name, a task YAML path, make_task()'s result, or labelled rows in memory
+#: (a DataFrame, a datasets.Dataset, a list of dicts, or {"train": ..., "test": ...})
+TaskLike: TypeAlias = (
+    "str | os.PathLike[str] | pd.DataFrame | datasets.Dataset | Sequence[Mapping[str, Any]] | Mapping[str, Any]"
+)
+#: a corpus: a built-in name or a corpus path (join several with +), or texts in memory
+CorpusLike: TypeAlias = "str | os.PathLike[str] | pd.DataFrame | datasets.Dataset | Iterable[str | Mapping[str, Any]]"
+#: what a run is given as: its result or its run directory
+RunLike: TypeAlias = "SynthesisResult | str | os.PathLike[str]"
+
+
+class Settings(TypedDict, total=False):
+    """The keyword settings of :func:`build` and :func:`plan` (the same as :func:`generate`'s)."""
+
+    task: TaskLike
+    corpus: CorpusLike
+    method: str
+    n: int
+    shots: int
+    llm: str
+    retriever: str
+    k: int
+    per_label: int
+    out: str | os.PathLike[str]
+    executor: str
+    students: Sequence[str]
+    metrics: Sequence[str]
+    #: any config field by its dotted name (what ``--set`` does), applied last
+    overrides: Mapping[str, Any]
+
+
+class EvalSettings(TypedDict, total=False):
+    """The keyword settings of :meth:`SynthesisResult.evaluate` (the same as :func:`evaluate`'s)."""
+
+    students: Sequence[str]
+    metrics: Sequence[str]
+    executor: str
+    overrides: Mapping[str, Any]
+
 
 #: keyword arguments of generate() and the config fields they set
 KEYWORDS = {
@@ -54,9 +104,13 @@ def _as_ref(value: Any, make: Any) -> Any:
     return str(make(value))
 
 
-def build(config: RunConfig | str | Path | Mapping[str, Any] | None = None, /, **settings: Any) -> RunConfig:
+def build(config: ConfigLike = None, /, **settings: Unpack[Settings]) -> RunConfig:
     """A validated :class:`RunConfig`: ``config`` (an object, a YAML path or a dict, default: the
     defaults), then the keyword settings of :data:`KEYWORDS`, then ``overrides={"dotted.key": value}``."""
+    return _build(config, dict(settings))
+
+
+def _build(config: ConfigLike, settings: dict[str, Any]) -> RunConfig:
     from synthrr.inputs import make_corpus, make_task
 
     overrides = dict(settings.pop("overrides", None) or {})
@@ -69,14 +123,14 @@ def build(config: RunConfig | str | Path | Mapping[str, Any] | None = None, /, *
         )
     if isinstance(config, RunConfig):
         cfg = config
-    elif isinstance(config, str | Path):
-        cfg = RunConfig.from_yaml(config)
+    elif isinstance(config, str | os.PathLike):
+        cfg = RunConfig.from_yaml(os.fspath(config))
     else:
         cfg = RunConfig.from_dict(dict(config or {}), source="config")
     settings["task"] = _as_ref(settings.get("task"), make_task)
     settings["corpus"] = _as_ref(settings.get("corpus"), make_corpus)
     if settings.get("out") is not None:
-        settings["out"] = str(settings["out"])
+        settings["out"] = os.fspath(settings["out"])
     values = {KEYWORDS[k]: v for k, v in settings.items() if v is not None}
     return cfg.with_overrides({**values, **overrides})
 
@@ -87,6 +141,11 @@ class SynthesisResult:
 
     run_dir: Path
     manifest: RunManifest
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        target = sum(q.target for q in m.per_label.values())
+        return f"SynthesisResult({str(self.run_dir)!r}, kept={m.kept}/{target}, {m.status})"
 
     @property
     def labels(self) -> list[str]:
@@ -102,7 +161,7 @@ class SynthesisResult:
         """Every label met its quota."""
         return self.manifest.status == "complete"
 
-    def to_pandas(self, *, candidates: bool = False) -> Any:
+    def to_pandas(self, *, candidates: bool = False) -> pd.DataFrame:
         """The kept examples (or every parsed candidate with its ``verdict``) as a DataFrame, one column
         per provenance field (passage, seed, rank, demonstrations, confidence, ...)."""
         import pandas as pd
@@ -110,16 +169,18 @@ class SynthesisResult:
         from synthrr.rundir import load_run
 
         load_run(self.run_dir)  # a clear error for a torn or edited run directory
-        return pd.read_parquet(self.run_dir / ("candidates.parquet" if candidates else "data.parquet"))
+        frame: pd.DataFrame = pd.read_parquet(self.run_dir / ("candidates.parquet" if candidates else "data.parquet"))
+        return frame
 
-    def provenance(self, *, candidates: bool = True) -> Any:
+    def provenance(self, *, candidates: bool = True) -> pd.DataFrame:
         """:meth:`to_pandas` with ``seed_text``, ``passage_text``, ``demo_texts`` and the exact ``prompt``
         of every row (``synthrr show``); all candidates with their verdicts by default."""
         from synthrr.provenance import provenance
 
-        return provenance(self.run_dir, candidates=candidates)
+        frame: pd.DataFrame = provenance(self.run_dir, candidates=candidates)
+        return frame
 
-    def to_hf(self, *, candidates: bool = False, progress: bool = True) -> Any:
+    def to_hf(self, *, candidates: bool = False, progress: bool = True) -> datasets.Dataset:
         """A ``datasets.Dataset`` of :meth:`to_pandas` whose ``label`` is a ``ClassLabel`` of the task's
         labels (``progress=False``: without the bar ``datasets`` draws while casting)."""
         from synthrr.errors import require
@@ -131,46 +192,76 @@ class SynthesisResult:
             ds = datasets.Dataset.from_pandas(frame, preserve_index=False)
             return ds.cast_column("label", datasets.ClassLabel(names=self.labels))
 
-    def export(self, out: str | Path, fmt: str = "hf", *, push_to_hub: str | None = None) -> Path:
+    def export(
+        self,
+        out: str | Path,
+        fmt: str = "hf",
+        *,
+        columns: Sequence[str] | None = None,
+        overwrite: bool = False,
+        push_to_hub: str | None = None,
+    ) -> Path:
         """``synthrr export``: the kept examples in ``fmt`` (hf, parquet, jsonl, csv) with a dataset
-        card in the new folder ``out``; then uploaded to the Hub dataset ``push_to_hub`` if given."""
+        card in the new folder ``out`` (``overwrite=True`` replaces an earlier export there);
+        ``columns`` keeps only those (e.g. ``["text", "label"]``); then uploaded to the Hub dataset
+        ``push_to_hub`` if given."""
         from synthrr.export import export_run
         from synthrr.export import push_to_hub as push
 
-        folder = export_run(self, Path(out), fmt)
+        folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite)
         if push_to_hub:
             push(folder, push_to_hub)
         return folder
 
-    def evaluate(self, config: RunConfig | str | Path | Mapping[str, Any] | None = None, /, **settings: Any) -> Any:
+    def evaluate(
+        self, config: ConfigLike = None, /, *, progress: bool = True, **settings: Unpack[EvalSettings]
+    ) -> RunMetrics:
         """:func:`evaluate` of this run."""
-        return evaluate(self, config, **settings)
+        return evaluate(self, config, progress=progress, **settings)
 
 
-def _run_dir(run: SynthesisResult | str | Path) -> Path:
+def _run_dir(run: RunLike) -> Path:
     return run.run_dir if isinstance(run, SynthesisResult) else Path(run)
 
 
 def generate(
-    config: RunConfig | str | Path | Mapping[str, Any] | None = None, /, *, progress: bool = True, **settings: Any
+    config: ConfigLike = None,
+    /,
+    *,
+    task: TaskLike | None = None,
+    corpus: CorpusLike | None = None,
+    method: str | None = None,
+    n: int | None = None,
+    shots: int | None = None,
+    llm: str | None = None,
+    retriever: str | None = None,
+    k: int | None = None,
+    per_label: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    executor: str | None = None,
+    students: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: bool = True,
 ) -> SynthesisResult:
-    """Synthesise a labelled dataset (``synthrr generate``); settings as in :func:`build`. A run
-    that misses a label's quota still returns (``result.complete`` is False), as the CLI writes it."""
+    """Synthesise a labelled dataset (``synthrr generate``). Settings apply in the CLI's order:
+    ``config`` (a :class:`RunConfig`, a YAML path or a dict), then these keywords (``None``: not
+    given), then ``overrides={"dotted.key": value}`` (``--set``); ``progress=False`` is silent.
+    A run that misses a label's quota still returns (``result.complete`` is False), as the CLI writes it."""
     from synthrr.stages.generate import generate as run
 
-    result = run(build(config, **settings), progress=progress)
+    given = {k: v for k, v in locals().items() if k in Settings.__annotations__}  # the keywords above
+    result = run(_build(config, given), progress=progress)
     return SynthesisResult(result.run_dir, result.manifest)
 
 
-def plan(
-    config: RunConfig | str | Path | Mapping[str, Any] | None = None, /, *, progress: bool = True, **settings: Any
-) -> Any:
+def plan(config: ConfigLike = None, /, *, progress: bool = True, **settings: Unpack[Settings]) -> Plan:
     """A dry run (``synthrr generate --dry-run``): seeds, retrieval and the first round's prompts
     projected through the cache, with no LLM call; returns a :class:`~synthrr.stages.plan.Plan`
     (``.first_round`` tokens and cost, ``.format()``)."""
     from synthrr.stages.generate import plan as run_plan
 
-    return run_plan(build(config, **settings), progress=progress)
+    return run_plan(_build(config, dict(settings)), progress=progress)
 
 
 def load(run_dir: str | Path) -> SynthesisResult:
@@ -182,19 +273,23 @@ def load(run_dir: str | Path) -> SynthesisResult:
 
 
 def evaluate(
-    run: SynthesisResult | str | Path,
-    config: RunConfig | str | Path | Mapping[str, Any] | None = None,
+    run: RunLike,
+    config: ConfigLike = None,
     /,
     *,
+    students: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    executor: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
     progress: bool = True,
-    **settings: Any,
-) -> Any:
+) -> RunMetrics:
     """Measure a run (``synthrr evaluate``): intrinsic metrics and students scored on real data.
     ``students=["tfidf", "minilm"]`` and ``metrics=[...]`` pick what; other evaluation settings via
     ``overrides={"eval.seeds": 1}``. Returns :class:`~synthrr.stages.evaluate.RunMetrics`."""
     from synthrr.stages.evaluate import evaluate_run
 
-    return evaluate_run(_run_dir(run), build(config, **settings), progress=progress)
+    cfg = _build(config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides})
+    return evaluate_run(_run_dir(run), cfg, progress=progress)
 
 
 @dataclass
@@ -204,7 +299,10 @@ class Comparison:
     rows: list[dict[str, Any]]
     folder: Path
 
-    def to_pandas(self) -> Any:
+    def __repr__(self) -> str:
+        return f"Comparison({str(self.folder)!r}, rows={len(self.rows)})"
+
+    def to_pandas(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame(self.rows)
@@ -215,15 +313,18 @@ class Comparison:
 
 
 def compare(
-    runs: Sequence[SynthesisResult | str | Path],
-    config: RunConfig | str | Path | Mapping[str, Any] | None = None,
+    runs: Sequence[RunLike],
+    config: ConfigLike = None,
     /,
     *,
     gold: bool = True,
     student: str | None = None,
-    out: str | Path | None = None,
+    out: str | os.PathLike[str] | None = None,
+    students: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    executor: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
     progress: bool = True,
-    **settings: Any,
 ) -> Comparison:
     """Compare runs in one table (and Gold: the student on as many real examples) like ``synthrr
     compare``; the table is also written to ``out`` (default: beside the first run) as Markdown,
@@ -232,6 +333,6 @@ def compare(
 
     dirs = [_run_dir(r) for r in runs]
     folder = Path(out) if out is not None else (dirs[0].parent / "compare" if dirs else Path("compare"))
-    cfg = build(config, **settings)
+    cfg = _build(config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides})
     rows = compare_runs(dirs, folder, cfg, student=student, gold=gold, progress=progress)
     return Comparison(rows, folder)
