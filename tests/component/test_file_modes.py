@@ -36,21 +36,28 @@ def _modes(root: Path) -> tuple[set[int], set[int]]:
     return files, dirs
 
 
-def _generate_and_export(tmp_path: Path) -> list[Path]:
-    args = ["generate", "--task", TASK, "--method", "fewgen", "--llm", "fake", "--per-label", "5", "--n", "6"]
-    args += ["--out", str(tmp_path / "runs"), "--no-progress", "--set", "synthesis.filters.label_consistency=none"]
-    res = CliRunner().invoke(cli, args)
-    assert res.exit_code == 0, res.output
+CORPUS = str(Path(__file__).parent.parent / "data" / "corpora" / "tiny.jsonl")
+
+
+def _outputs(tmp_path: Path) -> list[Path]:
+    """A SynthesizRR run (corpus, BM25 index and LLM cache under SYNTHRR_HOME), its export and its
+    report: every kind of output synthrr writes."""
+    args = ["generate", "--task", TASK, "--corpus", CORPUS, "--method", "synthesizrr", "--retriever", "bm25"]
+    args += ["--llm", "fake", "--per-label", "5", "--n", "6", "--out", str(tmp_path / "runs"), "--no-progress"]
+    res = CliRunner().invoke(cli, [*args, "--set", "synthesis.filters.label_consistency=none"])
+    assert res.exit_code in (0, 4), res.output  # the tiny corpus may not fill every quota
     run_dir = next((tmp_path / "runs").iterdir())
     res = CliRunner().invoke(cli, ["export", str(run_dir), str(tmp_path / "export"), "--format", "parquet"])
     assert res.exit_code == 0, res.output
-    return [run_dir, tmp_path / "export"]
+    res = CliRunner().invoke(cli, ["report", str(run_dir), "--out", str(tmp_path / "page" / "report.html"), "--no-map"])
+    assert res.exit_code == 0, res.output
+    return [run_dir, tmp_path / "export", tmp_path / "page", tmp_path / "home"]
 
 
 @pytest.mark.parametrize(
     ("mask", "file_mode", "dir_mode"), [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)], ids=["022", "077"]
 )
-def test_a_run_and_its_export_follow_the_umask(
+def test_outputs_follow_the_umask(
     tmp_path: Path,
     umask: Callable[[int], int],
     mask: int,
@@ -60,13 +67,17 @@ def test_a_run_and_its_export_follow_the_umask(
 ) -> None:
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home"))
     umask(mask)
-    roots = _generate_and_export(tmp_path)
+    roots = _outputs(tmp_path)
     for root in roots:
         files, dirs = _modes(root)
         assert files == {file_mode}, (root, sorted(map(oct, files)))
         assert dirs <= {dir_mode}, (root, sorted(map(oct, dirs)))
-    assert (roots[0] / "data.parquet").is_file() and (roots[0] / "config.yaml").is_file()
-    assert stat.S_IMODE(roots[0].stat().st_mode) == dir_mode and stat.S_IMODE(roots[1].stat().st_mode) == dir_mode
+        assert stat.S_IMODE(root.stat().st_mode) == dir_mode, root
+    run_dir, _, page, home = roots
+    for name in ("data.parquet", "config.yaml", "manifest.json"):
+        assert (run_dir / name).is_file(), name
+    assert (page / "report.html").is_file() and (home / "llm-cache.sqlite").is_file()
+    assert any((home / "indexes").iterdir()) and any((home / "corpora").iterdir())
 
 
 def test_atomic_writers_use_the_umask_and_leave_no_temporary_names(tmp_path: Path, umask: Callable[[int], int]) -> None:
