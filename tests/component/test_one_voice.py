@@ -223,3 +223,19 @@ def test_help_writes_defaults_one_way_and_lists_whole_descriptions() -> None:
         ]  # all else: metavars ([OPTIONS]), choices ([hf|csv]) and ranges ([x>=1]) that click writes
         assert not odd, (command, odd)
     assert "[default: imdb]" in re.sub(r"\s+", " ", runner.invoke(cli, ["generate", "--help"]).output)
+
+
+def test_a_stage_called_without_progress_silences_library_bars(capfd: pytest.CaptureFixture[str]) -> None:
+    datasets = pytest.importorskip("datasets")
+    from synthrr.progress import honours_progress
+
+    @honours_progress
+    def stage(*, progress: bool = True) -> None:
+        ds = datasets.Dataset.from_dict({"label": ["a", "b", "a"]})
+        ds.cast_column("label", datasets.ClassLabel(names=["a", "b"]))
+
+    capfd.readouterr()
+    stage(progress=False)
+    assert capfd.readouterr().err == ""
+    stage()
+    assert "Casting the dataset" in capfd.readouterr().err

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from synthrr.cli.options import quiet_option
+
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -15,9 +17,9 @@ import click
 @click.option("--no-map", is_flag=True, help="skip the embedding map (it encodes texts with MiniLM)")
 @click.option("--evaluate", "evaluate_first", is_flag=True,
               help="first run `synthrr evaluate` (default students) on each run without metrics")  # fmt: skip
-@click.option("--no-progress", is_flag=True, help="hide the step lines")
+@quiet_option
 def report(
-    run_dirs: tuple[Path, ...], out: Path, max_rows: int, no_map: bool, evaluate_first: bool, no_progress: bool
+    run_dirs: tuple[Path, ...], out: Path, max_rows: int, no_map: bool, evaluate_first: bool, quiet: bool
 ) -> None:
     """Write one HTML page (no network needed to open it) comparing RUN_DIRS of one task.
 
@@ -31,6 +33,6 @@ def report(
         max_rows=max_rows,
         embedding_map=not no_map,
         evaluate=evaluate_first,
-        progress=not no_progress,
+        progress=not quiet,
     )
     click.echo(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from synthrr.progress import honours_progress
 from synthrr.report.data import ReportData, RunView, gather
 from synthrr.text import clip
 
@@ -269,6 +270,7 @@ def stderr_steps(progress: bool) -> Callable[[str], None]:
     return say
 
 
+@honours_progress
 def write_report(
     run_dirs: Sequence[str | Path],
     out: str | Path,

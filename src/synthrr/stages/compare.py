@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import UsageError
+from synthrr.progress import honours_progress
 from synthrr.report.table import format_markdown, get, table_row
 from synthrr.rundir import load_run, read_json_or_empty, read_metrics
 from synthrr.stages.evaluate import data_fingerprint, evaluate_run, log, real_test_examples, run_metrics
@@ -110,6 +111,7 @@ def _gold_settings(n: int, ec: EvalConfig, student: str, metrics: Sequence[str])
     }
 
 
+@honours_progress
 def compare_runs(
     run_dirs: Sequence[str | Path],
     out_dir: str | Path | None = None,

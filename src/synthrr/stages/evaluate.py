@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import SynthrrError, UsageError
 from synthrr.jsonview import JsonView
+from synthrr.progress import honours_progress
 from synthrr.rundir import METRICS_FILE, RunData, load_run, read_metrics, student_dir
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def real_test_examples(task: Task, split: str = "test", limit: int | None = None
     return stratified_subsample(task.load_split(split), limit, seed=seed)
 
 
+@honours_progress
 def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress: bool = True) -> RunMetrics:
     """Measure a run as ``cfg.eval`` says and write ``RUN_DIR/metrics.json``; returns its content.
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from synthrr.config import RunConfig
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
 from synthrr.manifest import StageStats
+from synthrr.progress import honours_progress
 from synthrr.records import Example, SyntheticExample
 from synthrr.stages.cuts import build_filters, consistency_factor, label_consistency_cut, method_cut
 from synthrr.synth.filters import Filter, run_filters
@@ -408,11 +409,13 @@ class Generator:
 NO_LLM = {"backend": "none", "identity": "none", "label": "none (retrieved passages, no LLM)"}
 
 
+@honours_progress
 def plan(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> Plan:
     """A dry run of ``cfg`` (see :meth:`Generator.plan`)."""
     return Generator(cfg, progress=progress, client=client).plan()
 
 
+@honours_progress
 def generate(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> RunResult:
     """Run one synthesis job described by ``cfg`` (see the module docstring)."""
     return Generator(cfg, progress=progress, client=client).run()

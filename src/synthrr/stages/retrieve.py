@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.config import RunConfig
 from synthrr.errors import UsageError
+from synthrr.progress import honours_progress
 from synthrr.records import Example, Hit
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever, *, 
             encode.close()
 
 
+@honours_progress
 def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
     """Draw the seed set, ingest the corpus (cached) and retrieve top-K per seed (index cached)."""
     import time
