@@ -21,43 +21,40 @@ R = TypeVar("R")
 
 
 @contextmanager
-def _datasets_bars() -> Iterator[None]:
+def _switched_off(is_on: Callable[[], bool], off: Callable[[], None], on: Callable[[], None]) -> Iterator[None]:
+    """A library's bars off within the block, back on afterwards if they were on before."""
+    was = is_on()
+    off()
+    try:
+        yield
+    finally:
+        if was:
+            on()
+
+
+def _datasets_bars() -> AbstractContextManager[None]:
     import datasets
 
-    was = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    try:
-        yield
-    finally:
-        if was:
-            datasets.enable_progress_bars()
+    return _switched_off(
+        datasets.is_progress_bar_enabled, datasets.disable_progress_bars, datasets.enable_progress_bars
+    )
 
 
-@contextmanager
-def _transformers_bars() -> Iterator[None]:
+def _transformers_bars() -> AbstractContextManager[None]:
     from transformers.utils import logging as hf_logging
 
-    was = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was:
-            hf_logging.enable_progress_bar()
+    return _switched_off(
+        hf_logging.is_progress_bar_enabled, hf_logging.disable_progress_bar, hf_logging.enable_progress_bar
+    )
 
 
-@contextmanager
-def _hub_bars() -> Iterator[None]:
+def _hub_bars() -> AbstractContextManager[None]:
     import importlib
 
-    hub_utils = importlib.import_module("huggingface_hub.utils")  # (its switches are not re-exported for mypy)
-    was = not hub_utils.are_progress_bars_disabled()
-    hub_utils.disable_progress_bars()
-    try:
-        yield
-    finally:
-        if was:
-            hub_utils.enable_progress_bars()
+    hub = importlib.import_module("huggingface_hub.utils")  # (its switches are not re-exported for mypy)
+    return _switched_off(
+        lambda: not hub.are_progress_bars_disabled(), hub.disable_progress_bars, hub.enable_progress_bars
+    )
 
 
 #: module that draws bars -> the switch that silences them; a module is only switched when it is
