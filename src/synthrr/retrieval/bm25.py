@@ -1,8 +1,8 @@
 """Sparse retrieval with bm25s (Lù 2024, "BM25S: Orders of magnitude faster lexical search").
 
 Scores follow Lucene's BM25 variant by default (Robertson & Zaragoza 2009, with the Lucene IDF);
-text is lower-cased, split on ``\\w\\w+``, stripped of stopwords (``stopwords``, English by default)
-and, with ``stemmer`` (a Snowball algorithm of PyStemmer, e.g. ``english``), reduced to word stems,
+text is lower-cased, split on ``\\w\\w+``, stripped of stopwords (``stopwords``: Lucene's 33 English
+words by default) and reduced to word stems (``stemmer``: PyStemmer's Snowball ``english`` by default),
 so ``payment`` matches ``payments``. Queries go through the same tokenizer as the passages. The numpy
 backend is used (numba is not a dependency). Passages with a score of 0 (no query term) are not
 returned.
@@ -37,7 +37,10 @@ class BM25Options(RetrieverOptions):
     stopwords: str | None = Field(
         "en", description="bm25s stopword list: 'en' (Lucene's 33 words), 'en_plus' (179), another language, or none"
     )
-    stemmer: str | None = Field(None, description="PyStemmer (Snowball) algorithm ('english') or none")
+    stemmer: str | None = Field(
+        "english",
+        description="PyStemmer (Snowball) algorithm or none; 'english' was chosen on validation (docs/validation.md)",
+    )
     threads: int = Field(1, ge=1, le=256, description="search threads (does not change the index)")
 
     @field_validator("stopwords", "stemmer", mode="before")
