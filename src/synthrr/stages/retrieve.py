@@ -130,11 +130,11 @@ def _fixes(cfg: RunConfig, retriever: Retriever, label: str) -> str:
     corpus's text column."""
     fixes = []
     if retriever.score_kind == "bm25":
-        fixes.append("--retriever dense")
+        fixes.append("--retriever dense (retrieval.retriever)")
         if getattr(retriever.options, "stemmer", "") is None:
-            fixes.append("--set retrieval.options.stemmer=english")
-    fixes.append(f"a corpus that covers '{label}' (--corpus)")
-    fixes.append("check that the corpus text column is the one read (--set corpus.text_column=COLUMN)")
+            fixes.append("stemming (--set retrieval.options.stemmer=english)")
+    fixes.append(f"a corpus that covers '{label}' (--corpus, corpus.name)")
+    fixes.append("check that the corpus text column is the one read (--text-column COLUMN, corpus.text_column)")
     return "try " + ", or ".join(fixes)
 
 
