@@ -107,6 +107,20 @@ def test_some_seeds_without_hits_are_one_warning(tmp_path: Path, caplog: pytest.
     assert (tmp_path / "r" / "hits.parquet").is_file()
 
 
+def test_reused_hits_are_checked_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from synthrr.rundir import read_retrieval_dir
+    from synthrr.stages.retrieve import reuse_hits
+
+    code, out = run(*retrieve_args(task_file(tmp_path, SOME_MISS), tmp_path / "r"))
+    assert code == 0, out
+    cfg, seeds, _ = read_retrieval_dir(tmp_path / "r")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="synthrr.stages.retrieve"):
+        hits = reuse_hits(cfg, tmp_path / "r", seeds)
+    assert len({h.query_id for h in hits}) == 3
+    assert ["no passage for 1 of 4 seeds" in r.getMessage() for r in caplog.records] == [True]
+
+
 def test_retrieve_without_any_hit_for_a_method_that_needs_none(tmp_path: Path) -> None:
     rows = "text,label\nzzz qqq,nature\nxxyy,nature\nrefund invoice,billing\noverbilled,billing\n"
     code, out = run(
