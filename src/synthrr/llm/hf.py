@@ -38,7 +38,9 @@ from synthrr.resources import free_cores
 
 
 class TransformersOptions(BackendOptions):
-    model: str | None = Field(None, description="model folder, GGUF file or hub id (default: SmolLM2-135M GGUF)")
+    model: str | None = Field(
+        None, description="model folder, GGUF file, hub id or installed model name (default: SmolLM2-135M GGUF)"
+    )
     gguf_file: str | None = Field(None, description="GGUF file name inside the `model` folder or hub repo")
     revision: str | None = Field(None, description="hub revision (branch, tag or commit) for hub ids")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda when available")
@@ -73,6 +75,10 @@ class TransformersBackend(LLMBackend):
             from synthrr.assets import smollm2_gguf
 
             return str(smollm2_gguf()), "gguf"
+        from synthrr.llm.models import MODELS, resolve_model
+
+        if o.model in MODELS:
+            return str(resolve_model(o.model, "llm.options.model")), "gguf"
         p = Path(o.model).expanduser()
         if p.is_dir() and o.gguf_file:
             p = p / o.gguf_file

