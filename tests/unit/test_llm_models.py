@@ -157,3 +157,13 @@ def test_doctor_lists_generators_as_optional(fake: ModelAsset) -> None:
     assemble(fake)
     res = CliRunner().invoke(cli, ["assets", "status"])
     assert "ok      fake-1b" in res.output
+
+
+def test_both_local_backends_take_the_name(fake: ModelAsset) -> None:
+    from synthrr.llm.hf import TransformersBackend, TransformersOptions
+    from synthrr.llm.llamacpp import LlamaCppBackend, LlamaCppOptions
+
+    path = assemble(fake)
+    assert LlamaCppBackend(LlamaCppOptions(model_path="fake-1b")).model_path == path
+    hf = TransformersBackend(TransformersOptions(model="fake-1b"))
+    assert (hf.source, hf.kind) == (str(path), "gguf")
