@@ -200,15 +200,16 @@ class SynthesisResult:
         columns: Sequence[str] | None = None,
         overwrite: bool = False,
         push_to_hub: str | None = None,
+        progress: bool = True,
     ) -> Path:
         """``synthrr export``: the kept examples in ``fmt`` (hf, parquet, jsonl, csv) with a dataset
         card in the new folder ``out`` (``overwrite=True`` replaces an earlier export there);
         ``columns`` keeps only those (e.g. ``["text", "label"]``); then uploaded to the Hub dataset
-        ``push_to_hub`` if given."""
+        ``push_to_hub`` if given. ``progress=False``: without the bars of ``datasets``."""
         from synthrr.export import export_run
         from synthrr.export import push_to_hub as push
 
-        folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite)
+        folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite, progress=progress)
         if push_to_hub:
             push(folder, push_to_hub)
         return folder

@@ -292,11 +292,13 @@ def export_run(
     columns: Sequence[str] | None = None,
     overwrite: bool = False,
     overwrite_hint: str = "overwrite=True",
+    progress: bool = True,
 ) -> Path:
     """Write ``run`` (a :class:`~synthrr.api.SynthesisResult`) to the folder ``out`` in ``fmt`` with
     its dataset card; returns ``out``. ``columns`` keeps only those columns. An existing non-empty
     ``out`` is refused unless ``overwrite`` (an earlier export is then replaced whole, atomically);
-    ``overwrite_hint`` is how the refusal names that switch."""
+    ``overwrite_hint`` is how the refusal names that switch. ``progress=False``: without the bars
+    ``datasets`` draws while casting and saving."""
     from synthrr.io import atomic_dir, writable_dir
     from synthrr.rundir import read_metrics
 
@@ -311,10 +313,12 @@ def export_run(
     with atomic_dir(out) as tmp:
         if fmt == "hf":
             from synthrr.errors import require
+            from synthrr.progress import quiet
 
             datasets = require("the hf export format", "datasets", "datasets")
-            ds = run.to_hf()
-            datasets.DatasetDict({"train": ds.select_columns(keep) if keep else ds}).save_to_disk(str(tmp))
+            with quiet(not progress):
+                ds = run.to_hf()
+                datasets.DatasetDict({"train": ds.select_columns(keep) if keep else ds}).save_to_disk(str(tmp))
         else:
             from synthrr.io import write_table
 

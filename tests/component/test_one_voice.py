@@ -206,6 +206,14 @@ def test_to_hf_without_progress_draws_no_bar(tmp_path: Path, capfd: pytest.Captu
     run.to_hf()
     assert "Casting the dataset" in capfd.readouterr().err  # switched back on afterwards
 
+    runner = CliRunner()
+    quiet = runner.invoke(cli, ["export", str(run.run_dir), str(tmp_path / "quiet"), "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr == "" and "wrote 2 examples (hf)" in quiet.stdout
+    loud = runner.invoke(cli, ["export", str(run.run_dir), str(tmp_path / "loud")])
+    assert loud.exit_code == 0 and "Saving the dataset" in loud.stderr
+    run.export(tmp_path / "py", progress=False)
+    assert capfd.readouterr().err == ""
+
 
 def test_help_writes_defaults_one_way_and_lists_whole_descriptions() -> None:
     runner = CliRunner()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from synthrr.cli.options import quiet_option
 from synthrr.export import FORMATS
 
 
@@ -18,11 +19,19 @@ from synthrr.export import FORMATS
 @click.option("--push-to-hub", "repo", default=None, metavar="OWNER/NAME",
               help="then upload OUT to this Hub dataset (online; token from HF_TOKEN or `hf auth login`)")  # fmt: skip
 @click.option("--columns", default=None, metavar="NAME,NAME",
-              help="keep only these columns, in this order (e.g. text,label); default: all")  # fmt: skip
+              help="keep only these columns, in this order (e.g. text,label) [all]")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="replace OUT if it holds an earlier export (atomically)")
 @click.option("--public", is_flag=True, help="with --push-to-hub: create the dataset public (default: private)")
+@quiet_option
 def export(
-    run_dir: Path, out: Path, fmt: str, repo: str | None, columns: str | None, overwrite: bool, public: bool
+    run_dir: Path,
+    out: Path,
+    fmt: str,
+    repo: str | None,
+    columns: str | None,
+    overwrite: bool,
+    public: bool,
+    quiet: bool,
 ) -> None:
     """Export the kept examples of RUN_DIR into the new folder OUT, with a dataset card (README.md)."""
     from synthrr.api import load
@@ -30,7 +39,9 @@ def export(
 
     run = load(run_dir)
     keep = columns.split(",") if columns is not None else None
-    folder = export_run(run, out, fmt, columns=keep, overwrite=overwrite, overwrite_hint="--overwrite")
+    folder = export_run(
+        run, out, fmt, columns=keep, overwrite=overwrite, overwrite_hint="--overwrite", progress=not quiet
+    )
     click.echo(f"wrote {run.manifest.kept} examples ({fmt}) and README.md to {folder}")
     if repo:
         click.echo(f"uploaded to {push_to_hub(folder, repo, private=not public)}")
