@@ -213,7 +213,7 @@ def compare(
     if with_report:
         from synthrr.report.html import write_report
 
-        click.echo(f"report: {write_report(run_dirs, where / 'report.html', compare_rows=rows)}")
+        click.echo(f"report: {write_report(run_dirs, where / 'report.html', compare_rows=rows, progress=not quiet)}")
 
 
 @click.command()
