@@ -247,3 +247,17 @@ def test_a_stage_called_without_progress_silences_library_bars(capfd: pytest.Cap
     assert capfd.readouterr().err == ""
     stage()
     assert "Casting the dataset" in capfd.readouterr().err
+
+
+def test_a_task_file_key_typo_suggests_the_key(tmp_path: Path) -> None:
+    from synthrr.tasks import get_task
+
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "name: t\nlabels: [{name: a, verbalization: x}, {name: b, verbalization: y}]\n"
+        "data: {file: d.csv, text_colum: body}\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"t\.yaml: config field 'data\.text_colum': .*did you mean 'data\.text_column'"
+    ):
+        get_task(str(path))

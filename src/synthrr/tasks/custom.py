@@ -124,7 +124,7 @@ def parse_task_file(path: Path) -> TaskFile:
     try:
         config = TaskFile.model_validate(read_task_yaml(path))
     except ValidationError as e:
-        raise config_error(e, source=str(path)) from None
+        raise config_error(e, source=str(path), model=TaskFile) from None
     if config.data.label_map:
         unknown = sorted({v for v in config.data.label_map.values() if v not in config.label_names})
         if unknown:
