@@ -8,7 +8,7 @@ import pytest
 from synthrr.config import BudgetConfig, LLMConfig
 from synthrr.errors import BackendError, BudgetExceededError, ConfigError
 from synthrr.llm import BACKENDS, LLMCache, LLMClient, LLMRequest, Sampling, make_client
-from synthrr.llm.fake import FakeLLM, FakeOptions
+from synthrr.llm.fake import FakeLLM, FakeOptions, rewrite
 from synthrr.llm.projection import estimate_prompt_tokens
 
 
@@ -58,7 +58,8 @@ def test_only_misses_are_sent_and_n_can_grow(tmp_path: Path) -> None:
     grown = c.generate(reqs(1, samples=3))
     assert len(fake.history) == 1 and fake.history[0].sampling.seed == 1 and fake.history[0].sampling.n == 2
     assert grown[0].completions[0] == out[0].completions[0]
-    assert [comp.text.split()[2] for comp in grown[0].completions] == ["0", "1", "2"]
+    request = reqs(1, samples=3)[0]
+    assert [comp.text for comp in grown[0].completions] == [rewrite(request, seed) for seed in range(3)]
 
 
 def test_duplicates_in_one_batch_are_generated_once(tmp_path: Path) -> None:

@@ -2,13 +2,19 @@
 
 Answers come from, in order: a ``respond`` callable given to the constructor, the ``responses``
 option (exact prompt -> text, where the prompt is the completion text or the last message's
-content), or the ``default`` template. Every request is appended to ``history``; ``calls``
-counts generated completions. Token counts use :func:`synthrr.text.count_tokens`. A request with
-``Sampling.logprobs`` gets :func:`fake_logprob` of each text: a pseudo log-probability for tests.
+content), or the ``default`` template. The default template, ``{rewrite}``, answers with words of
+the prompt itself (:func:`rewrite`): a reshuffled draw of its demonstrations' words, so with the
+default settings a plumbing check's answers pass every filter, the label verifier included (the
+demonstrations are examples of the requested label) and the run meets its quota. Every request is
+appended to ``history``; ``calls`` counts generated completions. Token counts use
+:func:`synthrr.text.count_tokens`. A request with ``Sampling.logprobs`` gets :func:`fake_logprob`
+of each text: a pseudo log-probability for tests.
 """
 
 from __future__ import annotations
 
+import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,8 +33,9 @@ class FakeOptions(BackendOptions):
     model: str = Field("fake", description="model identity reported to the cache")
     responses: dict[str, str] = Field(default_factory=dict, description="exact prompt -> answer")
     default: str = Field(
-        "Synthetic text {n} about: {prompt}",
-        description="answer for other prompts; {prompt} (first 60 chars), {n} (sample index), {h} (hash)",
+        "{rewrite}",
+        description="answer for other prompts; {rewrite} (the prompt's demonstrations' words, reshuffled per "
+        "sample), {prompt} (first 60 chars), {n} (sample index), {h} (hash)",
     )
     delay: float = Field(0.0, ge=0, le=60, description="seconds to sleep per completion")
     n_ctx: int = Field(100_000, ge=1, description="prompts longer than this many tokens are rejected")
@@ -67,7 +74,13 @@ class FakeLLM(LLMBackend):
         if prompt in self.options.responses:
             return self.options.responses[prompt]
         seed = request.sampling.seed + sample
-        return self.options.default.format(prompt=prompt[:60], n=seed, h=stable_hash(prompt, str(seed), size=4))
+        template = self.options.default
+        return template.format(
+            prompt=prompt[:60],
+            n=seed,
+            h=stable_hash(prompt, str(seed), size=4),
+            rewrite=rewrite(request, seed) if "{rewrite}" in template else "",
+        )
 
     def generate(self, requests: Sequence[LLMRequest]) -> Iterator[tuple[int, LLMResponse]]:
         for i, req in enumerate(requests):
@@ -99,6 +112,29 @@ class FakeLLM(LLMBackend):
                     with open(self.options.call_log, "a", encoding="utf-8") as log:
                         log.write(stable_hash(_full_text(req), str(req.sampling.seed), size=8) + "\n")
             yield i, LLMResponse(tuple(completions), prompt_tokens=prompt_tokens, seconds=time.perf_counter() - t0)
+
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def rewrite(request: LLMRequest, seed: int) -> str:
+    """A made-up answer from the prompt's own words, the same for the same prompt and ``seed``.
+
+    Words come from the demonstrations' answers (the assistant turns of a chat prompt: examples of
+    the requested label), else from the last turn or the completion text. The answer is a draw of
+    them as long as an average demonstration (8 to 60 words), in an order of its own: it shares the
+    label's vocabulary (the verifier agrees) but not its word sequences (the copy filters and dedup
+    keep it)."""
+    demos = [m.get("content", "") for m in request.messages or () if m.get("role") == "assistant"]
+    sources = demos or [FakeLLM.prompt_of(request)]
+    pool = [w for text in sources for w in _WORD.findall(text)]
+    if not pool:
+        return f"answer {seed}"
+    size = max(8, min(60, len(pool) // len(sources)))
+    rng = random.Random(stable_hash(_full_text(request), str(seed)))
+    picked = rng.sample(pool, size) if size <= len(pool) else rng.choices(pool, k=size)
+    text = " ".join(picked)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def fake_logprob(text: str) -> float:
