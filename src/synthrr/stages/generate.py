@@ -243,6 +243,8 @@ class Generator:
             self.method.feedback(ctx, {lab: st.kept for lab, st in states.items()})
         rows, shortfall = self._finish(states)
         self._count(rounds=rounds.count)
+        for f in rounds.filters:
+            self._count(**f.counts())
         self._timed("total", started)
         manifest = self._manifest(task, targets, shortfall, client, ctx)
         hits = [h for seed_hits in ctx.hits.values() for h in seed_hits]

@@ -50,6 +50,10 @@ class Filter(ABC):
     def apply(self, rows: Sequence[SyntheticExample]) -> list[str | None]:
         """One verdict per row: ``None`` keeps it, a string is the drop reason."""
 
+    def counts(self) -> dict[str, int]:
+        """Counts of the filter's own work for the run manifest (e.g. cached verdicts); none by default."""
+        return {}
+
 
 def run_filters(
     filters: Sequence[Filter], rows: Sequence[SyntheticExample]
