@@ -62,13 +62,28 @@ def retrieve_for_run(
     executor says where the work goes: with ``ray`` a missing dense index is encoded on encoder
     actors and a sharded one (``index_shards > 1``) is searched on search actors; queries are
     encoded here, and BM25 searches here. The pools are closed before returning, so the returned
-    retriever's sharded index is no longer searchable."""
+    retriever's sharded index is no longer searchable. Hits are cached by content
+    (:mod:`synthrr.retrieval.hits_cache`): a rerun opens no index and encodes no query."""
+    from synthrr.retrieval import retriever_from_config
+    from synthrr.retrieval.hits_cache import cached_hits, hits_key, store_hits
+
+    retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
+    key = hits_key(corpus, retriever, cfg.retrieval, seeds)
+    hits = cached_hits(key)
+    if hits is None:
+        hits = _search(cfg, seeds, corpus, retriever, progress=progress)
+        store_hits(key, hits)
+    check_hits(cfg, seeds, hits, retriever)
+    return hits, retriever
+
+
+def _search(cfg: RunConfig, seeds: list[Example], corpus: Corpus, retriever: Retriever, *, progress: bool) -> list[Hit]:
+    """Open (or build) the index on the run executor's pools, then search it for every seed."""
     from contextlib import ExitStack
 
     from synthrr.executors import make_encode_pool, make_search_pool
-    from synthrr.retrieval import open_index, retrieve, retriever_from_config
+    from synthrr.retrieval import open_index, retrieve
 
-    retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
     with ExitStack() as pools:  # closed last-in first-out: the search actors before a Ray shutdown
         encode = make_encode_pool(cfg)
         if encode is not None:
@@ -79,9 +94,7 @@ def retrieve_for_run(
         open_index(corpus, retriever, progress=progress, encode=encode, search=search)
         if encode is not None:
             encode.release()  # the encoder workers' CPUs go to the search workers
-        hits = retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
-    check_hits(cfg, seeds, hits, retriever)
-    return hits, retriever
+        return retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
 
 
 def check_hits(cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit], retriever: Retriever) -> None:
