@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,7 @@ def test_ray_search_actors_give_the_local_hits(
         raise AssertionError("the driver loaded index shards")
 
     monkeypatch.setattr(ShardedFlatIndex, "load_files", classmethod(driver_must_not_load))  # this process only
+    shutil.rmtree(tmp_path / "home" / "hits")  # the local run's hits are cached: search again, on the actors
     hits, remote = retrieve_for_run(ray_cfg, seeds, corpus, progress=False)  # the index built above, loaded
     assert remote.index_status == "loaded"
     assert isinstance(remote._index, RemoteShardedIndex) and len(remote._index.actors) == 2
