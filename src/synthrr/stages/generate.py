@@ -348,7 +348,8 @@ class Generator:
         if self.widened and self.progress:
             import sys
 
-            print(f"score band ran out; prompts on lower-scored passages: {self.widened}", file=sys.stderr)
+            widened = ", ".join(f"{label} {n}" for label, n in self.widened.items())
+            print(f"score band ran out; prompts on lower-scored passages: {widened}", file=sys.stderr)
         t0 = time.perf_counter()
         self.tally += StageStats(drops=method_cut(self.cfg, self.method, states))
         if self.cfg.synthesis.filters.label_consistency != "none":

@@ -211,7 +211,7 @@ def new_task(
     body = render_yaml(task_name, src.name, rel, text, label, counts)
     task = _check(path, body)  # every problem (a bad row, a label without train rows) before writing
     with atomic_open(path) as fh:
-        fh.write(body)
+        fh.write(body if body.endswith("\n") else body + "\n")
     parse_task_file(path)  # and the file as written reads back
     splits = {s: task.label_counts(s) for s in task.split_names()}
     per_label = default_per_label(task)
