@@ -8,12 +8,17 @@ give them (0666 / 0777 less the umask), not ``tempfile``'s owner-only ones. Read
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import contextlib
+import gzip
 import json
+import lzma
 import os
 import secrets
 import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -194,6 +199,46 @@ def _check_writable(p: Path, what: str) -> None:
         raise InputError(probe, f"cannot write here ({e.strerror}), so the {what} {p} cannot be written") from None
 
 
+#: leading bytes of each compression a reader opens transparently, and its opener
+COMPRESSIONS: dict[str, tuple[bytes, Callable[..., Any]]] = {
+    "gzip": (b"\x1f\x8b", gzip.open),
+    "bz2": (b"BZh", bz2.open),
+    "xz": (b"\xfd7zXZ\x00", lzma.open),
+}
+
+
+def sniff_compression(path: Path) -> str | None:
+    """The compression of ``path`` told by its first bytes (``gzip``, ``bz2``, ``xz``), not its suffix."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return next((name for name, (magic, _) in COMPRESSIONS.items() if head.startswith(magic)), None)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """``path`` opened for reading bytes, decompressed when its content is gzip, bz2 or xz."""
+    kind = sniff_compression(path)
+    if kind is None:
+        return open(path, "rb")
+    fh: IO[bytes] = COMPRESSIONS[kind][1](path, "rb")
+    return fh
+
+
+def corrupt_compressed(path: Path, e: BaseException) -> InputError:
+    """The error for a compressed file that ends early or is damaged (``EOFError`` / ``OSError`` /
+    ``LZMAError`` while decompressing), naming the file."""
+    detail = str(e) or type(e).__name__
+    if isinstance(e, EOFError):
+        detail = "it ends before the end of the compressed stream"
+    kind = sniff_compression(path)
+    if kind is None:
+        return InputError(path, f"cannot be read ({detail})")
+    return InputError(path, f"{kind} data is truncated or damaged ({detail}); recompress or download the file again")
+
+
+#: what decompressing a damaged file raises (a truncated stream: EOFError; gzip.BadGzipFile is an OSError)
+DECOMPRESS_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, lzma.LZMAError, zlib.error)
+
+
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
@@ -211,6 +256,8 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     p = require_file(path)
     with open(p, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
@@ -227,13 +274,19 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def check_utf8(path: Path) -> None:
-    """Raise InputError naming the first line that is not UTF-8."""
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise InputError(path, f"not valid UTF-8 (byte offset {e.start} in the line)", line=lineno) from None
+    """Raise InputError naming the first line that is not UTF-8 (of the decompressed text when the
+    file is compressed; a damaged compressed file is named too)."""
+    try:
+        with open_binary(path) as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise InputError(
+                        path, f"not valid UTF-8 (byte offset {e.start} in the line)", line=lineno
+                    ) from None
+    except DECOMPRESS_ERRORS as e:
+        raise corrupt_compressed(path, e) from None
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -248,7 +301,8 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     if fmt in ("csv", "tsv"):
         check_utf8(p)
         try:
-            df = pd.read_csv(p, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False)
+            comp = sniff_compression(p)
+            df = pd.read_csv(p, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False, compression=comp)
         except pd.errors.ParserError as e:
             raise InputError(p, f"malformed {fmt.upper()}: {e}") from None
         except pd.errors.EmptyDataError:

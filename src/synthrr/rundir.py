@@ -22,7 +22,9 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +33,7 @@ from synthrr.errors import InputError, UsageError
 from synthrr.records import Example, SyntheticExample
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from synthrr.config import RunConfig
     from synthrr.records import Hit
@@ -148,8 +150,15 @@ def file_digest(path: Path) -> str:
 
 def check_consistent(run: Path, manifest: Mapping[str, Any]) -> None:
     """Every file the manifest lists is there and unchanged (manifests from before file lists pass)."""
-    for name, info in dict(manifest.get("files") or {}).items():
-        path = run / name
+    files = manifest.get("files") or {}
+    if not isinstance(files, Mapping) or not all(isinstance(v, Mapping) for v in files.values()):
+        raise InputError(
+            run / MANIFEST_FILE,
+            "field 'files' is not a mapping of file name to {sha256, rows} (the file was edited); "
+            "rerun the same `synthrr generate` command to rewrite it",
+        )
+    for name, info in files.items():
+        path = run / str(name)
         if not path.is_file() or file_digest(path) != info.get("sha256"):
             what = "is missing" if not path.is_file() else "does not match manifest.json"
             raise InputError(
@@ -285,12 +294,7 @@ def load_run(run_dir: str | Path) -> RunData:
             "incomplete run directory: data.parquet without manifest.json (the write was interrupted); "
             "rerun the same `synthrr generate` command to finish it",
         )
-    try:
-        manifest: dict[str, Any] = json.loads((run / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(run / MANIFEST_FILE, f"malformed JSON: {e.msg}", line=e.lineno) from None
-    if not isinstance(manifest, dict):
-        raise InputError(run / MANIFEST_FILE, "expected a JSON object")
+    manifest = read_manifest(run)
     check_consistent(run, manifest)
     task = None
     method = manifest.get("method")
@@ -320,6 +324,23 @@ def load_run(run_dir: str | Path) -> RunData:
     return RunData(run_dir=run, task=str(task), method=str(method or "unknown"), examples=examples, manifest=manifest)
 
 
+def read_manifest(run: Path) -> dict[str, Any]:
+    """The JSON object of ``RUN/manifest.json``; one InputError naming it when it is not UTF-8 JSON."""
+    path = run / MANIFEST_FILE
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(path, "is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8")
+    try:
+        manifest = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        raise InputError(path, f"not valid UTF-8 (byte offset {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"malformed JSON: {e.msg}", line=e.lineno) from None
+    if not isinstance(manifest, dict):
+        raise InputError(path, "expected a JSON object")
+    return manifest
+
+
 def read_metrics(run_dir: Path) -> dict[str, Any]:
     """A run's ``metrics.json`` (``{}`` when absent or unreadable: it is recomputed)."""
     return read_json_or_empty(run_dir / METRICS_FILE)
@@ -331,6 +352,6 @@ def read_json_or_empty(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+    except ValueError:  # malformed JSON or not UTF-8
         return {}
     return data if isinstance(data, dict) else {}

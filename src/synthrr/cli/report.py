@@ -13,7 +13,13 @@ from synthrr.cli.options import quiet_option
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True,
               help="the HTML file to write")  # fmt: skip
-@click.option("--max-rows", type=int, default=2000, show_default=True, help="candidates per run shown (sampled above)")
+@click.option(
+    "--max-rows",
+    type=click.IntRange(0),
+    default=2000,
+    show_default=True,
+    help="candidates per run shown (sampled above)",
+)
 @click.option("--no-map", is_flag=True, help="skip the embedding map (it encodes texts with MiniLM)")
 @click.option("--evaluate", "evaluate_first", is_flag=True,
               help="first run `synthrr evaluate` (default students) on each run without metrics")  # fmt: skip

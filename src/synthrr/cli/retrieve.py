@@ -58,7 +58,9 @@ def seeds(
 @click.option("--per-label", type=int, default=None, help="seeds per label [100 binary, 50 otherwise]")
 @click.option("--threads", type=int, default=None, help="CPU threads for the encoder [all cores]")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="output folder (required)")
-@click.option("--show", type=int, default=3, show_default=True, help="print this many seeds with their top hits")
+@click.option(
+    "--show", type=click.IntRange(0), default=3, show_default=True, help="print this many seeds with their top hits"
+)
 @quiet_option
 @config_options
 def retrieve(

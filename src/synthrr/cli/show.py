@@ -12,7 +12,7 @@ import click
 @click.option("--label", default=None, help="only this label")
 @click.option("--verdict", default="kept", show_default=True,
               help="kept, a drop reason (e.g. label_disagrees, near_duplicate), or 'all'")  # fmt: skip
-@click.option("--n", "n", type=int, default=5, show_default=True, help="how many examples")
+@click.option("--n", "n", type=click.IntRange(0), default=5, show_default=True, help="how many examples")
 @click.option("--seed", type=int, default=0, show_default=True, help="which sample of the matching rows")
 @click.option("--full-prompt", is_flag=True, help="print whole prompts (default: the first 1,500 characters)")
 def show(run_dir: Path, label: str | None, verdict: str, n: int, seed: int, full_prompt: bool) -> None:

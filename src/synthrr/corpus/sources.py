@@ -7,25 +7,29 @@ are :class:`~synthrr.errors.InputError` naming the file and the line.
 
 from __future__ import annotations
 
-import bz2
 import csv
-import gzip
 import io
-import lzma
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from synthrr.errors import InputError, guess_column
-from synthrr.io import iter_jsonl, table_format
+from synthrr.io import (
+    DECOMPRESS_ERRORS,
+    check_utf8,
+    corrupt_compressed,
+    iter_jsonl,
+    open_binary,
+    sniff_compression,
+    table_format,
+)
 from synthrr.text import stable_hash
 
 #: one raw document: (1-based line or row, source document id, text or None)
 RawDoc = tuple[int, str, str | None]
 
-_OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _PARQUET_BATCH = 8192
 
 
@@ -96,18 +100,8 @@ class JsonlSource(Source):
             yield line, doc_id, _check_text(self.path, line, tf, obj[tf])
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    opener = _OPENERS.get(path.suffix.lower())
-    return opener(path, "rb") if opener else open(path, "rb")
-
-
 def _raise_first_bad_utf8_line(path: Path) -> None:
-    with _open_binary(path) as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise InputError(path, f"not valid UTF-8 (byte offset {e.start} in the line)", line=lineno) from None
+    check_utf8(path)
     raise InputError(path, "not valid UTF-8")
 
 
@@ -138,7 +132,7 @@ class DelimitedSource(Source):
     def iter_docs(self) -> Iterator[RawDoc]:
         csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
         fmt = "TSV" if self.delimiter == "\t" else "CSV"
-        with _open_binary(self.path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
+        with open_binary(self.path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh, delimiter=self.delimiter, strict=True)
             try:
                 yield from self._rows(reader, fmt)
@@ -146,6 +140,8 @@ class DelimitedSource(Source):
                 _raise_first_bad_utf8_line(self.path)
             except csv.Error as e:
                 raise InputError(self.path, f"malformed {fmt}: {e}", line=reader.line_num) from None
+            except DECOMPRESS_ERRORS as e:
+                raise corrupt_compressed(self.path, e) from None
 
     def _column(self, header: list[str], name: str, what: str) -> int:
         try:
@@ -202,6 +198,8 @@ class ParquetSource(Source):
             found = ", ".join(map(repr, schema.names[:20]))
             raise InputError(self.path, f"no column '{self.id_field}' (set corpus.id_field); found: {found}")
         ttype = schema.field(self.text_column).type
+        if pa.types.is_dictionary(ttype):  # dictionary-encoded strings read as their values
+            ttype = ttype.value_type
         if not (pa.types.is_string(ttype) or pa.types.is_large_string(ttype)):
             raise InputError(self.path, f"column '{self.text_column}' has type {ttype}, expected strings")
         row = 0
@@ -257,8 +255,9 @@ def source_for_path(path: Path, text_column: str, id_field: str | None) -> Sourc
     if path.is_dir():
         return TextFolderSource(path, name)
     fmt = table_format(path)
-    if path.suffix.lower() in _OPENERS and fmt not in ("csv", "tsv"):
-        raise InputError(path, "only CSV and TSV files may be compressed; decompress this file first")
+    compression = sniff_compression(path)
+    if compression is not None and fmt not in ("csv", "tsv"):
+        raise InputError(path, f"only CSV and TSV files may be compressed ({compression}); decompress this file first")
     if fmt == "jsonl":
         return JsonlSource(path, name, text_column, id_field)
     if fmt == "parquet":

@@ -78,6 +78,12 @@ class TaskSpec(BaseModel):
                     f"template '{method}' uses unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
                     f"allowed: {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
                 )
+            try:  # names alone miss format specs and conversions ('{verbalization:d}', '{label!z}')
+                template.format(**dict.fromkeys(TEMPLATE_FIELDS, "x"))
+            except (ValueError, IndexError, KeyError, TypeError, AttributeError) as e:
+                raise ValueError(
+                    f"template '{method}' cannot be filled in: {e}; write placeholders plainly, e.g. {{verbalization}}"
+                ) from None
         return templates
 
     @property
