@@ -6,10 +6,12 @@ Every :class:`~synthrr.errors.SynthrrError` becomes one line on stderr and its e
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -124,9 +126,31 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(log_to_stderr())
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point. SIGTERM ends a command like Ctrl-C (message, exit 143, resumable)."""
-    import signal
+def _interrupted_while_exiting(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM once the command is over: say so and leave at once (its output is written)."""
+    name = "terminated" if signum == signal.SIGTERM else "interrupted"
+    os.write(2, f"{name} while exiting; the command had finished, so there is nothing to resume\n".encode())
+    os._exit(128 + signum)
 
+
+def _ignore_late_signals() -> None:
+    """The last exit handler: from here on the interpreter tears down modules without running Python
+    signal handlers (it resets them to the default, which kills the process with no message), so a
+    Ctrl-C that lands now is ignored and the exit status stays the command's."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_exiting:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+atexit.register(_ignore_late_signals)  # registered on import, so it runs after the handlers of later imports
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point. SIGTERM ends a command like Ctrl-C (message, exit 143, resumable);
+    an interrupt after the command is over (while threads stop and exit handlers run) says so."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="synthrr")
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="synthrr")
+    finally:
+        signal.signal(signal.SIGINT, _interrupted_while_exiting)
+        signal.signal(signal.SIGTERM, _interrupted_while_exiting)
