@@ -92,11 +92,13 @@ KEYWORDS = {
 }
 
 
-def _as_ref(value: Any, make: Any) -> Any:
+def _as_ref(value: Any, make: Any, func: str, param: str) -> Any:
     """A task/corpus given as data (not a name or a path) is written once and referred to by path;
-    a path-like (a ``Path``, a :class:`~synthrr.inputs.TaskRef`) is its path."""
-    import os
+    a path-like (a ``Path``, a :class:`~synthrr.inputs.TaskRef`) is its path. Another type is a
+    UsageError naming ``func`` and ``param``."""
+    from synthrr.arguments import check_source
 
+    check_source(func, param, value, f"a {param} name or path")
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, os.PathLike):
@@ -107,12 +109,17 @@ def _as_ref(value: Any, make: Any) -> Any:
 def build(config: ConfigLike = None, /, **settings: Unpack[Settings]) -> RunConfig:
     """A validated :class:`RunConfig`: ``config`` (an object, a YAML path or a dict, default: the
     defaults), then the keyword settings of :data:`KEYWORDS`, then ``overrides={"dotted.key": value}``."""
-    return _build(config, dict(settings))
+    return _build(config, dict(settings), "build_config")
 
 
-def _build(config: ConfigLike, settings: dict[str, Any]) -> RunConfig:
+def _build(config: ConfigLike, settings: dict[str, Any], func: str) -> RunConfig:
+    """The config of ``func``'s arguments; a wrong type is a UsageError naming ``func`` and the parameter."""
+    from synthrr.arguments import check_config, check_overrides, check_path
     from synthrr.inputs import make_corpus, make_task
 
+    check_config(func, config)
+    check_overrides(func, settings.get("overrides"))
+    check_path(func, "out", settings.get("out"))
     overrides = dict(settings.pop("overrides", None) or {})
     unknown = sorted(set(settings) - set(KEYWORDS))
     if unknown:
@@ -127,8 +134,8 @@ def _build(config: ConfigLike, settings: dict[str, Any]) -> RunConfig:
         cfg = RunConfig.from_yaml(os.fspath(config))
     else:
         cfg = RunConfig.from_dict(dict(config or {}), source="config")
-    settings["task"] = _as_ref(settings.get("task"), make_task)
-    settings["corpus"] = _as_ref(settings.get("corpus"), make_corpus)
+    settings["task"] = _as_ref(settings.get("task"), make_task, func, "task")
+    settings["corpus"] = _as_ref(settings.get("corpus"), make_corpus, func, "corpus")
     if settings.get("out") is not None:
         settings["out"] = os.fspath(settings["out"])
     values = {KEYWORDS[k]: v for k, v in settings.items() if v is not None}
@@ -221,7 +228,10 @@ class SynthesisResult:
         return evaluate(self, config, progress=progress, **settings)
 
 
-def _run_dir(run: RunLike) -> Path:
+def _run_dir(run: RunLike, func: str) -> Path:
+    from synthrr.arguments import check_run
+
+    check_run(func, run)
     return run.run_dir if isinstance(run, SynthesisResult) else Path(run)
 
 
@@ -252,7 +262,7 @@ def generate(
     from synthrr.stages.generate import generate as run
 
     given = {k: v for k, v in locals().items() if k in Settings.__annotations__}  # the keywords above
-    result = run(_build(config, given), progress=progress)
+    result = run(_build(config, given, "generate"), progress=progress)
     return SynthesisResult(result.run_dir, result.manifest)
 
 
@@ -262,13 +272,15 @@ def plan(config: ConfigLike = None, /, *, progress: bool = True, **settings: Unp
     (``.first_round`` tokens and cost, ``.format()``)."""
     from synthrr.stages.generate import plan as run_plan
 
-    return run_plan(_build(config, dict(settings)), progress=progress)
+    return run_plan(_build(config, dict(settings), "plan"), progress=progress)
 
 
 def load(run_dir: str | Path) -> SynthesisResult:
     """A run directory written earlier (by the CLI or :func:`generate`)."""
+    from synthrr.arguments import check_run
     from synthrr.rundir import load_run
 
+    check_run("load", run_dir, "run_dir")
     run = load_run(run_dir)
     return SynthesisResult(run.run_dir, RunManifest.from_dict(run.manifest))
 
@@ -289,8 +301,11 @@ def evaluate(
     ``overrides={"eval.seeds": 1}``. Returns :class:`~synthrr.stages.evaluate.RunMetrics`."""
     from synthrr.stages.evaluate import evaluate_run
 
-    cfg = _build(config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides})
-    return evaluate_run(_run_dir(run), cfg, progress=progress)
+    run_dir = _run_dir(run, "evaluate")
+    cfg = _build(
+        config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides}, "evaluate"
+    )
+    return evaluate_run(run_dir, cfg, progress=progress)
 
 
 @dataclass
@@ -330,10 +345,15 @@ def compare(
     """Compare runs in one table (and Gold: the student on as many real examples) like ``synthrr
     compare``; the table is also written to ``out`` (default: beside the first run) as Markdown,
     CSV and JSON."""
+    from synthrr.arguments import check_path, check_runs
     from synthrr.stages.compare import compare_runs
 
-    dirs = [_run_dir(r) for r in runs]
+    check_runs("compare", runs)
+    check_path("compare", "out", out)
+    dirs = [_run_dir(r, "compare") for r in runs]
     folder = Path(out) if out is not None else (dirs[0].parent / "compare" if dirs else Path("compare"))
-    cfg = _build(config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides})
+    cfg = _build(
+        config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides}, "compare"
+    )
     rows = compare_runs(dirs, folder, cfg, student=student, gold=gold, progress=progress)
     return Comparison(rows, folder)

@@ -13,12 +13,37 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthrr.errors import ConfigError, InputError, config_error, did_you_mean
 from synthrr.io import read_yaml_mapping
 
 log = logging.getLogger(__name__)
+
+
+class _Null:
+    """``--set KEY=null``: set the field to ``None`` (its default meaning), unlike a ``None``
+    override, which means "not given" and leaves the field as it is."""
+
+    def __repr__(self) -> str:
+        return "null"
+
+
+#: the value ``parse_set_option`` gives for ``KEY=null`` (or ``~``)
+NULL: Any = _Null()
+
+
+def expand_path_env(value: Any) -> Any:
+    """A path setting with each ``${NAME}`` replaced by the environment variable NAME; an unset
+    one is a ``ValueError`` naming it (never a folder literally named ``${NAME}``)."""
+    from synthrr.redact import expand_env
+
+    if not isinstance(value, str | Path) or "${" not in str(value):
+        return value
+    try:
+        return expand_env(str(value), "path")
+    except ValueError as e:
+        raise ValueError(f"{str(e).split(': ', 1)[1]}; set it or write the path out") from None
 
 
 class Section(BaseModel):
@@ -50,6 +75,11 @@ class CorpusConfig(Section):
     max_tokens: int | None = Field(None, ge=1, description="drop passages longer than this (default 400)")
     chunk_tokens: int | None = Field(None, ge=8, description="split documents into windows of this many tokens")
     chunk_overlap: int = Field(0, ge=0, description="tokens shared by consecutive windows")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _expand_name(cls, value: Any) -> Any:
+        return expand_path_env(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -139,6 +169,17 @@ class FilterConfig(Section):
         "tfidf+minilm", description="features of the label-consistency classifier (minilm needs the dense extra)"
     )
 
+    @model_validator(mode="after")
+    def _check_lengths(self) -> FilterConfig:
+        if self.max_tokens is not None and self.min_tokens > self.max_tokens:
+            raise ValueError(f"min_tokens ({self.min_tokens}) is greater than max_tokens ({self.max_tokens})")
+        return self
+
+
+#: methods whose demonstrations are the passages at ranks ``synthesis.icl_ranks`` and whose inputs
+#: start below them (the rules that tie ``retrieval.k`` to those ranks apply to these)
+RETRICL_METHODS = frozenset({"synthesizrr"})
+
 
 class SynthesisConfig(Section):
     """How synthetic examples are produced (SynthesizRR, FewGen, ZeroGen) and how many."""
@@ -192,6 +233,24 @@ class SynthesisConfig(Section):
     max_prompts: int | None = Field(None, ge=1, description="hard cap on prompts (default: 4x the target)")
     seed: int = Field(0, description="seed for demonstration sampling and input order")
     filters: FilterConfig = Field(default_factory=FilterConfig)
+
+    @field_validator("icl_ranks")
+    @classmethod
+    def _ranks_in_order(cls, ranks: tuple[int, int]) -> tuple[int, int]:
+        lo, hi = ranks
+        if lo < 1 or lo > hi:
+            raise ValueError(
+                f"[{lo}, {hi}] is not a range of ranks: give [FIRST, LAST] with 1 <= FIRST <= LAST "
+                "(e.g. [1, 2]: the passages at ranks 1 and 2 become demonstrations)"
+            )
+        return ranks
+
+    @field_validator("icl_band", "input_band", "context_tokens")
+    @classmethod
+    def _ordered_pair(cls, pair: tuple[float, float] | None) -> tuple[float, float] | None:
+        if pair is not None and pair[0] > pair[1]:
+            raise ValueError(f"[{pair[0]}, {pair[1]}] is not in order: give [LOW, HIGH] with LOW <= HIGH")
+        return pair
 
 
 class EvalConfig(Section):
@@ -261,6 +320,24 @@ class RunConfig(Section):
     ray: RayConfig = Field(default_factory=RayConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
 
+    @field_validator("task", "out", "hits_from", mode="before")
+    @classmethod
+    def _expand_paths(cls, value: Any) -> Any:
+        return expand_path_env(value)
+
+    @model_validator(mode="after")
+    def _ranks_within_k(self) -> RunConfig:
+        """SynthesizRR's inputs start below the demonstration ranks: ``retrieval.k`` must reach past them."""
+        last = self.synthesis.icl_ranks[1]
+        if self.synthesis.method in RETRICL_METHODS and self.retrieval.k <= last:
+            raise ConfigError(
+                "retrieval.k",
+                f"{self.retrieval.k} leaves {self.synthesis.method} no passages to rewrite: ranks up to {last} are "
+                f"demonstrations (synthesis.icl_ranks {list(self.synthesis.icl_ranks)}) and inputs start at rank "
+                f"{last + 1}; set retrieval.k above {last} (e.g. --k {max(50, last + 1)}) or lower synthesis.icl_ranks",
+            )
+        return self
+
     # ---- construction -------------------------------------------------------------------
     def __init__(self, **data: Any) -> None:
         """As pydantic's constructor, but a bad value raises the :class:`ConfigError` naming the
@@ -277,6 +354,8 @@ class RunConfig(Section):
         except ConfigError as e:
             if isinstance(e.__cause__, ValidationError):
                 raise config_error(e.__cause__, source=source, model=cls) from None
+            if source and str(e).startswith("config field"):  # a cross-field rule: name the source too
+                raise ConfigError(e.field, e.detail, source=source) from None
             raise
         except ValidationError as e:
             raise config_error(e, source=source, model=cls) from None
@@ -313,12 +392,17 @@ class RunConfig(Section):
         return text
 
     def with_overrides(self, overrides: Mapping[str, Any], source: str | None = None) -> RunConfig:
-        """Apply dotted-key overrides (``{"retrieval.k": 20}``); ``None`` values are ignored.
+        """Apply dotted-key overrides (``{"retrieval.k": 20}``); ``None`` values are ignored (not
+        given), :data:`NULL` sets a field to ``None``, and an empty string is an error naming the key.
         Errors name the field, after ``source`` when given (the CLI says ``--set``)."""
         data = self.to_dict()
         for key, value in overrides.items():
             if value is None:
                 continue
+            if isinstance(value, str) and not value.strip():
+                raise ConfigError(
+                    key, f"empty value; give one (e.g. {key}=VALUE) or null for its default", source=source
+                )
             node = data
             parts = key.split(".")
             for i, part in enumerate(parts[:-1]):
@@ -329,17 +413,24 @@ class RunConfig(Section):
                     hint = did_you_mean(".".join(parts[: i + 1]), sections)
                     raise ConfigError(key, f"'{part}' is not a config section{hint}", source=source)
                 node = child
-            node[parts[-1]] = value
+            node[parts[-1]] = None if value is NULL else value
         return RunConfig.from_dict(data, source=source)
 
 
 def parse_set_option(item: str) -> tuple[str, Any]:
-    """Parse ``key=value`` from ``--set``; the value is read as YAML (numbers, lists, booleans)."""
+    """Parse ``key=value`` from ``--set``; the value is read as YAML (numbers, lists, booleans).
+    An empty value is an error naming the key (it would otherwise drop an explicit flag);
+    ``key=null`` is :data:`NULL`: the field set to ``None``."""
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(item, "expected KEY=VALUE, e.g. retrieval.k=20")
+    key = key.strip()
+    if not raw.strip():
+        raise ConfigError(
+            key, f"empty value in --set {item!r}; give one (e.g. {key}=VALUE) or {key}=null for its default"
+        )
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         value = raw
-    return key.strip(), value
+    return key, NULL if value is None else value

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthrr.arguments import ROWS, is_rows, shown
 from synthrr.errors import ConfigError, UsageError
 from synthrr.text import stable_hash
 
@@ -63,6 +64,8 @@ def _rows(data: Any, text_column: str, label_column: str | None, what: str) -> l
         names = getattr(features[label_column], "names", None)  # datasets.ClassLabel
     if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
         data = data.to_dict(orient="records")
+    if not is_rows(data):
+        raise UsageError(f"{what}: expected {ROWS}; got {shown(data)}")
     out = []
     for i, row in enumerate(data):
         if isinstance(row, str):
@@ -105,10 +108,10 @@ def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
 
 
 def _folder(kind: str, name: str, payload: Any) -> Path:
-    from synthrr.paths import subdir
+    from synthrr.paths import safe_name, subdir
 
     digest = stable_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False), size=8)
-    folder = subdir("inputs") / kind / f"{name}-{digest}"
+    folder = subdir("inputs") / kind / f"{safe_name(name, kind)}-{digest}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -156,11 +159,16 @@ def make_task(
     in the train split, sorted. Each label must have train rows. The other fields are those of a
     task YAML (docs/tasks.md). Problems raise a :class:`~synthrr.errors.UsageError` at once.
     """
+    from synthrr.arguments import check_labels, check_name, check_rows
+
+    check_rows("make_task", "data", data)
+    check_name("make_task", "name", name)
     splits = {s: _rows(d, text_column, label_column, f"task data ({s})") for s, d in _splits(data).items()}
     if labels is None:
         labels = sorted({r["label"] for r in splits["train"]})
     elif isinstance(labels, str):
         raise UsageError(f"make_task: labels={labels!r} is a single string; give a list of label names")
+    check_labels("make_task", labels)
     verbal = dict(labels) if isinstance(labels, Mapping) else {lab: lab for lab in labels}
     _check_labels(splits, verbal, label_column)
     spec = {
@@ -192,6 +200,10 @@ def make_task(
 def make_corpus(texts: Any, *, name: str = "corpus", text_column: str = "text") -> Path:
     """A corpus from texts in memory (an iterable of strings or dicts, a DataFrame, a
     ``datasets.Dataset`` and its ``text_column``); returns the JSONL file's path (use it as ``corpus``)."""
+    from synthrr.arguments import check_name, check_rows
+
+    check_rows("make_corpus", "texts", texts)
+    check_name("make_corpus", "name", name)
     rows = _rows(texts, text_column, None, "corpus texts")
     folder = _folder("corpora", name, rows)
     path = folder / "corpus.jsonl"

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+#: characters a name keeps in a path component; every run of others becomes one ``_``
+_UNSAFE = re.compile(r"[^\w.+-]+")
+#: the most bytes (UTF-8) a sanitised name takes, leaving room for the suffixes added to it
+MAX_NAME_BYTES = 96
 
 
 def home() -> Path:
@@ -26,6 +32,30 @@ def subdir(name: str) -> Path:
         blocker = next((q for q in (p, *p.parents) if q.exists() and not q.is_dir()), p)
         raise InputError(blocker, "is a file, not a folder; point SYNTHRR_HOME at a folder") from None
     return p
+
+
+def safe_name(name: object, fallback: str = "unnamed") -> str:
+    """``name`` as one safe path component: word characters, ``.``, ``+`` and ``-`` kept, every
+    other run (``/``, ``\\``, spaces, control characters) one ``_``, no leading ``.``/``-`` (so never
+    ``.``, ``..``, a hidden file or an option), at most :data:`MAX_NAME_BYTES` bytes; ``fallback``
+    when nothing is left. Names that only *become* path parts (a task, corpus, method, student or
+    retriever name in a run, index or cache folder) go through this, so none can leave its root."""
+    text = _UNSAFE.sub("_", str(name)).lstrip(".-")
+    while len(text.encode("utf-8")) > MAX_NAME_BYTES:
+        text = text[:-1]
+    return text or fallback
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be used as given where a user chose it (a task's ``name:``), else ``None``:
+    a path separator, a ``..`` or a control character would make it a path, not a name."""
+    if "/" in name or "\\" in name:
+        return "contains a path separator ('/' or '\\'); a name is one word such as 'support_tickets'"
+    if ".." in name:
+        return "contains '..'; a name is one word such as 'support_tickets'"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "contains a control character; a name is one word such as 'support_tickets'"
+    return None
 
 
 def _explicit_path(value: str) -> bool:

@@ -211,7 +211,9 @@ def read_retrieval_dir(directory: Path) -> tuple[RunConfig, list[Example], list[
 
 def student_dir(run_dir: Path, name: str) -> Path:
     """Where ``evaluate`` saves the student ``name`` trained on a run (``eval.save_student``)."""
-    return run_dir / "students" / name
+    from synthrr.paths import safe_name
+
+    return run_dir / "students" / safe_name(name, "student")
 
 
 class RunLock:

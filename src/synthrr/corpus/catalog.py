@@ -20,7 +20,7 @@ from synthrr.corpus.ingest import IngestSettings, ingest
 from synthrr.corpus.sources import Source, source_for_path
 from synthrr.errors import UsageError, did_you_mean
 from synthrr.io import atomic_dir
-from synthrr.paths import subdir
+from synthrr.paths import safe_name, subdir
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def resolve_source(name_or_path: str, config: CorpusConfig | None = None) -> tup
 def cache_dir(source: Source, settings: IngestSettings) -> Path:
     """Where the ingested form of ``source`` under ``settings`` lives (it may not exist yet)."""
     key = stable_hash(source.name, source.fingerprint(), settings.key())
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.name)[:60] or "corpus"
+    slug = safe_name(re.sub(r"[^A-Za-z0-9_.-]+", "_", source.name)[:60], "corpus")
     return subdir("corpora") / f"{slug}-{key}"
 
 

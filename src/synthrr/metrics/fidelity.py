@@ -36,12 +36,13 @@ def label_preservation(
 
 def oracle_key(task: Task, kind: str, options: dict[str, Any] | None = None) -> str:
     """Cache key of an oracle: task name, train split content (ids and labels), kind, options."""
+    from synthrr.paths import safe_name
     from synthrr.text import stable_hash
 
     train = task.load_split("train")
     data = stable_hash(*(f"{e.id}\t{e.label}" for e in train), size=8)
     opts = json.dumps(options or {}, sort_keys=True)
-    return f"{task.name}-{kind}-{stable_hash(data, kind, opts, size=6)}"
+    return f"{safe_name(task.name, 'task')}-{safe_name(kind, 'oracle')}-{stable_hash(data, kind, opts, size=6)}"
 
 
 def get_oracle(

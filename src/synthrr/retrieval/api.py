@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.io import atomic_dir, write_parquet
-from synthrr.paths import subdir
+from synthrr.paths import safe_name, subdir
 from synthrr.records import Example, Hit
 from synthrr.registry import Registry
 from synthrr.retrieval.base import Retriever
@@ -51,7 +51,8 @@ def retriever_from_config(config: RetrievalConfig, *, threads: int | None = None
 
 def index_dir_for(corpus: Corpus, retriever: Retriever) -> Path:
     """``$SYNTHRR_HOME/indexes/<corpus fingerprint>-<retriever name>-<retriever fingerprint>``."""
-    return subdir("indexes") / f"{corpus.fingerprint}-{retriever.name}-{retriever.fingerprint()}"
+    name = f"{safe_name(corpus.fingerprint, 'corpus')}-{safe_name(retriever.name, 'retriever')}"
+    return subdir("indexes") / f"{name}-{safe_name(retriever.fingerprint(), 'settings')}"
 
 
 def parts_dir_for(corpus: Corpus, retriever: Retriever) -> Path:

@@ -45,13 +45,13 @@ def gold_evaluation(
     from synthrr.config import EvalConfig
     from synthrr.io import write_json
     from synthrr.metrics.fidelity import oracle_key
-    from synthrr.paths import subdir
+    from synthrr.paths import safe_name, subdir
     from synthrr.text import stable_hash
 
     ec = ec or EvalConfig()
     settings = _gold_settings(n, ec, student, metrics)
     key = stable_hash(oracle_key(task, "gold"), json.dumps(settings, sort_keys=True), size=8)
-    path = subdir("gold") / f"{task.name}-{n}-{student}-{key}.json"
+    path = subdir("gold") / f"{safe_name(task.name, 'task')}-{n}-{safe_name(student, 'student')}-{key}.json"
     cached = read_json_or_empty(path) if cache else {}
     if cached.get("settings") == settings:
         return cached

@@ -63,8 +63,11 @@ def fingerprint(cfg: RunConfig) -> str:
 
 
 def run_dir_for(cfg: RunConfig, task_name: str) -> Path:
+    """``OUT/<task>-<method>-<fingerprint>``: the names made safe, so the folder is always inside ``OUT``."""
+    from synthrr.paths import safe_name
+
     base = Path(cfg.out) if cfg.out else Path("runs")
-    return base / f"{task_name}-{cfg.synthesis.method}-{fingerprint(cfg)}"
+    return base / f"{safe_name(task_name, 'task')}-{safe_name(cfg.synthesis.method, 'method')}-{fingerprint(cfg)}"
 
 
 @dataclass

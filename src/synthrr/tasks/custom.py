@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from synthrr.errors import TEXT_COLUMNS, ConfigError, InputError, config_error, guess_column
 from synthrr.io import read_table, read_yaml_mapping, table_format
+from synthrr.paths import name_problem
 from synthrr.records import Example
 from synthrr.tasks.base import SplitTask, Task, TaskSpec
 from synthrr.tasks.splits import SPLITS, dedupe, example_id, hash_split
@@ -98,6 +99,15 @@ class TaskFile(TaskSpec):
     """The whole custom-task YAML: the spec fields plus ``data``."""
 
     data: DataSpec
+
+    @field_validator("name")
+    @classmethod
+    def _one_word(cls, name: str) -> str:
+        """A task's name becomes part of its run folders: a path in it is refused, not followed."""
+        problem = name_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return name
 
 
 def raw_label(value: Any) -> str:
@@ -258,11 +268,30 @@ class CustomTask(SplitTask):
                     f"label {value!r} (column '{d.label_column}') is not defined by task '{self.name}'; "
                     f"known labels: {', '.join(self.spec.label_names)}",
                 )  # fmt: skip
-            text = "" if _is_missing(raw_text) else normalize_whitespace(str(raw_text))
+            text = "" if _is_missing(raw_text) else normalize_whitespace(_as_text(raw_text, path, i, d.text_column))
             if not text:
                 _row_error(path, i, f"empty value in column '{d.text_column}'")
             out.append(Example(id=example_id(self.name, text), text=text, label=label))
         return out
+
+
+def _as_text(value: Any, path: Path | str, row: int, column: str) -> str:
+    """A text cell as a string: numbers are their digits; an object, a list or bytes is an error
+    naming the row and the column (its ``str()`` would be synthesised from as if it were the text)."""
+    if isinstance(value, str):
+        return value
+    kind = None
+    if isinstance(value, dict):
+        inner = [str(k) for k, v in value.items() if isinstance(v, str)]
+        fields = f" (its text fields: {', '.join(map(repr, inner[:5]))})" if inner else ""
+        kind = f"an object{fields}, not a text; flatten it so that column '{column}' holds the text"
+    elif isinstance(value, list | tuple) or getattr(value, "ndim", 0) > 0:
+        kind = f"a list, not a text; give one text per row in column '{column}'"
+    elif isinstance(value, bytes | bytearray):
+        kind = f"bytes, not a text; store column '{column}' as text (UTF-8 strings)"
+    if kind:
+        _row_error(path, row, f"column '{column}' (data.text_column) holds {kind}")
+    return str(value)
 
 
 def _row_error(path: Path | str, row: int, message: str) -> NoReturn:
