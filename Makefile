@@ -11,7 +11,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint fix bench bench-quality clean
+.PHONY: help install demo test test-fast fuzz lint fix bench bench-quality clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test: $(STAMP) ## run the whole test suite (unit, component, real end-to-end)
 
 test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier, Ray and process-killing tests)
 	$(PY) -m pytest -q -m "not e2e and not ray and not processes"
+
+fuzz: $(STAMP) ## the input fuzzer's long profile (thousands of generated task files, configs, --set values, corpora, damaged runs; ~10 min)
+	SYNTHRR_FUZZ=long $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics tests/component/test_fuzz_inputs.py
 
 lint: $(STAMP) ## ruff check + format check + mypy --strict (src)
 	$(VENV)/bin/ruff check src tests bench
