@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from synthrr.errors import UsageError, require
 from synthrr.text import stable_hash
@@ -157,6 +157,13 @@ def get_encoder(
     device: Device = "cpu",
     max_seq_length: int = 256,
     threads: int | None = None,
+    kind: str = "minilm",
 ) -> Encoder:
-    """A process-wide shared :class:`Encoder` (the model loads once per settings)."""
+    """A process-wide shared encoder (the model loads once per settings). ``kind`` is ``minilm``
+    (this module's torch :class:`Encoder`) or a fast encoder of :mod:`synthrr.fast_encoders`."""
+    if kind != "minilm":
+        from synthrr.fast_encoders import FAST_ENCODERS
+
+        fast = FAST_ENCODERS[kind](model_dir, max_seq_length=max_seq_length, threads=threads)
+        return cast("Encoder", fast)  # the same interface (identity, dim, model, encode)
     return Encoder(model_dir, device=device, max_seq_length=max_seq_length, threads=threads)

@@ -87,7 +87,7 @@ def _show_one(name: str, cfg: Any, progress: bool, as_json: bool) -> None:
     from synthrr.corpus import get_corpus
 
     c = get_corpus(name, cfg, progress=progress)
-    meta = {**c.meta, "path": str(c.path), "from_cache": c.from_cache}
+    meta = {**c.meta, "path": str(c.path), "from_cache": c.from_cache, "indexes": _indexes_of(c.fingerprint)}
     if as_json:
         click.echo(json.dumps(meta, indent=2))
         return
@@ -110,5 +110,30 @@ def _show_one(name: str, cfg: Any, progress: bool, as_json: bool) -> None:
         ("shards", len(meta["shards"])),
         ("ingest", f"{meta['seconds']} s ({meta['passages_per_s']} passages/s)"),
     ]
+    lines += [("index", _index_line(x)) for x in meta["indexes"]]
     for key, value in lines:
         click.echo(f"{key:<18} {value}")
+
+
+def _indexes_of(fingerprint: str) -> list[dict[str, Any]]:
+    """The ``index.json`` of every index built over this corpus (retriever, encoder, kind, recall)."""
+    from synthrr.paths import home, safe_name
+
+    root = home() / "indexes"
+    found = sorted(root.glob(f"{safe_name(fingerprint, 'corpus')}-*/index.json")) if root.is_dir() else []
+    out = []
+    for path in found:
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a damaged index is rebuilt when it is next opened
+        out.append({"path": str(path.parent), **info.get("retriever", {}), "build_seconds": info.get("build_seconds")})
+    return out
+
+
+def _index_line(x: dict[str, Any]) -> str:
+    opts, index = x.get("options") or {}, x.get("index") or {}
+    parts = [str(x.get("name")), f"encoder={opts['encoder']}" if "encoder" in opts else ""]
+    parts += [f"index={index['kind']}"] if "kind" in index else []
+    parts += [f"{k}={v}" for k, v in index.items() if k.startswith("recall@") or k in ("nlist", "nprobe")]
+    return " ".join(p for p in parts if p) + f"  ({x['path']})"

@@ -9,6 +9,11 @@ parallel and merged (:mod:`synthrr.retrieval.sharded`); with an encode pool from
 :func:`synthrr.retrieval.open_index` the corpus is encoded in resumable shards
 (:mod:`synthrr.retrieval.pools`), and with a search pool the shards are loaded and searched by
 the pool's workers instead of this process.
+
+``encoder`` picks the encoder (``minilm``: the torch sentence-transformers model; ``static``,
+``minilm-onnx``, ``minilm-onnx-int8``: built from it, :mod:`synthrr.fast_encoders`); queries and
+passages use the same one. ``index`` picks exact or approximate search (:mod:`synthrr.retrieval.ann`);
+an approximate index's parameters and its recall@50 against exact search go to ``dense.json``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from pydantic import Field
 
 from synthrr.corpus.base import ids_to_keys, keys_to_ids
 from synthrr.embed import Device, Encoder, get_encoder
-from synthrr.errors import require
+from synthrr.errors import ConfigError, did_you_mean, require
+from synthrr.fast_encoders import ENCODER_KINDS
+from synthrr.retrieval.ann import AnnSettings, IndexKind
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 from synthrr.text import stable_hash
 
@@ -51,6 +58,14 @@ class DenseOptions(RetrieverOptions):
     encode_shard_size: int = Field(
         10_000, ge=1, description="passages per encode shard when an encode pool (executor) builds the index"
     )
+    encoder: str = Field(
+        "minilm", description="minilm (torch), static (model2vec), minilm-onnx or minilm-onnx-int8 (ONNX Runtime)"
+    )
+    index: IndexKind = Field("auto", description="auto (exact below 200k passages, else ivf), flat, ivf or hnsw")
+    ivf_nlist: int | None = Field(None, ge=1, description="IVF lists (default: 4 * sqrt(passages))")
+    ivf_nprobe: int = Field(32, ge=1, description="IVF lists scanned per query")
+    hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per node")
+    hnsw_ef_search: int = Field(128, ge=1, description="HNSW candidates per query")
 
 
 def _faiss() -> Any:
@@ -71,12 +86,22 @@ class DenseRetriever(Retriever):
         self._ids: list[str] = []
         self._search_pool: SearchPool | None = None
         self._shards_dir: Path | None = None  # shard files the search pool opens at the first search
+        self._index_info: dict[str, Any] = {"kind": "flat"}  # the index built or loaded (+ its recall)
+        o = self.options
+        if o.encoder not in ENCODER_KINDS:
+            known = ", ".join(ENCODER_KINDS)
+            msg = f"unknown encoder '{o.encoder}'{did_you_mean(o.encoder, ENCODER_KINDS)}; known encoders: {known}"
+            raise ConfigError("retrieval.options.encoder", msg)
+        if o.index in ("ivf", "hnsw") and o.index_shards > 1:
+            raise ConfigError("retrieval.options.index", f"'{o.index}' needs index_shards: 1 (shards are exact)")
 
     @cached_property
     def encoder(self) -> Encoder:
         """The process-wide shared encoder for these settings (the model loads once per process)."""
         o = self.options
-        return get_encoder(o.model_dir, device=o.device, max_seq_length=o.max_seq_length, threads=o.threads)
+        return get_encoder(
+            o.model_dir, device=o.device, max_seq_length=o.max_seq_length, threads=o.threads, kind=o.encoder
+        )
 
     @property
     def threads(self) -> int:
@@ -86,14 +111,21 @@ class DenseRetriever(Retriever):
         parts = ["dense", str(_FORMAT), self.encoder.identity]
         if self.options.index_shards > 1:  # a different on-disk layout (same search results)
             parts.append(f"shards={self.options.index_shards}")
+        if self.options.index != "auto" or self.ann_settings != AnnSettings():  # auto + defaults: today's key
+            parts.append("index=" + self.ann_settings.key(self.options.index))
         return stable_hash(*parts)
+
+    @property
+    def ann_settings(self) -> AnnSettings:
+        o = self.options
+        return AnnSettings(nlist=o.ivf_nlist, nprobe=o.ivf_nprobe, hnsw_m=o.hnsw_m, ef_search=o.hnsw_ef_search)
 
     def encoder_spec(self) -> EncoderSpec:
         """How an encode worker rebuilds this retriever's encoder (same vectors, its own threads)."""
         from synthrr.retrieval.pools import EncoderSpec
 
         o = self.options
-        return EncoderSpec(o.model_dir, o.device, o.max_seq_length, o.batch_size, o.threads)
+        return EncoderSpec(o.model_dir, o.device, o.max_seq_length, o.batch_size, o.threads, o.encoder)
 
     def build(
         self,
@@ -151,12 +183,18 @@ class DenseRetriever(Retriever):
         """Search these (unit-length float32) vectors from now on, in memory (e.g. precomputed embeddings)."""
         import numpy as np
 
+        from synthrr.retrieval.ann import build_ann, recall_at_k, resolve_kind
         from synthrr.retrieval.sharded import ShardedFlatIndex
 
         faiss = _faiss()
         faiss.omp_set_num_threads(self.threads)
+        kind = resolve_kind(self.options.index, len(vectors)) if self.options.index_shards == 1 else "flat"
+        self._index_info = {"kind": kind}
         if self.options.index_shards > 1:
             self._index = ShardedFlatIndex.from_vectors(vectors, self.options.index_shards, threads=self.threads)
+        elif kind != "flat":
+            self._index, self._index_info = build_ann(vectors, kind, self.ann_settings)
+            self._index_info.update(recall_at_k(self._index, vectors))
         else:
             self._index = faiss.IndexFlatIP(vectors.shape[1])
             self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -193,7 +231,22 @@ class DenseRetriever(Retriever):
             self._index = ShardedFlatIndex.load(index_dir, threads=self.threads)
         else:
             self._index = _faiss().read_index(str(index_dir / "index.faiss"))
+        self._index_info = self._read_index_info(index_dir)
+        if self._index is not None:
+            from synthrr.retrieval.ann import set_search_params
+
+            set_search_params(self._index, self._index_info)
         self._ids = keys_to_ids(np.load(index_dir / "ids.npy"))
+
+    @staticmethod
+    def _read_index_info(index_dir: Path) -> dict[str, Any]:
+        meta = index_dir / "dense.json"
+        info = json.loads(meta.read_text(encoding="utf-8")).get("index") if meta.is_file() else None
+        return dict(info) if isinstance(info, dict) else {"kind": "flat"}
+
+    def describe(self) -> dict[str, Any]:
+        """Name, fingerprint and options, plus the index built or loaded (kind, parameters, recall)."""
+        return {**super().describe(), "index": dict(self._index_info)}
 
     def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
         if self._index is None and self._shards_dir is None:

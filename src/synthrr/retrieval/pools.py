@@ -49,12 +49,14 @@ class EncoderSpec:
     max_seq_length: int = 256
     batch_size: int = 64
     threads: int | None = None
+    encoder: str = "minilm"  # the kind (synthrr.fast_encoders.ENCODER_KINDS): workers load the same one
 
     def build(self, threads: int | None = None) -> Encoder:
         from synthrr.embed import get_encoder
 
         t = threads or self.threads
-        return get_encoder(self.model_dir, device=self.device, max_seq_length=self.max_seq_length, threads=t)
+        o = self
+        return get_encoder(o.model_dir, device=o.device, max_seq_length=o.max_seq_length, threads=t, kind=o.encoder)
 
 
 @dataclass(slots=True)

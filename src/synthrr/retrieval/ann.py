@@ -1,0 +1,107 @@
+"""Approximate FAISS indexes (IVF-flat, HNSW) for big corpora, and their recall against exact search.
+
+The dense retriever's ``index`` option is ``auto``, ``flat``, ``ivf`` or ``hnsw``. ``auto`` keeps
+the exact ``IndexFlatIP`` below :data:`AUTO_EXACT_BELOW` passages (small runs stay exact and
+reproducible) and uses IVF-flat above it. On build, an approximate index measures its recall@k
+against exact search with :data:`RECALL_QUERIES` of its own passages as queries (a fixed sample)
+and the dense retriever stores it in the index metadata (``index.json``, ``dense.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
+#: below this many passages ``auto`` is exact: flat search of 10k queries over 200k MiniLM vectors
+#: takes about as long as encoding those queries on 2 cores (docs/bench-retrieval.md); above, IVF
+AUTO_EXACT_BELOW = 200_000
+#: passages used as queries for the recall measured on build, and the k it is measured at
+RECALL_QUERIES = 200
+RECALL_K = 50
+#: k-means training points per IVF list (FAISS warns below 39)
+_TRAIN_PER_LIST = 64
+
+
+@dataclass(frozen=True, slots=True)
+class AnnSettings:
+    """The parameters of an approximate index (part of the index key when one is used)."""
+
+    nlist: int | None = None  # IVF lists (None: 4 * sqrt(passages), at least 1)
+    nprobe: int = 32  # IVF lists scanned per query
+    hnsw_m: int = 32  # HNSW links per node
+    ef_construction: int = 80
+    ef_search: int = 128
+
+    def key(self, kind: str) -> str:
+        if kind == "ivf":
+            return f"ivf:nlist={self.nlist or 'auto'}:nprobe={self.nprobe}"
+        if kind == "hnsw":
+            return f"hnsw:m={self.hnsw_m}:efc={self.ef_construction}:efs={self.ef_search}"
+        return kind
+
+
+def resolve_kind(kind: IndexKind, n: int) -> Literal["flat", "ivf", "hnsw"]:
+    """The index actually built for ``n`` passages (``auto``: exact below :data:`AUTO_EXACT_BELOW`)."""
+    if kind == "auto":
+        return "flat" if n < AUTO_EXACT_BELOW else "ivf"
+    return kind
+
+
+def ivf_lists(n: int, settings: AnnSettings) -> int:
+    """IVF list count: the setting, else 4 * sqrt(n); never more lists than n / 39 training points."""
+    want = settings.nlist or int(4 * n**0.5)
+    return max(1, min(want, n // 39 or 1))
+
+
+def build_ann(vectors: Any, kind: Literal["ivf", "hnsw"], settings: AnnSettings) -> tuple[Any, dict[str, Any]]:
+    """An approximate inner-product index over ``vectors`` (unit-length float32) and its parameters."""
+    import numpy as np
+
+    from synthrr.retrieval.dense import _faiss
+
+    faiss = _faiss()
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = x.shape
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = settings.ef_construction
+        index.add(x)
+        index.hnsw.efSearch = settings.ef_search
+        return index, {"kind": "hnsw", **{k: v for k, v in asdict(settings).items() if k != "nlist" and k != "nprobe"}}
+    nlist = ivf_lists(n, settings)
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    train = x
+    if n > nlist * _TRAIN_PER_LIST:  # a fixed, evenly spread sample: the same index every build
+        train = x[np.linspace(0, n - 1, nlist * _TRAIN_PER_LIST).astype(np.int64)]
+    index.train(train)
+    index.add(x)
+    index.nprobe = min(settings.nprobe, nlist)
+    return index, {"kind": "ivf", "nlist": nlist, "nprobe": index.nprobe}
+
+
+def set_search_params(index: Any, info: dict[str, Any]) -> None:
+    """Restore the search-time parameters recorded in ``info`` on a loaded index."""
+    if info.get("kind") == "ivf":
+        index.nprobe = int(info["nprobe"])
+    elif info.get("kind") == "hnsw":
+        index.hnsw.efSearch = int(info["ef_search"])
+
+
+def recall_at_k(index: Any, vectors: Any, k: int = RECALL_K, queries: int = RECALL_QUERIES) -> dict[str, Any]:
+    """Mean recall@k of ``index`` against exact inner-product search, ``queries`` of the indexed
+    vectors (evenly spread, fixed) used as queries."""
+    import numpy as np
+
+    from synthrr.retrieval.dense import _faiss
+
+    n = len(vectors)
+    k = min(k, n)
+    rows = np.unique(np.linspace(0, n - 1, min(queries, n)).astype(np.int64))
+    q = np.ascontiguousarray(vectors[rows], dtype=np.float32)
+    faiss = _faiss()  # exact neighbours without copying the vectors into a second index
+    _, truth = faiss.knn(q, np.ascontiguousarray(vectors, dtype=np.float32), k, metric=faiss.METRIC_INNER_PRODUCT)
+    _, got = index.search(q, k)
+    hits = [len(set(t.tolist()) & set(g.tolist())) / k for t, g in zip(truth, got, strict=True)]
+    return {f"recall@{k}": round(float(np.mean(hits)), 4), "recall_queries": len(rows), "recall_k": k}
