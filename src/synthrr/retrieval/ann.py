@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
-#: below this many passages ``auto`` is exact: flat search of 10k queries over 200k MiniLM vectors
-#: takes about as long as encoding those queries on 2 cores (docs/bench-retrieval.md); above, IVF
+#: below this many passages ``auto`` is exact. Exact search answered ~2,500 queries/s at 100k MiniLM
+#: vectors on 2 cores (docs/bench-retrieval.md), so 10k queries at 200k take ~8 s, well under the time
+#: to encode them; its cost grows linearly with the corpus, so above this IVF is used (docs/benchmarks.md)
 AUTO_EXACT_BELOW = 200_000
 #: passages used as queries for the recall measured on build, and the k it is measured at
 RECALL_QUERIES = 200
