@@ -12,6 +12,7 @@ import bz2
 import codecs
 import contextlib
 import gzip
+import io
 import json
 import lzma
 import os
@@ -221,6 +222,12 @@ def open_binary(path: Path) -> IO[bytes]:
         return open(path, "rb")
     fh: IO[bytes] = COMPRESSIONS[kind][1](path, "rb")
     return fh
+
+
+def open_text(path: Path) -> IO[str]:
+    """``path`` opened for reading UTF-8 text (a BOM dropped, newlines kept as in the file for
+    ``csv``), decompressed like :func:`open_binary`."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", newline="")
 
 
 def corrupt_compressed(path: Path, e: BaseException) -> InputError:

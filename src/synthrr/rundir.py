@@ -204,7 +204,11 @@ def read_retrieval_dir(directory: Path) -> tuple[RunConfig, list[Example], list[
     from synthrr.seeds import load_seeds
 
     if not (directory / "hits.parquet").is_file():
-        raise InputError(directory, "no hits.parquet here; write one with `synthrr retrieve --out DIR`")
+        raise InputError(
+            directory,
+            "no hits.parquet here (the folder --hits-from / hits_from names); "
+            "write one with `synthrr retrieve --out DIR`",
+        )
     cfg = RunConfig.from_yaml(directory / "config.yaml")
     return cfg, load_seeds(directory / "seeds.parquet"), load_hits(directory / "hits.parquet")
 
@@ -340,7 +344,25 @@ def read_manifest(run: Path) -> dict[str, Any]:
         raise InputError(path, f"malformed JSON: {e.msg}", line=e.lineno) from None
     if not isinstance(manifest, dict):
         raise InputError(path, "expected a JSON object")
+    for key, value in manifest.items():
+        want = _MANIFEST_TYPES.get(key)
+        if want is not None and not isinstance(value, want[0]) and not (value is None and key == "stop_reason"):
+            raise InputError(
+                path,
+                f"field '{key}' is {type(value).__name__}, expected {want[1]} (the file was edited); "
+                "rerun the same `synthrr generate` command to rewrite it",
+            )
     return manifest
+
+
+#: the JSON type of each field readers of a manifest rely on
+_MANIFEST_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
+    **dict.fromkeys(("status", "stop_reason", "fingerprint", "task", "method", "prompt_form"), (str, "a string")),
+    **dict.fromkeys(
+        ("model", "counts", "drops", "per_label", "llm", "executor", "timings_s", "versions", "config", "files"),
+        (dict, "an object"),
+    ),
+}
 
 
 def read_metrics(run_dir: Path) -> dict[str, Any]:

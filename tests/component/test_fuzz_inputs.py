@@ -88,7 +88,11 @@ def invoke(folder: Path, argv: list[str]) -> tuple[Result, set[str]]:
 def assert_clean(res: Result, names: tuple[str, ...], allowed: tuple[int, ...] = (0, 2)) -> None:
     """No traceback, an allowed exit code, and an exit 2 names one of ``names``."""
     exc = res.exception
-    assert exc is None or isinstance(exc, SystemExit), f"{type(exc).__name__}: {exc}\n{res.output}"
+    if exc is not None and not isinstance(exc, SystemExit):
+        import traceback
+
+        where = "".join(traceback.format_exception(*res.exc_info)[-3:]) if res.exc_info else ""
+        pytest.fail(f"{type(exc).__name__}: {exc}\n{where}\n{res.output}")
     assert "Traceback" not in res.output, res.output
     assert res.exit_code in allowed, res.output
     event(f"exit {res.exit_code}")  # the share of each exit code, in --hypothesis-show-statistics
@@ -178,9 +182,10 @@ def task_file(draw: st.DrawFn, folder: Path) -> Path:
     for key in draw(st.lists(st.sampled_from(sorted(fields)), max_size=2, unique=True)):  # 0-2 odd fields
         spec[key] = draw(fields[key])
     if draw(st.integers(0, 2)) == 0:
-        labels = [lab if isinstance(lab, str) else str(lab) for lab in (spec.get("labels") or [])]
-        labels = [lab.get("name", "") if isinstance(lab, dict) else lab for lab in labels]
-        data: dict[str, Any] = {"file": draw(data_file(folder, [str(lab) for lab in labels]))}
+        given = spec.get("labels")
+        given = given if isinstance(given, list) else []
+        labels = [str(lab.get("name", "")) if isinstance(lab, dict) else str(lab) for lab in given]
+        data: dict[str, Any] = {"file": draw(data_file(folder, labels))}
         for key, strategy in [
             ("text_column", st.sampled_from(["text", "message", "body", "", "nope"])),
             ("label_column", st.sampled_from(["label", "team", "", "nope"])),
@@ -361,7 +366,8 @@ def test_fuzz_set_overrides(sets: list[str], method: str) -> None:
             argv += ["--set", item]
         res, added = invoke(folder, argv)
         keys = tuple(s.partition("=")[0].strip() or s for s in sets)
-        assert_clean(res, (*keys, "--set", "config field"))
+        values = tuple(v for s in sets if len(v := s.partition("=")[2].strip()) > 1)  # an unknown name is named
+        assert_clean(res, (*keys, *values, "--set", "config field"))
         assert_confined(added, "out")
 
 
@@ -398,7 +404,7 @@ def test_fuzz_config_files(data: st.DataObject, method: str) -> None:
     with case_dir() as folder:
         config = data.draw(config_file(folder))
         res, added = invoke(folder, [*_base_argv(method, "out"), "--config", str(config)])
-        assert_clean(res, ("run.yaml", "config field", "--config", "--task", "task"))
+        assert_clean(res, ("run.yaml", "config field", "--config", "--task", "task", "hits_from"))
         assert_confined(added, "out")
 
 

@@ -152,7 +152,11 @@ def _not_utf8(path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("damage", "says"),
-    [(_files_as_list, "field 'files' is not a mapping"), (_utf16, "is UTF-16"), (_not_utf8, "not valid UTF-8")],
+    [
+        (_files_as_list, "field 'files' is list, expected an object"),
+        (_utf16, "is UTF-16"),
+        (_not_utf8, "not valid UTF-8"),
+    ],
 )
 @pytest.mark.parametrize("command", ["show", "export"])
 def test_a_damaged_manifest_is_one_line_naming_it(
@@ -161,6 +165,39 @@ def test_a_damaged_manifest_is_one_line_naming_it(
     run = _damaged(run_dir, tmp_path, damage)
     extra = [str(tmp_path / "export")] if command == "export" else []
     one_error(CliRunner().invoke(cli, [command, str(run), *extra]), str(run / "manifest.json"), says)
+
+
+@pytest.mark.parametrize(("field", "value"), [("model", [1, "x"]), ("per_label", None), ("task", 3)])
+@pytest.mark.parametrize("command", ["show", "export"])
+def test_a_manifest_field_of_the_wrong_type_is_one_line_naming_it(
+    run_dir: Path, tmp_path: Path, field: str, value: object, command: str
+) -> None:
+    def retype(path: Path) -> None:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest[field] = value
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    run = _damaged(run_dir, tmp_path, retype)
+    extra = [str(tmp_path / "export")] if command == "export" else []
+    res = CliRunner().invoke(cli, [command, str(run), *extra])
+    one_error(res, str(run / "manifest.json"), f"field '{field}' is")
+
+
+def test_hits_from_a_folder_without_hits_names_the_setting(tmp_path: Path) -> None:
+    argv = ["generate", "--task", str(TASK_DIR / "support_tickets.yaml"), "--llm", "fake", "--retriever", "bm25"]
+    argv += ["--corpus", str(DATA / "corpora" / "help_centre.jsonl"), "--per-label", "3", "--n", "3", "--dry-run"]
+    res = CliRunner().invoke(cli, [*argv, "--hits-from", str(tmp_path), "--out", str(tmp_path / "out")])
+    one_error(res, str(tmp_path), "no hits.parquet here", "--hits-from")
+
+
+def test_a_compressed_task_data_file_with_a_bad_row_names_the_row(tmp_path: Path) -> None:
+    shutil.copytree(TASK_DIR / "support_tickets", tmp_path / "support_tickets")
+    text = (TASK_DIR / "support_tickets.yaml").read_text(encoding="utf-8")
+    text = text.replace("train: support_tickets/train.csv", "train: train.csv.gz")
+    (tmp_path / "train.csv.gz").write_bytes(gzip.compress(b"message,team\nmy card was charged twice,billing\nhi,\n"))
+    task = tmp_path / "task.yaml"
+    task.write_text(text, encoding="utf-8")
+    one_error(CliRunner().invoke(cli, ["tasks", "--task", str(task)]), "train.csv.gz:3", "data row 2", "empty value")
 
 
 def test_a_manifest_with_a_utf8_bom_is_read(run_dir: Path, tmp_path: Path) -> None:

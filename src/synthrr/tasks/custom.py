@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthrr.errors import TEXT_COLUMNS, ConfigError, InputError, config_error, guess_column
-from synthrr.io import read_table, read_yaml_mapping, table_format
+from synthrr.io import open_text, read_table, read_yaml_mapping, table_format
 from synthrr.paths import name_problem
 from synthrr.records import Example
 from synthrr.tasks.base import SplitTask, Task, TaskSpec
@@ -306,7 +306,7 @@ def _raise_bad_record(path: Path) -> None:
     fmt = table_format(path)
     if fmt not in ("csv", "tsv"):
         return
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open_text(path) as fh:
         reader = csv.reader(fh, delimiter="," if fmt == "csv" else "\t")
         start, expected = 1, None
         try:
@@ -332,7 +332,7 @@ def data_line(path: Path, row: int) -> int | None:
     fmt = table_format(path)
     if fmt == "parquet":
         return None
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open_text(path) as fh:
         if fmt == "jsonl":
             seen = -1
             for lineno, line in enumerate(fh, start=1):
