@@ -35,7 +35,7 @@ test: $(STAMP) ## run the whole test suite (unit, component, real end-to-end)
 test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end tier, Ray and process-killing tests)
 	$(PY) -m pytest -q -m "not e2e and not ray and not processes"
 
-fuzz: $(STAMP) ## the input fuzzer's long profile (thousands of generated task files, configs, --set values, corpora, damaged runs; ~10 min)
+fuzz: $(STAMP) ## the input fuzzer's long profile (thousands of generated task files, configs, --set values, corpora, damaged runs: 5,625 cases, a few minutes)
 	SYNTHRR_FUZZ=long $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics tests/component/test_fuzz_inputs.py
 
 lint: $(STAMP) ## ruff check + format check + mypy --strict (src)
