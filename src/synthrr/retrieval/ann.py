@@ -23,6 +23,9 @@ RECALL_K = 50
 #: default share of the IVF lists scanned per query: 1/8 kept recall@50 at 0.97-0.98 on 20k static
 #: vectors (1/16: 0.91-0.93), scanning ~8x fewer vectors than exact search (docs/benchmarks.md)
 NPROBE_SHARE = 8
+#: ... and at least this many lists (a small IVF index with a few lists of ~40 passages each: 1060
+#: passages, 27 lists, 3 scanned gave recall@50 0.47)
+NPROBE_MIN = 16
 #: k-means training points per IVF list (FAISS warns below 39)
 _TRAIN_PER_LIST = 64
 
@@ -32,14 +35,15 @@ class AnnSettings:
     """The parameters of an approximate index (part of the index key when one is used)."""
 
     nlist: int | None = None  # IVF lists (None: 4 * sqrt(passages), at least 1)
-    nprobe: int | None = None  # IVF lists scanned per query (None: nlist / 8, see NPROBE_SHARE)
+    nprobe: int | None = None  # IVF lists scanned per query (None: see NPROBE_SHARE, NPROBE_MIN)
     hnsw_m: int = 32  # HNSW links per node
     ef_construction: int = 80
     ef_search: int = 128
 
     def key(self, kind: str) -> str:
         if kind == "ivf":
-            return f"ivf:nlist={self.nlist or 'auto'}:nprobe={self.nprobe or 'auto'}"
+            nprobe = self.nprobe or f"1/{NPROBE_SHARE}>={NPROBE_MIN}"  # the default's rule
+            return f"ivf:nlist={self.nlist or 'auto'}:nprobe={nprobe}"
         if kind == "hnsw":
             return f"hnsw:m={self.hnsw_m}:efc={self.ef_construction}:efs={self.ef_search}"
         return kind
@@ -81,7 +85,7 @@ def build_ann(vectors: Any, kind: Literal["ivf", "hnsw"], settings: AnnSettings)
         train = x[np.linspace(0, n - 1, nlist * _TRAIN_PER_LIST).astype(np.int64)]
     index.train(train)
     index.add(x)
-    index.nprobe = min(settings.nprobe or max(1, nlist // NPROBE_SHARE), nlist)
+    index.nprobe = min(settings.nprobe or max(NPROBE_MIN, nlist // NPROBE_SHARE), nlist)
     return index, {"kind": "ivf", "nlist": nlist, "nprobe": index.nprobe}
 
 

@@ -63,7 +63,9 @@ class DenseOptions(RetrieverOptions):
     )
     index: IndexKind = Field("auto", description="auto (exact below 200k passages, else ivf), flat, ivf or hnsw")
     ivf_nlist: int | None = Field(None, ge=1, description="IVF lists (default: 4 * sqrt(passages))")
-    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists scanned per query (default: lists / 8)")
+    ivf_nprobe: int | None = Field(
+        None, ge=1, description="IVF lists scanned per query (default: lists / 8, at least 16)"
+    )
     hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per node")
     hnsw_ef_search: int = Field(128, ge=1, description="HNSW candidates per query")
 
