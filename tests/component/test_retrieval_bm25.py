@@ -19,8 +19,22 @@ TINY = Path(__file__).parents[1] / "data" / "corpora" / "tiny.jsonl"
 
 
 @pytest.fixture(scope="module")
-def tiny() -> Corpus:
-    return get_corpus(str(TINY), CorpusConfig(id_field="id"), progress=False)
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This module's own cache root: its first index of the tiny corpus is built here, whatever other
+    modules of the session built in the shared one."""
+    return tmp_path_factory.mktemp("bm25_home")
+
+
+@pytest.fixture(autouse=True)
+def _own_home(_isolated_home: None, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNTHRR_HOME", str(home))
+
+
+@pytest.fixture(scope="module")
+def tiny(home: Path) -> Corpus:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTHRR_HOME", str(home))
+        return get_corpus(str(TINY), CorpusConfig(id_field="id"), progress=False)
 
 
 def source_of(corpus: Corpus, pid: str) -> str:

@@ -44,12 +44,13 @@ def plots() -> Corpus:
 
 
 def test_builtin_corpora_ingest_and_list() -> None:
-    names = ("wiki", "movie_plots", "headlines", "abc_news")
+    names = ("wiki", "movie_plots", "headlines", "abc_news", "news")
     sizes = {name: len(get_corpus(name, progress=False)) for name in names}
     assert 9_900 <= sizes["wiki"] <= 10_033
     assert 1_000 <= sizes["movie_plots"] <= 1_097
     assert 4_000 <= sizes["headlines"] <= 4_080  # short texts: the built-in's own min_tokens=3 applies
     assert 850 <= sizes["abc_news"] <= 900  # 300 articles cut into passages of at most 100 tokens
+    assert 27_000 <= sizes["news"] <= 30_000  # 3,469 non-BBC articles cut into passages of at most 100 tokens
     news = get_corpus("abc_news", progress=False).texts()
     assert max(count_tokens(t) for t in news) <= 100
     assert sum(t.endswith((".", '"')) for t in news) >= 0.95 * len(news)  # cut at sentence ends
