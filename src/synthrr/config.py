@@ -15,35 +15,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synthrr.errors import ConfigError, InputError, config_error, did_you_mean
+from synthrr.errors import ConfigError, InputError, config_error
 from synthrr.io import read_yaml_mapping
+from synthrr.overrides import NULL, apply_overrides, expand_path_env, parse_set_option
 
 log = logging.getLogger(__name__)
 
-
-class _Null:
-    """``--set KEY=null``: set the field to ``None`` (its default meaning), unlike a ``None``
-    override, which means "not given" and leaves the field as it is."""
-
-    def __repr__(self) -> str:
-        return "null"
-
-
-#: the value ``parse_set_option`` gives for ``KEY=null`` (or ``~``)
-NULL: Any = _Null()
-
-
-def expand_path_env(value: Any) -> Any:
-    """A path setting with each ``${NAME}`` replaced by the environment variable NAME; an unset
-    one is a ``ValueError`` naming it (never a folder literally named ``${NAME}``)."""
-    from synthrr.redact import expand_env
-
-    if not isinstance(value, str | Path) or "${" not in str(value):
-        return value
-    try:
-        return expand_env(str(value), "path")
-    except ValueError as e:
-        raise ValueError(f"{str(e).split(': ', 1)[1]}; set it or write the path out") from None
+__all__ = ["NULL", "RunConfig", "parse_set_option"]
 
 
 class Section(BaseModel):
@@ -395,42 +373,4 @@ class RunConfig(Section):
         """Apply dotted-key overrides (``{"retrieval.k": 20}``); ``None`` values are ignored (not
         given), :data:`NULL` sets a field to ``None``, and an empty string is an error naming the key.
         Errors name the field, after ``source`` when given (the CLI says ``--set``)."""
-        data = self.to_dict()
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            if isinstance(value, str) and not value.strip():
-                raise ConfigError(
-                    key, f"empty value; give one (e.g. {key}=VALUE) or null for its default", source=source
-                )
-            node = data
-            parts = key.split(".")
-            for i, part in enumerate(parts[:-1]):
-                child = node.get(part)
-                if not isinstance(child, dict):
-                    head = ".".join(parts[:i])
-                    sections = [f"{head}.{k}" if head else k for k, v in node.items() if isinstance(v, dict)]
-                    hint = did_you_mean(".".join(parts[: i + 1]), sections)
-                    raise ConfigError(key, f"'{part}' is not a config section{hint}", source=source)
-                node = child
-            node[parts[-1]] = None if value is NULL else value
-        return RunConfig.from_dict(data, source=source)
-
-
-def parse_set_option(item: str) -> tuple[str, Any]:
-    """Parse ``key=value`` from ``--set``; the value is read as YAML (numbers, lists, booleans).
-    An empty value is an error naming the key (it would otherwise drop an explicit flag);
-    ``key=null`` is :data:`NULL`: the field set to ``None``."""
-    key, sep, raw = item.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(item, "expected KEY=VALUE, e.g. retrieval.k=20")
-    key = key.strip()
-    if not raw.strip():
-        raise ConfigError(
-            key, f"empty value in --set {item!r}; give one (e.g. {key}=VALUE) or {key}=null for its default"
-        )
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        value = raw
-    return key, NULL if value is None else value
+        return RunConfig.from_dict(apply_overrides(self.to_dict(), overrides, source), source=source)

@@ -24,18 +24,18 @@ from synthrr.manifest import StageStats
 from synthrr.progress import honours_progress
 from synthrr.records import Example, SyntheticExample
 from synthrr.stages.cuts import build_filters, consistency_factor, label_consistency_cut, method_cut
+from synthrr.stages.identity import fingerprint, run_dir_for
 from synthrr.synth.filters import Filter, run_filters
 from synthrr.synth.methods import METHODS, Ask, Context, Job, Method
 from synthrr.synth.quota import LabelState, label_targets, next_batch
 from synthrr.synth.rows import answers, job_request, job_rows, prompt_text
-from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.executors import Executor
     from synthrr.llm.client import LLMClient
     from synthrr.manifest import RunManifest
     from synthrr.rundir import RunLock
-    from synthrr.stages.plan import Forecast, Plan
+    from synthrr.stages.plan import Plan
     from synthrr.tasks.base import Task, TaskSpec
 
 
@@ -45,29 +45,6 @@ class RunResult:
     rows: list[SyntheticExample]
     candidates: list[SyntheticExample]
     manifest: RunManifest
-
-
-def fingerprint(cfg: RunConfig) -> str:
-    """Hash of every setting that changes the data (not where it is written or how fast, nor a
-    credential: a rotated key keeps its run directory)."""
-    data = cfg.public_dict()
-    for key in ("out", "threads", "executor", "shard_size", "ray", "eval", "hits_from"):
-        data.pop(key, None)
-    data["llm"].pop("budget", None)
-    data["corpus"]["text_field"] = data["corpus"].pop("text_column")  # the key's old name: run folders stay put
-    if not data["synthesis"].get("method_options"):  # none given: the fingerprint runs had before options
-        data["synthesis"].pop("method_options", None)
-    import json
-
-    return stable_hash(json.dumps(data, sort_keys=True), size=6)
-
-
-def run_dir_for(cfg: RunConfig, task_name: str) -> Path:
-    """``OUT/<task>-<method>-<fingerprint>``: the names made safe, so the folder is always inside ``OUT``."""
-    from synthrr.paths import safe_name
-
-    base = Path(cfg.out) if cfg.out else Path("runs")
-    return base / f"{safe_name(task_name, 'task')}-{safe_name(cfg.synthesis.method, 'method')}-{fingerprint(cfg)}"
 
 
 @dataclass
@@ -266,32 +243,16 @@ class Generator:
         )
         return RunResult(run_dir=run_dir, rows=rows, candidates=candidates, manifest=manifest)
 
-    def _forecast(self, client: LLMClient, requests: list[LLMRequest]) -> Forecast:
-        from synthrr.stages.plan import forecast
-
-        out = Path(self.cfg.out) if self.cfg.out else Path("runs")
-        return forecast(
-            client.project(requests), backend=client.backend.name, model=client.model, out=out, n=self.cfg.synthesis.n
-        )
-
     def _warn_if_long(self, client: LLMClient, rounds: _Rounds, batch: list[Job]) -> None:
         """Before round 1 of a run projected to take long: its calls, tokens and time, and a smaller --n."""
-        import sys
+        from synthrr.stages.plan import warn_if_long
 
-        from synthrr.stages.plan import long_run_threshold
-
-        threshold = long_run_threshold()
-        requests = [job_request(j, rounds.base, rounds.stop) for j in batch if j.answer is None]
-        if not requests:
-            return
-        fc = self._forecast(client, requests)
-        if fc.projection.to_send and fc.seconds >= threshold:
-            print(fc.format(), file=sys.stderr, flush=True)
+        warn_if_long(self.cfg, client, [job_request(j, rounds.base, rounds.stop) for j in batch if j.answer is None])
 
     def plan(self) -> Plan:
         """A dry run: seeds, retrieval and the first round's prompts, projected through the cache;
         no LLM call, nothing written."""
-        from synthrr.stages.plan import Plan
+        from synthrr.stages.plan import Plan, forecast_requests
 
         client = self.client()
         if client.cache is not None:
@@ -300,7 +261,7 @@ class Generator:
         targets, states, rounds = self._setup(client, task, seeds, ctx, ask=None)
         batch = next_batch(states, rounds.max_prompts)
         requests = [job_request(j, rounds.base, rounds.stop) for j in batch if j.answer is None]
-        fc = self._forecast(client, requests)
+        fc = forecast_requests(self.cfg, client, requests)
         return Plan(
             run_dir=run_dir_for(self.cfg, task.name),
             targets=targets,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synthrr.llm.base import LLMRequest
 from synthrr.llm.projection import Projection
 from synthrr.text import clip
+
+if TYPE_CHECKING:
+    from synthrr.config import RunConfig
+    from synthrr.llm.client import LLMClient
 
 SHOWN_CHARS = 3000  # of the first prompt
 
@@ -145,3 +150,22 @@ def forecast(projection: Projection, *, backend: str, model: str, out: Path, n: 
     measured = measured_tokens_per_s(out, model)
     speed = measured or DEFAULT_TOKENS_PER_S.get(backend, FALLBACK_TOKENS_PER_S)
     return Forecast(projection, speed, measured is not None, n)
+
+
+def forecast_requests(cfg: RunConfig, client: LLMClient, requests: list[LLMRequest]) -> Forecast:
+    """The :func:`forecast` of ``requests`` through ``client``'s cache, at the speed of ``cfg``'s backend."""
+    out = Path(cfg.out) if cfg.out else Path("runs")
+    projection = client.project(requests)
+    return forecast(projection, backend=client.backend.name, model=client.model, out=out, n=cfg.synthesis.n)
+
+
+def warn_if_long(cfg: RunConfig, client: LLMClient, requests: list[LLMRequest]) -> None:
+    """Print the forecast of ``requests`` (round 1 of a run) on stderr when it passes the long-run threshold."""
+    import sys
+
+    threshold = long_run_threshold()  # a bad SYNTHRR_LONG_RUN_S is an error even when nothing is sent
+    if not requests:
+        return
+    fc = forecast_requests(cfg, client, requests)
+    if fc.projection.to_send and fc.seconds >= threshold:
+        print(fc.format(), file=sys.stderr, flush=True)
