@@ -190,6 +190,9 @@ PY_CASES: list[tuple[str, Callable[[], Any], tuple[str, ...]]] = [
      ("'account'",)),
     ("make_task-labels-as-one-string",
      lambda: synthrr.make_task([{"text": "a refund please", "label": "spam"}], labels="spam,ham"), ("labels",)),
+    ("make_task-labels-not-the-data's",
+     lambda: synthrr.make_task([{"text": f"ham {i}", "label": "ham"} for i in range(6)], labels=["spam", "eggs"]),
+     ("'spam'", "ham")),
     ("make_corpus-one-string", lambda: synthrr.make_corpus("one long string"), ("string",)),
     ("generate-unknown-setting", lambda: synthrr.generate(task=TASK, retriver="bm25"),  # type: ignore[call-arg]
      ("retriver",)),
