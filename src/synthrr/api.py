@@ -54,6 +54,7 @@ class Settings(TypedDict, total=False):
     n: int
     shots: int
     llm: str
+    model: str
     retriever: str
     k: int
     per_label: int
@@ -82,6 +83,7 @@ KEYWORDS = {
     "n": "synthesis.n",
     "shots": "synthesis.shots",
     "llm": "llm.backend",
+    "model": "llm.model",
     "retriever": "retrieval.retriever",
     "k": "retrieval.k",
     "per_label": "seeds.per_label",
@@ -245,6 +247,7 @@ def generate(
     n: int | None = None,
     shots: int | None = None,
     llm: str | None = None,
+    model: str | None = None,
     retriever: str | None = None,
     k: int | None = None,
     per_label: int | None = None,

@@ -116,12 +116,29 @@ class LLMConfig(Section):
     """LLM backend, its options, sampling, pricing and budget."""
 
     backend: str = Field("llamacpp", description="registered backend name (llamacpp, transformers, openai, fake)")
+    model: str | None = Field(
+        None,
+        description="the model, whatever the backend: a name from `synthrr assets` (qwen-coder-0.5b, ...), a GGUF "
+        "file, a model folder or hub id, or a server's model name; sets the backend's own option (llamacpp: "
+        "options.model_path, others: options.model) [the backend's default]",
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="backend options, validated by the backend")
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     price_in: float = Field(0.0, ge=0, description="price per million prompt tokens")
     price_out: float = Field(0.0, ge=0, description="price per million completion tokens")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     cache: bool = Field(True, description="use the content-addressed LLM cache")
+
+    def backend_options(self, model_option: str) -> dict[str, Any]:
+        """``options`` with :attr:`model` put in the backend's own ``model_option``; both given differently
+        is an error naming them."""
+        options = dict(self.options)
+        given = options.get(model_option)
+        if self.model is not None and given is not None and given != self.model:
+            raise ConfigError(
+                "llm.model", f"'{self.model}' disagrees with llm.options.{model_option}='{given}'; give one of them"
+            )
+        return options if self.model is None else {**options, model_option: self.model}
 
 
 class FilterConfig(Section):

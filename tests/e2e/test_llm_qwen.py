@@ -38,7 +38,7 @@ def qwen_installed() -> Path:
 
 def test_generate_with_qwen_by_name(qwen_installed: Path, tmp_path: Path) -> None:
     args = ["generate", "--task", "imdb", "--method", "fewgen", "--n", "2", "--shots", "2", "--per-label", "2",
-            "--llm", "llamacpp", "--set", "llm.options.model_path=qwen-coder-0.5b",
+            "--llm", "llamacpp", "--set", "llm.model=qwen-coder-0.5b",
             "--set", "llm.options.n_ctx=2048", "--set", "llm.options.n_parallel=2",
             "--set", "llm.sampling.max_tokens=48", "--set", "synthesis.filters.label_consistency=none",
             "--out", str(tmp_path), "--no-progress"]  # fmt: skip

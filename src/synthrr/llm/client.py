@@ -384,7 +384,7 @@ def make_client(
     from synthrr.llm import BACKENDS
 
     cls = BACKENDS.get(llm_config.backend)
-    options = dict(llm_config.options)
+    options = llm_config.backend_options(cls.model_option)
     if threads is not None and "threads" in cls.Options.model_fields and options.get("threads") is None:
         options["threads"] = threads
     backend = cls.from_options(options)

@@ -87,6 +87,7 @@ class LlamaCppOptions(BackendOptions):
 class LlamaCppBackend(LLMBackend):
     name = "llamacpp"
     Options = LlamaCppOptions
+    model_option = "model_path"
     capabilities = Capabilities(chat=True, completion=True, native_n=False, concurrent=True, logprobs=True)
     options: LlamaCppOptions
 

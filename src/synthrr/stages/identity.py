@@ -17,6 +17,8 @@ def fingerprint(cfg: RunConfig) -> str:
     for key in ("out", "threads", "executor", "shard_size", "ray", "eval", "hits_from"):
         data.pop(key, None)
     data["llm"].pop("budget", None)
+    if data["llm"].get("model") is None:  # not given: the fingerprint runs had before llm.model existed
+        data["llm"].pop("model", None)
     data["corpus"]["text_field"] = data["corpus"].pop("text_column")  # the key's old name: run folders stay put
     if not data["synthesis"].get("method_options"):  # none given: the fingerprint runs had before options
         data["synthesis"].pop("method_options", None)
