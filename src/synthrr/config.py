@@ -47,8 +47,10 @@ class CorpusConfig(Section):
         "movie_plots",
         description="built-in corpus name or a path (JSONL/CSV/Parquet/.txt folder); join several with +",
     )
-    text_column: str | None = Field(None, description="text column/key for JSONL/CSV/Parquet (default: 'text')")
-    id_field: str | None = Field(None, description="optional source-document id column/key")
+    text_column: str | None = Field(
+        None, min_length=1, description="text column/key for JSONL/CSV/Parquet (default: 'text')"
+    )
+    id_field: str | None = Field(None, min_length=1, description="optional source-document id column/key")
     min_tokens: int | None = Field(None, ge=0, description="drop passages shorter than this (default 20)")
     max_tokens: int | None = Field(None, ge=1, description="drop passages longer than this (default 400)")
     chunk_tokens: int | None = Field(None, ge=8, description="split documents into windows of this many tokens")

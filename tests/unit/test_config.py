@@ -109,3 +109,12 @@ def test_eval_section_round_trips_and_leaves_the_data_fingerprint_alone(tmp_path
         RunConfig.from_dict({"eval": {"seeds": 0}})
     with pytest.raises(ConfigError, match=r"eval\.bogus"):
         RunConfig.from_dict({"eval": {"bogus": 1}})
+
+
+@pytest.mark.parametrize("key", ["corpus.text_column", "corpus.id_field"])
+def test_an_empty_column_name_in_a_config_file_is_refused(key: str, tmp_path: Path) -> None:
+    section, field = key.split(".")
+    path = tmp_path / "run.yaml"
+    path.write_text(f"{section}:\n  {field}: ''\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        RunConfig.from_yaml(path)
