@@ -16,7 +16,7 @@ corpora: build seconds, queries/s at top-50 for the validation queries of part 1
 passages as queries to reach ``--queries``), recall@50 against the exact index on those queries
 and the recall@50 the index measured on build (stored in its metadata), for flat, ivf and hnsw.
 
-    .venv/bin/python bench/encoders.py --md /tmp/encoders.md
+    .venv/bin/python bench/encoders.py --md encoders.md
 """
 
 from __future__ import annotations

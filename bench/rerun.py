@@ -6,8 +6,8 @@ Each run is its own ``python`` process (interpreter start and imports included: 
 for); the figure is its wall time and the engine calls its manifest counts. The first run's figures
 are kept in ``--record`` so the rerun can be measured again later against the same first run.
 
-    .venv/bin/python bench/rerun.py --home /tmp/rerun-home            # first run, then the rerun
-    .venv/bin/python bench/rerun.py --home /tmp/rerun-home --phase rerun
+    .venv/bin/python bench/rerun.py --home rerun-home            # first run, then the rerun
+    .venv/bin/python bench/rerun.py --home rerun-home --phase rerun
 """
 
 from __future__ import annotations
