@@ -77,8 +77,11 @@ def close_matches(name: str, known: Iterable[str], aliases: dict[str, str] | Non
     return list(dict.fromkeys(found))
 
 
-#: column names that usually hold the text (for the fix a missing text column's error suggests)
-TEXT_COLUMNS = ("text", "body", "content", "message", "sentence", "review", "document", "passage", "comment")
+#: column names that usually hold the text, in order of preference (for the fix a missing text column's error
+#: suggests, and the column `tasks new` takes when --text-column is not given)
+TEXT_COLUMNS = (
+    "text", "body", "content", "message", "sentence", "review", "document", "passage", "utterance", "comment",
+)  # fmt: skip
 
 
 def guess_column(wanted: str, found: Iterable[str], usual: Iterable[str] = TEXT_COLUMNS) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from synthrr.errors import SynthrrError, UsageError
+from synthrr.errors import SynthrrError, UsageError, did_you_mean
 from synthrr.paths import display_name
 
 FORMATS = ("hf", "parquet", "jsonl", "csv")
@@ -249,8 +249,6 @@ def dataset_card(
 def select_columns(frame: Any, columns: Sequence[str] | None) -> list[str] | None:
     """``columns`` checked against the rows' columns (order kept, repeats dropped); ``None`` for all.
     An unknown name is a :class:`~synthrr.errors.UsageError` naming the known ones."""
-    import difflib
-
     if columns is None:
         return None
     wanted = list(dict.fromkeys(c.strip() for c in columns if c.strip()))
@@ -259,8 +257,7 @@ def select_columns(frame: Any, columns: Sequence[str] | None) -> list[str] | Non
         raise UsageError(f"no column to export; give some of: {', '.join(known)}")
     for name in wanted:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(name, known)
             raise UsageError(f"unknown column '{name}' to export{hint}; known columns: {', '.join(known)}")
     return wanted
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import InputError, UsageError
+from synthrr.errors import TEXT_COLUMNS, InputError, UsageError
 from synthrr.tasks.custom import DEFAULT_TEMPLATES, raw_label
 
 if TYPE_CHECKING:
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
     from synthrr.tasks.base import Task
 
-#: column names taken for the text / the label when the flag is not given, in order of preference
-TEXT_NAMES = ("text", "body", "content", "message", "sentence", "review", "document", "utterance", "comment")
+#: column names taken for the label when the flag is not given, in order of preference (the text: TEXT_COLUMNS)
 LABEL_NAMES = ("label", "labels", "category", "class", "target", "intent", "topic", "sentiment", "team", "tag")
 #: a column with more distinct values than this (and than half the rows) is not taken as labels
 MAX_LABELS = 200
@@ -78,7 +77,7 @@ def guess_columns(
     (the longest texts; the fewest distinct values). A column that cannot be told raises."""
     columns = [str(c) for c in df.columns]
     shown = ", ".join(map(repr, columns))
-    text = text_column or _by_name(columns, TEXT_NAMES, label_column)
+    text = text_column or _by_name(columns, TEXT_COLUMNS, label_column)
     label = label_column or _by_name(columns, LABEL_NAMES, text)
     if text is None:
         lengths = {c: _mean_length(df[c]) for c in columns if c != label}
