@@ -1,4 +1,7 @@
-"""Intrinsic metrics of a synthetic text set (method.md §4), each a pure function citing its formula.
+"""Intrinsic metrics of a synthetic text set, each a pure function citing its formula.
+
+The set is the SynthesizRR paper's (Divekar & Durrett 2024); docs/evaluation.md says where each differs
+from the paper's code.
 
 =====================  ==========================================================  ==========
 registry name          function                                                    needs

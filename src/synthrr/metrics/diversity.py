@@ -1,6 +1,7 @@
 """Lexical diversity of a text set: Self-BLEU-n and distinct-n.
 
-**Self-BLEU** (Zhu et al. 2018, "Texygen", SIGIR; as computed in the SynthesizRR code, method.md §4):
+**Self-BLEU** (Zhu et al. 2018, "Texygen", SIGIR; as computed in the code of the SynthesizRR paper, Divekar &
+Durrett 2024; docs/evaluation.md compares the two):
 each text is scored with BLEU (Papineni et al. 2002) against *all other* texts as references and the
 scores are averaged. Higher means less diverse. For a hypothesis ``h`` and order ``n``::
 

@@ -1,4 +1,4 @@
-"""Entity entropy: how varied the named entities of a text set are (method.md §4, ``EntityCount``).
+"""Entity entropy: how varied the named entities of a text set are (the SynthesizRR paper's ``EntityCount``).
 
 The SynthesizRR code runs spaCy NER over the generated texts, counts each entity string per
 entity type, and reports the base-2 Shannon entropy of each type's entity-string distribution::

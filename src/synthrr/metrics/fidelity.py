@@ -1,5 +1,5 @@
 """Label preservation: does a classifier trained on real data agree with the intended labels?
-(method.md §4, ``LabelPreservation``.)
+(The SynthesizRR paper's ``LabelPreservation``, Divekar & Durrett 2024.)
 
     accuracy = (1/N) sum_i [oracle(x_i) = y_i],     macro-F1 over the task's labels (scikit-learn)
 

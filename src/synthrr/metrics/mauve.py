@@ -1,5 +1,5 @@
 """MAUVE between real and synthetic texts (Pillutla et al. 2021, "MAUVE: Measuring the Gap Between
-Neural Text and Human Text using Divergence Frontiers", NeurIPS; method.md §4, ``Mauve``).
+Neural Text and Human Text using Divergence Frontiers", NeurIPS; the SynthesizRR paper's ``Mauve``).
 
 P (real) and Q (synthetic) feature sets are jointly quantised by k-means into ``k`` buckets
 (after PCA keeping 90% of the variance); with R_λ = λP + (1-λ)Q, the divergence curve is

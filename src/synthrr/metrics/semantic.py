@@ -1,4 +1,4 @@
-"""Semantic similarity within and between labels (method.md §4, ``LabelwiseCosineSimilarity``).
+"""Semantic similarity within and between labels (the SynthesizRR paper's ``LabelwiseCosineSimilarity``).
 
 For labels i and j with unit-length embeddings X_i (n_i × d) and X_j::
 

@@ -1,6 +1,6 @@
 """Distillation: train a student on (synthetic) examples, score it on real test data.
 
-The paper (method.md §4) trains 5 independent students per dataset and reports mean accuracy
+The SynthesizRR paper (Divekar & Durrett 2024) trains 5 independent students per dataset and reports mean accuracy
 and macro-F1 on the real test split, with no validation set and no early stopping. We default to
 3 seeds (``seeds=5`` reproduces the paper's count); deterministic students (``tfidf``) are fitted
 once. ``std`` is the sample standard deviation over seeds (ddof=1; 0.0 for a single fit).

@@ -2,7 +2,7 @@
 
 Default encoder: the packaged all-MiniLM-L6-v2 (6 layers, 384 hidden, 22.7 M parameters;
 :func:`synthrr.assets.minilm_dir`), loaded as ``AutoModelForSequenceClassification`` (only the
-head is new). Recipe as in the paper's code (method.md §4, "as per AttrPrompt"): AdamW
+head is new). Recipe as in the SynthesizRR paper's code (which follows AttrPrompt, Yu et al. 2023): AdamW
 (weight decay 1e-4, eps 1e-6), linear schedule with 6% warm-up, no early stopping; learning rate
 5e-5 (the paper's grid is {2e-5, 5e-5, 1e-4}; 5e-5 suits a 6-layer model), 3 epochs, batch 16,
 max length 128 (the paper: DeBERTa-v3-large, 6 epochs, 512 tokens — far too slow for a CPU),

@@ -8,7 +8,7 @@ their intended label (per label, the top ``keep_fraction``).
   ``filters.require_agreement``, a row whose label is not the classifier's first choice is dropped
   there (``label_disagrees``), so the quota loop tops up for it; the ``keep_fraction`` cut comes
   at the end, over the confidences already computed.
-- ``cartography``: the paper's filter (Swayamdipta et al. 2020; method.md §1.4) — a classifier
+- ``cartography``: the SynthesizRR paper's filter (dataset cartography, Swayamdipta et al. 2020) — a classifier
   trained for several epochs on *all* generations; confidence = mean probability of the assigned
   label across epochs.
 

@@ -93,7 +93,7 @@ class Context:
         return cut_context(seed.text, 1, limit) or seed.text
 
 
-#: the paper's bands (method.md §1.2): demonstrations, inputs
+#: the SynthesizRR paper's cosine-score bands (Divekar & Durrett 2024): demonstrations, inputs
 PAPER_BANDS = ((0.5, 0.9), (0.4, 0.9))
 # Per-retriever default score bands. Cosine: the paper's, set for Contriever's score scale. With
 # MiniLM they reject 84-92 % of rank-1-2 demonstrations and 88-99 % of inputs on the built-in tasks

@@ -1,6 +1,6 @@
 """Turn raw completions into example texts, or a reason for dropping them.
 
-Following the reference parser (method.md §1.3): split on the answer prefix and keep each
+Following the parser in the SynthesizRR paper's code (Divekar & Durrett 2024): split on the answer prefix and keep each
 non-empty piece; strip surrounding quotes; additionally strip chat preambles ("Here is ...:",
 "Sure, ...") and drop refusals and empties; completions cut at ``max_tokens`` are trimmed to their
 last sentence end, or their last whole word when they have none (or dropped, or kept, as

@@ -1,6 +1,6 @@
 """Prompt assembly for every method, in chat or raw-completion form.
 
-Layout (SynthesizRR, method.md §1.3): demonstrations, then ``context_header`` + passage +
+Layout (the SynthesizRR paper's, Divekar & Durrett 2024): demonstrations, then ``context_header`` + passage +
 instruction (with the label's verbalisation) + ``answer_prefix``. A RetrICL demonstration has
 the same layout, answered by its seed text. FewGen drops the passage and header; ZeroGen has no
 demonstrations. Chat form turns each demonstration into a user/assistant pair.
@@ -43,7 +43,7 @@ class Prompt:
 
 def cut_context(text: str, min_tokens: int, max_tokens: int) -> str | None:
     """Cut ``text`` to at most ``max_tokens`` tokens, backing up to the last sentence end inside
-    the limit (method.md §1.2) unless that leaves fewer than ``max(min_tokens, max_tokens // 4)``
+    the limit unless that leaves fewer than ``max(min_tokens, max_tokens // 4)``
     (then cut at the limit); ``None`` if ``text`` has fewer than ``min_tokens`` tokens."""
     spans = token_ends(text)
     if len(spans) < min_tokens:
