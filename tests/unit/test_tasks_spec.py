@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from synthrr.errors import UnknownNameError, UsageError
-from synthrr.tasks import METHODS, OFFLINE_TASKS, TASKS, get_task, list_tasks, register_task
+from synthrr.synth.methods import METHODS
+from synthrr.tasks import OFFLINE_TASKS, TASKS, get_task, list_tasks, register_task
 from synthrr.tasks.base import LabelSpec, SplitTask, TaskSpec
 from synthrr.tasks.specs import builtin_spec, spec_stems
 
@@ -31,10 +32,13 @@ def test_unknown_task_lists_known_names() -> None:
 def test_builtin_specs_are_complete(stem: str) -> None:
     spec = builtin_spec(stem)
     assert spec.name == stem
-    assert set(METHODS) <= set(spec.templates)
-    for method in METHODS:
+    prompting = [METHODS.get(name)() for name in METHODS.names() if METHODS.get(name).uses_llm]
+    assert len(prompting) >= 6  # every registered method that writes with the LLM finds its template
+    for method in prompting:
+        template = method.template_for(spec)
+        assert template in spec.templates, (method.name, template)
         for label in spec.label_names:
-            text = spec.instruction(method, label)
+            text = spec.instruction(template, label)
             assert "{" not in text and spec.verbalization(label) in text
     assert spec.max_new_tokens >= 32
     assert stem in spec_stems()

@@ -19,7 +19,7 @@ from typing import Any
 
 from synthrr.errors import UsageError
 from synthrr.registry import Registry
-from synthrr.tasks.base import METHODS, LabelSpec, SplitTask, Task, TaskSpec
+from synthrr.tasks.base import LabelSpec, SplitTask, Task, TaskSpec
 
 TASKS: Registry[Any] = Registry(
     "task",
@@ -85,7 +85,6 @@ def register_task(name: str, factory: Callable[[], Task] | Task) -> None:
 
 
 __all__ = [
-    "METHODS",
     "OFFLINE_TASKS",
     "TASKS",
     "LabelSpec",

@@ -19,8 +19,6 @@ from synthrr.records import Example
 
 #: Placeholders an instruction template may use (headers are filled in without their colon).
 TEMPLATE_FIELDS = ("label", "verbalization", "context_header", "answer_prefix")
-#: Generation methods every built-in task has a template for.
-METHODS = ("synthesizrr", "fewgen", "zerogen")
 
 
 class LabelSpec(BaseModel):
