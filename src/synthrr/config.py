@@ -179,7 +179,7 @@ RETRICL_METHODS = frozenset({"synthesizrr"})
 
 
 class SynthesisConfig(Section):
-    """How synthetic examples are produced (SynthesizRR, FewGen, ZeroGen) and how many."""
+    """How synthetic examples are produced (``method``: any name in :data:`synthrr.synth.methods.METHODS`), how many."""
 
     method: str = Field(
         "synthesizrr",

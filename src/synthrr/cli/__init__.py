@@ -120,8 +120,7 @@ def log_to_stderr() -> Callable[[], None]:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """synthrr: labelled training data from a few examples, a corpus and any LLM (SynthesizRR)."""
-    # Model and dataset hubs are never needed for the offline default; users who want them
-    # online set HF_HUB_OFFLINE=0 explicitly.
+    # Hugging Face tokenizers warn when a process forks after using them (Ray, worker pools); a user's setting wins.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     ctx.call_on_close(log_to_stderr())
 
