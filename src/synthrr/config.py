@@ -335,6 +335,16 @@ class RunConfig(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _budget_is_local(self) -> RunConfig:
+        """A budget is enforced per LLM client, so it cannot bound the many clients of Ray workers."""
+        b = self.llm.budget
+        if self.executor == "ray" and (b.max_calls is not None or b.max_tokens is not None or b.max_cost is not None):
+            raise ConfigError(
+                "llm.budget", "a budget is enforced per client and is not supported with executor 'ray'; use local"
+            )
+        return self
+
     # ---- construction -------------------------------------------------------------------
     def __init__(self, **data: Any) -> None:
         """As pydantic's constructor, but a bad value raises the :class:`ConfigError` naming the

@@ -147,11 +147,20 @@ def test_ray_missing_extra_names_the_extra(tmp_path: Path, monkeypatch: pytest.M
     assert res.exit_code == 2 and "pip install 'synthrr[ray]'" in res.output
 
 
-def test_ray_rejects_budget(tmp_path: Path) -> None:
-    pytest.importorskip("ray")
-    cfg = _cfg(tmp_path, executor="ray").with_overrides({"llm.budget.max_calls": 5})
-    with pytest.raises(ConfigError, match=r"llm\.budget"):
-        generate(cfg, progress=False)
+def test_ray_rejects_budget_when_the_config_is_made(tmp_path: Path) -> None:
+    """A budget is enforced per client: with Ray it is refused by the config itself (exit 2), in Python
+    as on the command line, before anything runs; the local executor keeps it."""
+    with pytest.raises(ConfigError, match=r"llm\.budget.*not supported with executor 'ray'") as info:
+        _cfg(tmp_path, executor="ray").with_overrides({"llm.budget.max_calls": 5})
+    assert info.value.exit_code == 2
+    assert _cfg(tmp_path).with_overrides({"llm.budget.max_calls": 5}).llm.budget.max_calls == 5
+    from synthrr.cli import cli
+
+    args = ["generate", "--task", TASK, "--llm", "fake", "--method", "fewgen", "--n", "6", "--per-label", "5"]
+    out = ["--out", str(tmp_path / "cli"), "--no-progress", "--executor", "ray", "--set", "llm.budget.max_calls=5"]
+    res = CliRunner().invoke(cli, [*args, *out])
+    assert res.exit_code == 2 and "llm.budget" in res.output and "executor 'ray'" in res.output
+    assert not (tmp_path / "cli").exists()
 
 
 # ---- ray: same dataset as local, resume ----------------------------------------------------------
@@ -214,8 +223,8 @@ def test_a_killed_llm_actor_is_restarted_and_its_shard_retried(
     pids: list[int] = []
     started = RayExecutor.__init__
 
-    def spy(self: RayExecutor, store: Any, cfg: RunConfig) -> None:  # the actors' pids, before any shard
-        started(self, store, cfg)
+    def spy(self: RayExecutor, *args: Any, **kwargs: Any) -> None:  # the actors' pids, before any shard
+        started(self, *args, **kwargs)
         pids.extend(ray_local.get([actor.pid.remote() for actor in self.actors]))
 
     monkeypatch.setattr(RayExecutor, "__init__", spy)

@@ -1,66 +1,102 @@
 """Executors: where shards of LLM work run. Stages never know which one runs them.
 
 ``local`` (default) runs shards in-process; ``ray`` dispatches them to a pool of actors. Both run
-the same shard body (:func:`synthrr.executors.base.run_shard`) and resume by completion markers.
-The executor named by ``cfg.executor`` also says where a run's other work goes: dense index
-encoding (:func:`make_encode_pool`, :mod:`synthrr.executors.encode`), searching a sharded index
-(:func:`make_search_pool`, :mod:`synthrr.executors.search`) and student fits
-(:func:`make_fit_pool`, :mod:`synthrr.executors.fit`). The encode and search protocols live with the
-retrieval code they serve (:mod:`synthrr.retrieval.pools`); executors implement them.
+the same shard body (:func:`synthrr.executors.base.run_shard`), resume by completion markers, and
+say how a round is cut into shards (:meth:`Executor.shard_size`). The executor's name also says
+where a run's other work goes, each looked up by that name in its own registry: dense index
+encoding (:data:`ENCODE_POOLS`, :func:`make_encode_pool`, :mod:`synthrr.executors.encode`),
+searching a sharded index (:data:`SEARCH_POOLS`, :func:`make_search_pool`,
+:mod:`synthrr.executors.search`) and student fits (:data:`FIT_POOLS`, :func:`make_fit_pool`,
+:mod:`synthrr.executors.fit`). An executor name a registry lacks keeps that work in this process.
+The encode and search protocols live with the retrieval code they serve
+(:mod:`synthrr.retrieval.pools`); executors implement them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, make_shards, run_shard
+from synthrr.errors import UnknownNameError
+from synthrr.executors.base import Executor, ExecutorSettings, Shard, ShardResult, ShardStore, make_shards, run_shard
 from synthrr.registry import Registry
 from synthrr.retrieval.pools import EncodePool, LocalEncodePool, SearchPool
 
 if TYPE_CHECKING:
-    from synthrr.config import RunConfig
+    from synthrr.config import LLMConfig, RayConfig
     from synthrr.llm.client import LLMClient
     from synthrr.students.distill import FitPool
 
-EXECUTORS: Registry[Any] = Registry(
+EXECUTORS: Registry[type[Executor]] = Registry(
     "executor",
     "synthrr.executors",
     {"local": "synthrr.executors.local:LocalExecutor", "ray": "synthrr.executors.ray:RayExecutor"},
 )
+#: executor name -> factory ``(RayConfig) -> pool`` of each kind of the run's other work
+ENCODE_POOLS: Registry[Callable[[RayConfig], EncodePool]] = Registry(
+    "encode pool", "synthrr.encode_pools", {"ray": "synthrr.executors.encode:RayEncodePool"}
+)
+SEARCH_POOLS: Registry[Callable[[RayConfig], SearchPool]] = Registry(
+    "search pool", "synthrr.search_pools", {"ray": "synthrr.executors.search:RaySearchPool"}
+)
+FIT_POOLS: Registry[Callable[[RayConfig], FitPool]] = Registry(
+    "fit pool", "synthrr.fit_pools", {"ray": "synthrr.executors.fit:RayFitPool"}
+)
 
 
-def make_executor(cfg: RunConfig, shard_root: Path, client: LLMClient) -> Executor:
-    """The configured executor (``cfg.executor``) writing shards under ``shard_root``."""
-    cls = EXECUTORS.get(cfg.executor)
-    executor: Executor = cls.from_config(cfg, ShardStore(shard_root), client)
-    return executor
+def make_executor(
+    name: str,
+    rc: RayConfig,
+    shard_root: Path,
+    client: LLMClient,
+    *,
+    llm: LLMConfig,
+    threads: int | None = None,
+    shard_size: int | None = None,
+) -> Executor:
+    """Executor ``name`` writing shards under ``shard_root``: ``local`` answers on ``client``; ``ray``
+    starts ``rc.actors`` workers, each building its own client from ``llm`` (``threads`` each)."""
+    settings = ExecutorSettings(rc, llm, threads, shard_size)
+    return EXECUTORS.get(name).create(ShardStore(shard_root), client, settings)
 
 
-def make_encode_pool(cfg: RunConfig) -> EncodePool | None:
-    """The encode pool of the run's executor (Ray encoder actors for ``ray``); ``None`` (the
+def _pool(registry: Registry[Callable[[RayConfig], Any]], name: str, rc: RayConfig) -> Any:
+    if name not in EXECUTORS:
+        raise UnknownNameError("executor", name, EXECUTORS.names())
+    return registry.get(name)(rc) if name in registry else None
+
+
+def make_encode_pool(name: str, rc: RayConfig) -> EncodePool | None:
+    """The encode pool of executor ``name`` (Ray encoder actors for ``ray``); ``None`` (the
     in-process, unsharded build) for ``local``."""
-    pool: EncodePool | None = EXECUTORS.get(cfg.executor).encode_pool(cfg)
+    pool: EncodePool | None = _pool(ENCODE_POOLS, name, rc)
     return pool
 
 
-def make_search_pool(cfg: RunConfig) -> SearchPool | None:
-    """The search pool of the run's executor (Ray search actors for ``ray``); ``None`` (search in
+def make_search_pool(name: str, rc: RayConfig) -> SearchPool | None:
+    """The search pool of executor ``name`` (Ray search actors for ``ray``); ``None`` (search in
     this process) for ``local``."""
-    pool: SearchPool | None = EXECUTORS.get(cfg.executor).search_pool(cfg)
+    pool: SearchPool | None = _pool(SEARCH_POOLS, name, rc)
     return pool
 
 
-def make_fit_pool(cfg: RunConfig) -> FitPool:
-    """Where the run's executor fits students: in this process (``local``) or as Ray tasks (``ray``)."""
-    pool: FitPool = EXECUTORS.get(cfg.executor).fit_pool(cfg)
-    return pool
+def make_fit_pool(name: str, rc: RayConfig) -> FitPool:
+    """Where executor ``name`` fits students: in this process (``local``) or as Ray tasks (``ray``)."""
+    from synthrr.students.distill import LocalFitPool
+
+    pool: FitPool | None = _pool(FIT_POOLS, name, rc)
+    return pool if pool is not None else LocalFitPool()
 
 
 __all__ = [
+    "ENCODE_POOLS",
     "EXECUTORS",
+    "FIT_POOLS",
+    "SEARCH_POOLS",
     "EncodePool",
     "Executor",
+    "ExecutorSettings",
     "LocalEncodePool",
     "SearchPool",
     "Shard",

@@ -32,10 +32,8 @@ from synthrr.manifest import StageStats
 from synthrr.resources import Closeable
 
 if TYPE_CHECKING:
-    from synthrr.config import RunConfig
+    from synthrr.config import LLMConfig, RayConfig
     from synthrr.llm.client import LLMClient
-    from synthrr.retrieval.pools import EncodePool, SearchPool
-    from synthrr.students.distill import FitPool
 
 
 @dataclass(slots=True)
@@ -155,13 +153,36 @@ def run_shard(client: LLMClient, shard: Shard, store: ShardStore) -> ShardResult
     return ShardResult(shard.id, list(responses), stats, worker=worker)
 
 
+@dataclass(frozen=True, slots=True)
+class ExecutorSettings:
+    """What an executor may need of the run besides its shard store and in-process client: the Ray
+    settings, the LLM config workers build their own clients from, engine threads, shard size."""
+
+    ray: RayConfig
+    llm: LLMConfig
+    threads: int | None = None
+    shard_size: int | None = None
+
+
 class Executor(Closeable, ABC):
-    """Runs shards somewhere. Subclasses only schedule: :meth:`_schedule` the pending shards."""
+    """Runs shards somewhere. Subclasses only schedule: :meth:`_schedule` the pending shards, and say
+    how a round is cut (:meth:`shard_size`)."""
 
     name: str = "base"
 
-    def __init__(self, store: ShardStore) -> None:
+    def __init__(self, store: ShardStore, shard_size: int | None = None) -> None:
         self.store = store
+        self.configured_shard_size = shard_size
+
+    @classmethod
+    @abstractmethod
+    def create(cls, store: ShardStore, client: LLMClient, settings: ExecutorSettings) -> Executor:
+        """The executor, from what :func:`synthrr.executors.make_executor` knows of the run."""
+
+    def shard_size(self, n: int) -> int | None:
+        """Requests per shard for a round of ``n`` requests: the configured size, else ``None`` (one
+        shard); an executor with several workers may spread a round over them instead."""
+        return self.configured_shard_size
 
     def map_shards(self, shards: Sequence[Shard]) -> Iterator[ShardResult]:
         """Yield one result per shard, in the order given; finished shards are replayed from disk."""
@@ -174,26 +195,6 @@ class Executor(Closeable, ABC):
     @abstractmethod
     def _schedule(self, shards: list[Shard]) -> Iterator[ShardResult]:
         """Run :func:`run_shard` on each shard (anywhere); yield results in the given order."""
-
-    # ---- the run's other sharded work, on this executor's kind of workers ---------------------
-    # Chosen by executor name through :data:`synthrr.executors.EXECUTORS` (``make_*_pool``); the
-    # defaults keep the work in this process.
-    @classmethod
-    def encode_pool(cls, cfg: RunConfig) -> EncodePool | None:
-        """Where a missing dense index is encoded; ``None``: in this process, unsharded."""
-        return None
-
-    @classmethod
-    def search_pool(cls, cfg: RunConfig) -> SearchPool | None:
-        """Where the shards of a sharded index are searched; ``None``: in this process."""
-        return None
-
-    @classmethod
-    def fit_pool(cls, cfg: RunConfig) -> FitPool:
-        """Where students are fitted and scored (one job per student and seed)."""
-        from synthrr.students.distill import LocalFitPool
-
-        return LocalFitPool()
 
 
 def _response_to_dict(r: LLMResponse) -> dict[str, object]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, run_shard
+from synthrr.executors.base import Executor, ExecutorSettings, Shard, ShardResult, ShardStore, run_shard
 
 if TYPE_CHECKING:
-    from synthrr.config import RunConfig
     from synthrr.llm.client import LLMClient
 
 
@@ -17,13 +16,13 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, store: ShardStore, client: LLMClient) -> None:
-        super().__init__(store)
+    def __init__(self, store: ShardStore, client: LLMClient, shard_size: int | None = None) -> None:
+        super().__init__(store, shard_size)
         self.client = client
 
     @classmethod
-    def from_config(cls, cfg: RunConfig, store: ShardStore, client: LLMClient) -> LocalExecutor:
-        return cls(store, client)
+    def create(cls, store: ShardStore, client: LLMClient, settings: ExecutorSettings) -> LocalExecutor:
+        return cls(store, client, settings.shard_size)
 
     def _schedule(self, shards: list[Shard]) -> Iterator[ShardResult]:
         for shard in shards:

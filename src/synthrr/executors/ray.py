@@ -15,19 +15,18 @@ outputs atomically and its completion marker last, and a search only reads.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import ConfigError, SynthrrError, require
-from synthrr.executors.base import Executor, Shard, ShardResult, ShardStore, run_shard
+from synthrr.errors import SynthrrError, require
+from synthrr.executors.base import Executor, ExecutorSettings, Shard, ShardResult, ShardStore, run_shard
 
 if TYPE_CHECKING:
-    from synthrr.config import RayConfig, RunConfig
+    from synthrr.config import LLMConfig, RayConfig
     from synthrr.llm.client import LLMClient
-    from synthrr.retrieval.pools import EncodePool, SearchPool
-    from synthrr.students.distill import FitPool
 
 
 def import_ray() -> Any:
@@ -93,34 +92,40 @@ class LLMWorker:
 
 
 class RayExecutor(Executor):
-    """Schedules pending shards on an ``ActorPool`` of :class:`LLMWorker` actors, in order."""
+    """Schedules pending shards on an ``ActorPool`` of :class:`LLMWorker` actors, in order; a round
+    without a configured shard size is cut into one shard per actor."""
 
     name = "ray"
 
-    def __init__(self, store: ShardStore, cfg: RunConfig) -> None:
-        super().__init__(store)
-        b = cfg.llm.budget
-        if b.max_calls is not None or b.max_tokens is not None or b.max_cost is not None:
-            raise ConfigError(
-                "llm.budget", "a budget is enforced per client and is not supported with executor 'ray'; use local"
-            )
+    def __init__(
+        self,
+        store: ShardStore,
+        rc: RayConfig,
+        llm: LLMConfig,
+        threads: int | None = None,
+        shard_size: int | None = None,
+    ) -> None:
+        super().__init__(store, shard_size)
+        self.rc = rc
         ray = import_ray()
-        rc = cfg.ray
         self._started = ensure_ray(rc)
         cache_path: str | None = None
-        if cfg.llm.cache:
+        if llm.cache:
             from synthrr.llm.cache import default_path
 
             cache_path = str(default_path())  # resolved on the driver: one shared WAL file per node
-        threads = max(1, int(rc.cpus_per_actor)) if cfg.threads is None else cfg.threads
+        threads = max(1, int(rc.cpus_per_actor)) if threads is None else threads
         remote = actor_class(LLMWorker, rc)
-        llm = cfg.llm.model_dump(mode="json")
-        self.actors = [remote.remote(llm, threads, cache_path) for _ in range(rc.actors)]
+        config = llm.model_dump(mode="json")
+        self.actors = [remote.remote(config, threads, cache_path) for _ in range(rc.actors)]
         self._pool = ray.util.ActorPool(self.actors)
 
     @classmethod
-    def from_config(cls, cfg: RunConfig, store: ShardStore, client: LLMClient) -> RayExecutor:
-        return cls(store, cfg)
+    def create(cls, store: ShardStore, client: LLMClient, settings: ExecutorSettings) -> RayExecutor:
+        return cls(store, settings.ray, settings.llm, settings.threads, settings.shard_size)
+
+    def shard_size(self, n: int) -> int | None:
+        return self.configured_shard_size or math.ceil(n / self.rc.actors)
 
     def _schedule(self, shards: list[Shard]) -> Iterator[ShardResult]:
         root = str(self.store.root)
@@ -132,22 +137,3 @@ class RayExecutor(Executor):
     def close(self) -> None:
         release(getattr(self, "actors", []), getattr(self, "_started", False))
         self.actors, self._started = [], False
-
-    # ---- the run's other sharded work on Ray (see Executor) ---------------------------------
-    @classmethod
-    def encode_pool(cls, cfg: RunConfig) -> EncodePool | None:
-        from synthrr.executors.encode import RayEncodePool
-
-        return RayEncodePool(cfg.ray)
-
-    @classmethod
-    def search_pool(cls, cfg: RunConfig) -> SearchPool | None:
-        from synthrr.executors.search import RaySearchPool
-
-        return RaySearchPool(cfg.ray)
-
-    @classmethod
-    def fit_pool(cls, cfg: RunConfig) -> FitPool:
-        from synthrr.executors.fit import RayFitPool
-
-        return RayFitPool(cfg.ray)

@@ -228,7 +228,7 @@ def _fit_students(
         return {}
     test = real_test_examples(task, ec.test_split, ec.test_limit, seed=ec.seed)
     out: dict[str, Any] = {}
-    with make_fit_pool(cfg) as pool:
+    with make_fit_pool(cfg.executor, cfg.ray) as pool:
         for name in ec.students:
             log(progress, f"student {name}: {ec.seeds} seed(s), {len(run.examples)} train / {len(test)} test ...")
             t0 = time.perf_counter()

@@ -136,11 +136,9 @@ class Generator:
         """One round's requests, cut into shards and answered by the executor (in order)."""
         from synthrr.executors import make_shards
 
-        size = self.cfg.shard_size
-        if size is None and self.cfg.executor == "ray":
-            size = math.ceil(len(requests) / self.cfg.ray.actors)
         responses: list[LLMResponse | None] = []
-        for result in executor.map_shards(make_shards(round_no, requests, size)):
+        shards = make_shards(round_no, requests, executor.shard_size(len(requests)))
+        for result in executor.map_shards(shards):
             responses.extend(result.responses)
             self.tally += result.stats
             if result.worker:
@@ -205,7 +203,16 @@ class Generator:
         task, seeds, ctx = self.prepare()
         run_dir = run_dir_for(self.cfg, task.name)
         self._lock = RunLock(run_dir).acquire()  # before any LLM call: one writer per run directory
-        executor = self._executor = make_executor(self.cfg, run_dir / "shards", client)
+        cfg = self.cfg
+        executor = self._executor = make_executor(
+            cfg.executor,
+            cfg.ray,
+            run_dir / "shards",
+            client,
+            llm=cfg.llm,
+            threads=cfg.threads,
+            shard_size=cfg.shard_size,
+        )
         targets, states, rounds = self._setup(
             client, task, seeds, ctx, ask=lambda requests: self._generate(executor, 0, requests)
         )

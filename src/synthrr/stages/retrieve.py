@@ -85,10 +85,10 @@ def _search(cfg: RunConfig, seeds: list[Example], corpus: Corpus, retriever: Ret
     from synthrr.retrieval import open_index, retrieve
 
     with ExitStack() as pools:  # closed last-in first-out: the search actors before a Ray shutdown
-        encode = make_encode_pool(cfg)
+        encode = make_encode_pool(cfg.executor, cfg.ray)
         if encode is not None:
             pools.callback(encode.close)
-        search = make_search_pool(cfg)
+        search = make_search_pool(cfg.executor, cfg.ray)
         if search is not None:
             pools.callback(search.close)
         open_index(corpus, retriever, progress=progress, encode=encode, search=search)
@@ -163,7 +163,7 @@ def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever, *, 
     from synthrr.executors import make_encode_pool
     from synthrr.retrieval import open_index
 
-    encode = make_encode_pool(cfg)
+    encode = make_encode_pool(cfg.executor, cfg.ray)
     try:
         return open_index(corpus, retriever, progress=progress, encode=encode)
     finally:
