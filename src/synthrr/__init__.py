@@ -19,7 +19,18 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from synthrr.api import Comparison, SynthesisResult, compare, evaluate, generate, load, plan
+from synthrr.api import (
+    Comparison,
+    SynthesisResult,
+    compare,
+    evaluate,
+    generate,
+    get_corpus,
+    get_retriever,
+    get_task,
+    load,
+    plan,
+)
 from synthrr.api import build as build_config
 from synthrr.config import RunConfig
 from synthrr.errors import ConfigError, SynthrrError
@@ -59,27 +70,6 @@ __all__ = [
     "make_task",
     "plan",
 ]
-
-
-def get_task(name: str) -> Any:
-    """A task by built-in name or custom task YAML path (see :mod:`synthrr.tasks`)."""
-    from synthrr.tasks import get_task as _get
-
-    return _get(name)
-
-
-def get_corpus(name: str, **kwargs: Any) -> Any:
-    """An ingested corpus by built-in name or path (see :mod:`synthrr.corpus`)."""
-    from synthrr.corpus import get_corpus as _get
-
-    return _get(name, **kwargs)
-
-
-def get_retriever(name: str, **options: Any) -> Any:
-    """A retriever by registered name (see :mod:`synthrr.retrieval`)."""
-    from synthrr.retrieval import get_retriever as _get
-
-    return _get(name, **options)
 
 
 def __getattr__(name: str) -> Any:

@@ -24,13 +24,18 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
 from synthrr.config import RunConfig
 from synthrr.manifest import RunManifest
+from synthrr.report.table import CompareRow
 
 if TYPE_CHECKING:
     import datasets
     import pandas as pd
 
+    from synthrr.config import CorpusConfig
+    from synthrr.corpus.base import Corpus
+    from synthrr.retrieval.base import Retriever
     from synthrr.stages.evaluate import RunMetrics
     from synthrr.stages.plan import Plan
+    from synthrr.tasks.base import Task
 
 #: a run config: an object, a config YAML path, a dict of its fields, or None for the defaults
 ConfigLike: TypeAlias = "RunConfig | str | os.PathLike[str] | Mapping[str, Any] | None"
@@ -285,7 +290,28 @@ def load(run_dir: str | Path) -> SynthesisResult:
 
     check_run("load", run_dir, "run_dir")
     run = load_run(run_dir)
-    return SynthesisResult(run.run_dir, RunManifest.from_dict(run.manifest))
+    return SynthesisResult(run.run_dir, run.manifest)
+
+
+def get_task(name: str | os.PathLike[str]) -> Task:
+    """A task by built-in name or custom task YAML path (see :mod:`synthrr.tasks`)."""
+    from synthrr.tasks import get_task as _get
+
+    return _get(name)
+
+
+def get_corpus(name: str, config: CorpusConfig | None = None, *, progress: bool = True) -> Corpus:
+    """An ingested corpus by built-in name or path (see :mod:`synthrr.corpus`)."""
+    from synthrr.corpus import get_corpus as _get
+
+    return _get(name, config, progress=progress)
+
+
+def get_retriever(name: str, **options: Any) -> Retriever:
+    """A retriever by registered name (see :mod:`synthrr.retrieval`)."""
+    from synthrr.retrieval import get_retriever as _get
+
+    return _get(name, **options)
 
 
 def evaluate(
@@ -315,7 +341,7 @@ def evaluate(
 class Comparison:
     """``synthrr compare``'s table: one row per run, Gold rows first."""
 
-    rows: list[dict[str, Any]]
+    rows: list[CompareRow]
     folder: Path
 
     def __repr__(self) -> str:

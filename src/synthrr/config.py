@@ -274,6 +274,25 @@ class EvalConfig(Section):
     save_student: bool = Field(True, description="save the first seed's student under RUN_DIR/students/<name>/")
     seed: int = Field(0, description="seed of the test subsample, Gold's real sample and the student fits")
 
+    def resolved(self) -> EvalConfig:
+        """These settings as a run is measured with them, the same from the CLI and from Python: the
+        ``minilm`` student runs on ``device`` unless ``student_options`` name its own device."""
+        if "minilm" in self.students and "device" not in self.student_options:
+            return self.model_copy(update={"student_options": {**self.student_options, "device": self.device}})
+        return self
+
+    def metric_options(self, *, real_sample: bool = False) -> dict[str, Any]:
+        """The metrics' options (``MetricInput.options``). A real sample (the Gold row) gets only the
+        NER: its Self-BLEU scores every text, and it has no oracle or reference split to compare with."""
+        if real_sample:
+            return {"ner": self.ner}
+        return {
+            "self_bleu_sample": self.self_bleu_sample,
+            "ner": self.ner,
+            "oracle": self.oracle,
+            "reference_split": self.test_split,
+        }
+
 
 class RayConfig(Section):
     """The Ray executor: where to connect, how worker actors (LLM, encoder, index search) and student-fit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,7 +51,7 @@ VERDICT = (
 )
 
 
-def verdict(rows: list[dict[str, object]], ours: str = "synthesizrr", base: str = "fewgen") -> str:
+def verdict(rows: Sequence[Mapping[str, object]], ours: str = "synthesizrr", base: str = "fewgen") -> str:
     """One line: which method won each measure (ties named as such); one run, so no error bars."""
     a = next((r for r in rows if r.get("method") == ours), None)
     b = next((r for r in rows if r.get("method") == base), None)

@@ -306,7 +306,7 @@ def export_run(
     writable_dir(out, "export folder")
     frame = run.to_pandas()
     keep = select_columns(frame, columns)
-    card = dataset_card(run.manifest.to_dict(), run.labels, frame, read_metrics(run.run_dir), keep)
+    card = dataset_card(run.manifest.to_dict(), run.labels, frame, read_metrics(run.run_dir) or {}, keep)
     with atomic_dir(out) as tmp:
         if fmt == "hf":
             from synthrr.errors import require

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import InputError, UsageError
+from synthrr.manifest import RunManifest, RunMetrics
 from synthrr.records import Example, SyntheticExample
 
 if TYPE_CHECKING:
@@ -77,7 +78,6 @@ def write_generation(
     the rows differ from those of the manifest being replaced.
     """
     from synthrr.io import atomic_open, write_json, write_parquet
-    from synthrr.manifest import RunManifest
 
     run_dir.mkdir(parents=True, exist_ok=True)
     before = read_json_or_empty(run_dir / MANIFEST_FILE).get("files", {}).get("data.jsonl", {}).get("sha256")
@@ -273,7 +273,7 @@ class RunData:
     task: str
     method: str
     examples: list[Example]
-    manifest: dict[str, Any]
+    manifest: RunManifest
 
     @property
     def texts(self) -> list[str]:
@@ -330,8 +330,9 @@ def load_run(run_dir: str | Path) -> RunData:
     return RunData(run_dir=run, task=str(task), method=str(method or "unknown"), examples=examples, manifest=manifest)
 
 
-def read_manifest(run: Path) -> dict[str, Any]:
-    """The JSON object of ``RUN/manifest.json``; one InputError naming it when it is not UTF-8 JSON."""
+def read_manifest(run: Path) -> RunManifest:
+    """``RUN/manifest.json`` as the record it was written from; one InputError naming it when it is
+    not UTF-8 JSON or a field has another JSON type than the writer gives it."""
     path = run / MANIFEST_FILE
     raw = path.read_bytes()
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -352,7 +353,10 @@ def read_manifest(run: Path) -> dict[str, Any]:
                 f"field '{key}' is {type(value).__name__}, expected {want[1]} (the file was edited); "
                 "rerun the same `synthrr generate` command to rewrite it",
             )
-    return manifest
+    try:
+        return RunManifest.from_dict(manifest)
+    except (TypeError, ValueError) as e:  # e.g. a per-label quota that is not an object of numbers
+        raise InputError(path, f"unexpected content ({e}) (the file was edited); rerun `synthrr generate`") from None
 
 
 #: the JSON type of each field readers of a manifest rely on
@@ -365,9 +369,16 @@ _MANIFEST_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
 }
 
 
-def read_metrics(run_dir: Path) -> dict[str, Any]:
-    """A run's ``metrics.json`` (``{}`` when absent or unreadable: it is recomputed)."""
-    return read_json_or_empty(run_dir / METRICS_FILE)
+def read_metrics(run_dir: Path) -> RunMetrics | None:
+    """A run's ``metrics.json`` as the record ``evaluate`` wrote (``None`` when absent or unreadable:
+    it is recomputed)."""
+    data = read_json_or_empty(run_dir / METRICS_FILE)
+    if not data:
+        return None
+    try:
+        return RunMetrics.from_dict(data)
+    except (TypeError, ValueError, AttributeError):  # e.g. a student entry without its scores
+        return None
 
 
 def read_json_or_empty(path: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -214,7 +215,40 @@ def test_metrics_all_resets_the_config_list_and_set_still_wins(tmp_path: Path) -
     picked = eval_run_config(conf, ("eval.metrics=[mauve]",), {}, (), all_metrics=True)
     assert picked.eval.metrics == ["mauve"]
     opts = eval_run_config(None, (), {"students": ["minilm"], "epochs": 2.0}, ("C=4",))
-    assert opts.eval.student_options == {"epochs": 2.0, "C": 4, "device": "auto"}
+    assert opts.eval.student_options == {"epochs": 2.0, "C": 4}
+    assert opts.eval.resolved().student_options == {"epochs": 2.0, "C": 4, "device": "auto"}  # as it runs
+
+
+def test_eval_device_moves_the_minilm_student_from_python_as_from_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``eval.device`` reaches the minilm student's options whether the settings come from the CLI
+    (``--device cpu``) or from ``synthrr.evaluate(..., overrides={"eval.device": "cpu"})``; a device
+    the student options name themselves wins."""
+    import synthrr
+    import synthrr.students.distill as distill_module
+    from synthrr.manifest import StudentScore
+
+    seen: list[dict[str, Any] | None] = []
+
+    def fake_distill(student: str, train: Any, test: Any, *, options: dict[str, Any] | None = None, **kw: Any) -> Any:
+        seen.append(options)
+        return StudentScore(student, dict(options or {}), len(train), len(test), [0], 0.5, 0.0, 0.5, 0.0)
+
+    monkeypatch.setattr(distill_module, "distill", fake_distill)
+    run = make_run(tmp_path / "runs", "a")
+    settings = {"eval.device": "cpu", "eval.save_student": False}
+    scores = synthrr.evaluate(run, students=["minilm"], metrics=[], overrides=settings, progress=False)
+    assert seen == [{"device": "cpu"}] and scores.students["minilm"].options == {"device": "cpu"}
+    res = CliRunner().invoke(cli, ["evaluate", str(run), "--student", "minilm", "--metrics", "none", "--device", "cpu",
+                                   "--no-save-student", "--no-progress"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert seen[1] == seen[0]
+    synthrr.evaluate(run, students=["minilm"], metrics=[], overrides={"eval.device": "cpu",
+                     "eval.student_options": {"device": "cuda"}}, progress=False)  # fmt: skip
+    assert seen[2] == {"device": "cuda"}
+    synthrr.evaluate(run, students=["tfidf"], metrics=[], overrides={"eval.device": "cpu"}, progress=False)
+    assert seen[3] is None  # only minilm takes a device
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
@@ -278,3 +312,33 @@ def test_student_fits_on_ray_score_like_local(tmp_path: Path) -> None:
         assert ray.is_initialized()  # joined the running instance, so it left it running
     finally:
         ray.shutdown()
+
+
+def test_readers_return_the_records_the_writers_take(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``load_run`` gives the run's :class:`RunManifest`, ``read_metrics`` the :class:`RunMetrics`
+    ``evaluate`` wrote and a cached Gold evaluation its :class:`GoldEvaluation`; written again,
+    each gives the same bytes as the file it was read from."""
+    from synthrr.io import write_json
+    from synthrr.manifest import GoldEvaluation, RunManifest, RunMetrics, StudentResult
+    from synthrr.rundir import read_metrics
+    from synthrr.stages.compare import gold_evaluation
+    from synthrr.tasks import get_task
+
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home"))
+    run = make_run(tmp_path / "runs", "a")
+    data = load_run(run)
+    assert isinstance(data.manifest, RunManifest) and data.manifest.method == "fewgen"
+    assert read_metrics(run) is None
+    written = evaluate_run(run, eval_settings(metrics=["distinct"]), progress=False)
+    back = read_metrics(run)
+    assert isinstance(back, RunMetrics) and isinstance(back.students["tfidf"], StudentResult) and back == written
+    write_json(tmp_path / "again.json", back.to_dict())
+    assert (tmp_path / "again.json").read_bytes() == (run / "metrics.json").read_bytes()
+
+    ec = eval_settings(seeds=1).eval
+    gold = gold_evaluation(get_task(TASK), 9, ec, metrics=(), progress=False)
+    cached = gold_evaluation(get_task(TASK), 9, ec, metrics=(), progress=False)
+    assert isinstance(cached, GoldEvaluation) and cached == gold and cached.students["tfidf"].n_train == 9
+    (file,) = (tmp_path / "home" / "gold").iterdir()
+    write_json(tmp_path / "gold.json", cached.to_dict())
+    assert (tmp_path / "gold.json").read_bytes() == file.read_bytes()

@@ -12,6 +12,7 @@ import synthrr
 from synthrr.api import KEYWORDS, Comparison, EvalSettings, Settings, SynthesisResult
 from synthrr.errors import UsageError
 from synthrr.manifest import RunManifest
+from synthrr.report.table import table_row
 
 
 def test_generate_names_every_setting_and_plan_build_share_them() -> None:
@@ -55,13 +56,13 @@ def test_results_print_as_one_short_line() -> None:
     assert repr(run) == "SynthesisResult('runs/imdb-synthesizrr-ab12cd', kept=100/100, complete)"
     short = SynthesisResult(Path("runs/x"), _manifest(30, {"pos": 50, "neg": 50}))
     assert repr(short) == "SynthesisResult('runs/x', kept=30/100, incomplete)"
-    assert (
-        repr(Comparison([{"name": "a"}, {"name": "b"}], Path("runs/compare"))) == "Comparison('runs/compare', rows=2)"
-    )
+    rows = [table_row("a", None, "tfidf"), table_row("b", None, "tfidf")]
+    assert repr(Comparison(rows, Path("runs/compare"))) == "Comparison('runs/compare', rows=2)"
 
 
 def test_manifests_plans_and_metrics_print_short_too() -> None:
     from synthrr.llm.projection import Projection
+    from synthrr.manifest import StudentResult
     from synthrr.stages.evaluate import RunMetrics
     from synthrr.stages.plan import Plan
 
@@ -74,6 +75,7 @@ def test_manifests_plans_and_metrics_print_short_too() -> None:
     metrics = RunMetrics(
         format=1, run="runs/x", task="imdb", task_ref="imdb", method="fewgen", n=6, label_counts={},
         data_fingerprint="f", metrics={"distinct": {}, "self_bleu": {}}, timings_s={}, device="cpu", executor="local",
-        students={"tfidf": {"accuracy_mean": 0.8125, "runs": [{}] * 3}}, versions={"python": "3"}, updated="now",
+        students={"tfidf": StudentResult("tfidf", {}, 6, 8, [0, 1, 2], 0.8125, 0.0, 0.8, 0.0, [{}] * 3)},
+        versions={"python": "3"}, updated="now",
     )  # fmt: skip
     assert repr(metrics) == "RunMetrics('runs/x', n=6, tfidf accuracy 81.2%, 2 metrics)"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -13,6 +13,7 @@ from synthrr.cli.options import build_config, config_options, executor_options, 
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
+    from synthrr.manifest import RunMetrics
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,9 +81,7 @@ def eval_run_config(
             f"--{'/--'.join(k.replace('_', '-') for k in minilm)} only apply to the minilm student "
             f"(students: {', '.join(cfg.eval.students) or 'none'}); use --student-opt KEY=VALUE for other options"
         )
-    if "minilm" in cfg.eval.students and "device" not in cfg.eval.student_options:
-        cfg = cfg.with_overrides({"eval.student_options.device": cfg.eval.device})
-    return cfg
+    return cfg  # eval.device reaches the minilm student in the stages (EvalConfig.resolved), as from Python
 
 
 def _metric_names(text: str | None) -> list[str] | Literal[False] | None:
@@ -152,14 +151,14 @@ def evaluate(
     )
     result = evaluate_run(run_dir, cfg, progress=not quiet)
     click.echo(_summary(result, next(iter(cfg.eval.students), None)))
-    click.echo(f"wrote {Path(result['run']) / 'metrics.json'}")
+    click.echo(f"wrote {Path(result.run) / 'metrics.json'}")
 
 
-def _summary(result: Mapping[str, Any], student: str | None) -> str:
+def _summary(result: RunMetrics, student: str | None) -> str:
     from synthrr.report.table import format_markdown, table_row
 
-    name = Path(result["run"]).name
-    return format_markdown([table_row(name, result, student or next(iter(result.get("students", {})), ""))])
+    name = Path(result.run).name
+    return format_markdown([table_row(name, result, student or next(iter(result.students), ""))])
 
 
 @click.command()

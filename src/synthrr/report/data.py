@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthrr.manifest import RunManifest, RunMetrics
+
 
 @dataclass
 class RunView:
@@ -17,8 +19,8 @@ class RunView:
     name: str
     run_dir: Path
     method: str
-    manifest: dict[str, Any]
-    metrics: dict[str, Any]
+    manifest: RunManifest
+    metrics: RunMetrics | None  # None until ``synthrr evaluate`` ran
     rows: Any  # DataFrame: candidates with provenance (sampled), verdict included
     total_rows: int
 
@@ -103,7 +105,7 @@ def evaluate_missing(
     done: list[Path] = []
     for rd in run_dirs:
         run_dir = load_run(rd).run_dir
-        if read_metrics(run_dir):
+        if read_metrics(run_dir) is not None:
             continue
         if say is not None:
             say(f"evaluating {run_dir.name} (synthrr evaluate, default students)")

@@ -50,8 +50,8 @@ def diversity(data: ReportData) -> Any:
         rows=1, cols=2, subplot_titles=("Self-BLEU-n (lower: more diverse)", "distinct-n (higher: more diverse)")
     )
     for r in data.runs:
-        sb = r.metrics.get("metrics", {}).get("self_bleu", {})
-        dn = r.metrics.get("metrics", {}).get("distinct", {})
+        measured = r.metrics.metrics if r.metrics is not None else {}
+        sb, dn = measured.get("self_bleu", {}), measured.get("distinct", {})
         xs = [n for n in range(1, 6) if f"self_bleu_{n}" in sb]
         fig.add_scatter(x=xs, y=[sb[f"self_bleu_{n}"] for n in xs], name=r.name, mode="lines+markers", row=1, col=1)
         xd = [n for n in range(1, 4) if f"distinct_{n}" in dn]
@@ -68,7 +68,8 @@ def entities(data: ReportData) -> Any:
 
     fig = go.Figure()
     for r in data.runs:
-        per_type = r.metrics.get("metrics", {}).get("entity_entropy", {}).get("per_type", {})
+        measured = r.metrics.metrics if r.metrics is not None else {}
+        per_type = measured.get("entity_entropy", {}).get("per_type", {})
         kinds = sorted(per_type)
         fig.add_bar(name=r.name, x=kinds, y=[per_type[k] for k in kinds])
     fig.update_layout(title="Entity entropy per type (from synthrr evaluate)", barmode="group", yaxis_title="bits")
@@ -81,7 +82,7 @@ def funnel(data: ReportData) -> Any:
 
     fig = go.Figure()
     for r in data.runs:
-        counts, drops = r.manifest.get("counts", {}), r.manifest.get("drops", {})
+        counts, drops = r.manifest.counts, r.manifest.drops
         stages = [("prompts", counts.get("prompts", 0)), ("completions", counts.get("completions", 0)),
                   ("parsed", counts.get("parsed", 0))]  # fmt: skip
         stages += [(f"dropped: {k}", v) for k, v in sorted(drops.items(), key=lambda kv: -kv[1])]

@@ -14,6 +14,7 @@ from typing import Any
 
 from synthrr.progress import honours_progress
 from synthrr.report.data import ReportData, RunView, gather
+from synthrr.report.table import CompareRow
 from synthrr.text import clip
 
 PROMPT_CHARS = 4000  # of each prompt in the example browser
@@ -46,7 +47,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def comparison(data: ReportData, rows: Sequence[dict[str, Any]] | None = None) -> str:
+def comparison(data: ReportData, rows: Sequence[CompareRow] | None = None) -> str:
     """``synthrr compare``'s rows (Gold included) when given, else the runs' measures from their
     metrics.json (blank until ``synthrr evaluate`` ran)."""
     if rows:
@@ -60,10 +61,10 @@ def comparison(data: ReportData, rows: Sequence[dict[str, Any]] | None = None) -
 
     table: list[list[Any]] = []
     for r in data.runs:
-        student = next(iter(r.metrics.get("students", {})), None)
+        student = next(iter(r.metrics.students), None) if r.metrics is not None else None
         t = table_row(r.name, r.metrics, student or "")
         acc = f"{student}: {fmt(t['accuracy_mean'], True)}" if student else "—"
-        table.append([r.name, r.method, r.manifest.get("counts", {}).get("kept"), fmt(t["self_bleu_5"]),
+        table.append([r.name, r.method, r.manifest.counts.get("kept"), fmt(t["self_bleu_5"]),
                      fmt(t["distinct_2"]), fmt(t["entity_entropy"]), fmt(t["mauve"]),
                      fmt(t["label_preservation"], True), acc])  # fmt: skip
     headers = ["run", "method", "kept", "Self-BLEU-5 ↓", "distinct-2 ↑", "entity entropy ↑", "MAUVE ↑",
@@ -77,7 +78,7 @@ def cost(data: ReportData) -> str:
 
     rows = []
     for r in data.runs:
-        raw, t = r.manifest.get("llm", {}), r.manifest.get("timings_s", {})
+        raw, t = r.manifest.llm, r.manifest.timings_s
         s = Stats.from_dict(dict(raw))
         # a manifest written before cached answers were costed counts only its own engine calls
         floor = "≥ " if s.cache_hits and "cached_completion_tokens" not in raw else ""
@@ -98,7 +99,7 @@ def cost(data: ReportData) -> str:
 
 def unevaluated(data: ReportData) -> list[RunView]:
     """The runs with no ``metrics.json``: their measures and diversity panels are empty."""
-    return [r for r in data.runs if not r.metrics]
+    return [r for r in data.runs if r.metrics is None]
 
 
 def evaluate_hint(data: ReportData) -> str:
@@ -218,7 +219,7 @@ def render_report(
     data: ReportData,
     *,
     embedding_map: bool = True,
-    compare_rows: Sequence[dict[str, Any]] | None = None,
+    compare_rows: Sequence[CompareRow] | None = None,
     summary: str | None = None,
     say: Callable[[str], None] | None = None,
 ) -> str:
@@ -277,7 +278,7 @@ def write_report(
     *,
     max_rows: int = 2000,
     embedding_map: bool = True,
-    compare_rows: Sequence[dict[str, Any]] | None = None,
+    compare_rows: Sequence[CompareRow] | None = None,
     summary: str | None = None,
     evaluate: bool = False,
     progress: bool = True,

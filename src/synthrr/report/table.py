@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
+
+from synthrr.manifest import GoldEvaluation, RunMetrics
 
 
 def get(d: Mapping[str, Any], *keys: str) -> Any:
@@ -14,28 +16,53 @@ def get(d: Mapping[str, Any], *keys: str) -> Any:
     return d
 
 
-def table_row(name: str, evaluation: Mapping[str, Any], student: str) -> dict[str, Any]:
-    """One comparison row from a ``metrics.json`` (or a Gold evaluation)."""
-    st = get(evaluation, "students", student) or {}
+class CompareRow(TypedDict):
+    """One row of the comparison table (``compare.json``, ``compare.csv``): a run's or Gold's
+    headline metrics and its student's scores; ``None`` where not measured."""
+
+    name: str
+    task: str | None
+    method: str | None
+    n: int | None
+    self_bleu_5: float | None
+    distinct_2: float | None
+    entity_entropy: float | None
+    within_cosine: float | None
+    mauve: float | None
+    label_preservation: float | None
+    student: str | None
+    accuracy_mean: float | None
+    accuracy_std: float | None
+    macro_f1_mean: float | None
+    macro_f1_std: float | None
+    student_fits: int | None
+    n_test: int | None
+    run_dir: str | None
+
+
+def table_row(name: str, evaluation: RunMetrics | GoldEvaluation | None, student: str) -> CompareRow:
+    """One comparison row from a run's ``metrics.json`` (``None``: not measured) or a Gold evaluation."""
+    metrics = evaluation.metrics if evaluation is not None else {}
+    st = evaluation.students.get(student) if evaluation is not None else None
     return {
         "name": name,
-        "task": evaluation.get("task"),
-        "method": evaluation.get("method"),
-        "n": evaluation.get("n"),
-        "self_bleu_5": get(evaluation, "metrics", "self_bleu", "self_bleu_5"),
-        "distinct_2": get(evaluation, "metrics", "distinct", "distinct_2"),
-        "entity_entropy": get(evaluation, "metrics", "entity_entropy", "overall"),
-        "within_cosine": get(evaluation, "metrics", "cosine", "within"),
-        "mauve": get(evaluation, "metrics", "mauve", "mauve"),
-        "label_preservation": get(evaluation, "metrics", "label_preservation", "accuracy"),
-        "student": student if st else None,
-        "accuracy_mean": st.get("accuracy_mean"),
-        "accuracy_std": st.get("accuracy_std"),
-        "macro_f1_mean": st.get("macro_f1_mean"),
-        "macro_f1_std": st.get("macro_f1_std"),
-        "student_fits": len(st.get("runs", [])) if st else None,
-        "n_test": st.get("n_test"),
-        "run_dir": evaluation.get("run"),
+        "task": evaluation.task or None if evaluation is not None else None,
+        "method": evaluation.method or None if evaluation is not None else None,
+        "n": evaluation.n or None if evaluation is not None else None,
+        "self_bleu_5": get(metrics, "self_bleu", "self_bleu_5"),
+        "distinct_2": get(metrics, "distinct", "distinct_2"),
+        "entity_entropy": get(metrics, "entity_entropy", "overall"),
+        "within_cosine": get(metrics, "cosine", "within"),
+        "mauve": get(metrics, "mauve", "mauve"),
+        "label_preservation": get(metrics, "label_preservation", "accuracy"),
+        "student": student if st is not None else None,
+        "accuracy_mean": st.accuracy_mean if st is not None else None,
+        "accuracy_std": st.accuracy_std if st is not None else None,
+        "macro_f1_mean": st.macro_f1_mean if st is not None else None,
+        "macro_f1_std": st.macro_f1_std if st is not None else None,
+        "student_fits": len(st.runs) if st is not None else None,
+        "n_test": st.n_test if st is not None else None,
+        "run_dir": evaluation.run or None if isinstance(evaluation, RunMetrics) else None,
     }
 
 
@@ -54,7 +81,7 @@ COLUMNS = [
 ]
 
 
-def cell(row: dict[str, Any], key: str) -> str:
+def cell(row: Mapping[str, Any], key: str) -> str:
     if key in ("accuracy", "macro_f1"):
         mean, std = row.get(f"{key}_mean"), row.get(f"{key}_std")
         return "—" if mean is None else f"{100 * mean:.1f} ± {100 * (std or 0.0):.1f}"
@@ -68,7 +95,7 @@ def cell(row: dict[str, Any], key: str) -> str:
     return str(v)
 
 
-def format_markdown(rows: Sequence[dict[str, Any]]) -> str:
+def format_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     """The comparison table in Markdown (one row per run, Gold rows first per task)."""
     head = "| " + " | ".join(title for _, title in COLUMNS) + " |"
     sep = "|" + "|".join("---" if k in ("name", "method") else "---:" for k, _ in COLUMNS) + "|"

@@ -10,13 +10,14 @@ have (MAUVE and label preservation are left out for Gold, as in the paper). Runs
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import UsageError
+from synthrr.manifest import GoldEvaluation, RunMetrics, StudentResult
 from synthrr.progress import honours_progress
-from synthrr.report.table import format_markdown, get, table_row
+from synthrr.report.table import CompareRow, format_markdown, get, table_row
 from synthrr.rundir import load_run, read_json_or_empty, read_metrics
 from synthrr.stages.evaluate import data_fingerprint, evaluate_run, log, real_test_examples, run_metrics
 
@@ -37,7 +38,7 @@ def gold_evaluation(
     metrics: Sequence[str] = GOLD_METRICS,
     cache: bool = True,
     progress: bool = True,
-) -> dict[str, Any]:
+) -> GoldEvaluation:
     """The Gold reference for ``n`` examples: ``student`` trained on a label-balanced sample of ``n``
     real train examples, scored on the same test examples as the runs (``ec``: seeds, options, test
     split and limit, seed); plus the intrinsic ``metrics`` of that sample. Cached under
@@ -48,20 +49,24 @@ def gold_evaluation(
     from synthrr.paths import safe_name, subdir
     from synthrr.text import stable_hash
 
-    ec = ec or EvalConfig()
+    ec = (ec or EvalConfig()).resolved()
     settings = _gold_settings(n, ec, student, metrics)
     key = stable_hash(oracle_key(task, "gold"), json.dumps(settings, sort_keys=True), size=8)
     path = subdir("gold") / f"{safe_name(task.name, 'task')}-{n}-{safe_name(student, 'student')}-{key}.json"
     cached = read_json_or_empty(path) if cache else {}
     if cached.get("settings") == settings:
-        return cached
-    out = _gold(task, n, ec, student, metrics, progress) | {"settings": settings}
+        try:
+            return GoldEvaluation.from_dict(cached)
+        except (TypeError, ValueError, AttributeError):  # an edited cache file: computed again
+            pass
+    out = _gold(task, n, ec, student, metrics, progress)
+    out.settings = settings
     if cache:
-        write_json(path, out)
+        write_json(path, out.to_dict())
     return out
 
 
-def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[str], progress: bool) -> dict[str, Any]:
+def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[str], progress: bool) -> GoldEvaluation:
     from synthrr.embed import resolve_device
     from synthrr.students.distill import balanced_sample, distill
 
@@ -74,7 +79,7 @@ def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[st
         seed=ec.seed,
         device=resolve_device(ec.device),
         progress=progress,
-        options={"ner": ec.ner},
+        options=ec.metric_options(real_sample=True),
     )
     score = distill(
         student,
@@ -86,14 +91,14 @@ def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[st
         progress=progress,
     )
     log(progress, "  " + score.summary())
-    return {
-        "task": task.name,
-        "method": "gold",
-        "n": len(sample),
-        "metrics": results,
-        "students": {student: {**score.to_dict(), "test_split": ec.test_split, "test_limit": ec.test_limit}},
-        "timings_s": timings,
-    }
+    return GoldEvaluation(
+        task=task.name,
+        method="gold",
+        n=len(sample),
+        metrics=results,
+        students={student: StudentResult.of(score, ec.test_split, ec.test_limit)},
+        timings_s=timings,
+    )
 
 
 def _gold_settings(n: int, ec: EvalConfig, student: str, metrics: Sequence[str]) -> dict[str, Any]:
@@ -121,7 +126,7 @@ def compare_runs(
     gold: bool = True,
     evaluate_missing: bool = True,
     progress: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[CompareRow]:
     """One comparison table of ``run_dirs`` (+ Gold rows), written to ``out_dir`` as
     ``compare.md``, ``compare.csv`` and ``compare.json``; returns the rows.
 
@@ -135,16 +140,17 @@ def compare_runs(
     if not run_dirs:
         raise UsageError("compare needs at least one run directory")
     cfg = cfg or RunConfig()
-    evaluations: list[Mapping[str, Any]] = []
+    cfg = cfg.model_copy(update={"eval": cfg.eval.resolved()})
+    evaluations: list[RunMetrics | None] = []
     for rd in run_dirs:
         run = Path(rd).expanduser()
-        ev: Mapping[str, Any] = read_metrics(run)
+        ev = read_metrics(run)
         data = load_run(run)  # a clear error for a folder that is not a run, or not a consistent one
-        if ev.get("data_fingerprint") != data_fingerprint(data.examples):
-            ev = {}  # measured on other data than the run holds now: measure again
+        if ev is not None and ev.data_fingerprint != data_fingerprint(data.examples):
+            ev = None  # measured on other data than the run holds now: measure again
         if student is None:
-            student = next(iter(ev.get("students", {})), None) or next(iter(cfg.eval.students), "tfidf")
-        if evaluate_missing and (not ev or student not in ev.get("students", {})):
+            student = next(iter(ev.students if ev else {}), None) or next(iter(cfg.eval.students), "tfidf")
+        if evaluate_missing and (ev is None or student not in ev.students):
             settings = {"eval.students": [student], **({"eval.metrics": []} if ev else {})}
             ev = evaluate_run(run, cfg.with_overrides(settings), progress=progress)
         evaluations.append(ev)
@@ -157,21 +163,24 @@ def compare_runs(
 
 
 def _gold_rows(
-    evaluations: Sequence[Mapping[str, Any]], student: str, ec: EvalConfig, progress: bool
-) -> list[dict[str, Any]]:
+    evaluations: Sequence[RunMetrics | None], student: str, ec: EvalConfig, progress: bool
+) -> list[CompareRow]:
     """One Gold row per (task, n) of the runs, scored on exactly the test examples the runs used."""
     from synthrr.tasks import get_task
 
-    refs = {str(ev.get("task")): str(ev.get("task_ref") or ev.get("task")) for ev in evaluations}
-    groups = sorted({(str(ev.get("task")), int(ev.get("n") or 0)) for ev in evaluations if ev.get("task")})
+    measured = [ev for ev in evaluations if ev is not None]
+    refs = {ev.task: ev.task_ref or ev.task for ev in measured}
+    groups = sorted({(ev.task, ev.n) for ev in measured if ev.task})
     rows = []
     for task_name, n in groups:
-        st = next((get(ev, "students", student) for ev in evaluations if ev.get("task") == task_name), None) or {}
+        st = next((ev.students.get(student) for ev in measured if ev.task == task_name), None)
         # Gold gets the intrinsic metrics the runs have (of those that apply to real data)
-        done = {k for ev in evaluations if ev.get("task") == task_name for k in ev.get("metrics", {})}
-        used = {"test_split": st.get("test_split", ec.test_split), "test_limit": st.get("test_limit", ec.test_limit)}
-        if not ec.student_options and st.get("options"):
-            used["student_options"] = st["options"]
+        done = {k for ev in measured if ev.task == task_name for k in ev.metrics}
+        used: dict[str, Any] = {"test_split": ec.test_split, "test_limit": ec.test_limit}
+        if st is not None:
+            used = {"test_split": st.test_split, "test_limit": st.test_limit}
+        if not ec.student_options and st is not None and st.options:
+            used["student_options"] = st.options
         metrics = [m for m in GOLD_METRICS if m in done]
         settings = ec.model_validate({**ec.model_dump(), **used})
         g = gold_evaluation(get_task(refs[task_name]), n, settings, student=student, metrics=metrics, progress=progress)
@@ -179,7 +188,7 @@ def _gold_rows(
     return rows
 
 
-def write_comparison(out: Path, rows: Sequence[dict[str, Any]], notes: str, student: str) -> None:
+def write_comparison(out: Path, rows: Sequence[CompareRow], notes: str, student: str) -> None:
     """``compare.md``, ``compare.csv`` and ``compare.json`` in ``out``, each written atomically."""
     import pandas as pd
 
@@ -193,13 +202,15 @@ def write_comparison(out: Path, rows: Sequence[dict[str, Any]], notes: str, stud
     write_json(out / "compare.json", {"student": student, "rows": list(rows), "notes": notes})
 
 
-def _notes(evaluations: Sequence[Mapping[str, Any]], student: str) -> str:
+def _notes(evaluations: Sequence[RunMetrics | None], student: str) -> str:
     """What the columns were computed with (featurizer, NER, oracle, test set)."""
-    ev: Mapping[str, Any] = next((e for e in evaluations if e.get("metrics")), {})
+    ev = next((e for e in evaluations if e is not None and e.metrics), None)
+    metrics = ev.metrics if ev is not None else {}
+    st = ev.students.get(student) if ev is not None else None
     parts = [
         f"Student: `{student}`, mean ± sample std over seeds, on the task's real "
-        f"{get(ev, 'students', student, 'test_split') or 'test'} split "
-        f"({get(ev, 'students', student, 'n_test') or '?'} examples). Gold: the same student trained on "
+        f"{(st.test_split if st else None) or 'test'} split "
+        f"({(st.n_test if st else None) or '?'} examples). Gold: the same student trained on "
         "the same number of real train examples (label-balanced)."
     ]
     for label, keys in (
@@ -208,10 +219,10 @@ def _notes(evaluations: Sequence[Mapping[str, Any]], student: str) -> str:
         ("Cosine / MAUVE featurizer", ("cosine", "featurizer")),
         ("Label-preservation oracle", ("label_preservation", "oracle")),
     ):
-        v = get(ev, "metrics", *keys)
+        v = get(metrics, *keys)
         if v:
             parts.append(f"{label}: {v}.")
-    mv = get(ev, "metrics", "mauve")
+    mv = metrics.get("mauve")
     if isinstance(mv, dict) and "num_buckets" in mv:
         parts.append(
             f"MAUVE: scaling factor {mv.get('scaling_factor')}, {mv.get('num_buckets')} buckets, "

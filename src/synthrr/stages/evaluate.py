@@ -14,13 +14,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import SynthrrError, UsageError
-from synthrr.jsonview import JsonView
+from synthrr.manifest import MetricResult, RunMetrics, StudentResult, versions
 from synthrr.progress import honours_progress
 from synthrr.rundir import METRICS_FILE, RunData, load_run, read_metrics, student_dir
 
@@ -31,44 +30,15 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 
-
-@dataclass
-class RunMetrics(JsonView):
-    """What :func:`evaluate_run` measured (the content of ``metrics.json``; also readable as it)."""
-
-    format: int
-    run: str
-    task: str
-    task_ref: str
-    method: str
-    n: int
-    label_counts: dict[str, int]
-    data_fingerprint: str
-    metrics: dict[str, Any]  # metric name -> its result (or {"error": ...})
-    students: dict[str, Any]  # student name -> its scores over seeds
-    timings_s: dict[str, float]
-    device: str
-    executor: str
-    versions: dict[str, str]
-    updated: str
-
-    def __repr__(self) -> str:
-        scores = [
-            f"{name} accuracy {100 * s['accuracy_mean']:.1f}%"
-            for name, s in self.students.items()
-            if isinstance(s, dict) and isinstance(s.get("accuracy_mean"), int | float)
-        ]
-        parts = [f"n={self.n}", *scores, f"{len(self.metrics)} metrics"]
-        return f"RunMetrics({self.run!r}, {', '.join(parts)})"
-
-    def to_pandas(self) -> Any:
-        """One row: the run's numbers flattened to dotted columns (``metrics.self_bleu.self_bleu_5``,
-        ``students.tfidf.accuracy_mean``, ...); per-fit lists and versions left out."""
-        import pandas as pd
-
-        data = {k: v for k, v in self.to_dict().items() if k not in ("versions", "label_counts")}
-        frame = pd.json_normalize(data, sep=".")
-        return frame[[c for c in frame.columns if not isinstance(frame.at[0, c], list | dict)]]
+__all__ = [
+    "RunMetrics",
+    "data_fingerprint",
+    "evaluate_run",
+    "log",
+    "real_test_examples",
+    "resolve_task_ref",
+    "run_metrics",
+]
 
 
 def resolve_task_ref(run: RunData) -> str:
@@ -76,7 +46,7 @@ def resolve_task_ref(run: RunData) -> str:
     manifest's task name."""
     from synthrr.tasks import get_task, is_task_path
 
-    candidates = [run.task, run.manifest.get("task")]
+    candidates = [run.task, run.manifest.task]
     for ref in candidates:
         if not ref:
             continue
@@ -116,7 +86,7 @@ def run_metrics(
     device: str,
     progress: bool,
     options: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, float]]:
+) -> tuple[dict[str, MetricResult], dict[str, float]]:
     """Each metric's result (or ``{"error": ...}`` when one cannot be computed) and its seconds."""
     from synthrr.metrics import METRICS, MetricInput
 
@@ -130,7 +100,7 @@ def run_metrics(
         progress=progress,
         options=options,
     )
-    results: dict[str, Any] = {}
+    results: dict[str, MetricResult] = {}
     timings: dict[str, float] = {}
     for name in names:
         if name not in METRICS:
@@ -166,11 +136,11 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
     from synthrr.config import RunConfig
     from synthrr.embed import resolve_device
     from synthrr.io import write_json
-    from synthrr.manifest import versions
     from synthrr.metrics import METRICS
     from synthrr.tasks import get_task
 
     cfg = cfg or RunConfig()
+    cfg = cfg.model_copy(update={"eval": cfg.eval.resolved()})
     ec = cfg.eval
     run = load_run(run_dir)
     if not run.examples:
@@ -179,21 +149,16 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
     task = get_task(task_ref)
     fp = data_fingerprint(run.examples)
     previous = read_metrics(run.run_dir)
-    if previous.get("data_fingerprint") != fp:
-        previous = {}
+    if previous is None or previous.data_fingerprint != fp:
+        previous = RunMetrics()
     dev = resolve_device(ec.device)
     names = list(METRICS) if ec.metrics is None else list(ec.metrics)
-    options = {
-        "self_bleu_sample": ec.self_bleu_sample,
-        "ner": ec.ner,
-        "oracle": ec.oracle,
-        "reference_split": ec.test_split,
-    }
+    options = ec.metric_options()
     log(progress, f"evaluating {run.run_dir} ({len(run.examples)} examples, task {task.name})")
     results, timings = run_metrics(
         names, run.examples, task, seed=ec.seed, device=dev, progress=progress, options=options
     )
-    students = dict(previous.get("students", {}))
+    students = dict(previous.students)
     students.update(_fit_students(run, task, cfg, timings, progress))
     out = RunMetrics(
         format=FORMAT,
@@ -204,9 +169,9 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
         n=len(run.examples),
         label_counts=dict(sorted(Counter(e.label for e in run.examples).items())),
         data_fingerprint=fp,
-        metrics={**previous.get("metrics", {}), **results},
+        metrics={**previous.metrics, **results},
         students=students,
-        timings_s={**previous.get("timings_s", {}), **timings},
+        timings_s={**previous.timings_s, **timings},
         device=dev,
         executor=cfg.executor,
         versions=versions(),
@@ -218,7 +183,7 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
 
 def _fit_students(
     run: RunData, task: Task, cfg: RunConfig, timings: dict[str, float], progress: bool
-) -> dict[str, Any]:
+) -> dict[str, StudentResult]:
     """Each of ``cfg.eval.students`` fitted on the run and scored on the real test examples."""
     from synthrr.executors import make_fit_pool
     from synthrr.students.distill import distill
@@ -227,7 +192,7 @@ def _fit_students(
     if not ec.students:
         return {}
     test = real_test_examples(task, ec.test_split, ec.test_limit, seed=ec.seed)
-    out: dict[str, Any] = {}
+    out: dict[str, StudentResult] = {}
     with make_fit_pool(cfg.executor, cfg.ray) as pool:
         for name in ec.students:
             log(progress, f"student {name}: {ec.seeds} seed(s), {len(run.examples)} train / {len(test)} test ...")
@@ -248,6 +213,6 @@ def _fit_students(
             except ValueError as e:  # e.g. a run with a single label
                 raise UsageError(f"{run.run_dir}: student '{name}': {e}") from None
             log(progress, "  " + score.summary())
-            out[name] = {**score.to_dict(), "test_split": ec.test_split, "test_limit": ec.test_limit}
+            out[name] = StudentResult.of(score, ec.test_split, ec.test_limit)
             timings[f"student_{name}"] = round(time.perf_counter() - t0, 3)
     return out

@@ -13,43 +13,16 @@ import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from synthrr.manifest import StudentScore
 from synthrr.records import Example
 from synthrr.resources import Closeable
 from synthrr.students.base import STUDENTS
-
-
-@dataclass
-class StudentScore:
-    """Mean ± std of a student's test scores over seeds, with the per-seed runs."""
-
-    student: str
-    options: dict[str, Any]
-    n_train: int
-    n_test: int
-    seeds: list[int]
-    accuracy_mean: float
-    accuracy_std: float
-    macro_f1_mean: float
-    macro_f1_std: float
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    model_dir: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def summary(self) -> str:
-        return (
-            f"{self.student}: accuracy {self.accuracy_mean:.4f} ± {self.accuracy_std:.4f}, "
-            f"macro-F1 {self.macro_f1_mean:.4f} ± {self.macro_f1_std:.4f} "
-            f"({len(self.runs)} fit(s), {self.n_train} train / {self.n_test} test)"
-        )
 
 
 def scores(y_true: Sequence[str], y_pred: Sequence[str], label_names: Sequence[str] | None = None) -> dict[str, float]:
