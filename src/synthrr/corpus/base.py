@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 _ROW_GROUP_CACHE = 32
+#: the passage columns, in :class:`~synthrr.records.Passage` order
+_FIELDS = ("id", "text", "n_tokens", "source")
 
 
 def passage_key(pid: str) -> int:
@@ -56,7 +58,7 @@ class Corpus:
         self.meta: dict[str, Any] = json.loads(meta_file.read_text(encoding="utf-8"))
         #: True when this corpus was found in the cache, False when it was ingested just now
         self.from_cache = from_cache
-        self._groups: OrderedDict[tuple[int, int], dict[str, list[Any]]] = OrderedDict()
+        self._groups: OrderedDict[tuple[int, int], Any] = OrderedDict()  # decoded row groups (Arrow tables)
 
     # ---- identity ------------------------------------------------------------------------
     @property
@@ -133,7 +135,8 @@ class Corpus:
             out.append(np.cumsum([0] + [md.row_group(i).num_rows for i in range(md.num_row_groups)]))
         return out
 
-    def _row_group(self, shard: int, group: int) -> dict[str, list[Any]]:
+    def _row_group(self, shard: int, group: int) -> Any:
+        """One row group as an Arrow table (its texts stay in Arrow buffers, not Python strings)."""
         import pyarrow.parquet as pq
 
         key = (shard, group)
@@ -141,12 +144,11 @@ class Corpus:
         if cached is not None:
             self._groups.move_to_end(key)
             return cached
-        table = pq.ParquetFile(self.shard_files[shard]).read_row_group(group)
-        cols = {name: table.column(name).to_pylist() for name in ("id", "text", "n_tokens", "source")}
-        self._groups[key] = cols
+        table = pq.ParquetFile(self.shard_files[shard]).read_row_group(group, columns=list(_FIELDS))
+        self._groups[key] = table
         if len(self._groups) > _ROW_GROUP_CACHE:
             self._groups.popitem(last=False)
-        return cols
+        return table
 
     def positions(self, ids: Sequence[str]) -> np.ndarray:
         """Corpus positions (0-based, in corpus order) of passage ids; KeyError for an unknown id."""
@@ -171,15 +173,18 @@ class Corpus:
         _, _, starts = self._id_table
         shards = np.searchsorted(starts, pos, side="right") - 1
         rows = pos - starts[shards]
-        out: list[Passage | None] = [None] * len(ids)
-        # visit rows in corpus order so each row group is decoded at most once per call
-        for i in np.argsort(pos, kind="stable").tolist():
+        groups: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (shard, group) -> [(asked index, row)]
+        for i in np.argsort(pos, kind="stable").tolist():  # corpus order: each group decoded once per call
             shard, row = int(shards[i]), int(rows[i])
             gstarts = self._group_starts[shard]
             group = int(np.searchsorted(gstarts, row, side="right")) - 1
-            cols = self._row_group(shard, group)
-            r = row - int(gstarts[group])
-            out[i] = Passage(cols["id"][r], cols["text"][r], cols["n_tokens"][r], cols["source"][r])
+            groups.setdefault((shard, group), []).append((i, row - int(gstarts[group])))
+        out: list[Passage | None] = [None] * len(ids)
+        for (shard, group), wanted in groups.items():
+            picked = self._row_group(shard, group).take([r for _, r in wanted])
+            cols = [picked.column(name).to_pylist() for name in _FIELDS]
+            for (i, _), row_values in zip(wanted, zip(*cols, strict=True), strict=True):
+                out[i] = Passage(*row_values)
         return out  # type: ignore[return-value]
 
     def __contains__(self, pid: object) -> bool:

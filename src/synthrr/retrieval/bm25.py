@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from synthrr.corpus.base import ids_to_keys, keys_to_ids
+from synthrr.corpus.base import ids_to_keys
 from synthrr.errors import ConfigError, require
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
+from synthrr.retrieval.ids import RowIds
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class BM25Retriever(Retriever):
             _check_stopwords(self.options.stopwords)
         self._model: Any = None
         self._tokenizer: Any = None
-        self._ids: list[str] = []
+        self._ids = RowIds(strings=[])  # passage id of each document row (uint64 keys once indexed)
 
     def fingerprint(self) -> str:
         o = self.options
@@ -146,17 +147,15 @@ class BM25Retriever(Retriever):
         tok.save_vocab(str(index_dir / "bm25s"))
         np.save(index_dir / "ids.npy", keys)
         (index_dir / "bm25.json").write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
-        self._model, self._tokenizer, self._ids = model, tok, keys_to_ids(keys)
+        self._model, self._tokenizer, self._ids = model, tok, RowIds(keys=keys)
 
     def load(self, index_dir: Path) -> None:
-        import numpy as np
-
         bm25s = _bm25s()
         model = bm25s.BM25.load(str(index_dir / "bm25s"), load_vocab=True, mmap=False, show_progress=False)
         tok = self._new_tokenizer()
         tok.load_vocab(str(index_dir / "bm25s"))
         self._model, self._tokenizer = model, tok
-        self._ids = keys_to_ids(np.load(index_dir / "ids.npy"))
+        self._ids = RowIds.load(index_dir / "ids.npy")  # memory-mapped: 8 bytes a passage
 
     def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
         if self._model is None:
@@ -168,8 +167,4 @@ class BM25Retriever(Retriever):
         docs, scores = self._model.retrieve(
             qids, k=k, show_progress=progress, n_threads=self.options.threads if self.options.threads > 1 else 0
         )
-        ids = self._ids
-        return [
-            [(ids[d], float(s)) for d, s in zip(drow.tolist(), srow.tolist(), strict=True) if s > 0]
-            for drow, srow in zip(docs, scores, strict=True)
-        ]
+        return self._ids.ranked(docs, scores, positive_only=True)

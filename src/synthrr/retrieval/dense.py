@@ -3,7 +3,8 @@
 Vectors are L2-normalised, so inner product = cosine similarity (SynthesizRR retrieves with a
 dense retriever, Contriever in the paper; MiniLM is the offline stand-in). The index folder holds
 ``vectors.npy`` (float32, one row per passage, corpus order), ``index.faiss`` (``IndexFlatIP``)
-and ``ids.npy``. Queries are encoded like passages and searched in batched FAISS calls.
+and ``ids.npy`` (uint64 passage keys, memory-mapped on load and turned into ids only for the hits
+returned: :mod:`synthrr.retrieval.ids`). Queries are encoded like passages and searched in batched FAISS calls.
 With ``index_shards: N > 1`` the index is N flat shards (``index-SSSSS.faiss``) searched in
 parallel and merged (:mod:`synthrr.retrieval.sharded`); with an encode pool from
 :func:`synthrr.retrieval.open_index` the corpus is encoded in resumable shards
@@ -27,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from synthrr.corpus.base import ids_to_keys, keys_to_ids
+from synthrr.corpus.base import ids_to_keys
 from synthrr.embed import Device, Encoder, get_encoder
 from synthrr.errors import ConfigError, did_you_mean, require
 from synthrr.fast_encoders import ENCODER_KINDS
 from synthrr.retrieval.ann import AnnSettings, IndexKind
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
+from synthrr.retrieval.ids import IdsLike, RowIds
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -85,7 +87,7 @@ class DenseRetriever(Retriever):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._index: Any = None
-        self._ids: list[str] = []
+        self._ids = RowIds(strings=[])  # passage id of each index row (uint64 keys once indexed)
         self._search_pool: SearchPool | None = None
         self._shards_dir: Path | None = None  # shard files the search pool opens at the first search
         self._index_info: dict[str, Any] = {"kind": "flat"}  # the index built or loaded (+ its recall)
@@ -155,9 +157,9 @@ class DenseRetriever(Retriever):
                 if parts_dir is None:  # parts inside the index folder: not needed once assembled
                     shutil.rmtree(parts, ignore_errors=True)
         vectors.flush()
-        self.index_vectors(vectors, keys_to_ids(keys))
+        self.index_vectors(vectors, keys)
         self._save_index(index_dir)
-        np.save(index_dir / "ids.npy", keys)
+        self._ids.save(index_dir / "ids.npy")
         (index_dir / "dense.json").write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
         del vectors
 
@@ -181,8 +183,9 @@ class DenseRetriever(Retriever):
             keys[shard.start : stop] = shard.keys
             bar.update(len(shard.keys))
 
-    def index_vectors(self, vectors: Any, ids: list[str]) -> None:
-        """Search these (unit-length float32) vectors from now on, in memory (e.g. precomputed embeddings)."""
+    def index_vectors(self, vectors: Any, ids: IdsLike) -> None:
+        """Search these (unit-length float32) vectors from now on, in memory (e.g. precomputed embeddings);
+        ``ids``: one per row, as strings or (corpus passage ids) their uint64 keys."""
         import numpy as np
 
         from synthrr.retrieval.ann import build_ann, recall_at_k, resolve_kind
@@ -200,7 +203,7 @@ class DenseRetriever(Retriever):
         else:
             self._index = faiss.IndexFlatIP(vectors.shape[1])
             self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        self._ids = list(ids)
+        self._ids = RowIds.of(ids)
 
     def _save_index(self, index_dir: Path) -> None:
         from synthrr.retrieval.sharded import ShardedFlatIndex
@@ -219,8 +222,6 @@ class DenseRetriever(Retriever):
         return True
 
     def load(self, index_dir: Path) -> None:
-        import numpy as np
-
         from synthrr.retrieval.sharded import ShardedFlatIndex, shard_files
 
         self._shards_dir = None
@@ -238,7 +239,10 @@ class DenseRetriever(Retriever):
             from synthrr.retrieval.ann import set_search_params
 
             set_search_params(self._index, self._index_info)
-        self._ids = keys_to_ids(np.load(index_dir / "ids.npy"))
+        self._ids = RowIds.load(index_dir / "ids.npy")  # memory-mapped: 8 bytes a passage, read as hit
+        total = self._index.ntotal if self._index is not None else None
+        if total is not None and total != len(self._ids):
+            raise ValueError(f"{index_dir}: {len(self._ids)} ids for {total} indexed vectors")
 
     @staticmethod
     def _read_index_info(index_dir: Path) -> dict[str, Any]:
@@ -268,10 +272,8 @@ class DenseRetriever(Retriever):
             self._index = self._search_pool.open(self._shards_dir)
         _faiss().omp_set_num_threads(self.threads)
         k = min(k, len(self._ids))
-        ids = self._ids
         out: list[Ranked] = []
         for start in range(0, len(vectors), SEARCH_BATCH):
             scores, idx = self._index.search(np.ascontiguousarray(vectors[start : start + SEARCH_BATCH]), k)
-            for srow, irow in zip(scores.tolist(), idx.tolist(), strict=True):
-                out.append([(ids[i], s) for i, s in zip(irow, srow, strict=True) if i >= 0])
+            out.extend(self._ids.ranked(idx, scores))
         return out
