@@ -23,10 +23,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 from synthrr.jsonview import JsonView
 from synthrr.llm.stats import Stats
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRACKED = (
     "synthrr",
@@ -270,7 +273,7 @@ class RunMetrics(Evaluation):
         parts = [f"n={self.n}", *scores, f"{len(self.metrics)} metrics"]
         return f"RunMetrics({self.run!r}, {', '.join(parts)})"
 
-    def to_pandas(self) -> Any:
+    def to_pandas(self) -> pd.DataFrame:
         """One row: the run's numbers flattened to dotted columns (``metrics.self_bleu.self_bleu_5``,
         ``students.tfidf.accuracy_mean``, ...); per-fit lists and versions left out."""
         import pandas as pd

@@ -36,6 +36,8 @@ from synthrr.records import Example, SyntheticExample
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import pandas as pd
+
     from synthrr.config import RunConfig
     from synthrr.records import Hit
 
@@ -43,7 +45,7 @@ METRICS_FILE = "metrics.json"
 MANIFEST_FILE = "manifest.json"
 
 
-def examples_frame(rows: Sequence[SyntheticExample]) -> Any:
+def examples_frame(rows: Sequence[SyntheticExample]) -> pd.DataFrame:
     """Synthetic rows as a DataFrame with one column per record field (``demo_ids`` as lists)."""
     import pandas as pd
 

@@ -41,7 +41,9 @@ SEARCH_POOLS: Registry[Callable[[RayConfig], SearchPool]] = Registry(
     "search pool", "synthrr.search_pools", {"ray": "synthrr.executors.search:RaySearchPool"}
 )
 FIT_POOLS: Registry[Callable[[RayConfig], FitPool]] = Registry(
-    "fit pool", "synthrr.fit_pools", {"ray": "synthrr.executors.fit:RayFitPool"}
+    "fit pool",
+    "synthrr.fit_pools",
+    {"local": "synthrr.executors.fit:local_fit_pool", "ray": "synthrr.executors.fit:RayFitPool"},
 )
 
 
@@ -82,11 +84,10 @@ def make_search_pool(name: str, rc: RayConfig) -> SearchPool | None:
 
 
 def make_fit_pool(name: str, rc: RayConfig) -> FitPool:
-    """Where executor ``name`` fits students: in this process (``local``) or as Ray tasks (``ray``)."""
-    from synthrr.students.distill import LocalFitPool
-
+    """Where executor ``name`` fits students: in this process (``local``, and an executor without its
+    own fit pool) or as Ray tasks (``ray``)."""
     pool: FitPool | None = _pool(FIT_POOLS, name, rc)
-    return pool if pool is not None else LocalFitPool()
+    return pool if pool is not None else FIT_POOLS.get("local")(rc)
 
 
 __all__ = [

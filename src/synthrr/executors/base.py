@@ -26,10 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.errors import BudgetExceededError
+from synthrr.io import atomic_open, write_json
 from synthrr.llm.base import Completion, LLMRequest, LLMResponse
+from synthrr.llm.cache import canonical_json
 from synthrr.llm.stats import Stats
 from synthrr.manifest import StageStats
 from synthrr.resources import Closeable
+from synthrr.rundir import read_json_or_empty
+from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.config import LLMConfig, RayConfig
@@ -46,9 +50,6 @@ class Shard:
     @property
     def digest(self) -> str:
         """Hash of the requests (prompt, sampling, n): a marker only counts for the same work."""
-        from synthrr.llm.cache import canonical_json
-        from synthrr.text import stable_hash
-
         payload = [
             {"prompt": r.prompt_payload(), "sampling": r.sampling.key_params(), "n": r.sampling.n}
             for r in self.requests
@@ -107,8 +108,6 @@ class ShardStore:
         return m.is_file() and m.read_text(encoding="utf-8").strip() == shard.digest and self.output(shard.id).is_file()
 
     def write(self, shard: Shard, responses: Sequence[LLMResponse], stats: StageStats) -> None:
-        from synthrr.io import atomic_open, write_json
-
         with atomic_open(self.output(shard.id)) as fh:
             for r in responses:
                 fh.write(json.dumps(_response_to_dict(r), ensure_ascii=False) + "\n")
@@ -119,8 +118,6 @@ class ShardStore:
     def load(self, shard: Shard) -> ShardResult:
         """A finished shard replayed from disk; its stats count every completion as a cache hit, at
         the tokens and engine seconds the shard's own stats recorded when it ran."""
-        from synthrr.rundir import read_json_or_empty
-
         lines = self.output(shard.id).read_text(encoding="utf-8").splitlines()
         responses: list[LLMResponse | None] = [_response_from_dict(json.loads(line)) for line in lines]
         hits = sum(len(r.completions) for r in responses if r is not None)

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthrr.executors.ray import actor_class, ensure_ray, import_ray, release
 from synthrr.retrieval.pools import EncodePool, EncoderSpec, EncodeShard, PartStore, encode_shard
 
 if TYPE_CHECKING:
@@ -52,8 +53,6 @@ class RayEncodePool(EncodePool):
         return cls(rc)
 
     def _pool(self, spec: EncoderSpec) -> Any:
-        from synthrr.executors.ray import actor_class, ensure_ray, import_ray
-
         ray = import_ray()
         self._started = ensure_ray(self.rc) or self._started
         if spec != self._spec:
@@ -96,8 +95,6 @@ class RayEncodePool(EncodePool):
         self._stop(shutdown=True)
 
     def _stop(self, *, shutdown: bool) -> None:
-        from synthrr.executors.ray import release
-
         release(self.actors, self._started and shutdown)
         self.actors, self._spec = [], None
         self._started = self._started and not shutdown

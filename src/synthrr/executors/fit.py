@@ -15,12 +15,18 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from synthrr.executors.ray import ensure_ray, import_ray, release
 from synthrr.students.distill import FitData, FitJob, FitPool, FitResult, LocalFitPool, fit_and_score
 
 if TYPE_CHECKING:
     from synthrr.config import RayConfig
 
-__all__ = ["LocalFitPool", "RayFitPool"]
+__all__ = ["LocalFitPool", "RayFitPool", "local_fit_pool"]
+
+
+def local_fit_pool(rc: RayConfig) -> LocalFitPool:
+    """Fits one after another in this process (the Ray settings do not apply)."""
+    return LocalFitPool()
 
 
 class RayFitPool(FitPool):
@@ -34,8 +40,6 @@ class RayFitPool(FitPool):
         self._started = False
 
     def map(self, data: FitData, jobs: Sequence[FitJob]) -> list[FitResult]:
-        from synthrr.executors.ray import ensure_ray, import_ray
-
         ray = import_ray()
         self._started = ensure_ray(self.rc) or self._started
         task = ray.remote(
@@ -47,7 +51,5 @@ class RayFitPool(FitPool):
         return list(ray.get(refs))
 
     def close(self) -> None:
-        from synthrr.executors.ray import release
-
         release([], self._started)
         self._started = False

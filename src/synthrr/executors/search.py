@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthrr.executors.ray import actor_class, ensure_ray, import_ray, release
 from synthrr.retrieval.pools import SearchPool
 
 if TYPE_CHECKING:
@@ -61,7 +62,6 @@ class RemoteShardedIndex:
     def search(self, queries: Any, k: int) -> tuple[Any, Any]:
         import numpy as np
 
-        from synthrr.executors.ray import import_ray
         from synthrr.retrieval.sharded import merge_topk
 
         ray = import_ray()
@@ -83,7 +83,6 @@ class RaySearchPool(SearchPool):
         self.actors: list[Any] = []
 
     def open(self, index_dir: Path) -> RemoteShardedIndex:
-        from synthrr.executors.ray import actor_class, ensure_ray, import_ray, release
         from synthrr.retrieval.sharded import shard_bounds, shard_files
 
         files = shard_files(index_dir)
@@ -98,7 +97,5 @@ class RaySearchPool(SearchPool):
         return RemoteShardedIndex(self.actors, sizes)
 
     def close(self) -> None:
-        from synthrr.executors.ray import release
-
         release(self.actors, self._started)
         self.actors, self._started = [], False

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from synthrr.manifest import RunManifest, RunMetrics
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -21,7 +24,7 @@ class RunView:
     method: str
     manifest: RunManifest
     metrics: RunMetrics | None  # None until ``synthrr evaluate`` ran
-    rows: Any  # DataFrame: candidates with provenance (sampled), verdict included
+    rows: pd.DataFrame  # candidates with provenance (sampled), verdict included
     total_rows: int
 
 
@@ -30,12 +33,12 @@ class ReportData:
     task: str
     labels: list[str]
     runs: list[RunView]
-    real: Any  # DataFrame: text, label (a sample of the real split)
+    real: pd.DataFrame  # text, label (a sample of the real split)
     real_split: str
     notes: list[str] = field(default_factory=list)
 
 
-def _sample(frame: Any, n: int, seed: int) -> Any:
+def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return frame if len(frame) <= n else frame.sample(n=n, random_state=seed).sort_index()
 
 

@@ -4,24 +4,28 @@ the real texts. Every function returns a ``plotly.graph_objects.Figure``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from synthrr.report.data import ReportData
+from synthrr.report.data import ReportData, RunView
 from synthrr.text import count_tokens
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
 
 REAL = "real"
 
 
-def _kept(run: Any) -> Any:
+def _kept(run: RunView) -> pd.DataFrame:
     return run.rows[run.rows["verdict"] == "kept"]
 
 
-def _sets(data: ReportData) -> list[tuple[str, Any]]:
+def _sets(data: ReportData) -> list[tuple[str, pd.DataFrame]]:
     """(name, kept rows) per run, then the real sample."""
     return [(r.name, _kept(r)) for r in data.runs] + [(REAL, data.real)]
 
 
-def label_mix(data: ReportData) -> Any:
+def label_mix(data: ReportData) -> go.Figure:
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -33,7 +37,7 @@ def label_mix(data: ReportData) -> Any:
     return fig
 
 
-def lengths(data: ReportData) -> Any:
+def lengths(data: ReportData) -> go.Figure:
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -43,7 +47,7 @@ def lengths(data: ReportData) -> Any:
     return fig
 
 
-def diversity(data: ReportData) -> Any:
+def diversity(data: ReportData) -> go.Figure:
     from plotly.subplots import make_subplots
 
     fig = make_subplots(
@@ -62,7 +66,7 @@ def diversity(data: ReportData) -> Any:
     return fig
 
 
-def entities(data: ReportData) -> Any:
+def entities(data: ReportData) -> go.Figure:
     """Entity entropy per entity type (bits; higher: more varied people, places, titles, ...)."""
     import plotly.graph_objects as go
 
@@ -76,7 +80,7 @@ def entities(data: ReportData) -> Any:
     return fig
 
 
-def funnel(data: ReportData) -> Any:
+def funnel(data: ReportData) -> go.Figure:
     """Prompts -> completions -> parsed -> each drop reason -> kept, per run."""
     import plotly.graph_objects as go
 
@@ -92,7 +96,7 @@ def funnel(data: ReportData) -> Any:
     return fig
 
 
-def embedding_map(data: ReportData, per_set: int = 300, seed: int = 0) -> Any:
+def embedding_map(data: ReportData, per_set: int = 300, seed: int = 0) -> go.Figure:
     """PCA of MiniLM embeddings: each set's kept texts and the real ones, coloured by label."""
     import numpy as np
     import plotly.graph_objects as go
