@@ -48,7 +48,7 @@ def gold_evaluation(
     from synthrr.paths import safe_name, subdir
     from synthrr.text import stable_hash
 
-    ec = (ec or EvalConfig()).resolved()
+    ec = ec or EvalConfig()
     settings = _gold_settings(n, ec, student, metrics)
     key = stable_hash(oracle_key(task, "gold"), json.dumps(settings, sort_keys=True), size=8)
     path = subdir("gold") / f"{safe_name(task.name, 'task')}-{n}-{safe_name(student, 'student')}-{key}.json"
