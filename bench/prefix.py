@@ -6,10 +6,13 @@ prompt sizes of ``make demo`` / ``bench/quality.py`` (passages cut to 160 tokens
 
   synthesizrr-3   imdb, ``synthesizrr`` 3-shot RetrICL over ``movie_plots`` (~1k-token prompts)
   fewgen-32       bbc_news, ``fewgen`` 32-shot (~3k-token prompts)
+  fewgen-32-8     the 8-label custom task ``tests/data/tasks/newsgroups8.yaml``, ``fewgen`` 32-shot:
+                  more labels (prefix groups) than slots, 10 prompts per label (the first round of
+                  an N=100 run)
 
-Each workload takes ``--prompts`` jobs per label in the order the generator sends them, for two
-labels. Every condition runs in a fresh process (so its peak RSS is its own) through our
-``LLMClient`` + ``llamacpp`` backend with a new empty cache, after a warm-up call:
+Each workload takes ``--prompts`` jobs per label (fewgen-32-8: 10) in the order the generator sends
+them, for two labels (fewgen-32-8: all eight). Every condition runs in a fresh process (so its peak
+RSS is its own) through our ``LLMClient`` + ``llamacpp`` backend with a new empty cache, after a warm-up call:
 
   old        ``demo_block=1`` (a demonstration draw per prompt), ``pin_slots=false`` (llama.cpp picks
              slots), ``n_parallel=4``, llama.cpp's own prompt-cache limit (8 GiB): the defaults
@@ -41,10 +44,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = {
-    # name: (task, corpus, method, shots)
-    "synthesizrr-3": ("imdb", "movie_plots", "synthesizrr", 3),
-    "fewgen-32": ("bbc_news", "wiki", "fewgen", 32),
+    # name: (task, corpus, method, shots, labels (None: all), prompts per label (None: --prompts))
+    "synthesizrr-3": ("imdb", "movie_plots", "synthesizrr", 3, 2, None),
+    "fewgen-32": ("bbc_news", "wiki", "fewgen", 32, 2, None),
+    "fewgen-32-8": (str(ROOT / "tests" / "data" / "tasks" / "newsgroups8.yaml"), "wiki", "fewgen", 32, None, 10),
 }
 OLD_OPTIONS = {"n_parallel": 4, "pin_slots": False, "cache_ram_mib": 8192}
 
@@ -52,7 +57,7 @@ OLD_OPTIONS = {"n_parallel": 4, "pin_slots": False, "cache_ram_mib": 8192}
 def run_config(workload: str, args: argparse.Namespace) -> Any:
     from synthrr.config import RunConfig
 
-    task, corpus, method, shots = WORKLOADS[workload]
+    task, corpus, method, shots, _, _ = WORKLOADS[workload]
     return RunConfig().with_overrides(
         {
             "task": task,
@@ -75,27 +80,29 @@ class Workload:
         from synthrr.stages.generate import Generator
 
         self.cfg = run_config(name, args)
-        self.prompts = args.prompts
+        _, _, _, _, self.labels, prompts = WORKLOADS[name]
+        self.prompts = prompts or args.prompts
         self.gen = Generator(self.cfg, progress=False)
         self.task, _, self.ctx = self.gen.prepare()
 
     def requests(self, block: int, n: int = 1) -> tuple[list[Any], str]:
-        """``--prompts`` requests per label (``--prompts // n`` prompts of ``n`` samples) for the first
-        two labels, in the generator's order."""
+        """The workload's requests per label (``// n`` prompts of ``n`` samples) for its labels, in
+        the generator's order (a round sends each label's jobs together, labels in task order)."""
         from dataclasses import replace
         from itertools import islice
 
         from synthrr.llm.base import Sampling
         from synthrr.synth.methods import METHODS
+        from synthrr.synth.rows import job_request
 
         self.ctx.config = self.cfg.synthesis.model_copy(update={"demo_block": block})
         method = METHODS.get(self.cfg.synthesis.method)()
         base = Sampling.from_config(self.cfg.llm.sampling, default_max_tokens=self.task.spec.max_new_tokens)
         base = replace(base, n=n)
         per_label = max(1, self.prompts // n)
-        labels = self.task.spec.label_names[:2]
+        labels = self.task.spec.label_names[: self.labels]
         jobs = [j for lab in labels for j in islice(method.jobs(self.ctx, lab), per_label)]
-        return [self.gen._request(j, base, ()) for j in jobs], self.task.spec.answer_prefix
+        return [job_request(j, base, ()) for j in jobs], self.task.spec.answer_prefix
 
 
 def child(spec_path: Path) -> None:
@@ -155,7 +162,7 @@ def run_condition(requests: list[Any], prefix: str, options: dict[str, Any], tmp
 def conditions(args: argparse.Namespace) -> list[tuple[str, int, int, dict[str, Any]]]:
     """(name, demo_block, samples per prompt, llama.cpp options)."""
     base = {"threads": args.threads, "n_ctx": args.n_ctx}
-    out = [("old", 1, 1, {**base, **OLD_OPTIONS})]
+    out = [] if args.no_old else [("old", 1, 1, {**base, **OLD_OPTIONS})]
     for b in args.blocks:
         for s in args.slots:
             opts = {**base, "n_parallel": s, "pin_slots": True, "cache_ram_mib": 256}
@@ -186,15 +193,17 @@ def main() -> None:
     p.add_argument("--n-ctx", type=int, default=6144)
     p.add_argument("--max-tokens", type=int, default=96)
     p.add_argument("--retriever", default="dense", help="retriever of the synthesizrr workload [dense]")
+    p.add_argument("--no-old", action="store_true", help="skip the old scheduling (ratios: vs the first condition)")
     p.add_argument("--md", type=Path, default=None, help="also write the table as Markdown here")
     args = p.parse_args()
     if args.child is not None:
         child(args.child)
         return
+    first = conditions(args)[0][0]
     lines = [
         f"# bench/prefix.py: `{' '.join(sys.argv[1:])}`",
         "",
-        "| workload | condition | req/s | examples/s | ratio (examples/s vs old) | prompt tok | prefilled/call | "
+        f"| workload | condition | req/s | examples/s | ratio (examples/s vs {first}) | prompt tok | prefilled/call | "
         "peak RSS MB | cached rerun calls |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
