@@ -22,6 +22,7 @@ where the evaluation split was balanced by construction while the train split is
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -67,7 +68,7 @@ def student_predictions(
     return [names[i] for i in proba.argmax(axis=1)]
 
 
-def run_draw(args: argparse.Namespace, task: str, draw: int) -> dict[str, dict[str, dict[str, float]]]:
+def run_draw(args: argparse.Namespace, task: str, draw: int) -> dict[str, Any]:
     """One draw of one task: {option: {student/scoring: {accuracy, macro_f1}}} plus run facts."""
     from synthrr.stages.evaluate import real_test_examples
     from synthrr.stages.generate import generate
@@ -92,7 +93,13 @@ def run_draw(args: argparse.Namespace, task: str, draw: int) -> dict[str, dict[s
         t0 = time.perf_counter()
         result = generate(base.with_overrides({"synthesis.label_distribution": dist}), progress=not args.quiet)
         runs[dist] = result.rows
-        facts[dist] = {"kept": len(result.rows), "gen_s": round(time.perf_counter() - t0, 1)}
+        counts = Counter(r.label for r in result.rows)
+        facts[dist] = {
+            "kept": len(result.rows),
+            "per_label": [counts.get(n, 0) for n in names],
+            "prompts": int(result.manifest.counts.get("prompts", 0)),
+            "gen_s": round(time.perf_counter() - t0, 1),
+        }
     out_scores: dict[str, dict[str, dict[str, float]]] = {}
     for option in OPTIONS:
         rows = runs["train" if option == "train" else "balanced"]
@@ -102,15 +109,18 @@ def run_draw(args: argparse.Namespace, task: str, draw: int) -> dict[str, dict[s
             out_scores.setdefault(option, {})[f"{student} as is"] = scores(truth, pred, names, None)
             out_scores[option][f"{student} train mix"] = scores(truth, pred, names, reweight)
     print(f"{task} draw {draw}: {facts}", file=sys.stderr, flush=True)
-    return out_scores
+    return {**out_scores, "runs": facts}
 
 
-def table(results: dict[str, list[dict[str, dict[str, dict[str, float]]]]], students: list[str]) -> list[str]:
+def table(results: dict[str, list[dict[str, Any]]], students: list[str]) -> list[str]:
     lines = [
         "| task | label mix | student | scored | accuracy % | macro-F1 % |",
         "|---|---|---|---|---:|---:|",
     ]
     for task, draws in results.items():
+        if not draws:
+            continue
+        lines.append(f"| {task} ({len(draws)} draw{'s' if len(draws) > 1 else ''}) | | | | | |")
         for option in OPTIONS:
             for student in students:
                 for scoring in ("as is", "train mix"):
@@ -136,10 +146,21 @@ def main() -> None:
     p.add_argument("--test-limit", type=int, default=1000)
     p.add_argument("--out", type=Path, default=Path("runs/label-mix"))
     p.add_argument("--md", type=Path, default=None, help="also write the table as Markdown here")
+    p.add_argument("--report-only", action="store_true", help="tabulate the draws saved under --out, run nothing")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args()
+    if not args.report_only:  # draws outer, tasks inner: a stopped run still covers every task
+        for d in range(args.first_draw, args.first_draw + args.draws):
+            for t in args.tasks:
+                saved = args.out / quality.task_key(t) / f"draw-{d}.json"
+                if not saved.exists():
+                    result = run_draw(args, t, d)
+                    saved.parent.mkdir(parents=True, exist_ok=True)
+                    saved.write_text(json.dumps(result, indent=1), encoding="utf-8")
     results = {
-        quality.task_key(t): [run_draw(args, t, d) for d in range(args.first_draw, args.first_draw + args.draws)]
+        quality.task_key(t): [
+            json.loads(f.read_text()) for f in sorted((args.out / quality.task_key(t)).glob("draw-*.json"))
+        ]
         for t in args.tasks
     }
     lines = [f"# bench/label_mix.py: `{' '.join(sys.argv[1:])}`", "", *table(results, args.student)]

@@ -161,7 +161,7 @@ def run_condition(requests: list[Any], prefix: str, options: dict[str, Any], tmp
 
 def conditions(args: argparse.Namespace) -> list[tuple[str, int, int, dict[str, Any]]]:
     """(name, demo_block, samples per prompt, llama.cpp options)."""
-    base = {"threads": args.threads, "n_ctx": args.n_ctx}
+    base = {"threads": args.threads, "n_ctx": args.n_ctx, "model_path": args.model}
     out = [] if args.no_old else [("old", 1, 1, {**base, **OLD_OPTIONS})]
     for b in args.blocks:
         for s in args.slots:
@@ -191,6 +191,7 @@ def main() -> None:
     p.add_argument("--samples", type=_ints, default=[2], help="samples per prompt (with the first block size) [2]")
     p.add_argument("--threads", type=int, default=None, help="llama.cpp threads [free cores]")
     p.add_argument("--n-ctx", type=int, default=6144)
+    p.add_argument("--model", default=None, help="GGUF file or model name (qwen-coder-0.5b, ...) [SmolLM2]")
     p.add_argument("--max-tokens", type=int, default=96)
     p.add_argument("--retriever", default="dense", help="retriever of the synthesizrr workload [dense]")
     p.add_argument("--no-old", action="store_true", help="skip the old scheduling (ratios: vs the first condition)")
