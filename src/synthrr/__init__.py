@@ -16,7 +16,6 @@ docs/python.md)::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from synthrr.api import (
@@ -36,15 +35,11 @@ from synthrr.config import RunConfig
 from synthrr.errors import ConfigError, SynthrrError
 from synthrr.inputs import make_corpus, make_task
 from synthrr.records import Example, Hit, Passage
+from synthrr.version import __version__
 
 if TYPE_CHECKING:
     from synthrr.stages.evaluate import RunMetrics
     from synthrr.stages.plan import Plan
-
-try:
-    __version__ = version("synthrr")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
 
 __all__ = [
     "Comparison",

@@ -16,15 +16,10 @@ from pathlib import Path
 
 from synthrr.errors import ConfigError, InputError
 from synthrr.records import Example
-from synthrr.tasks.base import Task
+from synthrr.tasks.base import Task, default_per_label
 
 SEED_COLUMNS = ["id", "text", "label"]
 log = logging.getLogger(__name__)
-
-
-def default_per_label(task: Task) -> int:
-    """100 seeds per label for binary tasks, 50 otherwise (as in the paper)."""
-    return 100 if task.spec.is_binary else 50
 
 
 def _label_entropy(seed: int, label: str) -> list[int]:

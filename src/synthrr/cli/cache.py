@@ -86,7 +86,7 @@ def merge(sources: tuple[Path, ...], into: Path | None) -> None:
     Entries whose key is already there keep their answer; each SOURCE is merged in one transaction
     (all of it or nothing). Prints the rows each source added.
     """
-    from synthrr.llm.cache_repair import inspect_source
+    from synthrr.llm.cache_integrity import inspect_source
 
     # every source is checked before the destination is opened or created
     digests = [inspect_source(src) for src in sources]

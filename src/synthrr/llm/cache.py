@@ -30,10 +30,9 @@ from typing import Any
 
 from synthrr.errors import InputError
 from synthrr.llm.base import Completion, LLMRequest
-from synthrr.llm.cache_integrity import has_digests, quick_check, read_errors_as_damage
+from synthrr.llm.cache_integrity import SCHEMA_VERSION, has_digests, inspect_source, quick_check, read_errors_as_damage
 from synthrr.paths import home
 
-SCHEMA_VERSION = 1
 _LOOKUP_CHUNK = 500  # keys per SELECT ... IN (...), below SQLite's variable limit
 
 _SCHEMA = """
@@ -357,9 +356,7 @@ class LLMCache:
         """Copy the intact entries of another cache file that this one lacks (a key already here
         keeps its answer), in one transaction: a failure adds nothing. The source is checked before
         this cache is opened (or created), unless the caller already did: ``has_digest`` is then
-        what :func:`~synthrr.llm.cache_repair.inspect_source` returned. Returns ``(added, rows in source)``."""
-        from synthrr.llm.cache_repair import inspect_source
-
+        what :func:`~synthrr.llm.cache_integrity.inspect_source` returned. Returns ``(added, rows in source)``."""
         src = Path(source)
         if src.exists() and self.path.exists() and src.resolve() == self.path.resolve():
             raise InputError(src, "is the cache being merged into")

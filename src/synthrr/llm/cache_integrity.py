@@ -1,7 +1,7 @@
 """Low-level checks of an LLM cache file: SQLite's own checks and the error that reports damage.
 
-Shared by :class:`synthrr.llm.cache.LLMCache` (on open) and :mod:`synthrr.llm.cache_repair`
-(``cache check``, ``repair``, ``merge``).
+Shared by :class:`synthrr.llm.cache.LLMCache` (on open and merge) and :mod:`synthrr.llm.cache_repair`
+(``cache check``, ``repair``): the layer both stand on, so neither imports the other's internals.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from synthrr.errors import InputError
+
+#: the layout of the cache file; a file of another version is refused
+SCHEMA_VERSION = 1
 
 
 class CacheDamagedError(InputError):
@@ -51,3 +54,36 @@ def quick_check(conn: sqlite3.Connection, path: Path) -> None:
 def has_digests(conn: sqlite3.Connection) -> bool:
     """Whether the ``completions`` table carries answer digests (files from before them do not)."""
     return "digest" in {r[1] for r in conn.execute("PRAGMA table_info(completions)")}
+
+
+def open_cache_file(path: Path) -> sqlite3.Connection:
+    """An existing synthrr cache file, opened for reading (not a file, unreadable or not ours: one error)."""
+    if not path.is_file():
+        raise InputError(path, "cache file not found" if not path.exists() else "is not a file")
+    conn = sqlite3.connect(path, timeout=60.0, isolation_level=None)
+    try:
+        with read_errors_as_damage(path):
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except CacheDamagedError:
+        conn.close()
+        raise
+    if not {"completions", "meta"} <= tables:
+        conn.close()
+        raise InputError(path, "not a synthrr LLM cache (no completions/meta tables)")
+    return conn
+
+
+def inspect_source(path: Path) -> bool:
+    """Check a cache file before merging it: readable, undamaged, our schema. Returns whether its
+    rows carry digests (files written before digests existed do not)."""
+    conn = open_cache_file(path)
+    try:
+        with read_errors_as_damage(path):
+            quick_check(conn, path)
+            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            version = None if row is None else str(row[0])
+            if version != str(SCHEMA_VERSION):
+                raise InputError(path, f"cache schema version {version}, this synthrr reads {SCHEMA_VERSION}")
+            return has_digests(conn)
+    finally:
+        conn.close()

@@ -15,13 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from synthrr.errors import InputError
-from synthrr.llm.cache import SCHEMA_VERSION, CacheEntry, CacheRow, LLMCache, cache_files, digest, intact
+from synthrr.llm.cache import CacheEntry, CacheRow, LLMCache, cache_files, digest, intact
 from synthrr.llm.cache_integrity import (
     CacheDamagedError,
     has_digests,
-    quick_check,
-    read_errors_as_damage,
+    open_cache_file,
     sqlite_problems,
 )
 
@@ -44,38 +42,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not (self.damaged or self.unreadable_ranges or self.problems)
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise InputError(path, "cache file not found" if not path.exists() else "is not a file")
-    conn = sqlite3.connect(path, timeout=60.0, isolation_level=None)
-    try:
-        with read_errors_as_damage(path):
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except CacheDamagedError:
-        conn.close()
-        raise
-    if not {"completions", "meta"} <= tables:
-        conn.close()
-        raise InputError(path, "not a synthrr LLM cache (no completions/meta tables)")
-    return conn
-
-
-def inspect_source(path: Path) -> bool:
-    """Check a cache file before merging it: readable, undamaged, our schema. Returns whether its
-    rows carry digests (files written before digests existed do not)."""
-    conn = _connect(path)
-    try:
-        with read_errors_as_damage(path):
-            quick_check(conn, path)
-            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-            version = None if row is None else str(row[0])
-            if version != str(SCHEMA_VERSION):
-                raise InputError(path, f"cache schema version {version}, this synthrr reads {SCHEMA_VERSION}")
-            return has_digests(conn)
-    finally:
-        conn.close()
 
 
 def _ranges(conn: sqlite3.Connection, report: CheckReport) -> Iterator[tuple[tuple[object, ...], bool]]:
@@ -101,7 +67,7 @@ def _ranges(conn: sqlite3.Connection, report: CheckReport) -> Iterator[tuple[tup
 def check_cache(path: str | Path) -> CheckReport:
     """SQLite's integrity check plus every answer against its digest; reads only."""
     p = Path(path)
-    conn = _connect(p)
+    conn = open_cache_file(p)
     report = CheckReport(str(p))
     try:
         try:
@@ -135,7 +101,7 @@ def repair_cache(path: str | Path) -> RepairReport:
         f.unlink(missing_ok=True)
     salvaged = dropped = 0
     try:
-        conn = _connect(p)
+        conn = open_cache_file(p)
     except CacheDamagedError:
         conn = None  # nothing SQLite can read: the new cache starts empty
     with LLMCache(fresh) as new:

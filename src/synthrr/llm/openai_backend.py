@@ -49,6 +49,7 @@ from synthrr.llm.openai_wire import (
 from synthrr.llm.projection import estimate_prompt_tokens
 from synthrr.llm.ratelimit import AdaptiveLimit, Cancelled, TokenBucket
 from synthrr.redact import expand_env, join_url, redact_url, scrub, url_secrets
+from synthrr.version import __version__
 
 if TYPE_CHECKING:
     import httpx
@@ -125,8 +126,6 @@ class OpenAIBackend(LLMBackend):
         ]
         if options.native_n:
             self.capabilities = self.capabilities.model_copy(update={"native_n": True})  # type: ignore[misc]
-
-        from synthrr import __version__
 
         headers = {"User-Agent": f"synthrr/{__version__}", "Accept": "application/json"}
         if self._api_key is not None:

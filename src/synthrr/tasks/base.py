@@ -184,3 +184,9 @@ class SplitTask(Task):
     def load_split(self, split: str) -> list[Example]:
         self.check_split(split)
         return self._loader()[split]
+
+
+def default_per_label(task: Task) -> int:
+    """100 seeds per label for binary tasks, 50 otherwise (as in the paper); the seeds
+    drawn when ``seeds.per_label`` is not set."""
+    return 100 if task.spec.is_binary else 50

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.errors import TEXT_COLUMNS, InputError, UsageError
+from synthrr.tasks.base import default_per_label
 from synthrr.tasks.custom import DEFAULT_TEMPLATES, raw_label
 
 if TYPE_CHECKING:
@@ -194,7 +195,6 @@ def new_task(
     """Write a task YAML for the labelled ``data`` file (CSV, TSV, JSONL or Parquet) at ``out``
     (default ``<file stem>.yaml`` in the current folder), after checking the task loads."""
     from synthrr.io import atomic_open, read_table
-    from synthrr.seeds import default_per_label
     from synthrr.tasks.custom import parse_task_file
 
     src = Path(data).expanduser()
