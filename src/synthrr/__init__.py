@@ -1,7 +1,7 @@
 """synthrr: retrieval-augmented synthetic data for text classification (SynthesizRR).
 
-Public API (heavy dependencies are imported lazily inside the functions that need them; see
-docs/python.md)::
+Public API (each name is imported from its module on first use, so ``import synthrr`` stays quick;
+heavy engines load only inside the functions that need them; see docs/python.md)::
 
     import synthrr
 
@@ -16,30 +16,56 @@ docs/python.md)::
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from synthrr.api import (
-    Comparison,
-    SynthesisResult,
-    compare,
-    evaluate,
-    generate,
-    get_corpus,
-    get_retriever,
-    get_task,
-    load,
-    plan,
-)
-from synthrr.api import build as build_config
-from synthrr.config import RunConfig
-from synthrr.errors import ConfigError, SynthrrError
-from synthrr.inputs import make_corpus, make_task
-from synthrr.records import Example, Hit, Passage
 from synthrr.version import __version__
 
 if TYPE_CHECKING:
+    from synthrr.api import (
+        Comparison,
+        SynthesisResult,
+        compare,
+        evaluate,
+        generate,
+        get_corpus,
+        get_retriever,
+        get_task,
+        load,
+        plan,
+    )
+    from synthrr.api import build as build_config
+    from synthrr.config import RunConfig
+    from synthrr.errors import ConfigError, SynthrrError
+    from synthrr.inputs import make_corpus, make_task
+    from synthrr.records import Example, Hit, Passage
     from synthrr.stages.evaluate import RunMetrics
     from synthrr.stages.plan import Plan
+
+#: public name -> "module" or "module:attribute" it comes from (imported when first used)
+_EXPORTS: dict[str, str] = {
+    "Comparison": "synthrr.api",
+    "SynthesisResult": "synthrr.api",
+    "compare": "synthrr.api",
+    "evaluate": "synthrr.api",
+    "generate": "synthrr.api",
+    "get_corpus": "synthrr.api",
+    "get_retriever": "synthrr.api",
+    "get_task": "synthrr.api",
+    "load": "synthrr.api",
+    "plan": "synthrr.api",
+    "build_config": "synthrr.api:build",
+    "RunConfig": "synthrr.config",
+    "ConfigError": "synthrr.errors",
+    "SynthrrError": "synthrr.errors",
+    "make_corpus": "synthrr.inputs",
+    "make_task": "synthrr.inputs",
+    "Example": "synthrr.records",
+    "Hit": "synthrr.records",
+    "Passage": "synthrr.records",
+    "RunMetrics": "synthrr.stages.evaluate",
+    "Plan": "synthrr.stages.plan",
+}
 
 __all__ = [
     "Comparison",
@@ -68,13 +94,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``synthrr.Plan`` and ``synthrr.RunMetrics``, imported when first used."""
-    if name == "Plan":
-        from synthrr.stages.plan import Plan
+    """A public name, imported from its module when first used (then kept as a module attribute)."""
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'synthrr' has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
+    globals()[name] = value
+    return value
 
-        return Plan
-    if name == "RunMetrics":
-        from synthrr.stages.evaluate import RunMetrics
 
-        return RunMetrics
-    raise AttributeError(f"module 'synthrr' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
