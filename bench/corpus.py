@@ -41,7 +41,8 @@ from corpus_table import markdown
 
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
-PHASES = ("ingest", "encode:minilm", "encode:minilm-onnx-int8", "build", "flat", "query", "bm25-build", "bm25-query")
+PHASES = ("ingest", "encode:minilm", "encode:minilm-onnx-int8", "build", "flat", "query", "sweep", "bm25-build",
+          "bm25-query")  # fmt: skip
 K = 50
 ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "0"}
 
@@ -195,10 +196,43 @@ def phase_query(args: argparse.Namespace, name: str) -> dict[str, Any]:
         raise SystemExit(f"the {name} index was not found built")
     queries = _queries(args)[: args.bm25_queries if name == "bm25" else None]
     t0 = time.perf_counter()
-    ranked = r.search(queries, K)
+    if isinstance(r, DenseRetriever):  # what search() does, the two steps timed apart
+        qv = r.encoder.encode(queries)
+        encode_s = time.perf_counter() - t0
+        ranked = r.search_vectors(qv, K)
+    else:
+        ranked, encode_s = r.search(queries, K), 0.0
     secs = time.perf_counter() - t0
     _save_hits(args.results / f"{name}-hits.npy", ranked)
-    return {"queries": len(queries), "seconds": secs, "rate": len(queries) / secs, "load_s": load_s}
+    return {"queries": len(queries), "seconds": secs, "rate": len(queries) / secs, "load_s": load_s,
+            "encode_s": encode_s}  # fmt: skip
+
+
+def phase_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """The auto index (if IVF) searched with other ``nprobe`` values: queries/s and recall@50 vs exact."""
+    import faiss
+    import numpy as np
+
+    from synthrr.retrieval.dense import DenseRetriever
+
+    built = json.loads((args.results / "build.json").read_text(encoding="utf-8"))
+    if built["index"]["kind"] != "ivf":
+        return {"rows": []}
+    folder = Path(built["dir"])
+    index = faiss.read_index(str(folder / "index.faiss"))
+    keys = np.load(folder / "ids.npy", mmap_mode="r")
+    exact = np.load(args.results / "flat-hits.npy")
+    faiss.omp_set_num_threads(cores())
+    qv = DenseRetriever(threads=cores(), encoder="static").encoder.encode(_queries(args))
+    rows = []
+    for nprobe in args.nprobes:
+        index.nprobe = min(nprobe, index.nlist)
+        t0 = time.perf_counter()
+        _, got = index.search(qv, K)
+        secs = time.perf_counter() - t0
+        hits = [len(set(e.tolist()) & set(keys[g[g >= 0]].tolist())) / K for e, g in zip(exact, got, strict=True)]
+        rows.append({"nprobe": index.nprobe, "seconds": secs, "rate": len(qv) / secs, "recall": float(np.mean(hits))})
+    return {"rows": rows, "nlist": index.nlist, "queries": len(qv)}
 
 
 def phase_bm25_build(args: argparse.Namespace) -> dict[str, Any]:
@@ -265,7 +299,7 @@ def child(args: argparse.Namespace) -> None:
         out = phase_query(args, "dense" if name == "query" else "bm25")
     else:
         out = {"ingest": phase_ingest, "build": phase_build, "flat": phase_flat, "bm25-build": phase_bm25_build,
-               "ray": phase_ray}[name](args)  # fmt: skip
+               "ray": phase_ray, "sweep": phase_sweep}[name](args)  # fmt: skip
     out["peak_rss_mb"] = peak_rss_mb()
     (args.results / f"{name.replace(':', '-')}.json").write_text(json.dumps(out), encoding="utf-8")
 
@@ -273,7 +307,7 @@ def child(args: argparse.Namespace) -> None:
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", name, "--scale", args.scale, "--work", str(args.work)]
     cmd += ["--sample", str(args.sample), "--queries", str(args.queries), "--ray-sample", str(args.ray_sample)]
-    cmd += ["--bm25-queries", str(args.bm25_queries)]
+    cmd += ["--bm25-queries", str(args.bm25_queries), "--nprobes", *map(str, args.nprobes)]
     env = {**os.environ, **ENV, "SYNTHRR_HOME": str(args.work / "home")}
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env)
@@ -305,6 +339,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "synthrr-bench" / "corpus")
     ap.add_argument("--sample", type=int, default=2000, help="passages for the MiniLM and int8 encode rates")
     ap.add_argument("--queries", type=int, default=10_000, help="seed-like queries at top-50")
+    ap.add_argument("--nprobes", type=int, nargs="*", default=[16, 32, 64, 128], help="IVF nprobe values to try")
     ap.add_argument("--bm25-queries", type=int, default=2000, help="of those, searched with BM25 (slower)")
     ap.add_argument("--ray-sample", type=int, default=20_000, help="passages encoded on 2 Ray actors")
     ap.add_argument("--skip", nargs="*", default=[], help="phases to leave out (e.g. ray encode:minilm)")

@@ -53,13 +53,18 @@ def _query_rows(res: dict[str, Any]) -> list[str]:
     if "query" in res:
         q = res["query"]
         rec = f"; recall@50 vs exact {q['recall']:.3f}" if "recall" in q else ""
-        detail = f"{q['queries']:,} seed-like queries, top-50, incl. encoding{rec}; load {q['load_s']:.1f} s"
+        enc = f" ({q['encode_s']:.1f} s)" if q.get("encode_s") else ""
+        detail = f"{q['queries']:,} seed-like queries, top-50, incl. encoding{enc}{rec}; load {q['load_s']:.1f} s"
         out.append(_row("search, static auto index", detail, q["seconds"], f"{q['rate']:,.0f} queries/s", "-",
                         q["peak_rss_mb"]))  # fmt: skip
     if "flat" in res:
         f = res["flat"]
         out.append(_row("search, static flat index", f"{f['queries']:,} queries, top-50, incl. encoding",
                         f["seconds"], f"{f['rate']:,.0f} queries/s", "-", f["peak_rss_mb"]))  # fmt: skip
+    for row in res.get("sweep", {}).get("rows", []):
+        sw = res["sweep"]
+        detail = f"nprobe={row['nprobe']} of {sw['nlist']} lists; search only; recall@50 vs exact {row['recall']:.3f}"
+        out.append(_row("search, IVF nprobe sweep", detail, row["seconds"], f"{row['rate']:,.0f} queries/s", "-", None))
     if "bm25-build" in res:
         b = res["bm25-build"]
         out.append(_row("BM25 build", "tokenize + index + save", b["seconds"], f"{b['rate']:,.0f} passages/s", "-",
