@@ -12,7 +12,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from synthrr.config import RunConfig
 from synthrr.errors import UsageError
+from synthrr.paths import name_problem
 
 #: what a parameter holding labelled rows or texts accepts, for the messages below
 ROWS = "a list of dicts or texts, a pandas DataFrame or a datasets.Dataset"
@@ -53,8 +55,6 @@ def check_rows(func: str, param: str, value: Any) -> None:
 
 def check_config(func: str, config: Any) -> None:
     """``config``: a RunConfig, a YAML path, a mapping of fields or None."""
-    from synthrr.config import RunConfig
-
     if not (config is None or isinstance(config, RunConfig | Mapping) or is_path(config)):
         raise bad_argument(func, "config", "a RunConfig, a config YAML path or a dict of config fields", config)
 
@@ -113,8 +113,6 @@ def check_labels(func: str, labels: Any) -> None:
 
 def check_name(func: str, param: str, name: Any) -> None:
     """A name the user chose (``make_task(name=...)``): a string that is one word, not a path."""
-    from synthrr.paths import name_problem
-
     if not isinstance(name, str) or not name.strip():
         raise bad_argument(func, param, "a non-empty string such as 'support_tickets'", name)
     problem = name_problem(name)

@@ -16,8 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthrr.errors import ConfigError, InputError, config_error
-from synthrr.io import read_yaml_mapping
+from synthrr.io import atomic_open, read_yaml_mapping
 from synthrr.overrides import NULL, apply_overrides, expand_path_env, parse_set_option
+from synthrr.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -402,8 +403,6 @@ class RunConfig(Section):
     def public_dict(self) -> dict[str, Any]:
         """:meth:`to_dict` with credentials masked (URL userinfo and query values, secret-named
         options): what run directories, manifests and fingerprints are made of."""
-        from synthrr.redact import redact
-
         data: dict[str, Any] = redact(self.to_dict())
         return data
 
@@ -411,8 +410,6 @@ class RunConfig(Section):
         """The config as YAML, credentials masked (:meth:`public_dict`); written atomically to ``path``."""
         text: str = yaml.safe_dump(self.public_dict(), sort_keys=False)
         if path is not None:
-            from synthrr.io import atomic_open
-
             with atomic_open(path) as fh:
                 fh.write(text)
         return text

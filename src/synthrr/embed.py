@@ -9,17 +9,19 @@ reports passages/s and the ETA. torch and sentence-transformers are imported on 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
+import numpy as np
+
+from synthrr.assets import minilm_dir
 from synthrr.errors import UsageError, require
+from synthrr.fast_encoders import FAST_ENCODERS
 from synthrr.text import stable_hash
-
-if TYPE_CHECKING:
-    import numpy as np
 
 Device = Literal["cpu", "cuda", "auto"]
 #: texts per ``SentenceTransformer.encode`` call = batch_size * this (the progress-bar step)
@@ -33,8 +35,6 @@ def model_identity(model_dir: Path) -> str:
     Independent of where the folder lives, so the same model installed elsewhere gives the
     same identity (and reuses the same indexes); weights are identified by name and size.
     """
-    import hashlib
-
     parts: list[str] = []
     for p in sorted(q for q in model_dir.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
         size = p.stat().st_size
@@ -65,8 +65,6 @@ class Encoder:
         threads: int | None = None,
     ) -> None:
         if model_dir is None:
-            from synthrr.assets import minilm_dir
-
             model_dir = minilm_dir()
         self.model_dir = Path(model_dir).expanduser()
         if not (self.model_dir / "modules.json").is_file() and not (self.model_dir / "config.json").is_file():
@@ -118,7 +116,6 @@ class Encoder:
         ``progress`` is a bool (own tqdm bar) or an open tqdm bar to advance (for callers that
         encode a long stream in windows).
         """
-        import numpy as np
         import torch
         from tqdm.auto import tqdm
 
@@ -162,8 +159,6 @@ def get_encoder(
     """A process-wide shared encoder (the model loads once per settings). ``kind`` is ``minilm``
     (this module's torch :class:`Encoder`) or a fast encoder of :mod:`synthrr.fast_encoders`."""
     if kind != "minilm":
-        from synthrr.fast_encoders import FAST_ENCODERS
-
         fast = FAST_ENCODERS[kind](model_dir, max_seq_length=max_seq_length, threads=threads)
         return cast("Encoder", fast)  # the same interface (identity, dim, model, encode)
     return Encoder(model_dir, device=device, max_seq_length=max_seq_length, threads=threads)

@@ -7,13 +7,15 @@ usage and input errors), never a traceback.
 
 from __future__ import annotations
 
+import difflib
+import importlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError
 
+if TYPE_CHECKING:
     M = TypeVar("M", bound=BaseModel)
 
 
@@ -67,8 +69,6 @@ class ConfigError(UsageError):
 def close_matches(name: str, known: Iterable[str], aliases: dict[str, str] | None = None) -> list[str]:
     """The known names that ``name`` is probably a typo of (``imbd`` -> ``imdb``), best first;
     ``aliases`` maps words other tools use to ours (``topk`` -> ``k``)."""
-    import difflib
-
     choices = list(known)
     alias = (aliases or {}).get(name.lower())
     found = [alias] if alias in choices else []
@@ -166,8 +166,6 @@ KEY_ALIASES = {"topk": "k", "top_k": "k", "top-k": "k", "num_seeds": "per_label"
 def _key_hint(model: type[BaseModel], loc: tuple[int | str, ...], prefix: str) -> str:
     """``" (did you mean 'retrieval.k'?)"`` for an unknown key at ``loc`` of ``model`` (nested
     sections followed), or ``""``."""
-    from pydantic import BaseModel
-
     section: type[BaseModel] = model
     for part in loc[:-1]:
         field = section.model_fields.get(str(part))
@@ -183,8 +181,6 @@ def _key_hint(model: type[BaseModel], loc: tuple[int | str, ...], prefix: str) -
 def require(what: str, extra: str, *modules: str) -> Any:
     """Import ``modules`` (dotted names) for ``what``; the first one missing raises a
     :class:`MissingExtraError` naming ``extra``. Returns the module, or a tuple of them."""
-    import importlib
-
     loaded = []
     for name in modules:
         try:
@@ -227,8 +223,6 @@ def parse_options(
     its ``model``; else the :class:`ConfigError` naming the option under ``prefix``, with ``owner``
     (e.g. "retriever 'dense'") and, with ``list_known``, the options it has. Values are not shown
     unless ``show_input`` (options may hold secrets)."""
-    from pydantic import ValidationError
-
     try:
         return model.model_validate(options)
     except ValidationError as e:

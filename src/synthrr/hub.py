@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthrr.errors import DataUnavailableError, require
+from synthrr.errors import DataUnavailableError, UsageError, require
 from synthrr.text import normalize_whitespace
 
 OFFLINE_BUILTINS = "imdb, rotten_tomatoes, bbc_news"
@@ -41,8 +41,6 @@ def class_names(ds: Any, column: str) -> list[str] | None:
 
 def column_frame(ds: Any, columns: list[str], what: str) -> Any:
     """The ``columns`` of ``ds`` as a DataFrame, ClassLabel ids turned into their names."""
-    from synthrr.errors import UsageError
-
     missing = [c for c in columns if c not in ds.column_names]
     if missing:
         found = ", ".join(map(repr, ds.column_names[:20]))

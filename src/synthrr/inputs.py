@@ -16,8 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.arguments import ROWS, is_rows, shown
+import yaml
+
+from synthrr.arguments import ROWS, check_labels, check_name, check_rows, is_rows, shown
 from synthrr.errors import ConfigError, UsageError
+from synthrr.io import atomic_open
+from synthrr.paths import safe_name, subdir
+from synthrr.tasks import get_task
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -46,8 +51,6 @@ class TaskRef:
 
     def load(self) -> Task:
         """The task itself (:func:`synthrr.tasks.get_task` of the file)."""
-        from synthrr.tasks import get_task
-
         return get_task(self.path)
 
 
@@ -100,16 +103,12 @@ def _splits(data: Any) -> dict[str, Any]:
 
 
 def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    from synthrr.io import atomic_open
-
     with atomic_open(path) as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _folder(kind: str, name: str, payload: Any) -> Path:
-    from synthrr.paths import safe_name, subdir
-
     digest = stable_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False), size=8)
     folder = subdir("inputs") / kind / f"{safe_name(name, kind)}-{digest}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -159,8 +158,6 @@ def make_task(
     in the train split, sorted. Each label must have train rows. The other fields are those of a
     task YAML (docs/tasks.md). Problems raise a :class:`~synthrr.errors.UsageError` at once.
     """
-    from synthrr.arguments import check_labels, check_name, check_rows
-
     check_rows("make_task", "data", data)
     check_name("make_task", "name", name)
     splits = {s: _rows(d, text_column, label_column, f"task data ({s})") for s, d in _splits(data).items()}
@@ -185,9 +182,6 @@ def make_task(
     folder = _folder("tasks", name, {"spec": spec, "splits": splits})
     for split, rows in splits.items():
         _write_jsonl(folder / f"{split}.jsonl", rows)
-    import yaml
-
-    from synthrr.io import atomic_open
 
     path = folder / "task.yaml"
     with atomic_open(path) as fh:
@@ -200,8 +194,6 @@ def make_task(
 def make_corpus(texts: Any, *, name: str = "corpus", text_column: str = "text") -> Path:
     """A corpus from texts in memory (an iterable of strings or dicts, a DataFrame, a
     ``datasets.Dataset`` and its ``text_column``); returns the JSONL file's path (use it as ``corpus``)."""
-    from synthrr.arguments import check_name, check_rows
-
     check_rows("make_corpus", "texts", texts)
     check_name("make_corpus", "name", name)
     rows = _rows(texts, text_column, None, "corpus texts")

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import yaml
+
 from synthrr.errors import InputError
 
 if TYPE_CHECKING:
@@ -139,8 +141,6 @@ def read_yaml_mapping(path: str | Path, what: str = "file") -> dict[str, Any]:
 
     Non-UTF-8 bytes, malformed YAML (with its line) and a non-mapping top level raise InputError.
     """
-    import yaml
-
     p = Path(path)
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))

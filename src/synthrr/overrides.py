@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from synthrr.errors import ConfigError, did_you_mean
+from synthrr.redact import expand_env
 
 
 class _Null:
@@ -27,8 +28,6 @@ NULL: Any = _Null()
 def expand_path_env(value: Any) -> Any:
     """A path setting with each ``${NAME}`` replaced by the environment variable NAME; an unset
     one is a ``ValueError`` naming it (never a folder literally named ``${NAME}``)."""
-    from synthrr.redact import expand_env
-
     if not isinstance(value, str | Path) or "${" not in str(value):
         return value
     try:

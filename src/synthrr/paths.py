@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
+
+from synthrr.errors import InputError
 
 #: characters a name keeps in a path component; every run of others becomes one ``_``
 _UNSAFE = re.compile(r"[^\w.+-]+")
@@ -27,8 +30,6 @@ def subdir(name: str) -> Path:
     try:
         p.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        from synthrr.errors import InputError
-
         blocker = next((q for q in (p, *p.parents) if q.exists() and not q.is_dir()), p)
         raise InputError(blocker, "is a file, not a folder; point SYNTHRR_HOME at a folder") from None
     return p
@@ -65,8 +66,6 @@ def _explicit_path(value: str) -> bool:
 def content_fingerprint(path: Path, size: int = 4) -> str:
     """A short hex digest of a file's bytes (of a folder's file names and bytes, in name order):
     the same data gives the same fingerprint on any machine, wherever it is stored."""
-    import hashlib
-
     h = hashlib.blake2b(digest_size=size)
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:

@@ -11,9 +11,11 @@ the ``synthrr`` logger).
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from importlib.util import find_spec
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -49,8 +51,6 @@ def _transformers_bars() -> AbstractContextManager[None]:
 
 
 def _hub_bars() -> AbstractContextManager[None]:
-    import importlib
-
     hub = importlib.import_module("huggingface_hub.utils")  # (its switches are not re-exported for mypy)
     return _switched_off(
         lambda: not hub.are_progress_bars_disabled(), hub.disable_progress_bars, hub.enable_progress_bars
@@ -88,8 +88,6 @@ def _quiet(enabled: bool, load: bool) -> Iterator[None]:
 
 
 def _installed(module: str) -> bool:
-    from importlib.util import find_spec
-
     return find_spec(module) is not None
 
 

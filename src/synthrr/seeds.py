@@ -14,8 +14,12 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from synthrr.errors import ConfigError, InputError
+from synthrr.io import read_table, write_parquet
 from synthrr.records import Example
+from synthrr.tasks import get_task
 from synthrr.tasks.base import Task, default_per_label
 
 SEED_COLUMNS = ["id", "text", "label"]
@@ -46,10 +50,7 @@ def draw_seeds(task: Task | str, per_label: int | None = None, seed: int = 42, s
     ``logging`` warning naming it and the setting to change.
     """
     if isinstance(task, str):
-        from synthrr.tasks import get_task
-
         task = get_task(task)
-    import numpy as np
 
     if per_label is None:
         per_label = default_per_label(task)
@@ -81,8 +82,6 @@ def save_seeds(examples: Iterable[Example], path: str | Path) -> Path:
     """Write seeds as Parquet (columns ``id, text, label``), atomically. Returns the path."""
     import pandas as pd
 
-    from synthrr.io import write_parquet
-
     examples = list(examples)
     columns = {
         "id": [ex.id for ex in examples],
@@ -96,8 +95,6 @@ def save_seeds(examples: Iterable[Example], path: str | Path) -> Path:
 
 def load_seeds(path: str | Path) -> list[Example]:
     """Read seeds written by :func:`save_seeds` (or any table with ``id, text, label`` columns)."""
-    from synthrr.io import read_table
-
     df = read_table(path, columns=SEED_COLUMNS)
     out = []
     for i, (id_, text, label) in enumerate(zip(df["id"], df["text"], df["label"], strict=True), start=1):
