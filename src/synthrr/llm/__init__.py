@@ -7,6 +7,7 @@ Built-in backends are imported lazily; third-party ones register through the
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from synthrr.llm.base import (
@@ -48,7 +49,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'synthrr.llm' has no attribute {name!r}")
-    import importlib
 
     return getattr(importlib.import_module(module), name)
 

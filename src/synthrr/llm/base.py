@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from synthrr.errors import parse_options
+
 if TYPE_CHECKING:
     from synthrr.config import SamplingConfig
 
@@ -190,8 +192,6 @@ class LLMBackend(ABC):
     @classmethod
     def from_options(cls, options: dict[str, Any] | None = None) -> LLMBackend:
         """Validate a plain dict of options (raising a ConfigError naming the field) and construct."""
-        from synthrr.errors import parse_options
-
         return cls(parse_options(cls.Options, options or {}, prefix="llm.options.", owner=f"backend '{cls.name}'"))
 
     @abstractmethod

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -266,8 +267,6 @@ class LLMCache:
 
     def _drop_damaged(self, conn: sqlite3.Connection, keys: list[str]) -> None:
         """Delete answers that no longer match their digest: they count as misses and are asked again."""
-        import logging
-
         with _transaction(conn):
             conn.executemany("DELETE FROM completions WHERE key = ?", [(k,) for k in keys])
         logging.getLogger(__name__).warning(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.errors import BackendError, BudgetExceededError
+from synthrr.llm import BACKENDS
 from synthrr.llm.base import LLMBackend, LLMRequest, LLMResponse
 from synthrr.llm.cache import CacheEntry, CacheRow, LLMCache, cache_key
 from synthrr.llm.projection import Projection, estimate_prompt_tokens
@@ -381,8 +382,6 @@ def make_client(
     ``threads`` (e.g. ``RunConfig.threads``) fills a backend's ``threads`` option when the
     config does not set it.
     """
-    from synthrr.llm import BACKENDS
-
     cls = BACKENDS.get(llm_config.backend)
     options = llm_config.backend_options(cls.model_option)
     if threads is not None and "threads" in cls.Options.model_fields and options.get("threads") is None:

@@ -30,10 +30,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from synthrr.errors import BackendError
+from synthrr.assets import smollm2_gguf
+from synthrr.errors import BackendError, require
+from synthrr.io import atomic_dir
 from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
 from synthrr.llm.identity import dir_sha256, file_sha256
 from synthrr.llm.logprobs import mean
+from synthrr.llm.models import MODELS, resolve_model
+from synthrr.paths import subdir
 from synthrr.resources import free_cores
 
 
@@ -72,10 +76,7 @@ class TransformersBackend(LLMBackend):
     def _resolve(self, o: TransformersOptions) -> tuple[str, Literal["gguf", "dir", "hub"]]:
         """(source, kind): a GGUF file path, a local HF folder, or a hub id."""
         if o.model is None:
-            from synthrr.assets import smollm2_gguf
-
             return str(smollm2_gguf()), "gguf"
-        from synthrr.llm.models import MODELS, resolve_model
 
         if o.model in MODELS:
             return str(resolve_model(o.model, "llm.options.model")), "gguf"
@@ -142,8 +143,6 @@ class TransformersBackend(LLMBackend):
             return self._model, self._tok
 
     def _load_model(self) -> tuple[Any, Any]:
-        from synthrr.errors import require
-
         require("the transformers backend", "hf", "torch", "transformers")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -169,16 +168,12 @@ class TransformersBackend(LLMBackend):
 
     def _converted_gguf(self) -> str:
         """A plain fp32 HF folder made once from the GGUF (dequantising on every load costs ~16 s)."""
-        from synthrr.paths import subdir
-
         src = Path(self.source)
         out = subdir("models") / f"{src.stem}-{file_sha256(src)[:16]}-fp32"
         if (out / "config.json").is_file():
             return str(out)
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        from synthrr.io import atomic_dir
 
         try:
             tok = AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)

@@ -23,6 +23,7 @@ from pathlib import Path
 from synthrr.assets import AssetMissingError, asset_file
 from synthrr.errors import UsageError, did_you_mean
 from synthrr.io import atomic_path
+from synthrr.llm.identity import file_sha256
 from synthrr.paths import subdir
 
 _CHUNK = 1 << 20
@@ -160,8 +161,6 @@ def missing_parts(model: ModelAsset) -> list[Part]:
 
 def verified(model: ModelAsset) -> bool:
     """The file is there and has the recorded digest (read in full once, then remembered)."""
-    from synthrr.llm.identity import file_sha256
-
     return model.present() and (not model.assembled or file_sha256(model.path()) == model.sha256)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from synthrr.errors import UsageError
 from synthrr.registry import Registry
 from synthrr.tasks.base import LabelSpec, SplitTask, Task, TaskSpec
+from synthrr.tasks.custom import load_custom_task
 
 TASKS: Registry[Any] = Registry(
     "task",
@@ -62,8 +63,6 @@ def get_task(name_or_path: str | os.PathLike[str] | Task) -> Task:
     if isinstance(name_or_path, Task):
         return name_or_path
     if is_task_path(name_or_path):
-        from synthrr.tasks.custom import load_custom_task
-
         return load_custom_task(os.fspath(name_or_path))
     obj = TASKS.get(str(name_or_path))
     return _as_task(obj, str(name_or_path))

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from synthrr import hub as hf
 from synthrr.errors import TEXT_COLUMNS, ConfigError, InputError, config_error, guess_column
 from synthrr.io import open_text, read_table, read_yaml_mapping, table_format
 from synthrr.paths import name_problem
@@ -215,8 +216,6 @@ class CustomTask(SplitTask):
         )
 
     def _from_hub(self, hub: HubData, split: str) -> list[Example]:
-        from synthrr import hub as hf
-
         where = f"hub:{hub.name}" + (f" ({hub.config})" if hub.config else "") + f"[{hub.splits[split]}]"
         ds = hf.load_split(f"task '{self.name}'", hub.name, hub.splits[split], config=hub.config, revision=hub.revision)
         columns = [self.data.text_column, self.data.label_column]

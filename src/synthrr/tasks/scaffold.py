@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import TEXT_COLUMNS, InputError, UsageError
+import yaml
+from pydantic import ValidationError
+
+from synthrr.errors import TEXT_COLUMNS, InputError, UsageError, config_error
+from synthrr.io import atomic_open, read_table
 from synthrr.tasks.base import default_per_label
-from synthrr.tasks.custom import DEFAULT_TEMPLATES, raw_label
+from synthrr.tasks.custom import DEFAULT_TEMPLATES, CustomTask, TaskFile, parse_task_file, raw_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -194,9 +198,6 @@ def new_task(
 ) -> NewTask:
     """Write a task YAML for the labelled ``data`` file (CSV, TSV, JSONL or Parquet) at ``out``
     (default ``<file stem>.yaml`` in the current folder), after checking the task loads."""
-    from synthrr.io import atomic_open, read_table
-    from synthrr.tasks.custom import parse_task_file
-
     src = Path(data).expanduser()
     df = read_table(src)
     if len(df) == 0:
@@ -220,12 +221,6 @@ def new_task(
 
 def _check(path: Path, body: str) -> Task:
     """The task ``body`` would be at ``path``, loaded from memory with all its data (errors name ``path``)."""
-    import yaml
-    from pydantic import ValidationError
-
-    from synthrr.errors import config_error
-    from synthrr.tasks.custom import CustomTask, TaskFile
-
     try:
         config = TaskFile.model_validate(yaml.safe_load(body))
     except ValidationError as e:
