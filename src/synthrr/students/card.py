@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
+
 #: what each student is, for the card
 DESCRIPTIONS = {
     "tfidf": "TF-IDF features (word 1-2-grams) and a logistic-regression classifier (scikit-learn)",
@@ -16,8 +18,6 @@ DESCRIPTIONS = {
 
 def model_card(meta: Mapping[str, Any]) -> str:
     """A model card from a student's ``student.json`` content."""
-    import yaml
-
     name = str(meta.get("type"))
     labels = list(meta.get("labels", []))
     scores = meta.get("scores", {}) or {}

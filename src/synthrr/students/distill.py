@@ -9,6 +9,8 @@ once. ``std`` is the sample standard deviation over seeds (ddof=1; 0.0 for a sin
 from __future__ import annotations
 
 import math
+import os
+import socket
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
@@ -67,9 +69,6 @@ def fit_and_score(job: FitJob, data: FitData) -> FitResult:
 
     Returns the run record (seed, accuracy, macro_f1, fit_s, predict_s, worker = the ``host:pid``
     that fitted it[, train]) and the fitted student when ``job.keep_model`` (else ``None``)."""
-    import os
-    import socket
-
     model = STUDENTS.get(job.student)(**job.options)
     t0 = time.perf_counter()
     model.fit(data.texts, data.labels, label_names=data.label_names, seed=job.seed, progress=job.progress)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 from pydantic import Field
 
-from synthrr.errors import require
+from synthrr.errors import InputError, require
 from synthrr.students.base import BaseStudent, StudentOptions
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 class TfidfOptions(StudentOptions):
@@ -40,8 +38,6 @@ class TfidfStudent(BaseStudent):
         self.pipeline: Any = None
 
     def _build(self, seed: int) -> Any:
-        import numpy as np
-
         require("the tfidf student", "student", "sklearn")
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -80,8 +76,6 @@ class TfidfStudent(BaseStudent):
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        import numpy as np
-
         if self.pipeline is None:
             raise ValueError("the student has not been fitted")
         proba = self.pipeline.predict_proba(list(texts))
@@ -98,8 +92,6 @@ class TfidfStudent(BaseStudent):
 
     def _load_model(self, folder: Path) -> None:
         import joblib
-
-        from synthrr.errors import InputError
 
         path = folder / "model.joblib"
         if not path.is_file():

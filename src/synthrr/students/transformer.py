@@ -15,16 +15,15 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field
 
+from synthrr.assets import minilm_dir
 from synthrr.errors import InputError, require
 from synthrr.resources import free_cores
 from synthrr.students.base import BaseStudent, StudentOptions
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 class TransformerOptions(StudentOptions):
@@ -121,12 +120,7 @@ class TransformerStudent(BaseStudent):
         torch = self._torch()
         names = self._set_labels(labels, label_names)
         o = self.opts
-        if o.model_dir is None:
-            from synthrr.assets import minilm_dir
-
-            source = minilm_dir()
-        else:
-            source = Path(o.model_dir).expanduser()
+        source = minilm_dir() if o.model_dir is None else Path(o.model_dir).expanduser()
         torch.manual_seed(seed)
         self._load_pretrained(source, num_labels=len(names))
         model, device = self.model, self._device()
@@ -188,7 +182,6 @@ class TransformerStudent(BaseStudent):
         return step, seen
 
     def predict_proba(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        import numpy as np
         from tqdm.auto import tqdm
 
         if self.model is None:

@@ -20,14 +20,17 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import Field
 
+from synthrr.embed import get_encoder
+from synthrr.llm.base import LLMRequest, Sampling
+from synthrr.synth.influence import influence_scores
 from synthrr.synth.methods import Ask, Context, Job, Method, MethodOptions, ZeroGen
 from synthrr.synth.prompts import Demo
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
-    from synthrr.llm.base import LLMRequest, Sampling
     from synthrr.records import SyntheticExample
 
 
@@ -120,8 +123,6 @@ class AttrPrompt(Method):
         )
 
     def requests(self, ctx: Context, base: Sampling) -> list[tuple[str, str, LLMRequest]]:
-        from synthrr.llm.base import LLMRequest
-
         sampling = replace(base, n=self.options.samples, max_tokens=120, stop=())
         out = []
         for label in ctx.spec.label_names:
@@ -137,8 +138,6 @@ class AttrPrompt(Method):
 
     def setup(self, ctx: Context, ask: Ask | None) -> None:
         """Ask for every (label, attribute)'s values; a dry run uses ``{attribute}`` placeholders."""
-        from synthrr.llm.base import Sampling
-
         asks = self.requests(ctx, Sampling(temperature=0.9, top_p=0.95, seed=ctx.config.seed))
         answers = ask([r for _, _, r in asks]) if ask is not None else [None] * len(asks)
         limit = 3 * self.options.values
@@ -202,7 +201,6 @@ class ProGen(Method):
         rows = [r for rs in kept.values() for r in rs]
         if len({r.label for r in rows}) < 2 or len({s.label for s in ctx.seeds}) < 2:
             return
-        from synthrr.synth.influence import influence_scores
 
         labels = ctx.spec.label_names
         x = self._embed([r.text for r in rows])
@@ -218,10 +216,6 @@ class ProGen(Method):
                 self.demos[label] = [Demo(text=rows[i].text, source_id=rows[i].id) for i in mine[:shots]]
 
     def _embed(self, texts: list[str]) -> Any:
-        import numpy as np
-
-        from synthrr.embed import get_encoder
-
         new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if new:
             self._vectors.update(zip(new, get_encoder().encode(new, progress=False), strict=True))

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from synthrr.embed import get_encoder
 from synthrr.records import Example, SyntheticExample
 from synthrr.synth.filters import Filter
 from synthrr.synth.verifier_cache import Verdict, VerifierCache, classifier_key, verdict_key
@@ -53,8 +54,6 @@ class MinilmFeatures:
     loaded on the first call, so a classifier loaded from the cache does not load it)."""
 
     def __call__(self, texts: list[str]) -> Any:
-        from synthrr.embed import get_encoder
-
         return get_encoder().encode(texts, progress=False)
 
 
@@ -133,8 +132,6 @@ class SeedClassifierFilter(Filter):
         if self._key is None:
             settings: dict[str, Any] = {**CLASSIFIER, "random_state": self.seed, "features": self.features}
             if "minilm" in self.features:
-                from synthrr.embed import get_encoder
-
                 settings["encoder"] = get_encoder().identity
             self._key = classifier_key([s.text for s in self.seeds], [s.label for s in self.seeds], settings)
         return self._key

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from pydantic import Field
 
 from synthrr.errors import ConfigError
@@ -45,8 +46,6 @@ class ReGen(Method):
 
     def setup(self, ctx: Context, ask: Ask | None) -> None:
         """Each label's ranking after ``steps`` refinements, each passage kept for its best label."""
-        import numpy as np
-
         retriever, corpus = ctx.retriever, ctx.corpus
         if retriever is None or not hasattr(retriever, "search_vectors"):
             name = getattr(retriever, "name", "none")

@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from synthrr.io import atomic_open
 from synthrr.paths import subdir
 from synthrr.text import stable_hash
 
@@ -94,8 +95,6 @@ class VerifierCache:
         return model
 
     def save_model(self, key: str, model: Any) -> None:
-        from synthrr.io import atomic_open
-
         with atomic_open(self._model_path(key), "wb", encoding=None) as fh:
             pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
