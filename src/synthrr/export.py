@@ -6,13 +6,20 @@ run was evaluated) and, on request, uploaded to the Hugging Face Hub.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from synthrr.errors import SynthrrError, UsageError, did_you_mean
+import yaml
+
+from synthrr.errors import SynthrrError, UsageError, did_you_mean, require
+from synthrr.io import atomic_dir, writable_dir, write_table
 from synthrr.paths import display_name
+from synthrr.progress import quiet
+from synthrr.rundir import read_metrics
+from synthrr.synth.methods import METHODS
 
 FORMATS = ("hf", "parquet", "jsonl", "csv")
 
@@ -48,8 +55,6 @@ def _size_category(n: int) -> str:
 
 def _uses_corpus(method: str) -> bool:
     """Whether ``method`` writes from (or selects) corpus passages, so the card names the corpus."""
-    from synthrr.synth.methods import METHODS
-
     try:
         cls = METHODS.get(method)
     except SynthrrError:
@@ -121,8 +126,6 @@ def _settings(values: Mapping[str, Any]) -> str:
 def demonstrations(frame: Any) -> str:
     """How many in-context demonstrations the rows' prompts held, from their ``demo_ids``:
     ``2 in-context demonstrations``, ``2–3 in-context demonstrations (median 2)``, or ``""``."""
-    import statistics
-
     if "demo_ids" not in getattr(frame, "columns", ()) or not len(frame):
         return ""
     counts = [0 if ids is None or isinstance(ids, float) else len(ids) for ids in frame["demo_ids"]]
@@ -214,8 +217,6 @@ def dataset_card(
     """The dataset card: YAML metadata, then what the data is, how it was made, what was measured.
     Counts come from the rows of ``frame``; ``columns`` (default: all of them) are those exported.
     A task or corpus given as a path is named by its file name and fingerprint, never its folder."""
-    import yaml
-
     counts = Counter(frame["label"])
     shown = columns or list(frame.columns)
     lines = [
@@ -296,9 +297,6 @@ def export_run(
     ``out`` is refused unless ``overwrite`` (an earlier export is then replaced whole, atomically);
     ``overwrite_hint`` is how the refusal names that switch. ``progress=False``: without the bars
     ``datasets`` draws while casting and saving."""
-    from synthrr.io import atomic_dir, writable_dir
-    from synthrr.rundir import read_metrics
-
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}")
     out = Path(out).expanduser()
@@ -309,16 +307,11 @@ def export_run(
     card = dataset_card(run.manifest.to_dict(), run.labels, frame, read_metrics(run.run_dir) or {}, keep)
     with atomic_dir(out) as tmp:
         if fmt == "hf":
-            from synthrr.errors import require
-            from synthrr.progress import quiet
-
             datasets = require("the hf export format", "datasets", "datasets")
             with quiet(not progress):
                 ds = run.to_hf()
                 datasets.DatasetDict({"train": ds.select_columns(keep) if keep else ds}).save_to_disk(str(tmp))
         else:
-            from synthrr.io import write_table
-
             write_table(frame[keep] if keep else frame, tmp / f"train.{fmt}")
         (tmp / "README.md").write_text(card, encoding="utf-8")
     return out
@@ -327,8 +320,6 @@ def export_run(
 def push_to_hub(folder: Path, repo: str, *, private: bool = True, token: str | None = None) -> str:
     """Upload an export folder to the Hub as dataset ``repo`` (created if missing, private by
     default); returns the dataset's URL. Needs network access and a token (``HF_TOKEN``)."""
-    from synthrr.errors import require
-
     hub = require("--push-to-hub", "datasets", "huggingface_hub")
     api = hub.HfApi(token=token)
     api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from synthrr.rundir import load_run
 from synthrr.text import clip
 
 #: verdict filter meaning "every candidate"
@@ -30,8 +31,6 @@ def provenance(run_dir: str | Path, *, candidates: bool = True) -> Any:
     JSON) added; a column is empty where the run has nothing to join (e.g. FewGen has no passages;
     runs written before the side tables existed have no prompts)."""
     import pandas as pd
-
-    from synthrr.rundir import load_run
 
     run = load_run(run_dir).run_dir  # refuses a torn or edited run directory
     frame = pd.read_parquet(run / ("candidates.parquet" if candidates else "data.parquet"))

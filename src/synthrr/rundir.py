@@ -23,22 +23,31 @@
 from __future__ import annotations
 
 import codecs
+import fcntl
+import hashlib
 import json
+import os
+import shutil
+import socket
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthrr.config import RunConfig
 from synthrr.errors import InputError, UsageError
+from synthrr.io import atomic_open, write_json, write_parquet
 from synthrr.manifest import RunManifest, RunMetrics
+from synthrr.paths import safe_name
 from synthrr.records import Example, SyntheticExample
+from synthrr.retrieval import load_hits, save_hits
+from synthrr.seeds import load_seeds, save_seeds
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import pandas as pd
 
-    from synthrr.config import RunConfig
     from synthrr.records import Hit
 
 METRICS_FILE = "metrics.json"
@@ -79,8 +88,6 @@ def write_generation(
     removed, and so is what was derived from other data (``metrics.json``, saved students) when
     the rows differ from those of the manifest being replaced.
     """
-    from synthrr.io import atomic_open, write_json, write_parquet
-
     run_dir.mkdir(parents=True, exist_ok=True)
     before = read_json_or_empty(run_dir / MANIFEST_FILE).get("files", {}).get("data.jsonl", {}).get("sha256")
     (run_dir / MANIFEST_FILE).unlink(missing_ok=True)
@@ -108,8 +115,6 @@ def _write_side_tables(run_dir: Path, prompts: Mapping[str, str], passages: Mapp
     """``prompts.parquet`` and ``passages.parquet`` (when there are any); their row counts by file name."""
     import pandas as pd
 
-    from synthrr.io import write_parquet
-
     tables = {
         "prompts.parquet": pd.DataFrame({"prompt_hash": list(prompts), "prompt": list(prompts.values())}),
         "passages.parquet": pd.DataFrame({"passage_id": list(passages), "text": list(passages.values())}),
@@ -126,8 +131,6 @@ def _write_side_tables(run_dir: Path, prompts: Mapping[str, str], passages: Mapp
 
 def _remove_derived(run_dir: Path) -> None:
     """Files computed from a run's earlier data: its metrics and saved students."""
-    import shutil
-
     (run_dir / METRICS_FILE).unlink(missing_ok=True)
     shutil.rmtree(run_dir / "students", ignore_errors=True)
 
@@ -141,8 +144,6 @@ def _remove_temporaries(run_dir: Path) -> None:
 
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes."""
-    import hashlib
-
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -172,9 +173,6 @@ def check_consistent(run: Path, manifest: Mapping[str, Any]) -> None:
 
 def _write_inputs(folder: Path, cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit]) -> dict[str, Path]:
     """``config.yaml``, and ``seeds.parquet`` / ``hits.parquet`` when there are any."""
-    from synthrr.retrieval import save_hits
-    from synthrr.seeds import save_seeds
-
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"config": folder / "config.yaml"}
     cfg.to_yaml(paths["config"])
@@ -191,8 +189,6 @@ def write_retrieval_dir(
     out: Path, cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit], summary: Mapping[str, Any]
 ) -> dict[str, Path]:
     """A ``retrieve --out`` folder: config, seeds, hits and ``retrieval.json`` (the summary)."""
-    from synthrr.io import write_json
-
     paths = _write_inputs(out, cfg, seeds, hits)
     paths["summary"] = out / "retrieval.json"
     write_json(paths["summary"], dict(summary))
@@ -201,10 +197,6 @@ def write_retrieval_dir(
 
 def read_retrieval_dir(directory: Path) -> tuple[RunConfig, list[Example], list[Hit]]:
     """The config, seeds and hits of a :func:`write_retrieval_dir` folder (or a run directory)."""
-    from synthrr.config import RunConfig
-    from synthrr.retrieval import load_hits
-    from synthrr.seeds import load_seeds
-
     if not (directory / "hits.parquet").is_file():
         raise InputError(
             directory,
@@ -217,8 +209,6 @@ def read_retrieval_dir(directory: Path) -> tuple[RunConfig, list[Example], list[
 
 def student_dir(run_dir: Path, name: str) -> Path:
     """Where ``evaluate`` saves the student ``name`` trained on a run (``eval.save_student``)."""
-    from synthrr.paths import safe_name
-
     return run_dir / "students" / safe_name(name, "student")
 
 
@@ -235,10 +225,6 @@ class RunLock:
         self._fh: Any = None
 
     def acquire(self) -> RunLock:
-        import fcntl
-        import os
-        import socket
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         try:
@@ -259,8 +245,6 @@ class RunLock:
         return self
 
     def release(self) -> None:
-        import fcntl
-
         if self._fh is not None:
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
@@ -307,8 +291,6 @@ def load_run(run_dir: str | Path) -> RunData:
     task = None
     method = manifest.get("method")
     if (run / "config.yaml").is_file():
-        from synthrr.config import RunConfig
-
         cfg = RunConfig.from_yaml(run / "config.yaml")
         task = cfg.task  # a registered name or a task YAML path: resolvable, unlike the manifest's name
         method = method or cfg.synthesis.method

@@ -21,11 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthrr.config import LLMConfig
 from synthrr.errors import SynthrrError, require
 from synthrr.executors.base import Executor, ExecutorSettings, Shard, ShardResult, ShardStore, run_shard
+from synthrr.llm.cache import default_path
+from synthrr.llm.client import make_client
 
 if TYPE_CHECKING:
-    from synthrr.config import LLMConfig, RayConfig
+    from synthrr.config import RayConfig
     from synthrr.llm.client import LLMClient
 
 
@@ -75,9 +78,6 @@ class LLMWorker:
     """A Ray actor holding one LLM client (backend + its own connection to the shared cache)."""
 
     def __init__(self, llm_config: dict[str, Any], threads: int | None, cache_path: str | None) -> None:
-        from synthrr.config import LLMConfig
-        from synthrr.llm.client import make_client
-
         cfg = LLMConfig.model_validate(llm_config)
         self.client = make_client(cfg, threads=threads, progress=False, cache_path=cache_path)
 
@@ -111,8 +111,6 @@ class RayExecutor(Executor):
         self._started = ensure_ray(rc)
         cache_path: str | None = None
         if llm.cache:
-            from synthrr.llm.cache import default_path
-
             cache_path = str(default_path())  # resolved on the driver: one shared WAL file per node
         threads = max(1, int(rc.cpus_per_actor)) if threads is None else threads
         remote = actor_class(LLMWorker, rc)

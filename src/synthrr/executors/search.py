@@ -20,8 +20,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from synthrr.executors.ray import actor_class, ensure_ray, import_ray, release
 from synthrr.retrieval.pools import SearchPool
+from synthrr.retrieval.sharded import ShardedFlatIndex, merge_topk, shard_bounds, shard_files
 
 if TYPE_CHECKING:
     from synthrr.config import RayConfig
@@ -32,8 +35,6 @@ class SearchWorker:
 
     def __init__(self, files: list[str], threads: int) -> None:
         import faiss
-
-        from synthrr.retrieval.sharded import ShardedFlatIndex
 
         faiss.omp_set_num_threads(threads)
         self.index = ShardedFlatIndex.load_files([Path(f) for f in files], threads=threads)
@@ -60,10 +61,6 @@ class RemoteShardedIndex:
         return self.offsets[-1]
 
     def search(self, queries: Any, k: int) -> tuple[Any, Any]:
-        import numpy as np
-
-        from synthrr.retrieval.sharded import merge_topk
-
         ray = import_ray()
         ref = ray.put(np.ascontiguousarray(queries, dtype=np.float32))  # shipped once, read by every actor
         results = ray.get([actor.search.remote(ref, k) for actor in self.actors])
@@ -83,8 +80,6 @@ class RaySearchPool(SearchPool):
         self.actors: list[Any] = []
 
     def open(self, index_dir: Path) -> RemoteShardedIndex:
-        from synthrr.retrieval.sharded import shard_bounds, shard_files
-
         files = shard_files(index_dir)
         ray = import_ray()
         self._started = ensure_ray(self.rc) or self._started
