@@ -226,7 +226,7 @@ def test_eval_device_moves_the_minilm_student_from_python_as_from_the_cli(
     (``--device cpu``) or from ``synthrr.evaluate(..., overrides={"eval.device": "cpu"})``; a device
     the student options name themselves wins."""
     import synthrr
-    import synthrr.students.distill as distill_module
+    import synthrr.stages.evaluate as evaluate_stage
     from synthrr.manifest import StudentScore
 
     seen: list[dict[str, Any] | None] = []
@@ -235,7 +235,7 @@ def test_eval_device_moves_the_minilm_student_from_python_as_from_the_cli(
         seen.append(options)
         return StudentScore(student, dict(options or {}), len(train), len(test), [0], 0.5, 0.0, 0.5, 0.0)
 
-    monkeypatch.setattr(distill_module, "distill", fake_distill)
+    monkeypatch.setattr(evaluate_stage, "distill", fake_distill)
     run = make_run(tmp_path / "runs", "a")
     settings = {"eval.device": "cpu", "eval.save_student": False}
     scores = synthrr.evaluate(run, students=["minilm"], metrics=[], overrides=settings, progress=False)

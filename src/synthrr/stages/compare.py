@@ -14,14 +14,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from synthrr.config import EvalConfig, RunConfig
+from synthrr.embed import resolve_device
 from synthrr.errors import UsageError
+from synthrr.io import atomic_open, write_json
 from synthrr.manifest import GoldEvaluation, RunMetrics, StudentResult
+from synthrr.metrics.fidelity import oracle_key
+from synthrr.paths import safe_name, subdir
 from synthrr.progress import honours_progress
 from synthrr.rundir import load_run, read_json_or_empty, read_metrics
 from synthrr.stages.evaluate import data_fingerprint, evaluate_run, log, real_test_examples, run_metrics
+from synthrr.students.distill import balanced_sample, distill
+from synthrr.tasks import get_task
+from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
-    from synthrr.config import EvalConfig, RunConfig
     from synthrr.tasks.base import Task
 
 #: intrinsic metrics computed for the Gold row (MAUVE and label preservation are not)
@@ -42,12 +49,6 @@ def gold_evaluation(
     real train examples, scored on the same test examples as the runs (``ec``: seeds, options, test
     split and limit, seed); plus the intrinsic ``metrics`` of that sample. Cached under
     ``synthrr.paths.subdir("gold")``."""
-    from synthrr.config import EvalConfig
-    from synthrr.io import write_json
-    from synthrr.metrics.fidelity import oracle_key
-    from synthrr.paths import safe_name, subdir
-    from synthrr.text import stable_hash
-
     ec = ec or EvalConfig()
     settings = _gold_settings(n, ec, student, metrics)
     key = stable_hash(oracle_key(task, "gold"), json.dumps(settings, sort_keys=True), size=8)
@@ -66,9 +67,6 @@ def gold_evaluation(
 
 
 def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[str], progress: bool) -> GoldEvaluation:
-    from synthrr.embed import resolve_device
-    from synthrr.students.distill import balanced_sample, distill
-
     sample = balanced_sample(task.load_split("train"), n, task.spec.label_names, seed=ec.seed)
     log(progress, f"gold: {student} on {len(sample)} real {task.name} train examples ...")
     results, timings = run_metrics(
@@ -134,8 +132,6 @@ def compare_runs(
     student found in the first run's ``metrics.json`` (else the first of ``cfg.eval.students``,
     else ``tfidf``). ``out_dir`` defaults to ``<parent of the first run>/compare``.
     """
-    from synthrr.config import RunConfig
-
     if not run_dirs:
         raise UsageError("compare needs at least one run directory")
     cfg = cfg or RunConfig()
@@ -165,8 +161,6 @@ def _gold_rows(
     evaluations: Sequence[RunMetrics | None], student: str, ec: EvalConfig, progress: bool
 ) -> list[CompareRow]:
     """One Gold row per (task, n) of the runs, scored on exactly the test examples the runs used."""
-    from synthrr.tasks import get_task
-
     measured = [ev for ev in evaluations if ev is not None]
     refs = {ev.task: ev.task_ref or ev.task for ev in measured}
     groups = sorted({(ev.task, ev.n) for ev in measured if ev.task})
@@ -190,8 +184,6 @@ def _gold_rows(
 def write_comparison(out: Path, rows: Sequence[CompareRow], notes: str, student: str) -> None:
     """``compare.md``, ``compare.csv`` and ``compare.json`` in ``out``, each written atomically."""
     import pandas as pd
-
-    from synthrr.io import atomic_open, write_json
 
     out.mkdir(parents=True, exist_ok=True)
     with atomic_open(out / "compare.md") as fh:

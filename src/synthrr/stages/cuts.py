@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from synthrr.synth.consistency import SeedClassifierFilter, cartography_confidence, keep_most_confident, make_featurizer
 from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, Filter, LengthFilter
 
 if TYPE_CHECKING:
@@ -29,8 +32,6 @@ def build_filters(cfg: RunConfig, method: Method, task: Task, seeds: list[Exampl
     if fc.dedup != "none":
         out.append(DedupFilter(fc.dedup, fc.near_threshold))
     if fc.label_consistency == "seed_classifier":
-        from synthrr.synth.consistency import SeedClassifierFilter
-
         out.append(SeedClassifierFilter(seeds, fc.consistency_features, fc.require_agreement, seed=cfg.synthesis.seed))
     return out
 
@@ -58,10 +59,6 @@ def method_cut(cfg: RunConfig, method: Method, states: dict[str, LabelState]) ->
 def label_consistency_cut(cfg: RunConfig, states: dict[str, LabelState]) -> dict[str, int]:
     """The ``keep_fraction`` cut per label: seed-classifier confidences were set by the filter as
     rows arrived; cartography trains on the whole pool now. Returns the drops."""
-    import numpy as np
-
-    from synthrr.synth.consistency import cartography_confidence, keep_most_confident, make_featurizer
-
     fc = cfg.synthesis.filters
     pool = [r for st in states.values() for r in st.kept]
     if len({r.label for r in pool}) < 2:

@@ -18,13 +18,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import SynthrrError, UsageError
+from synthrr.config import RunConfig
+from synthrr.embed import resolve_device
+from synthrr.errors import SynthrrError, UnknownNameError, UsageError
+from synthrr.executors import make_fit_pool
+from synthrr.io import write_json
 from synthrr.manifest import MetricResult, RunMetrics, StudentResult, versions
+from synthrr.metrics import METRICS, MetricInput
 from synthrr.progress import honours_progress
 from synthrr.rundir import METRICS_FILE, RunData, load_run, read_metrics, student_dir
+from synthrr.students.distill import distill, stratified_subsample
+from synthrr.tasks import get_task, is_task_path
+from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
-    from synthrr.config import RunConfig
     from synthrr.records import Example
     from synthrr.tasks.base import Task
 
@@ -44,8 +51,6 @@ __all__ = [
 def resolve_task_ref(run: RunData) -> str:
     """How to load the run's task: its config's task (an absolute path for a task YAML), else the
     manifest's task name."""
-    from synthrr.tasks import get_task, is_task_path
-
     candidates = [run.task, run.manifest.task]
     for ref in candidates:
         if not ref:
@@ -67,8 +72,6 @@ def resolve_task_ref(run: RunData) -> str:
 
 
 def data_fingerprint(examples: Sequence[Example]) -> str:
-    from synthrr.text import stable_hash
-
     return stable_hash(*(f"{e.label}\t{e.text}" for e in examples), size=8)
 
 
@@ -88,8 +91,6 @@ def run_metrics(
     options: dict[str, Any],
 ) -> tuple[dict[str, MetricResult], dict[str, float]]:
     """Each metric's result (or ``{"error": ...}`` when one cannot be computed) and its seconds."""
-    from synthrr.metrics import METRICS, MetricInput
-
     inp = MetricInput(
         texts=[e.text for e in examples],
         labels=[e.label for e in examples],
@@ -104,8 +105,6 @@ def run_metrics(
     timings: dict[str, float] = {}
     for name in names:
         if name not in METRICS:
-            from synthrr.errors import UnknownNameError
-
             raise UnknownNameError("metric", name, METRICS)
         log(progress, f"metric {name} ...")
         t0 = time.perf_counter()
@@ -120,8 +119,6 @@ def run_metrics(
 
 def real_test_examples(task: Task, split: str = "test", limit: int | None = None, seed: int = 0) -> list[Example]:
     """The real examples students are scored on: ``split``, optionally a stratified subsample."""
-    from synthrr.students.distill import stratified_subsample
-
     task.check_split(split)
     return stratified_subsample(task.load_split(split), limit, seed=seed)
 
@@ -133,12 +130,6 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
     ``cfg`` defaults to :class:`~synthrr.config.RunConfig` defaults (all metrics, a ``tfidf``
     student, 3 seeds, the whole test split, local fits).
     """
-    from synthrr.config import RunConfig
-    from synthrr.embed import resolve_device
-    from synthrr.io import write_json
-    from synthrr.metrics import METRICS
-    from synthrr.tasks import get_task
-
     cfg = cfg or RunConfig()
     cfg = cfg.model_copy(update={"eval": cfg.eval.resolved()})
     ec = cfg.eval
@@ -185,9 +176,6 @@ def _fit_students(
     run: RunData, task: Task, cfg: RunConfig, timings: dict[str, float], progress: bool
 ) -> dict[str, StudentResult]:
     """Each of ``cfg.eval.students`` fitted on the run and scored on the real test examples."""
-    from synthrr.executors import make_fit_pool
-    from synthrr.students.distill import distill
-
     ec = cfg.eval
     if not ec.students:
         return {}

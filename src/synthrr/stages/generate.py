@@ -13,18 +13,28 @@ duplicate rows. A changed config has a different fingerprint, hence a new run di
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.config import RunConfig
+from synthrr.corpus import get_corpus
+from synthrr.executors import make_executor, make_shards
+from synthrr.io import writable_dir
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
-from synthrr.manifest import StageStats
+from synthrr.llm.client import make_client
+from synthrr.manifest import LabelQuota, RunManifest, StageStats
 from synthrr.progress import honours_progress
 from synthrr.records import Example, SyntheticExample
+from synthrr.retrieval import RETRIEVERS, retriever_from_config
+from synthrr.rundir import RunLock, write_generation
 from synthrr.stages.cuts import build_filters, consistency_factor, label_consistency_cut, method_cut
 from synthrr.stages.identity import fingerprint, run_dir_for
+from synthrr.stages.plan import Plan, forecast_requests, warn_if_long
+from synthrr.stages.retrieve import open_index_for_run, retrieve_for_run, reuse_hits
+from synthrr.stages.seeds import draw_seed_set
 from synthrr.synth.filters import Filter, run_filters
 from synthrr.synth.methods import METHODS, Ask, Context, Job, Method
 from synthrr.synth.quota import LabelState, label_targets, next_batch
@@ -33,9 +43,6 @@ from synthrr.synth.rows import answers, job_request, job_rows, prompt_text
 if TYPE_CHECKING:
     from synthrr.executors import Executor
     from synthrr.llm.client import LLMClient
-    from synthrr.manifest import RunManifest
-    from synthrr.rundir import RunLock
-    from synthrr.stages.plan import Plan
     from synthrr.tasks.base import Task, TaskSpec
 
 
@@ -84,8 +91,6 @@ class Generator:
         self.tally += StageStats(counts=counts)
 
     def prepare(self) -> tuple[Task, list[Example], Context]:
-        from synthrr.stages.seeds import draw_seed_set
-
         cfg = self.cfg
         t0 = time.perf_counter()
         task, seeds = draw_seed_set(cfg)
@@ -99,10 +104,6 @@ class Generator:
 
     def _retrieve(self, ctx: Context, seeds: list[Example]) -> None:
         """Top-K hits per seed (``needs_retrieval``), or the corpus and its open index (``needs_index``)."""
-        from synthrr.corpus import get_corpus
-        from synthrr.retrieval import RETRIEVERS, retriever_from_config
-        from synthrr.stages.retrieve import open_index_for_run, retrieve_for_run, reuse_hits
-
         cfg = self.cfg
         corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
         if not self.method.needs_retrieval:
@@ -124,8 +125,6 @@ class Generator:
 
     def client(self) -> LLMClient:
         if self._client is None:
-            from synthrr.llm.client import make_client
-
             self._client = make_client(self.cfg.llm, threads=self.cfg.threads, progress=self.progress)
         return self._client
 
@@ -134,8 +133,6 @@ class Generator:
 
     def _generate(self, executor: Executor, round_no: int, requests: list[LLMRequest]) -> list[LLMResponse | None]:
         """One round's requests, cut into shards and answered by the executor (in order)."""
-        from synthrr.executors import make_shards
-
         responses: list[LLMResponse | None] = []
         shards = make_shards(round_no, requests, executor.shard_size(len(requests)))
         for result in executor.map_shards(shards):
@@ -146,14 +143,10 @@ class Generator:
             if result.budget_error is not None and self.stop_reason is None:
                 self.stop_reason = "budget"
                 if self.progress:
-                    import sys
-
                     print(f"stopping: {result.budget_error}", file=sys.stderr)
         return responses
 
     def run(self) -> RunResult:
-        from synthrr.io import writable_dir
-
         writable_dir(Path(self.cfg.out) if self.cfg.out else Path("runs"), "output folder (out)")
         self._executor: Executor | None = None
         self._lock: RunLock | None = None
@@ -193,9 +186,6 @@ class Generator:
         return targets, states, rounds
 
     def _run(self) -> RunResult:
-        from synthrr.executors import make_executor
-        from synthrr.rundir import RunLock, write_generation
-
         started = time.perf_counter()
         client = self.client()
         if client.cache is not None:
@@ -252,15 +242,11 @@ class Generator:
 
     def _warn_if_long(self, client: LLMClient, rounds: _Rounds, batch: list[Job]) -> None:
         """Before round 1 of a run projected to take long: its calls, tokens and time, and a smaller --n."""
-        from synthrr.stages.plan import warn_if_long
-
         warn_if_long(self.cfg, client, [job_request(j, rounds.base, rounds.stop) for j in batch if j.answer is None])
 
     def plan(self) -> Plan:
         """A dry run: seeds, retrieval and the first round's prompts, projected through the cache;
         no LLM call, nothing written."""
-        from synthrr.stages.plan import Plan, forecast_requests
-
         client = self.client()
         if client.cache is not None:
             client.cache.open()
@@ -317,8 +303,6 @@ class Generator:
         ``over_quota``. Returns the kept rows and the shortfall per label."""
         self.widened = {lab: st.widened for lab, st in states.items() if st.widened}
         if self.widened and self.progress:
-            import sys
-
             widened = ", ".join(f"{label} {n}" for label, n in self.widened.items())
             print(f"score band ran out; prompts on lower-scored passages: {widened}", file=sys.stderr)
         t0 = time.perf_counter()
@@ -340,8 +324,6 @@ class Generator:
 
     def _report_round(self, rounds: int, states: dict[str, LabelState]) -> None:
         """One live status line per round: candidates per label, drops by reason, tokens/s."""
-        import sys
-
         labels = ", ".join(f"{lab} {len(st.kept)}/{st.need}" for lab, st in states.items())
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.tally.drops.items())) or "none"
         print(
@@ -354,8 +336,6 @@ class Generator:
     def _manifest(
         self, task: Task, targets: dict[str, int], shortfall: dict[str, int], client: LLMClient, ctx: Context
     ) -> RunManifest:
-        from synthrr.manifest import LabelQuota, RunManifest
-
         per_label = {
             lab: LabelQuota(target=t, kept=t - shortfall.get(lab, 0), widened_prompts=self.widened.get(lab, 0))
             for lab, t in targets.items()

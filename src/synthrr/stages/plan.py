@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from synthrr.errors import UsageError
 from synthrr.llm.base import LLMRequest
 from synthrr.llm.projection import Projection
+from synthrr.provenance import chat_text
 from synthrr.text import clip
 
 if TYPE_CHECKING:
@@ -53,8 +58,6 @@ class Plan:
             source = "measured on earlier runs of this model" if f.measured else "a default for this backend"
             lines.append(f"time: round 1 up to ~{duration(f.seconds)} at {f.tokens_per_s:,.0f} tokens/s ({source})")
         if self.example is not None:
-            from synthrr.provenance import chat_text
-
             shown = clip(self.example.text or chat_text(self.example.messages or ()), SHOWN_CHARS)
             lines += ["first prompt:", shown]
         return "\n".join(lines)
@@ -113,10 +116,6 @@ def duration(seconds: float) -> str:
 
 def long_run_threshold() -> float:
     """Seconds from which a run counts as long (``$SYNTHRR_LONG_RUN_S``, default 300)."""
-    import os
-
-    from synthrr.errors import UsageError
-
     raw = os.environ.get(LONG_RUN_ENV, "").strip()
     if not raw:
         return LONG_RUN_S
@@ -129,8 +128,6 @@ def long_run_threshold() -> float:
 def measured_tokens_per_s(out: Path, model: str) -> float | None:
     """Prompt plus completion tokens per engine second over the runs under ``out`` that used ``model``
     (from their manifests), or ``None`` when none measured it."""
-    import json
-
     tokens, seconds = 0, 0.0
     for path in sorted(out.glob("*/manifest.json")):
         try:
@@ -161,8 +158,6 @@ def forecast_requests(cfg: RunConfig, client: LLMClient, requests: list[LLMReque
 
 def warn_if_long(cfg: RunConfig, client: LLMClient, requests: list[LLMRequest]) -> None:
     """Print the forecast of ``requests`` (round 1 of a run) on stderr when it passes the long-run threshold."""
-    import sys
-
     threshold = long_run_threshold()  # a bad SYNTHRR_LONG_RUN_S is an error even when nothing is sent
     if not requests:
         return

@@ -6,15 +6,24 @@ This stage only composes protocols (task, corpus, retriever); it does not know w
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.config import RunConfig
-from synthrr.errors import UsageError
+from synthrr.corpus import get_corpus
+from synthrr.errors import ConfigError, UsageError
+from synthrr.executors import make_encode_pool, make_search_pool
 from synthrr.progress import honours_progress
 from synthrr.records import Example, Hit
+from synthrr.retrieval import open_index, retrieve, retriever_from_config
+from synthrr.retrieval.hits_cache import cached_hits, hits_key, store_hits
+from synthrr.rundir import read_retrieval_dir, write_retrieval_dir
+from synthrr.stages.seeds import draw_seed_set
+from synthrr.synth.methods import METHODS
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
@@ -64,9 +73,6 @@ def retrieve_for_run(
     encoded here, and BM25 searches here. The pools are closed before returning, so the returned
     retriever's sharded index is no longer searchable. Hits are cached by content
     (:mod:`synthrr.retrieval.hits_cache`): a rerun opens no index and encodes no query."""
-    from synthrr.retrieval import retriever_from_config
-    from synthrr.retrieval.hits_cache import cached_hits, hits_key, store_hits
-
     retriever = retriever_from_config(cfg.retrieval, threads=cfg.threads)
     key = hits_key(corpus, retriever, cfg.retrieval, seeds)
     hits = cached_hits(key)
@@ -79,11 +85,6 @@ def retrieve_for_run(
 
 def _search(cfg: RunConfig, seeds: list[Example], corpus: Corpus, retriever: Retriever, *, progress: bool) -> list[Hit]:
     """Open (or build) the index on the run executor's pools, then search it for every seed."""
-    from contextlib import ExitStack
-
-    from synthrr.executors import make_encode_pool, make_search_pool
-    from synthrr.retrieval import open_index, retrieve
-
     with ExitStack() as pools:  # closed last-in first-out: the search actors before a Ray shutdown
         encode = make_encode_pool(cfg.executor, cfg.ray)
         if encode is not None:
@@ -102,8 +103,6 @@ def check_hits(cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit], re
     has a hit is a :class:`NoHitsError` (exit 2) when the run's method writes from retrieved
     passages (``needs_retrieval``: SynthesizRR could not meet that label's quota); otherwise seeds
     without hits are one warning line naming a few of them."""
-    from synthrr.synth.methods import METHODS
-
     found = {h.query_id for h in hits}
     per_label: dict[str, int] = {}
     missing: dict[str, list[Example]] = {}
@@ -160,9 +159,6 @@ def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever, *, 
     """Load or build ``retriever``'s index over ``corpus`` for a method that searches it itself
     (ReGen). As in :func:`retrieve_for_run`, a missing dense index is encoded on the run executor's
     encode pool (Ray encoder actors for ``ray``); the index is then searched in this process."""
-    from synthrr.executors import make_encode_pool
-    from synthrr.retrieval import open_index
-
     encode = make_encode_pool(cfg.executor, cfg.ray)
     try:
         return open_index(corpus, retriever, progress=progress, encode=encode)
@@ -174,11 +170,6 @@ def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever, *, 
 @honours_progress
 def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
     """Draw the seed set, ingest the corpus (cached) and retrieve top-K per seed (index cached)."""
-    import time
-
-    from synthrr.corpus import get_corpus
-    from synthrr.stages.seeds import draw_seed_set
-
     timings: dict[str, float] = {}
     t = time.perf_counter()
     task, seeds = draw_seed_set(cfg)
@@ -195,8 +186,6 @@ def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
 def write_retrieval(result: RetrievalResult, cfg: RunConfig, out: Path) -> dict[str, Path]:
     """Write seeds.parquet, hits.parquet (seed_id, passage_id, rank, score), config.yaml and
     retrieval.json (:func:`synthrr.rundir.write_retrieval_dir`)."""
-    from synthrr.rundir import write_retrieval_dir
-
     return write_retrieval_dir(out, cfg, result.seeds, result.hits, result.summary())
 
 
@@ -208,9 +197,6 @@ def reuse_hits(cfg: RunConfig, directory: Path, seeds: list[Example]) -> list[Hi
     """The hits of an earlier ``synthrr retrieve --out DIRECTORY``, after checking that they were
     made for this config's task, seed set, corpus and retrieval settings (else a ``ConfigError``
     naming the first setting that differs)."""
-    from synthrr.errors import ConfigError
-    from synthrr.rundir import read_retrieval_dir
-
     directory = Path(directory).expanduser()
     their_cfg, their_seeds, hits = read_retrieval_dir(directory)
     theirs, ours = their_cfg.public_dict(), cfg.public_dict()
@@ -222,7 +208,6 @@ def reuse_hits(cfg: RunConfig, directory: Path, seeds: list[Example]) -> list[Hi
             )
     if [s.id for s in their_seeds] != [s.id for s in seeds]:
         raise ConfigError("hits_from", f"{directory} holds another seed set than this run draws")
-    from synthrr.retrieval import retriever_from_config
 
     check_hits(cfg, seeds, hits, retriever_from_config(cfg.retrieval))
     return hits

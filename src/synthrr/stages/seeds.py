@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from synthrr.seeds import draw_seeds
+from synthrr.tasks import get_task
+
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
     from synthrr.records import Example
@@ -12,9 +15,6 @@ if TYPE_CHECKING:
 
 def draw_seed_set(cfg: RunConfig) -> tuple[Task, list[Example]]:
     """The run's task and its seed set (``cfg.seeds``: per label, seed, split)."""
-    from synthrr.seeds import draw_seeds
-    from synthrr.tasks import get_task
-
     task = get_task(cfg.task)
     seeds = draw_seeds(task, per_label=cfg.seeds.per_label, seed=cfg.seeds.seed, split=cfg.seeds.split)
     return task, seeds
