@@ -115,7 +115,7 @@ def test_a_report_before_evaluate_says_what_to_run(tmp_path: Path) -> None:
 def test_report_evaluate_runs_evaluate_first_on_runs_without_metrics(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import synthrr.stages.evaluate as stage
+    import synthrr.report.data as report_data
 
     few, other = _run(tmp_path, "fewgen"), _run(tmp_path, "fewgen", "--shots", "1")
     (other / "metrics.json").write_text(json.dumps({"metrics": {}, "students": {}, "n": 1}), encoding="utf-8")
@@ -125,7 +125,7 @@ def test_report_evaluate_runs_evaluate_first_on_runs_without_metrics(
         seen.append(Path(run_dir))
         (Path(run_dir) / "metrics.json").write_text(json.dumps({"metrics": {}, "n": 6}), encoding="utf-8")
 
-    monkeypatch.setattr(stage, "evaluate_run", fake_evaluate)
+    monkeypatch.setattr(report_data, "evaluate_run", fake_evaluate)
     out = tmp_path / "r.html"
     res = CliRunner().invoke(cli, ["report", str(few), str(other), "--out", str(out), "--no-map", "--evaluate"])
     assert res.exit_code == 0, res.output

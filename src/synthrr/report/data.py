@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from synthrr.errors import UsageError
 from synthrr.manifest import RunManifest, RunMetrics
+from synthrr.provenance import provenance
+from synthrr.rundir import load_run, read_metrics
+from synthrr.stages.evaluate import evaluate_run, resolve_task_ref
+from synthrr.tasks import get_task
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,12 +59,6 @@ def gather(
     largest run; ``say`` hears one line per run read (progress)."""
     import pandas as pd
 
-    from synthrr.errors import UsageError
-    from synthrr.provenance import provenance
-    from synthrr.rundir import load_run, read_metrics
-    from synthrr.stages.evaluate import resolve_task_ref
-    from synthrr.tasks import get_task
-
     runs: list[RunView] = []
     task_ref = None
     for i, rd in enumerate(run_dirs, 1):
@@ -102,9 +101,6 @@ def evaluate_missing(
 ) -> list[Path]:
     """``synthrr evaluate`` (default students and metrics) of every run without a ``metrics.json``;
     returns the runs evaluated."""
-    from synthrr.rundir import load_run, read_metrics
-    from synthrr.stages.evaluate import evaluate_run
-
     done: list[Path] = []
     for rd in run_dirs:
         run_dir = load_run(rd).run_dir

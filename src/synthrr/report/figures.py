@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from synthrr.embed import get_encoder
 from synthrr.report.data import ReportData, RunView
 from synthrr.text import count_tokens
 
@@ -98,11 +101,8 @@ def funnel(data: ReportData) -> go.Figure:
 
 def embedding_map(data: ReportData, per_set: int = 300, seed: int = 0) -> go.Figure:
     """PCA of MiniLM embeddings: each set's kept texts and the real ones, coloured by label."""
-    import numpy as np
     import plotly.graph_objects as go
     from sklearn.decomposition import PCA
-
-    from synthrr.embed import get_encoder
 
     sets = [
         (name, rows.sample(n=min(per_set, len(rows)), random_state=seed)) for name, rows in _sets(data) if len(rows)

@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from synthrr.io import atomic_open, writable_file
+from synthrr.llm.stats import Stats
 from synthrr.progress import honours_progress
-from synthrr.report.data import ReportData, RunView, gather
-from synthrr.report.table import CompareRow
+from synthrr.provenance import render_prompt
+from synthrr.report import figures
+from synthrr.report.data import ReportData, RunView, evaluate_missing, gather
+from synthrr.report.table import COLUMNS, CompareRow, cell, table_row
 from synthrr.text import clip
 
 PROMPT_CHARS = 4000  # of each prompt in the example browser
@@ -32,8 +38,6 @@ td:first-child,th:first-child{text-align:left}.plot{margin:1.5em 0}
 
 
 def _script() -> str:
-    from importlib.resources import files
-
     return (files("synthrr.report") / "browser.js").read_text(encoding="utf-8")
 
 
@@ -51,10 +55,7 @@ def comparison(data: ReportData, rows: Sequence[CompareRow] | None = None) -> st
     """``synthrr compare``'s rows (Gold included) when given, else the runs' measures from their
     metrics.json (blank until ``synthrr evaluate`` ran)."""
     if rows:
-        from synthrr.report.table import COLUMNS, cell
-
         return _table([t for _, t in COLUMNS], [[cell(dict(r), k) for k, _ in COLUMNS] for r in rows])
-    from synthrr.report.table import table_row
 
     def fmt(v: Any, pct: bool = False) -> str:
         return "—" if v is None else (f"{100 * v:.1f}" if pct else f"{v:.3f}" if isinstance(v, float) else str(v))
@@ -74,8 +75,6 @@ def comparison(data: ReportData, rows: Sequence[CompareRow] | None = None) -> st
 
 def cost(data: ReportData) -> str:
     """Each run's LLM use, answers replayed from the cache included at what they cost when generated."""
-    from synthrr.llm.stats import Stats
-
     rows = []
     for r in data.runs:
         raw, t = r.manifest.llm, r.manifest.timings_s
@@ -160,8 +159,6 @@ def examples_json(data: ReportData) -> str:
 
 
 def _prompt(stored: Any) -> str | None:
-    from synthrr.provenance import render_prompt
-
     return None if not isinstance(stored, str) else render_prompt(stored, None)
 
 
@@ -226,8 +223,6 @@ def render_report(
     """The whole page as one string; ``compare_rows`` (from ``synthrr compare``) give the table its Gold
     rows; ``summary`` (Markdown, e.g. bench/quality.py's mean ± std over draws and its targets) goes first;
     ``say`` hears one line per step (progress)."""
-    from synthrr.report import figures
-
     say = say or (lambda _: None)
     say("drawing figures: label mix, lengths, diversity, entities, funnel")
     needs_metrics = {"diversity", "entities"}
@@ -262,7 +257,6 @@ def render_report(
 
 def stderr_steps(progress: bool) -> Callable[[str], None]:
     """Progress as ``report: ...`` lines on stderr (nothing when ``progress`` is off)."""
-    import sys
 
     def say(line: str) -> None:
         if progress:
@@ -285,9 +279,6 @@ def write_report(
 ) -> Path:
     """Gather the runs (evaluating those without metrics first when ``evaluate``), render the page
     and write it atomically to ``out``; ``progress`` prints one line per step on stderr."""
-    from synthrr.io import atomic_open, writable_file
-    from synthrr.report.data import evaluate_missing
-
     target = writable_file(out, "--out")
     say = stderr_steps(progress)
     if evaluate:
