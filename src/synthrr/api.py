@@ -22,9 +22,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
+from synthrr.arguments import check_config, check_overrides, check_path, check_run, check_runs, check_source
 from synthrr.config import RunConfig
+from synthrr.corpus import get_corpus as _get_corpus
+from synthrr.errors import UsageError, require
+from synthrr.export import export_run
+from synthrr.export import push_to_hub as push
+from synthrr.inputs import make_corpus, make_task
 from synthrr.manifest import RunManifest
+from synthrr.progress import quiet
+from synthrr.provenance import provenance
 from synthrr.report.table import CompareRow
+from synthrr.retrieval import get_retriever as _get_retriever
+from synthrr.rundir import load_run
+from synthrr.stages.compare import compare_runs
+from synthrr.stages.evaluate import evaluate_run, resolve_task_ref
+from synthrr.stages.generate import generate as run
+from synthrr.stages.generate import plan as run_plan
+from synthrr.tasks import get_task as _get_task
 
 if TYPE_CHECKING:
     import datasets
@@ -103,8 +118,6 @@ def _as_ref(value: Any, make: Any, func: str, param: str) -> Any:
     """A task/corpus given as data (not a name or a path) is written once and referred to by path;
     a path-like (a ``Path``, a :class:`~synthrr.inputs.TaskRef`) is its path. Another type is a
     UsageError naming ``func`` and ``param``."""
-    from synthrr.arguments import check_source
-
     check_source(func, param, value, f"a {param} name or path")
     if value is None or isinstance(value, str):
         return value
@@ -121,17 +134,12 @@ def build(config: ConfigLike = None, /, **settings: Unpack[Settings]) -> RunConf
 
 def _build(config: ConfigLike, settings: dict[str, Any], func: str) -> RunConfig:
     """The config of ``func``'s arguments; a wrong type is a UsageError naming ``func`` and the parameter."""
-    from synthrr.arguments import check_config, check_overrides, check_path
-    from synthrr.inputs import make_corpus, make_task
-
     check_config(func, config)
     check_overrides(func, settings.get("overrides"))
     check_path(func, "out", settings.get("out"))
     overrides = dict(settings.pop("overrides", None) or {})
     unknown = sorted(set(settings) - set(KEYWORDS))
     if unknown:
-        from synthrr.errors import UsageError
-
         raise UsageError(
             f"unknown setting(s) {', '.join(unknown)}; use {', '.join(KEYWORDS)} or overrides={{'dotted.key': value}}"
         )
@@ -164,11 +172,7 @@ class SynthesisResult:
     @property
     def labels(self) -> list[str]:
         """The task's label names, in the task's order (the ClassLabel order of :meth:`to_hf`)."""
-        from synthrr.rundir import load_run
-        from synthrr.stages.evaluate import resolve_task_ref
-        from synthrr.tasks import get_task
-
-        return list(get_task(resolve_task_ref(load_run(self.run_dir))).spec.label_names)
+        return list(_get_task(resolve_task_ref(load_run(self.run_dir))).spec.label_names)
 
     @property
     def complete(self) -> bool:
@@ -180,8 +184,6 @@ class SynthesisResult:
         per provenance field (passage, seed, rank, demonstrations, confidence, ...)."""
         import pandas as pd
 
-        from synthrr.rundir import load_run
-
         load_run(self.run_dir)  # a clear error for a torn or edited run directory
         frame: pd.DataFrame = pd.read_parquet(self.run_dir / ("candidates.parquet" if candidates else "data.parquet"))
         return frame
@@ -189,17 +191,12 @@ class SynthesisResult:
     def provenance(self, *, candidates: bool = True) -> pd.DataFrame:
         """:meth:`to_pandas` with ``seed_text``, ``passage_text``, ``demo_texts`` and the exact ``prompt``
         of every row (``synthrr show``); all candidates with their verdicts by default."""
-        from synthrr.provenance import provenance
-
         frame: pd.DataFrame = provenance(self.run_dir, candidates=candidates)
         return frame
 
     def to_hf(self, *, candidates: bool = False, progress: bool = True) -> datasets.Dataset:
         """A ``datasets.Dataset`` of :meth:`to_pandas` whose ``label`` is a ``ClassLabel`` of the task's
         labels (``progress=False``: without the bar ``datasets`` draws while casting)."""
-        from synthrr.errors import require
-        from synthrr.progress import quiet
-
         datasets = require("Hugging Face export", "datasets", "datasets")
         frame = self.to_pandas(candidates=candidates)
         with quiet(not progress):
@@ -220,9 +217,6 @@ class SynthesisResult:
         card in the new folder ``out`` (``overwrite=True`` replaces an earlier export there);
         ``columns`` keeps only those (e.g. ``["text", "label"]``); then uploaded to the Hub dataset
         ``push_to_hub`` if given. ``progress=False``: without the bars of ``datasets``."""
-        from synthrr.export import export_run
-        from synthrr.export import push_to_hub as push
-
         folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite, progress=progress)
         if push_to_hub:
             push(folder, push_to_hub)
@@ -236,8 +230,6 @@ class SynthesisResult:
 
 
 def _run_dir(run: RunLike, func: str) -> Path:
-    from synthrr.arguments import check_run
-
     check_run(func, run)
     return run.run_dir if isinstance(run, SynthesisResult) else Path(run)
 
@@ -267,8 +259,6 @@ def generate(
     ``config`` (a :class:`RunConfig`, a YAML path or a dict), then these keywords (``None``: not
     given), then ``overrides={"dotted.key": value}`` (``--set``); ``progress=False`` is silent.
     A run that misses a label's quota still returns (``result.complete`` is False), as the CLI writes it."""
-    from synthrr.stages.generate import generate as run
-
     given = {k: v for k, v in locals().items() if k in Settings.__annotations__}  # the keywords above
     result = run(_build(config, given, "generate"), progress=progress)
     return SynthesisResult(result.run_dir, result.manifest)
@@ -278,16 +268,11 @@ def plan(config: ConfigLike = None, /, *, progress: bool = True, **settings: Unp
     """A dry run (``synthrr generate --dry-run``): seeds, retrieval and the first round's prompts
     projected through the cache, with no LLM call; returns a :class:`~synthrr.stages.plan.Plan`
     (``.first_round`` tokens and cost, ``.format()``)."""
-    from synthrr.stages.generate import plan as run_plan
-
     return run_plan(_build(config, dict(settings), "plan"), progress=progress)
 
 
 def load(run_dir: str | Path) -> SynthesisResult:
     """A run directory written earlier (by the CLI or :func:`generate`)."""
-    from synthrr.arguments import check_run
-    from synthrr.rundir import load_run
-
     check_run("load", run_dir, "run_dir")
     run = load_run(run_dir)
     return SynthesisResult(run.run_dir, run.manifest)
@@ -295,23 +280,17 @@ def load(run_dir: str | Path) -> SynthesisResult:
 
 def get_task(name: str | os.PathLike[str]) -> Task:
     """A task by built-in name or custom task YAML path (see :mod:`synthrr.tasks`)."""
-    from synthrr.tasks import get_task as _get
-
-    return _get(name)
+    return _get_task(name)
 
 
 def get_corpus(name: str, config: CorpusConfig | None = None, *, progress: bool = True) -> Corpus:
     """An ingested corpus by built-in name or path (see :mod:`synthrr.corpus`)."""
-    from synthrr.corpus import get_corpus as _get
-
-    return _get(name, config, progress=progress)
+    return _get_corpus(name, config, progress=progress)
 
 
 def get_retriever(name: str, **options: Any) -> Retriever:
     """A retriever by registered name (see :mod:`synthrr.retrieval`)."""
-    from synthrr.retrieval import get_retriever as _get
-
-    return _get(name, **options)
+    return _get_retriever(name, **options)
 
 
 def evaluate(
@@ -328,8 +307,6 @@ def evaluate(
     """Measure a run (``synthrr evaluate``): intrinsic metrics and students scored on real data.
     ``students=["tfidf", "minilm"]`` and ``metrics=[...]`` pick what; other evaluation settings via
     ``overrides={"eval.seeds": 1}``. Returns :class:`~synthrr.stages.evaluate.RunMetrics`."""
-    from synthrr.stages.evaluate import evaluate_run
-
     run_dir = _run_dir(run, "evaluate")
     cfg = _build(
         config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides}, "evaluate"
@@ -374,9 +351,6 @@ def compare(
     """Compare runs in one table (and Gold: the student on as many real examples) like ``synthrr
     compare``; the table is also written to ``out`` (default: beside the first run) as Markdown,
     CSV and JSON."""
-    from synthrr.arguments import check_path, check_runs
-    from synthrr.stages.compare import compare_runs
-
     check_runs("compare", runs)
     check_path("compare", "out", out)
     dirs = [_run_dir(r, "compare") for r in runs]

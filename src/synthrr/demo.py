@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from synthrr.config import RunConfig
+from synthrr.cli.retrieve import print_examples
+from synthrr.config import RunConfig, parse_set_option
+from synthrr.errors import SynthrrError
+from synthrr.report.html import write_report
+from synthrr.report.table import format_markdown
+from synthrr.stages.compare import compare_runs
+from synthrr.stages.generate import generate
+from synthrr.stages.retrieve import run_retrieval, write_retrieval
 
 if TYPE_CHECKING:
     from synthrr.records import SyntheticExample
@@ -94,8 +101,6 @@ def demo_config(args: argparse.Namespace, overrides: list[tuple[str, object]]) -
 
 def _generate_both(base: RunConfig, result: RetrievalResult, retrieval_dir: Path) -> list[Path]:
     """Steps 2 and 3: SynthesizRR (reusing step 1's hits) and FewGen, 3-shot each, with examples shown."""
-    from synthrr.stages.generate import generate
-
     runs: list[Path] = []
     for step, method, shots in (("2/4", "synthesizrr", 3), ("3/4", "fewgen", 3)):
         cfg = base.with_overrides(
@@ -131,14 +136,6 @@ def main(argv: list[str] | None = None) -> int:
         help="run-config override, repeatable (e.g. synthesis.demo_block=1)",
     )
     args = parser.parse_args(argv)
-
-    from synthrr.cli.retrieve import print_examples
-    from synthrr.config import parse_set_option
-    from synthrr.errors import SynthrrError
-    from synthrr.report.html import write_report
-    from synthrr.report.table import format_markdown
-    from synthrr.stages.compare import compare_runs
-    from synthrr.stages.retrieve import run_retrieval, write_retrieval
 
     try:
         base = demo_config(args, [parse_set_option(item) for item in args.overrides])

@@ -54,13 +54,13 @@ def test_missing_datasets_library_names_the_extra(monkeypatch: pytest.MonkeyPatc
 
 
 def test_listing_never_loads_hub_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    import synthrr.tasks as tasks_mod
+    import synthrr.cli.tasks as tasks_command
 
     def boom(*args: object) -> None:
         raise AssertionError("hub data must not be loaded by the listing")
 
     monkeypatch.setattr(hub, "_load_hub_split", boom)
-    monkeypatch.setattr(tasks_mod, "list_tasks", lambda: sorted(HUB_TASKS))
+    monkeypatch.setattr(tasks_command, "list_tasks", lambda: sorted(HUB_TASKS))
     result = CliRunner().invoke(cli, ["tasks", "--json"])
     assert result.exit_code == 0, result.output
     infos = {i["name"]: i for i in json.loads(result.output)}

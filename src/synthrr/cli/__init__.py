@@ -38,6 +38,25 @@ COMMANDS: dict[str, str] = {
     "doctor": "synthrr.cli.assets:doctor",
 }
 
+#: command name -> the first sentence of its help, listed by ``synthrr --help`` without importing every
+#: command (and through them the whole library); tests/unit/test_imports.py keeps the two equal
+SUMMARIES: dict[str, str] = {
+    "assets": "Check and install the offline assets of the default path.",
+    "cache": "Inspect, check, repair, clear or merge LLM caches (every LLM answer synthrr has received).",
+    "compare": "Compare runs in one table (Markdown on stdout; CSV and JSON files too), with a Gold row: the same "
+    "student trained on the same number of real train examples (label-balanced).",
+    "corpora": "List the built-in corpora with their passage counts, or ingest and describe one corpus.",
+    "doctor": "The same as `synthrr assets status`.",
+    "evaluate": "Measure a run: intrinsic metrics and student scores on real test data -> RUN_DIR/metrics.json.",
+    "export": "Export the kept examples of RUN_DIR into the new folder OUT, with a dataset card (README.md).",
+    "generate": "Generate a labelled synthetic dataset into OUT/<task>-<method>-<fingerprint>/.",
+    "predict": "Classify TEXTS (or --file) with a saved student: prints label and probability per text.",
+    "report": "Write one HTML page (no network needed to open it) comparing RUN_DIRS of one task.",
+    "retrieve": "Retrieve the top-K corpus passages for every seed and write them as Parquet.",
+    "seeds": "Draw a label-balanced seed set from a task's train split.",
+    "show": "Print N examples of RUN_DIR with the seed, passage, demonstrations and prompt behind each.",
+    "tasks": "List the classification tasks: labels, split sizes and data source.",
+}
 
 _DEFAULT_NOTE = re.compile(r"\s*(?:\[(?:default: )?([^\[\]]+)\]|\(default:? ([^()]+)\))$")
 
@@ -69,11 +88,7 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command with the whole first sentence of its help, wrapped rather than cut with "..."."""
-        rows = []
-        for name in self.list_commands(ctx):
-            cmd = self.get_command(ctx, name)
-            if cmd is not None and not cmd.hidden:
-                rows.append((name, cmd.get_short_help_str(limit=1000)))
+        rows = [(name, SUMMARIES[name]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

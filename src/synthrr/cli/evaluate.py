@@ -10,6 +10,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 
 from synthrr.cli.options import build_config, config_options, executor_options, quiet_option
+from synthrr.config import parse_set_option
+from synthrr.errors import InputError, UsageError
+from synthrr.io import check_utf8, read_table, require_file, writable_file, write_table
+from synthrr.report.html import write_report
+from synthrr.report.table import format_markdown, table_row
+from synthrr.stages.compare import compare_runs
+from synthrr.stages.evaluate import evaluate_run
+from synthrr.students import load_student
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
@@ -63,9 +71,6 @@ def eval_run_config(
     ``eval.student_options`` and are refused for other students; ``all_metrics`` (``--metrics all``)
     resets the config's metric list to every metric before ``--set`` applies; ``executor`` and
     ``ray_address`` (``--executor``, ``--ray-address``) are flags like the others."""
-    from synthrr.config import parse_set_option
-    from synthrr.errors import UsageError
-
     given = {k: v for k, v in flags.items() if v is not None}
     dotted = {f"eval.{k}": v for k, v in given.items() if k not in MINILM_FLAGS}
     dotted.update({f"eval.student_options.{k}": v for k, v in given.items() if k in MINILM_FLAGS})
@@ -136,8 +141,6 @@ def evaluate(
     With --executor ray each (student, seed) fit runs as a Ray task; the metrics run here.
     Settings come from the `eval` section of --config (a run config YAML), then flags, then --set.
     """
-    from synthrr.stages.evaluate import evaluate_run
-
     names = _metric_names(metric_names)
     flags.update(
         students=None if student is None else [] if student == "none" else [student],
@@ -155,8 +158,6 @@ def evaluate(
 
 
 def _summary(result: RunMetrics, student: str | None) -> str:
-    from synthrr.report.table import format_markdown, table_row
-
     name = Path(result.run).name
     return format_markdown([table_row(name, result, student or next(iter(result.students), ""))])
 
@@ -192,9 +193,6 @@ def compare(
     Runs without metrics.json are evaluated first with the given settings (the `eval` section of
     --config, then flags, then --set).
     """
-    from synthrr.report.table import format_markdown
-    from synthrr.stages.compare import compare_runs
-
     flags["students"] = None if student is None else [student]
     cfg = eval_run_config(config_path, sets, flags, student_opts, executor=executor, ray_address=ray_address)
     rows = compare_runs(
@@ -210,8 +208,6 @@ def compare(
     where = out if out is not None else run_dirs[0].parent / "compare"
     click.echo(f"\nwrote {where}/compare.md, compare.csv, compare.json")
     if with_report:
-        from synthrr.report.html import write_report
-
         click.echo(f"report: {write_report(run_dirs, where / 'report.html', compare_rows=rows, progress=not quiet)}")
 
 
@@ -231,9 +227,6 @@ def predict(
     """Classify TEXTS (or --file) with a saved student: prints label and probability per text."""
     import pandas as pd
 
-    from synthrr.errors import UsageError
-    from synthrr.students import load_student
-
     if not texts and file_path is None:
         raise UsageError("give texts to classify, or --file PATH")
     items: list[dict[str, Any]] = [{"text": t} for t in texts]
@@ -242,8 +235,6 @@ def predict(
     if not items:
         raise UsageError(f"{file_path}: no texts to classify")
     if out is not None:
-        from synthrr.io import writable_file
-
         writable_file(out, "--out")
     student = load_student(model_dir)
     rows: list[dict[str, Any]] = []
@@ -253,7 +244,6 @@ def predict(
         rows.append({**it, "label": student.labels[best], "probability": round(float(p[best]), 6)})
     if out is not None:
         df = pd.DataFrame(rows)
-        from synthrr.io import write_table
 
         write_table(df, out)
         counts = df["label"].value_counts().to_dict()
@@ -265,9 +255,6 @@ def predict(
 
 
 def _read_items(path: Path, column: str) -> list[dict[str, Any]]:
-    from synthrr.errors import InputError
-    from synthrr.io import check_utf8, read_table, require_file
-
     p = require_file(path)
     if p.suffix.lower() == ".txt":
         check_utf8(p)

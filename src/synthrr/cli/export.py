@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from synthrr.api import load
 from synthrr.cli.options import quiet_option
-from synthrr.export import FORMATS
+from synthrr.export import FORMATS, export_run, push_to_hub
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,9 +35,6 @@ def export(
     quiet: bool,
 ) -> None:
     """Export the kept examples of RUN_DIR into the new folder OUT, with a dataset card (README.md)."""
-    from synthrr.api import load
-    from synthrr.export import export_run, push_to_hub
-
     run = load(run_dir)
     keep = columns.split(",") if columns is not None else None
     folder = export_run(

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from synthrr.cli.options import build_config, config_options, executor_options, quiet_option, text_column_option
+from synthrr.stages.generate import generate as run_generate
+from synthrr.stages.generate import plan
 
 if TYPE_CHECKING:
     from synthrr.stages.generate import RunResult
@@ -81,8 +83,6 @@ def generate(
     label's quota is unmet (its inputs ran out, or max_prompts); 2 for bad input. The run directory
     is written in every case.
     """
-    from synthrr.stages.generate import generate as run_generate
-
     cfg = build_config(
         config_path,
         sets,
@@ -106,8 +106,6 @@ def generate(
         },
     )
     if dry_run:
-        from synthrr.stages.generate import plan
-
         click.echo(plan(cfg, progress=not quiet).format())
         return
     _report(run_generate(cfg, progress=not quiet), cfg.synthesis.n)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from synthrr.cli.options import quiet_option
+from synthrr.report.html import write_report
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,8 +32,6 @@ def report(
 
     Runs never evaluated show empty measures and diversity panels; the page names the
     `synthrr evaluate RUN` to run, or pass --evaluate to do it first."""
-    from synthrr.report.html import write_report
-
     path = write_report(
         run_dirs,
         out,

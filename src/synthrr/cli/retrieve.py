@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from synthrr.cli.options import build_config, config_options, quiet_option, text_column_option
+from synthrr.errors import UsageError
+from synthrr.io import writable_dir, writable_file
+from synthrr.seeds import save_seeds
+from synthrr.stages.retrieve import run_retrieval, write_retrieval
+from synthrr.stages.seeds import draw_seed_set
 
 if TYPE_CHECKING:
     from synthrr.stages.retrieve import RetrievalResult
@@ -32,10 +37,6 @@ def seeds(
     sets: tuple[str, ...],
 ) -> None:
     """Draw a label-balanced seed set from a task's train split."""
-    from synthrr.io import writable_file
-    from synthrr.seeds import save_seeds
-    from synthrr.stages.seeds import draw_seed_set
-
     cfg = build_config(config_path, sets, {"task": task, "seeds.per_label": per_label, "seeds.seed": seed})
     if out is not None:
         writable_file(out, "seed file")
@@ -83,9 +84,6 @@ def retrieve(
     Writes OUT/seeds.parquet, OUT/hits.parquet (seed_id, passage_id, rank, score),
     OUT/config.yaml (the resolved run config) and OUT/retrieval.json (counts, timings).
     """
-    from synthrr.errors import UsageError
-    from synthrr.stages.retrieve import run_retrieval, write_retrieval
-
     cfg = build_config(
         config_path,
         sets,
@@ -102,7 +100,6 @@ def retrieve(
     )
     if cfg.out is None:
         raise UsageError("retrieve needs an output folder: --out DIR (or 'out:' in the config)")
-    from synthrr.io import writable_dir
 
     writable_dir(cfg.out)
     result = run_retrieval(cfg, progress=not quiet)

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from synthrr.errors import UsageError
+from synthrr.provenance import ALL, describe, provenance
+
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("run_dir", type=click.Path(path_type=Path))
@@ -17,9 +20,6 @@ import click
 @click.option("--full-prompt", is_flag=True, help="print whole prompts (default: the first 1,500 characters)")
 def show(run_dir: Path, label: str | None, verdict: str, n: int, seed: int, full_prompt: bool) -> None:
     """Print N examples of RUN_DIR with the seed, passage, demonstrations and prompt behind each."""
-    from synthrr.errors import UsageError
-    from synthrr.provenance import ALL, describe, provenance
-
     frame = provenance(run_dir)
     if label is not None:
         if label not in set(frame["label"]):

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from synthrr.errors import SynthrrError
+from synthrr.tasks import get_task, list_tasks
 from synthrr.tasks.base import Task
+from synthrr.tasks.scaffold import new_task
 
 if TYPE_CHECKING:
     from synthrr.tasks.scaffold import NewTask
@@ -126,7 +128,6 @@ def tasks(ctx: click.Context, task_name: str | None, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from synthrr.tasks import get_task, list_tasks
 
     if task_name:
         info = task_detail(get_task(task_name))
@@ -173,8 +174,6 @@ def new(
     Example:
       synthrr tasks new --from tickets.csv --text-column body --label-column team --out tickets.yaml
     """
-    from synthrr.tasks.scaffold import new_task
-
     made = new_task(data, out, text_column=text_column, label_column=label_column, name=name, force=force)
     click.echo(render_new(made))
     if made.short:
