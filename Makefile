@@ -38,10 +38,11 @@ test-fast: $(STAMP) ## unit and component tests only (skips the real end-to-end 
 fuzz: $(STAMP) ## the input fuzzer's long profile (thousands of generated task files, configs, --set values, corpora, damaged runs: 5,625 cases, a few minutes)
 	SYNTHRR_FUZZ=long $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics tests/component/test_fuzz_inputs.py
 
-lint: $(STAMP) ## ruff check + format check + mypy --strict (src)
+lint: $(STAMP) ## ruff check + format check + mypy --strict (src) + import-linter contracts (pyproject.toml)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 fix: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
