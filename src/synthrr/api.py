@@ -27,7 +27,7 @@ from synthrr.config import RunConfig
 from synthrr.corpus import get_corpus as _get_corpus
 from synthrr.errors import UsageError, require
 from synthrr.export import export_run
-from synthrr.export import push_to_hub as push
+from synthrr.export import push_to_hub as push_export
 from synthrr.inputs import make_corpus, make_task
 from synthrr.manifest import RunManifest
 from synthrr.progress import quiet
@@ -37,7 +37,7 @@ from synthrr.retrieval import get_retriever as _get_retriever
 from synthrr.rundir import load_run
 from synthrr.stages.compare import compare_runs
 from synthrr.stages.evaluate import evaluate_run, resolve_task_ref
-from synthrr.stages.generate import generate as run
+from synthrr.stages.generate import generate as run_generate
 from synthrr.stages.generate import plan as run_plan
 from synthrr.tasks import get_task as _get_task
 
@@ -219,7 +219,7 @@ class SynthesisResult:
         ``push_to_hub`` if given. ``progress=False``: without the bars of ``datasets``."""
         folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite, progress=progress)
         if push_to_hub:
-            push(folder, push_to_hub)
+            push_export(folder, push_to_hub)
         return folder
 
     def evaluate(
@@ -260,7 +260,7 @@ def generate(
     given), then ``overrides={"dotted.key": value}`` (``--set``); ``progress=False`` is silent.
     A run that misses a label's quota still returns (``result.complete`` is False), as the CLI writes it."""
     given = {k: v for k, v in locals().items() if k in Settings.__annotations__}  # the keywords above
-    result = run(_build(config, given, "generate"), progress=progress)
+    result = run_generate(_build(config, given, "generate"), progress=progress)
     return SynthesisResult(result.run_dir, result.manifest)
 
 
