@@ -58,7 +58,6 @@ BEING_EDITED = frozenset(
         "corpus/",
         "retrieval/",
         "fast_encoders.py",
-        "llm/llamacpp.py",
     }
 )
 

@@ -45,10 +45,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from synthrr.errors import BackendError
+from synthrr.assets import smollm2_gguf
+from synthrr.errors import BackendError, require
 from synthrr.llm.base import BackendOptions, Capabilities, Completion, LLMBackend, LLMRequest, LLMResponse
 from synthrr.llm.identity import file_sha256
 from synthrr.llm.logprobs import mean_logprob, request_fields
+from synthrr.llm.models import resolve_model
 from synthrr.resources import free_cores
 
 _SEED_MOD = 0xFFFFFFFF  # llama.cpp treats 0xFFFFFFFF as "random seed"
@@ -100,12 +102,8 @@ class LlamaCppBackend(LLMBackend):
     def __init__(self, options: LlamaCppOptions) -> None:
         super().__init__(options)
         if options.model_path is None:
-            from synthrr.assets import smollm2_gguf
-
             self.model_path = smollm2_gguf()
         else:
-            from synthrr.llm.models import resolve_model
-
             self.model_path = resolve_model(options.model_path)
         _check_gguf(self.name, self.model_path)
         self.threads = options.threads or free_cores()
@@ -140,8 +138,6 @@ class LlamaCppBackend(LLMBackend):
         return f"{self.server.listening_address}/v1"
 
     def _start(self) -> Any:
-        from synthrr.errors import require
-
         xllamacpp = require("the llamacpp backend", "llamacpp", "xllamacpp")
         o = self.options
         p = xllamacpp.CommonParams()
