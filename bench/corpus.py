@@ -14,6 +14,7 @@ so its peak RSS (VmHWM) is its own:
   query          ``--queries`` seed-like queries (train and validation texts of the built-in tasks,
                  round robin) at top-50 on the auto index, loaded from disk: queries/s including
                  query encoding, and recall@50 against the exact index's answers
+  sweep          an IVF auto index searched again at each of ``--nprobes``: queries/s, recall@50
   bm25           build, then queries/s for the first ``--bm25-queries`` of them (separate processes)
   ray            ``static`` on ``--ray-sample`` passages, locally and on 2 Ray encoder actors of 1
                  CPU: passages/s, identical vectors, identical top-50 hits
