@@ -181,6 +181,30 @@ def figures(r: dict[str, Any]) -> dict[str, float]:
     return {**r, "req_s": r["requests"] / r["seconds"], "ex_s": r["examples"] / r["seconds"]}
 
 
+def probe(args: argparse.Namespace) -> None:
+    """Per workload and thread count: seconds of a group's first call (its prefix prefilled) and of
+    the next one (prefix from the slot's KV cache), one slot, block 8: the two costs a run adds up."""
+    from synthrr.llm.llamacpp import LlamaCppBackend
+
+    print("| workload | threads | call | prompt tokens | prefilled | generated | seconds |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for wl in args.workloads:
+        first, second = Workload(wl, args).requests(8)[0][:2]
+        for threads in args.probe:
+            backend = LlamaCppBackend.from_options(
+                {"threads": threads, "n_parallel": 1, "n_ctx": args.n_ctx, "model_path": args.model}
+            )
+            for name, request in (("first of its block", first), ("next, same block", second)):
+                t0, c0 = time.perf_counter(), backend.prompt_tokens_computed
+                ((_, resp),) = list(backend.generate([request]))
+                row = (
+                    f"| {wl} | {threads} | {name} | {resp.prompt_tokens} | {backend.prompt_tokens_computed - c0} | "
+                    f"{resp.completions[0].completion_tokens} | {time.perf_counter() - t0:.1f} |"
+                )
+                print(row, flush=True)
+            backend.close()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -195,10 +219,14 @@ def main() -> None:
     p.add_argument("--max-tokens", type=int, default=96)
     p.add_argument("--retriever", default="dense", help="retriever of the synthesizrr workload [dense]")
     p.add_argument("--no-old", action="store_true", help="skip the old scheduling (ratios: vs the first condition)")
+    p.add_argument("--probe", type=_ints, default=None, help="only time a block's first and next call at these threads")
     p.add_argument("--md", type=Path, default=None, help="also write the table as Markdown here")
     args = p.parse_args()
     if args.child is not None:
         child(args.child)
+        return
+    if args.probe:
+        probe(args)
         return
     first = conditions(args)[0][0]
     lines = [

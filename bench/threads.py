@@ -1,17 +1,18 @@
-"""Engine threads with and without a busy neighbour: llama.cpp's thread count and spin-waiting, measured.
+"""Engine threads with and without a busy neighbour: what llama.cpp's thread count costs when a process joins.
 
 An engine started with as many threads as cores collapses when another process takes a core later:
 llama.cpp's threads wait for each other at every layer, and a descheduled one stalls the rest. This
 benchmark runs one fixed workload per generator in a fresh process per condition:
 
-  threads T, poll P     ``llm.options.threads=T``, ``llm.options.poll=P`` (llama.cpp's spin-wait, 0-100)
+  threads T             ``llm.options.threads=T``
   + neighbour           the same while a busy-looping process holds one core from before the engine
                         starts to the end (the run a neighbour joins)
 
 The workload: ``--requests`` chat prompts of ~``--prompt-words`` words (different texts, so every
 prompt is prefilled in full) on one slot, ``--max-tokens`` new tokens each. Printed per condition:
 the tokens prefilled and generated, the wall seconds and the ratio of wall time to the quiet
-``threads 1`` row of the same model (lower is faster).
+``threads 1`` row of the same model (lower is faster). ``--repeats R`` runs the conditions R times,
+interleaved, so a change in the machine's background load shows as spread rather than as a difference.
 
     .venv/bin/python bench/threads.py --models smollm2-135m qwen-coder-0.5b --md docs/bench-threads.md
 """
@@ -95,9 +96,8 @@ def conditions(args: argparse.Namespace) -> list[tuple[str, dict[str, Any], bool
     out = []
     for neighbour in (False, True):
         for t in args.threads:
-            for poll in args.polls if t > 1 else args.polls[:1]:
-                name = f"threads {t}, poll {poll}" + (" + neighbour" if neighbour else "")
-                out.append((name, {"threads": t, "poll": poll, "n_parallel": 1}, neighbour))
+            name = f"threads {t}" + (" + neighbour" if neighbour else "")
+            out.append((name, {"threads": t, "n_parallel": 1}, neighbour))
     return out
 
 
@@ -106,10 +106,10 @@ def main() -> None:
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--models", nargs="+", default=["smollm2-135m", "qwen-coder-0.5b"])
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--polls", type=int, nargs="+", default=[50, 0], help="poll values for threads > 1 [50 0]")
     p.add_argument("--requests", type=int, default=4)
     p.add_argument("--prompt-words", type=int, default=400)
     p.add_argument("--max-tokens", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=1, help="run every condition this many times, interleaved [1]")
     p.add_argument("--md", type=Path, default=None, help="also write the table as Markdown here")
     args = p.parse_args()
     if args.child is not None:
@@ -124,7 +124,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         for model in args.models:
             base = None
-            for name, options, neighbour in conditions(args):
+            for name, options, neighbour in conditions(args) * args.repeats:
                 spec = {
                     "options": {**options, "model_path": model},
                     "requests": args.requests,

@@ -66,12 +66,6 @@ class LlamaCppOptions(BackendOptions):
     n_parallel: int = Field(4, ge=1, le=64, description="parallel slots (continuous batching) and requests in flight")
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: the cores we may use)")
     n_batch: int = Field(2048, ge=32, le=1 << 16, description="logical batch size in tokens")
-    poll: int = Field(
-        50,
-        ge=0,
-        le=100,
-        description="how hard llama.cpp's idle threads spin-wait for work (0: they sleep; llama.cpp's default 50)",
-    )
     cache_prompt: bool = Field(True, description="reuse a slot's KV cache for a shared prompt prefix")
     pin_slots: bool = Field(
         True,
@@ -147,7 +141,6 @@ class LlamaCppBackend(LLMBackend):
         p.n_batch = o.n_batch
         p.cpuparams.n_threads = self.threads
         p.cpuparams_batch.n_threads = self.threads
-        p.cpuparams.poll = p.cpuparams_batch.poll = o.poll
         p.n_gpu_layers = o.n_gpu_layers
         p.cache_prompt = o.cache_prompt
         p.cache_ram_mib = o.cache_ram_mib
