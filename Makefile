@@ -48,10 +48,11 @@ fix: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-bench: $(STAMP) ## run the benchmarks (retrieval, LLM, shared prefixes, Self-BLEU, report size and load time) and print figures
+bench: $(STAMP) ## run the benchmarks (retrieval, LLM, shared prefixes, engine threads, Self-BLEU, report size and load time) and print figures
 	$(PY) bench/retrieval.py
 	$(PY) bench/llm.py
 	$(PY) bench/prefix.py
+	$(PY) bench/threads.py --models smollm2-135m --repeats 2
 	$(PY) bench/selfbleu.py
 	$(PY) bench/report.py
 

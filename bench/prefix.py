@@ -208,7 +208,9 @@ def probe(args: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
+    p.add_argument(
+        "--workloads", nargs="+", choices=list(WORKLOADS), default=["synthesizrr-3", "fewgen-32"], help="[first two]"
+    )
     p.add_argument("--prompts", type=int, default=16, help="prompts per label (two labels) [16]")
     p.add_argument("--blocks", type=_ints, default=[8, 16], help="demo_block values of the new scheduling [8,16]")
     p.add_argument("--slots", type=_ints, default=[1, 4], help="n_parallel values of the new scheduling [1,4]")
