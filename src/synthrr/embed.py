@@ -9,7 +9,6 @@ reports passages/s and the ETA. torch and sentence-transformers are imported on 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
@@ -20,28 +19,12 @@ import numpy as np
 
 from synthrr.assets import minilm_dir
 from synthrr.errors import UsageError, require
-from synthrr.fast_encoders import FAST_ENCODERS
+from synthrr.fast_encoders import FAST_ENCODERS, model_identity
 from synthrr.text import stable_hash
 
 Device = Literal["cpu", "cuda", "auto"]
 #: texts per ``SentenceTransformer.encode`` call = batch_size * this (the progress-bar step)
 _SLICE_BATCHES = 4
-_HASHED_FILE_LIMIT = 1 << 20
-
-
-def model_identity(model_dir: Path) -> str:
-    """Hash of a model folder's file names and sizes, plus the contents of its small files.
-
-    Independent of where the folder lives, so the same model installed elsewhere gives the
-    same identity (and reuses the same indexes); weights are identified by name and size.
-    """
-    parts: list[str] = []
-    for p in sorted(q for q in model_dir.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
-        size = p.stat().st_size
-        parts += [p.relative_to(model_dir).as_posix(), str(size)]
-        if size <= _HASHED_FILE_LIMIT:
-            parts.append(hashlib.blake2b(p.read_bytes(), digest_size=8).hexdigest())
-    return stable_hash(*parts)
 
 
 def resolve_device(device: str) -> str:

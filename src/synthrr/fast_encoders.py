@@ -14,17 +14,23 @@ the dense retriever, the encode pools and Ray actors use them like the torch enc
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import warnings
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+
+from synthrr.assets import minilm_dir
 from synthrr.errors import require
+from synthrr.io import atomic_dir
+from synthrr.paths import subdir
 from synthrr.text import stable_hash
-
-if TYPE_CHECKING:
-    import numpy as np
 
 #: the dense retriever's ``encoder`` option: the torch MiniLM (today's path) and the fast ones
 ENCODER_KINDS = ("minilm", "static", "minilm-onnx", "minilm-onnx-int8")
@@ -35,8 +41,24 @@ ONNX_SETTINGS: dict[str, Any] = {"opset": 17, "exporter": "torchscript"}
 #: texts per ONNX Runtime call (measured on 2 cores: 16 is faster than 64 and needs half the memory)
 ONNX_BATCH = 16
 _MARKER = "encoder.json"
+_HASHED_FILE_LIMIT = 1 << 20
 
 Builder = Callable[[Path, Path], None]
+
+
+def model_identity(model_dir: Path) -> str:
+    """Hash of a model folder's file names and sizes, plus the contents of its small files.
+
+    Independent of where the folder lives, so the same model installed elsewhere gives the
+    same identity (and reuses the same indexes); weights are identified by name and size.
+    """
+    parts: list[str] = []
+    for p in sorted(q for q in model_dir.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
+        size = p.stat().st_size
+        parts += [p.relative_to(model_dir).as_posix(), str(size)]
+        if size <= _HASHED_FILE_LIMIT:
+            parts.append(hashlib.blake2b(p.read_bytes(), digest_size=8).hexdigest())
+    return stable_hash(*parts)
 
 
 def built_dir(kind: str, source: Path, source_identity: str, settings: dict[str, Any], builder: Builder) -> Path:
@@ -44,9 +66,6 @@ def built_dir(kind: str, source: Path, source_identity: str, settings: dict[str,
 
     The key hashes ``source_identity`` and ``settings``; the folder is complete once it holds
     ``encoder.json`` (written last, inside an atomic rename), so an interrupted build is redone."""
-    from synthrr.io import atomic_dir
-    from synthrr.paths import subdir
-
     key = stable_hash(kind, source_identity, json.dumps(settings, sort_keys=True))
     path = subdir("encoders") / f"{kind}-{key}"
     if (path / _MARKER).is_file():
@@ -64,11 +83,7 @@ class FastEncoder:
     kind = "fast"
 
     def __init__(self, model_dir: str | Path | None = None, *, max_seq_length: int = 256, threads: int | None = None):
-        import os
-
         if model_dir is None:
-            from synthrr.assets import minilm_dir
-
             model_dir = minilm_dir()
         self.model_dir = Path(model_dir).expanduser()
         self.max_seq_length = max_seq_length
@@ -80,8 +95,6 @@ class FastEncoder:
 
     @cached_property
     def source_identity(self) -> str:
-        from synthrr.embed import model_identity
-
         return model_identity(self.model_dir)
 
     @cached_property
@@ -105,7 +118,6 @@ class FastEncoder:
         self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool | Any = False, desc: str = "encode"
     ) -> np.ndarray:
         """Unit-length float32 vectors, one row per text, in input order (length-sorted batches)."""
-        import numpy as np
         from tqdm.auto import tqdm
 
         self.model  # noqa: B018 - build or load before the bar starts
@@ -168,8 +180,6 @@ class StaticEncoder(FastEncoder):
 
 
 def _export_onnx(source: Path, out: Path) -> None:
-    import shutil
-
     import torch
     from transformers import AutoModel
 
@@ -182,8 +192,6 @@ def _export_onnx(source: Path, out: Path) -> None:
 
         def forward(self, ids: Any, mask: Any, types: Any) -> Any:
             return self.m(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
-
-    import warnings
 
     ids = torch.ones(2, 8, dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]
@@ -199,8 +207,6 @@ def _export_onnx(source: Path, out: Path) -> None:
 
 def _quantize_int8(fp32: Path) -> Builder:
     def build(source: Path, out: Path) -> None:
-        import shutil
-
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         quantize_dynamic(str(fp32 / "model.onnx"), str(out / "model.onnx"), weight_type=QuantType.QInt8)
@@ -246,14 +252,10 @@ class OnnxEncoder(FastEncoder):
         return int(session.get_outputs()[0].shape[-1])
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        import numpy as np
-
         step = ONNX_BATCH  # small batches: the attention activations of long passages stay in cache
         return np.concatenate([self._run(texts[i : i + step]) for i in range(0, len(texts), step)])
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        import numpy as np
-
         session, tok = self.model
         enc = tok.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)
