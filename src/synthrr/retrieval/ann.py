@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy as np
+
+from synthrr.errors import require
+
 IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
 #: below this many passages ``auto`` is exact. Exact search answered ~2,500 queries/s at 100k MiniLM
 #: vectors on 2 cores (docs/bench-retrieval.md), so 10k queries at 200k take ~8 s, well under the time
@@ -28,6 +32,11 @@ NPROBE_SHARE = 8
 NPROBE_MIN = 16
 #: k-means training points per IVF list (FAISS warns below 39)
 _TRAIN_PER_LIST = 64
+
+
+def faiss_module() -> Any:
+    """The ``faiss`` module, imported on first use (a clear error names the extra that installs it)."""
+    return require("the dense retriever", "dense", "faiss")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +73,7 @@ def ivf_lists(n: int, settings: AnnSettings) -> int:
 
 def build_ann(vectors: Any, kind: Literal["ivf", "hnsw"], settings: AnnSettings) -> tuple[Any, dict[str, Any]]:
     """An approximate inner-product index over ``vectors`` (unit-length float32) and its parameters."""
-    import numpy as np
-
-    from synthrr.retrieval.dense import _faiss
-
-    faiss = _faiss()
+    faiss = faiss_module()
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = x.shape
     if kind == "hnsw":
@@ -100,15 +105,11 @@ def set_search_params(index: Any, info: dict[str, Any]) -> None:
 def recall_at_k(index: Any, vectors: Any, k: int = RECALL_K, queries: int = RECALL_QUERIES) -> dict[str, Any]:
     """Mean recall@k of ``index`` against exact inner-product search, ``queries`` of the indexed
     vectors (evenly spread, fixed) used as queries."""
-    import numpy as np
-
-    from synthrr.retrieval.dense import _faiss
-
     n = len(vectors)
     k = min(k, n)
     rows = np.unique(np.linspace(0, n - 1, min(queries, n)).astype(np.int64))
     q = np.ascontiguousarray(vectors[rows], dtype=np.float32)
-    faiss = _faiss()  # exact neighbours without copying the vectors into a second index
+    faiss = faiss_module()  # exact neighbours without copying the vectors into a second index
     _, truth = faiss.knn(q, np.ascontiguousarray(vectors, dtype=np.float32), k, metric=faiss.METRIC_INNER_PRODUCT)
     _, got = index.search(q, k)
     hits = [len(set(t.tolist()) & set(g.tolist())) / k for t, g in zip(truth, got, strict=True)]

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.io import atomic_dir, write_parquet
+from synthrr.errors import InputError
+from synthrr.io import atomic_dir, read_table, write_parquet
 from synthrr.paths import safe_name, subdir
 from synthrr.records import Example, Hit
 from synthrr.registry import Registry
@@ -160,9 +161,6 @@ def save_hits(hits: Sequence[Hit], path: str | Path) -> Path:
 
 def load_hits(path: str | Path) -> list[Hit]:
     """Read hits written by :func:`save_hits` (ranks from 1 per seed, as written)."""
-    from synthrr.errors import InputError
-    from synthrr.io import read_table
-
     df = read_table(path, columns=list(HIT_COLUMNS))
     try:
         return [

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import Field, field_validator
 
 from synthrr.corpus.base import ids_to_keys
@@ -125,7 +126,6 @@ class BM25Retriever(Retriever):
         pool: EncodePool | None = None,
         parts_dir: Path | None = None,
     ) -> None:
-        import numpy as np
         from tqdm.auto import tqdm
 
         bm25s = _bm25s()

@@ -26,20 +26,31 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import Field
 
 from synthrr.corpus.base import ids_to_keys
 from synthrr.embed import Device, Encoder, get_encoder
-from synthrr.errors import ConfigError, did_you_mean, require
+from synthrr.errors import ConfigError, did_you_mean
 from synthrr.fast_encoders import ENCODER_KINDS
-from synthrr.retrieval.ann import AnnSettings, IndexKind
+from synthrr.retrieval.ann import (
+    AnnSettings,
+    IndexKind,
+    build_ann,
+    faiss_module,
+    recall_at_k,
+    resolve_kind,
+    set_search_params,
+)
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 from synthrr.retrieval.ids import IdsLike, RowIds
+from synthrr.retrieval.pools import EncoderSpec, PartStore, iter_encode_shards
+from synthrr.retrieval.sharded import ShardedFlatIndex, shard_files
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus
-    from synthrr.retrieval.pools import EncodePool, EncoderSpec, SearchPool
+    from synthrr.retrieval.pools import EncodePool, SearchPool
 
 _FORMAT = 1
 #: passages length-sorted and encoded together (bounds the memory of the texts held at once)
@@ -70,10 +81,6 @@ class DenseOptions(RetrieverOptions):
     )
     hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per node")
     hnsw_ef_search: int = Field(128, ge=1, description="HNSW candidates per query")
-
-
-def _faiss() -> Any:
-    return require("the dense retriever", "dense", "faiss")
 
 
 class DenseRetriever(Retriever):
@@ -126,8 +133,6 @@ class DenseRetriever(Retriever):
 
     def encoder_spec(self) -> EncoderSpec:
         """How an encode worker rebuilds this retriever's encoder (same vectors, its own threads)."""
-        from synthrr.retrieval.pools import EncoderSpec
-
         o = self.options
         return EncoderSpec(o.model_dir, o.device, o.max_seq_length, o.batch_size, o.threads, o.encoder)
 
@@ -142,7 +147,6 @@ class DenseRetriever(Retriever):
     ) -> None:
         """Encode ``corpus`` and index it. With ``pool`` (an encode pool) the corpus is encoded in
         shards whose vectors and completion markers go to ``parts_dir`` (a rerun skips them)."""
-        import numpy as np
         from tqdm.auto import tqdm
 
         n, dim = len(corpus), self.encoder.dim
@@ -173,8 +177,6 @@ class DenseRetriever(Retriever):
     def _encode_sharded(
         self, corpus: Corpus, vectors: Any, keys: Any, bar: Any, pool: EncodePool, parts_dir: Path
     ) -> None:
-        from synthrr.retrieval.pools import PartStore, iter_encode_shards
-
         store = PartStore(parts_dir)
         shards = iter_encode_shards(corpus, self.options.encode_shard_size)
         for shard, _skipped in pool.map(self.encoder_spec(), shards, store):
@@ -186,12 +188,7 @@ class DenseRetriever(Retriever):
     def index_vectors(self, vectors: Any, ids: IdsLike) -> None:
         """Search these (unit-length float32) vectors from now on, in memory (e.g. precomputed embeddings);
         ``ids``: one per row, as strings or (corpus passage ids) their uint64 keys."""
-        import numpy as np
-
-        from synthrr.retrieval.ann import build_ann, recall_at_k, resolve_kind
-        from synthrr.retrieval.sharded import ShardedFlatIndex
-
-        faiss = _faiss()
+        faiss = faiss_module()
         faiss.omp_set_num_threads(self.threads)
         kind = resolve_kind(self.options.index, len(vectors)) if self.options.index_shards == 1 else "flat"
         self._index_info = {"kind": kind}
@@ -206,12 +203,10 @@ class DenseRetriever(Retriever):
         self._ids = RowIds.of(ids)
 
     def _save_index(self, index_dir: Path) -> None:
-        from synthrr.retrieval.sharded import ShardedFlatIndex
-
         if isinstance(self._index, ShardedFlatIndex):
             self._index.save(index_dir)
         else:
-            _faiss().write_index(self._index, str(index_dir / "index.faiss"))
+            faiss_module().write_index(self._index, str(index_dir / "index.faiss"))
 
     def use_search_pool(self, pool: SearchPool) -> bool:
         """A sharded index (``index_shards > 1``) is searched on ``pool``'s workers from the next
@@ -222,8 +217,6 @@ class DenseRetriever(Retriever):
         return True
 
     def load(self, index_dir: Path) -> None:
-        from synthrr.retrieval.sharded import ShardedFlatIndex, shard_files
-
         self._shards_dir = None
         if self._search_pool is not None:  # the pool's workers load the shards, at the first search
             found = len(shard_files(index_dir))
@@ -233,11 +226,9 @@ class DenseRetriever(Retriever):
         elif self.options.index_shards > 1:
             self._index = ShardedFlatIndex.load(index_dir, threads=self.threads)
         else:
-            self._index = _faiss().read_index(str(index_dir / "index.faiss"))
+            self._index = faiss_module().read_index(str(index_dir / "index.faiss"))
         self._index_info = self._read_index_info(index_dir)
         if self._index is not None:
-            from synthrr.retrieval.ann import set_search_params
-
             set_search_params(self._index, self._index_info)
         self._ids = RowIds.load(index_dir / "ids.npy")  # memory-mapped: 8 bytes a passage, read as hit
         total = self._index.ntotal if self._index is not None else None
@@ -266,11 +257,9 @@ class DenseRetriever(Retriever):
 
     def search_vectors(self, vectors: Any, k: int) -> list[Ranked]:
         """Top-``k`` passages for already-encoded (unit-length float32) query vectors."""
-        import numpy as np
-
         if self._index is None and self._shards_dir is not None and self._search_pool is not None:
             self._index = self._search_pool.open(self._shards_dir)
-        _faiss().omp_set_num_threads(self.threads)
+        faiss_module().omp_set_num_threads(self.threads)
         k = min(k, len(self._ids))
         out: list[Ranked] = []
         for start in range(0, len(vectors), SEARCH_BATCH):

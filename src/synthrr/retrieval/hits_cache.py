@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.paths import subdir
+from synthrr.retrieval.api import load_hits, save_hits
 from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
@@ -52,8 +53,6 @@ def hits_path(key: str) -> Path:
 
 def cached_hits(key: str) -> list[Hit] | None:
     """The hits stored under ``key``, or ``None`` (not stored, or unreadable)."""
-    from synthrr.retrieval.api import load_hits
-
     path = hits_path(key)
     if not path.is_file():
         return None
@@ -65,6 +64,4 @@ def cached_hits(key: str) -> list[Hit] | None:
 
 
 def store_hits(key: str, hits: Sequence[Hit]) -> None:
-    from synthrr.retrieval.api import save_hits
-
     save_hits(hits, hits_path(key))

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+import numpy as np
+
 from synthrr.corpus.base import ids_to_keys
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from synthrr.retrieval.base import Ranked
 
 #: what :meth:`RowIds.of` accepts: ids, their uint64 keys, or a RowIds
@@ -37,8 +37,6 @@ class RowIds:
     @classmethod
     def of(cls, ids: IdsLike) -> RowIds:
         """Row ids from passage ids, their uint64 keys, or ids of any other form."""
-        import numpy as np
-
         if isinstance(ids, RowIds):
             return ids
         if isinstance(ids, np.ndarray) and ids.dtype == np.uint64:
@@ -54,16 +52,12 @@ class RowIds:
     @classmethod
     def load(cls, path: Path) -> RowIds:
         """The keys saved by :meth:`save`, memory-mapped (ValueError for any other content)."""
-        import numpy as np
-
         keys = np.load(path, mmap_mode="r", allow_pickle=False)
         if keys.dtype != np.uint64 or keys.ndim != 1:
             raise ValueError(f"{path}: expected a 1-D uint64 array of passage keys, found {keys.dtype} {keys.shape}")
         return cls(keys=keys)
 
     def save(self, path: Path) -> None:
-        import numpy as np
-
         if self.keys is None:
             raise ValueError("only passage ids (p-<16 hex digits>) are saved with an index")
         np.save(path, np.asarray(self.keys, dtype=np.uint64))
@@ -73,8 +67,6 @@ class RowIds:
 
     def take(self, rows: Any) -> list[str]:
         """The ids of these rows (non-negative ints), in order."""
-        import numpy as np
-
         rows = np.asarray(rows, dtype=np.int64)
         if self.keys is not None:
             return [f"p-{k:016x}" for k in self.keys[rows].tolist()]
@@ -85,8 +77,6 @@ class RowIds:
     def ranked(self, rows: Any, scores: Any, *, positive_only: bool = False) -> list[Ranked]:
         """``(nq, k)`` rows and scores as ranked lists; rows < 0 (no hit) dropped, and scores <= 0
         too with ``positive_only``."""
-        import numpy as np
-
         rows, scores = np.asarray(rows), np.asarray(scores)
         keep = rows >= 0
         if positive_only:

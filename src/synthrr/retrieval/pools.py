@@ -27,14 +27,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+
+from synthrr.corpus.base import ids_to_keys
+from synthrr.embed import Encoder, get_encoder
+from synthrr.io import atomic_open
 from synthrr.resources import Closeable
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from synthrr.embed import Encoder
+from synthrr.text import stable_hash
 
 #: passages per encode shard (the resume grain; ~8 min of one core with MiniLM)
 DEFAULT_SHARD_SIZE = 10_000
@@ -52,8 +53,6 @@ class EncoderSpec:
     encoder: str = "minilm"  # the kind (synthrr.fast_encoders.ENCODER_KINDS): workers load the same one
 
     def build(self, threads: int | None = None) -> Encoder:
-        from synthrr.embed import get_encoder
-
         t = threads or self.threads
         o = self
         return get_encoder(o.model_dir, device=o.device, max_seq_length=o.max_seq_length, threads=t, kind=o.encoder)
@@ -73,8 +72,6 @@ class EncodeShard:
 
     @property
     def digest(self) -> str:
-        from synthrr.text import stable_hash
-
         return stable_hash(self.keys.tobytes().hex(), size=16)
 
 
@@ -97,10 +94,6 @@ class PartStore:
         )
 
     def write(self, shard: EncodeShard, vectors: np.ndarray) -> None:
-        import numpy as np
-
-        from synthrr.io import atomic_open
-
         self.root.mkdir(parents=True, exist_ok=True)
         with atomic_open(self.vectors(shard.id), "wb") as fh:  # a file object: np.save adds no suffix
             np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32))
@@ -108,8 +101,6 @@ class PartStore:
             fh.write(shard.digest + "\n")
 
     def load(self, shard: EncodeShard) -> np.ndarray:
-        import numpy as np
-
         vectors: np.ndarray = np.load(self.vectors(shard.id))
         return vectors
 
@@ -122,8 +113,6 @@ def encode_shard(encoder: Encoder, shard: EncodeShard, store: PartStore, batch_s
 
 def iter_encode_shards(corpus: Any, shard_size: int) -> Iterator[EncodeShard]:
     """The corpus in order, as shards of ``shard_size`` passages (the last may be shorter)."""
-    from synthrr.corpus.base import ids_to_keys
-
     start = 0
     for ids, texts in corpus.iter_texts(batch_size=shard_size):
         yield EncodeShard(start, ids_to_keys(ids), list(texts))

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 SHARD_FILE = "index-{:05d}.faiss"
 
 
@@ -35,8 +37,6 @@ def merge_topk(scores: list[Any], idx: list[Any], offsets: list[int], k: int) ->
     """Merge per-shard ``(nq, k)`` results into the global top-``k`` (rows are global indices).
 
     Sorted by descending score, then ascending global row (what one flat index returns for ties)."""
-    import numpy as np
-
     all_scores = np.concatenate(scores, axis=1)
     all_idx = np.concatenate([np.where(i >= 0, i + off, -1) for i, off in zip(idx, offsets, strict=False)], axis=1)
     missing = all_idx < 0
@@ -59,7 +59,6 @@ class ShardedFlatIndex:
     @classmethod
     def from_vectors(cls, vectors: Any, n_shards: int, *, threads: int = 0) -> ShardedFlatIndex:
         import faiss
-        import numpy as np
 
         bounds = shard_bounds(len(vectors), n_shards)
         shards = []
