@@ -12,13 +12,12 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from synthrr.errors import InputError
 from synthrr.records import Passage
-
-if TYPE_CHECKING:
-    import numpy as np
 
 _ROW_GROUP_CACHE = 32
 #: the passage columns, in :class:`~synthrr.records.Passage` order
@@ -37,8 +36,6 @@ def passage_key(pid: str) -> int:
 
 def ids_to_keys(ids: Sequence[str]) -> np.ndarray:
     """Passage ids as a uint64 array (8 bytes each; what indexes store)."""
-    import numpy as np
-
     return np.fromiter((passage_key(i) for i in ids), dtype=np.uint64, count=len(ids))
 
 
@@ -117,8 +114,6 @@ class Corpus:
     # ---- lookup by id --------------------------------------------------------------------
     @cached_property
     def _id_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        import numpy as np
-
         keys = np.load(self.path / "ids_sorted.npy", mmap_mode="r")
         order = np.load(self.path / "ids_order.npy", mmap_mode="r")
         starts = np.cumsum([0] + [s["rows"] for s in self.meta["shards"]])
@@ -126,7 +121,6 @@ class Corpus:
 
     @cached_property
     def _group_starts(self) -> list[np.ndarray]:
-        import numpy as np
         import pyarrow.parquet as pq
 
         out = []
@@ -152,8 +146,6 @@ class Corpus:
 
     def positions(self, ids: Sequence[str]) -> np.ndarray:
         """Corpus positions (0-based, in corpus order) of passage ids; KeyError for an unknown id."""
-        import numpy as np
-
         keys, order, _ = self._id_table
         wanted = ids_to_keys(ids)
         idx = np.searchsorted(keys, wanted)
@@ -165,8 +157,6 @@ class Corpus:
 
     def get(self, ids: Sequence[str]) -> list[Passage]:
         """The passages with these ids, in the order asked; KeyError names the first unknown id."""
-        import numpy as np
-
         if not ids:
             return []
         pos = self.positions(ids)

@@ -17,7 +17,7 @@ from synthrr.corpus.base import Corpus
 from synthrr.corpus.builtin import BUILTIN_CORPORA
 from synthrr.corpus.chain import SEPARATOR, ChainSource
 from synthrr.corpus.ingest import IngestSettings, ingest
-from synthrr.corpus.sources import Source, source_for_path
+from synthrr.corpus.sources import HubSource, Source, source_for_path
 from synthrr.errors import UsageError, did_you_mean
 from synthrr.io import atomic_dir
 from synthrr.paths import safe_name, subdir
@@ -50,8 +50,6 @@ def resolve_source(name_or_path: str, config: CorpusConfig | None = None) -> tup
     if builtin is not None and not _explicit_path(name_or_path):
         return builtin.source(), IngestSettings.resolve(config, builtin.defaults)
     if name_or_path.startswith("hub:"):
-        from synthrr.corpus.sources import HubSource
-
         settings = IngestSettings.resolve(config)
         return HubSource(name_or_path, settings.text_column, settings.id_field), settings
     path = Path(name_or_path).expanduser()

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from synthrr.corpus.base import passage_key
 from synthrr.errors import ConfigError, InputError
 from synthrr.text import content_id, count_tokens, normalize_whitespace, sentence_end_tokens, token_spans
@@ -296,8 +298,6 @@ class ShardWriter:
 
 def write_id_index(out_dir: Path, ids: array[int]) -> None:
     """Sorted 64-bit passage hashes and their corpus positions, for ``Corpus.get`` by binary search."""
-    import numpy as np
-
     keys = np.frombuffer(ids, dtype=np.uint64) if len(ids) else np.zeros(0, dtype=np.uint64)
     order = np.argsort(keys, kind="stable")
     np.save(out_dir / "ids_sorted.npy", keys[order])

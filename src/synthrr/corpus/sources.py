@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthrr.errors import InputError, guess_column
+from synthrr.hub import column_frame, load_split
 from synthrr.io import (
     DECOMPRESS_ERRORS,
     check_utf8,
@@ -280,8 +281,6 @@ class HubSource(Source):
 
     def _load(self) -> Any:
         if self._ds is None:
-            from synthrr.hub import load_split
-
             self._ds = load_split(f"corpus '{self.spec}'", self.dataset, self.split)
         return self._ds
 
@@ -289,8 +288,6 @@ class HubSource(Source):
         return stable_hash(self.kind, self.spec, str(getattr(self._load(), "_fingerprint", "")))
 
     def iter_docs(self) -> Iterator[RawDoc]:
-        from synthrr.hub import column_frame
-
         cols = [self.text_column] + ([self.id_field] if self.id_field else [])
         frame = column_frame(
             self._load(), cols, f"corpus '{self.spec}' (--text-column / --set corpus.text_column, corpus.id_field)"
