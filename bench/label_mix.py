@@ -42,7 +42,9 @@ def scores(y_true: list[str], y_pred: list[str], labels: list[str], weights: lis
 
     return {
         "accuracy": float(accuracy_score(y_true, y_pred, sample_weight=weights)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", sample_weight=weights)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=labels, average="macro", sample_weight=weights, zero_division=0)
+        ),
     }
 
 
