@@ -161,7 +161,16 @@ def _start_and_signal(tmp_path: Path, sig: int) -> tuple[list[str], dict[str, st
         "--set", "llm.options.delay=0.5", "--set", "synthesis.filters.label_consistency=none",
     ]  # fmt: skip
     env = {**os.environ, "SYNTHRR_HOME": str(home)}
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell's background job (`make test &`) ignores SIGINT, and a child inherits that: Python then never
+        # installs its Ctrl-C handler, so give the child the default disposition a user's terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     cache_file = home / "llm-cache.sqlite"
     deadline = time.time() + 180  # generous: on a loaded 2-core machine the child's imports alone take long
     answered = 0
