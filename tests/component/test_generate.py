@@ -152,13 +152,12 @@ def test_max_prompts_cap_reports_shortfall(tmp_path: Path) -> None:
 
 
 def _start_and_signal(tmp_path: Path, sig: int) -> tuple[list[str], dict[str, str], subprocess.Popen[str], int]:
-    """Start a slow fake-LLM run in a child process and send ``sig`` once 5 answers are cached (0.5 s a call
-    leaves the signal 10+ s to arrive before the run could finish, also on a loaded machine)."""
+    """Start a slow fake-LLM run in a child process and send ``sig`` once 5 answers are cached."""
     home = tmp_path / "home"
     args = [
         sys.executable, "-m", "synthrr.cli", "generate", "--task", TASK, "--method", "fewgen", "--llm", "fake",
         "--n", "30", "--per-label", "5", "--out", str(tmp_path / "runs"), "--no-progress",
-        "--set", "llm.options.delay=0.5", "--set", "synthesis.filters.label_consistency=none",
+        "--set", "llm.options.delay=0.2", "--set", "synthesis.filters.label_consistency=none",
     ]  # fmt: skip
     env = {**os.environ, "SYNTHRR_HOME": str(home)}
     proc = subprocess.Popen(
