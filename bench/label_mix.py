@@ -54,17 +54,18 @@ def shares(labels: list[str], names: list[str]) -> np.ndarray:
     return v / v.sum()
 
 
-def student_predictions(
-    student: str, rows: list[Any], test_texts: list[str], names: list[str], prior: np.ndarray | None, seed: int
-) -> list[str]:
-    """Fit ``student`` on the synthetic ``rows``; predict, multiplying probabilities by ``prior`` if given."""
+def student_proba(student: str, rows: list[Any], test_texts: list[str], names: list[str], seed: int) -> np.ndarray:
+    """Fit ``student`` on the synthetic ``rows``; class probabilities of ``test_texts``, columns in ``names`` order."""
     from synthrr.students.base import get_student
 
     model = get_student(student)
     model.fit([r.text for r in rows], [r.label for r in rows], label_names=names, seed=seed)
     proba = model.predict_proba(test_texts)
-    cols = [model.labels.index(n) for n in names]
-    proba = proba[:, cols]
+    return proba[:, [model.labels.index(n) for n in names]]
+
+
+def predictions(proba: np.ndarray, names: list[str], prior: np.ndarray | None, rows: list[Any]) -> list[str]:
+    """The likeliest label, after multiplying by ``prior`` over the rows' own label shares if given."""
     if prior is not None:
         proba = proba * prior[None, :] / np.maximum(shares([r.label for r in rows], names), 1e-9)[None, :]
     return [names[i] for i in proba.argmax(axis=1)]
@@ -103,11 +104,12 @@ def run_draw(args: argparse.Namespace, task: str, draw: int) -> dict[str, Any]:
             "gen_s": round(time.perf_counter() - t0, 1),
         }
     out_scores: dict[str, dict[str, dict[str, float]]] = {}
-    for option in OPTIONS:
-        rows = runs["train" if option == "train" else "balanced"]
-        prior = train_prior if option.endswith("prior") else None
-        for student in args.student:
-            pred = student_predictions(student, rows, texts, names, prior, seed=draw)
+    for student in args.student:  # one fit per run: the prior option reuses the balanced run's student
+        proba = {dist: student_proba(student, rows, texts, names, seed=draw) for dist, rows in runs.items()}
+        for option in OPTIONS:
+            dist = "train" if option == "train" else "balanced"
+            prior = train_prior if option.endswith("prior") else None
+            pred = predictions(proba[dist], names, prior, runs[dist])
             out_scores.setdefault(option, {})[f"{student} as is"] = scores(truth, pred, names, None)
             out_scores[option][f"{student} train mix"] = scores(truth, pred, names, reweight)
     print(f"{task} draw {draw}: {facts}", file=sys.stderr, flush=True)

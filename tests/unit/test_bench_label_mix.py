@@ -47,3 +47,10 @@ def test_table_shows_mean_and_std_over_draws(label_mix: ModuleType) -> None:
     assert lines[2] == "| t (2 draws) | | | | | |"
     assert "| t | balanced | tfidf | as is | 60.0 ± 14.1 | 30.0 ± 7.1 |" in lines
     assert label_mix.table({"t": []}, ["tfidf"])[2:] == []
+
+
+def test_prior_correction_moves_a_close_call_towards_the_train_mix(label_mix: ModuleType) -> None:
+    proba = np.array([[0.45, 0.55], [0.9, 0.1]])
+    rows = [type("Row", (), {"label": lab})() for lab in ("a", "b")]  # a balanced synthetic set
+    assert label_mix.predictions(proba, ["a", "b"], None, rows) == ["b", "a"]
+    assert label_mix.predictions(proba, ["a", "b"], np.array([0.8, 0.2]), rows) == ["a", "a"]
