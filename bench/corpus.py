@@ -110,7 +110,7 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def phase_encode(args: argparse.Namespace, kind: str) -> dict[str, Any]:
-    from synthrr.embed import get_encoder
+    from synthrr.encoders.sentence import get_encoder
 
     _, texts = sample_texts(corpus(args), args.sample)
     t0 = time.perf_counter()

@@ -74,7 +74,7 @@ def task_queries(limit: int, ids: list[str], texts: list[str]) -> list[dict[str,
 
 
 def measure_encoder(kind: str, ids: list[str], texts: list[str], tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    from synthrr.embed import get_encoder
+    from synthrr.encoders.sentence import get_encoder
     from synthrr.retrieval.dense import DenseRetriever
 
     threads = os.cpu_count() or 1
@@ -175,7 +175,7 @@ def main() -> None:
         rows.append(measure_encoder(kind, ids, texts, tasks))
         print(f"{kind}: {rows[-1]['pps']:.0f} passages/s ({time.perf_counter() - t0:.0f} s)", flush=True)
     out = encoder_table(rows, tasks, len(texts))
-    from synthrr.embed import get_encoder
+    from synthrr.encoders.sentence import get_encoder
 
     static = get_encoder(threads=os.cpu_count() or 1, kind="static")
     pool = [text for name in CORPORA for text in sample(name, 10**9)[1]]  # every passage, corpus by corpus

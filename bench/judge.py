@@ -44,9 +44,9 @@ def judge_scores(server: Any, text: str, labels: list[str]) -> dict[str, float]:
 def probe(server: Any, name: str, n: int) -> dict[str, float]:
     from synthrr.config import RunConfig
     from synthrr.stages.seeds import draw_seed_set
-    from synthrr.students.distill import stratified_subsample
     from synthrr.synth.consistency import SeedClassifierFilter
     from synthrr.synth.prompts import cut_context
+    from synthrr.tasks.sampling import stratified_subsample
 
     task, seeds = draw_seed_set(RunConfig().with_overrides({"task": name}))
     labels = task.spec.label_names
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=100, help="validation texts per task [100]")
     p.add_argument("--threads", type=int, default=None, help="engine threads [all cores]")
     args = p.parse_args(argv)
-    from synthrr.llm.llamacpp import LlamaCppBackend
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend
 
     backend = LlamaCppBackend.from_options({"n_parallel": 1, "n_ctx": 1024, "threads": args.threads})
     print("| task | judge, raw % | judge, calibrated % | verifier % | both agree: share % | both agree: precision % |")

@@ -185,8 +185,8 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     home = Path(tempfile.mkdtemp(prefix="synthrr-bench-llm-"))
     os.environ["SYNTHRR_HOME"] = str(home)
-    from synthrr.llm.llamacpp import LlamaCppBackend, LlamaCppOptions
-    from synthrr.resources import free_cores
+    from synthrr.core.resources import free_cores
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend, LlamaCppOptions
 
     args.threads = args.threads or free_cores()
     backend = LlamaCppBackend(LlamaCppOptions(**_options(args)))

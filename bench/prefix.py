@@ -107,10 +107,10 @@ class Workload:
 
 def child(spec_path: Path) -> None:
     """One condition in this (fresh) process: warm up, time a cold batch, rerun it from the cache."""
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend
     from synthrr.llm.base import LLMRequest
-    from synthrr.llm.cache import LLMCache
+    from synthrr.llm.cache.store import LLMCache
     from synthrr.llm.client import LLMClient
-    from synthrr.llm.llamacpp import LlamaCppBackend
     from synthrr.synth.parsing import parse_completion
 
     spec = pickle.loads(spec_path.read_bytes())
@@ -184,7 +184,7 @@ def figures(r: dict[str, Any]) -> dict[str, float]:
 def probe(args: argparse.Namespace) -> None:
     """Per workload and thread count: seconds of a group's first call (its prefix prefilled) and of
     the next one (prefix from the slot's KV cache), one slot, block 8: the two costs a run adds up."""
-    from synthrr.llm.llamacpp import LlamaCppBackend
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend
 
     print("| workload | threads | call | prompt tokens | prefilled | generated | seconds |")
     print("|---|---:|---|---:|---:|---:|---:|")

@@ -203,7 +203,7 @@ def alt_student(args: Any) -> str | None:
 
 def write_results(args: Any, summaries: list[dict[str, Any]], row_names: tuple[str, ...]) -> str:
     """Write ``args.results`` (Markdown): the header, the kept analysis, one table and its targets per task."""
-    from synthrr.manifest import versions
+    from synthrr.run.manifest import versions
 
     model = next((s["model"] for s in summaries if s["model"]), None)
     analysis = kept_analysis(args.results)

@@ -327,7 +327,7 @@ def _log(args: argparse.Namespace, msg: str) -> None:
 
 def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, Any]:
     """Generate the synthetic rows, evaluate them, compare with Gold; one draw's summary of the task."""
-    from synthrr.errors import SynthrrError
+    from synthrr.core.errors import SynthrrError
     from synthrr.stages.evaluate import evaluate_run
     from synthrr.stages.generate import generate
     from synthrr.synth.methods import METHODS
@@ -433,7 +433,7 @@ def task_report(args: argparse.Namespace, key: str, summary: dict[str, Any], dra
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = resolve(build_parser().parse_args(argv))
-    from synthrr.errors import SynthrrError
+    from synthrr.core.errors import SynthrrError
 
     try:
         summaries, per_draw = run_draws(args, argv)

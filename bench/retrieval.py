@@ -370,7 +370,7 @@ def write_md(
         "",
         f"- Queries: {args.queries} wiki sentences (1-2 each), top-{args.k}.",
         f"- Dense: {args.dense_sample} passages per corpus sampled at random (not the whole corpus: the full "
-        "100k encode is about 66 core-minutes); ours = `synthrr.embed.Encoder.encode`, bare = one "
+        "100k encode is about 66 core-minutes); ours = `synthrr.encoders.sentence.Encoder.encode`, bare = one "
         "`SentenceTransformer.encode(texts, batch_size=64, normalize_embeddings=True)`, same process and threads; "
         f"interleaved in chunks of {ENCODE_CHUNK} passages (alternating which runs first), {args.repeat} rounds, "
         "best time of each per chunk, summed; ours/bare > 1 means ours is faster; the CPU column uses process CPU "

@@ -36,8 +36,8 @@ def main() -> None:
     ap.add_argument("--md", type=Path, default=None, help="also write the result as Markdown to this file")
     args = ap.parse_args()
 
+    from synthrr.core.text import tokenize
     from synthrr.metrics.diversity import TOKENIZER_NAME, self_bleu, self_bleu_reference
-    from synthrr.text import tokenize
 
     texts = load_texts(args.task, args.n)
     docs = [tokenize(t) for t in texts]  # tokenise once, outside both timings

@@ -48,8 +48,8 @@ def prompts(n: int, words: int) -> list[str]:
 
 def child(spec_path: Path) -> None:
     """One condition in a fresh process: warm up, then time the workload."""
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend
     from synthrr.llm.base import LLMRequest, Sampling
-    from synthrr.llm.llamacpp import LlamaCppBackend
 
     spec = json.loads(spec_path.read_text())
     backend = LlamaCppBackend.from_options(spec["options"])

@@ -35,12 +35,12 @@ if TYPE_CHECKING:
         plan,
     )
     from synthrr.api import build as build_config
+    from synthrr.api.inputs import make_corpus, make_task
     from synthrr.config import RunConfig
-    from synthrr.errors import ConfigError, SynthrrError
-    from synthrr.inputs import make_corpus, make_task
-    from synthrr.records import Example, Hit, Passage
+    from synthrr.core.errors import ConfigError, SynthrrError
+    from synthrr.core.records import Example, Hit, Passage
+    from synthrr.run.plan import Plan
     from synthrr.stages.evaluate import RunMetrics
-    from synthrr.stages.plan import Plan
 
 #: public name -> "module" or "module:attribute" it comes from (imported when first used)
 _EXPORTS: dict[str, str] = {
@@ -56,15 +56,15 @@ _EXPORTS: dict[str, str] = {
     "plan": "synthrr.api",
     "build_config": "synthrr.api:build",
     "RunConfig": "synthrr.config",
-    "ConfigError": "synthrr.errors",
-    "SynthrrError": "synthrr.errors",
-    "make_corpus": "synthrr.inputs",
-    "make_task": "synthrr.inputs",
-    "Example": "synthrr.records",
-    "Hit": "synthrr.records",
-    "Passage": "synthrr.records",
+    "ConfigError": "synthrr.core.errors",
+    "SynthrrError": "synthrr.core.errors",
+    "make_corpus": "synthrr.api.inputs",
+    "make_task": "synthrr.api.inputs",
+    "Example": "synthrr.core.records",
+    "Hit": "synthrr.core.records",
+    "Passage": "synthrr.core.records",
     "RunMetrics": "synthrr.stages.evaluate",
-    "Plan": "synthrr.stages.plan",
+    "Plan": "synthrr.run.plan",
 }
 
 __all__ = [

@@ -15,10 +15,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synthrr.errors import ConfigError, InputError, config_error
-from synthrr.io import atomic_open, read_yaml_mapping
-from synthrr.overrides import NULL, apply_overrides, expand_path_env, parse_set_option
-from synthrr.redact import redact
+from synthrr.core.errors import ConfigError, InputError, config_error
+from synthrr.core.io import atomic_open, read_yaml_mapping
+from synthrr.core.overrides import NULL, apply_overrides, expand_path_env, parse_set_option
+from synthrr.core.redact import redact
 
 log = logging.getLogger(__name__)
 

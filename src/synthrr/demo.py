@@ -17,7 +17,7 @@ import click
 
 from synthrr.cli.retrieve import print_examples
 from synthrr.config import RunConfig, parse_set_option
-from synthrr.errors import SynthrrError
+from synthrr.core.errors import SynthrrError
 from synthrr.report.html import write_report
 from synthrr.report.table import format_markdown
 from synthrr.stages.compare import compare_runs
@@ -25,7 +25,7 @@ from synthrr.stages.generate import generate
 from synthrr.stages.retrieve import run_retrieval, write_retrieval
 
 if TYPE_CHECKING:
-    from synthrr.records import SyntheticExample
+    from synthrr.core.records import SyntheticExample
     from synthrr.stages.retrieve import RetrievalResult
 
 

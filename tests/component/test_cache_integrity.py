@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.llm import LLMCache, LLMClient, LLMRequest
-from synthrr.llm.cache_integrity import CacheDamagedError
-from synthrr.llm.fake import FakeLLM
+from synthrr.llm.backends.fake import FakeLLM
+from synthrr.llm.cache.integrity import CacheDamagedError
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
 PROMPTS = [f"prompt number {i} " + "padding " * 40 for i in range(300)]

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
+from synthrr.core.errors import InputError, UsageError
 from synthrr.corpus import get_corpus
-from synthrr.errors import InputError, UsageError
 
 GOOD = "a perfectly ordinary sentence with more than enough words to pass the default twenty token minimum"
 

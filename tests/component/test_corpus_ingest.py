@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.config import CorpusConfig
+from synthrr.core.errors import InputError, UsageError
+from synthrr.core.paths import subdir
 from synthrr.corpus import get_corpus
 from synthrr.corpus import ingest as ingest_mod
-from synthrr.errors import InputError, UsageError
-from synthrr.paths import subdir
 
 TINY = Path(__file__).parents[1] / "data" / "corpora" / "tiny.jsonl"
 

@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from support.evaluation import eval_settings
 from synthrr.cli import cli
 from synthrr.config import RunConfig
-from synthrr.errors import InputError
-from synthrr.records import SyntheticExample
+from synthrr.core.errors import InputError
+from synthrr.core.records import SyntheticExample
 from synthrr.report.table import format_markdown
-from synthrr.rundir import load_run, write_generation
+from synthrr.run.rundir import load_run, write_generation
 from synthrr.stages.compare import compare_runs
 from synthrr.stages.evaluate import evaluate_run
 
@@ -39,7 +39,7 @@ WORDS = {
 def make_run(
     root: Path, name: str, n_per_label: int = 6, method: str = "fewgen", dropped: int = 2, variant: str = ""
 ) -> Path:
-    """A run directory written by :func:`synthrr.rundir.write_generation`, as ``synthrr generate``
+    """A run directory written by :func:`synthrr.run.rundir.write_generation`, as ``synthrr generate``
     writes it: ``n_per_label`` kept rows per label, ``dropped`` near-duplicates among the candidates
     (``variant`` is appended to the first text: other data, same shape)."""
     run = root / name
@@ -227,7 +227,7 @@ def test_eval_device_moves_the_minilm_student_from_python_as_from_the_cli(
     the student options name themselves wins."""
     import synthrr
     import synthrr.stages.evaluate as evaluate_stage
-    from synthrr.manifest import StudentScore
+    from synthrr.run.manifest import StudentScore
 
     seen: list[dict[str, Any] | None] = []
 
@@ -318,9 +318,9 @@ def test_readers_return_the_records_the_writers_take(tmp_path: Path, monkeypatch
     """``load_run`` gives the run's :class:`RunManifest`, ``read_metrics`` the :class:`RunMetrics`
     ``evaluate`` wrote and a cached Gold evaluation its :class:`GoldEvaluation`; written again,
     each gives the same bytes as the file it was read from."""
-    from synthrr.io import write_json
-    from synthrr.manifest import GoldEvaluation, RunManifest, RunMetrics, StudentResult
-    from synthrr.rundir import read_metrics
+    from synthrr.core.io import write_json
+    from synthrr.run.manifest import GoldEvaluation, RunManifest, RunMetrics, StudentResult
+    from synthrr.run.rundir import read_metrics
     from synthrr.stages.compare import gold_evaluation
     from synthrr.tasks import get_task
 

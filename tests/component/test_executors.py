@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.config import RunConfig
-from synthrr.errors import BackendError, ConfigError, MissingExtraError
+from synthrr.core.errors import BackendError, ConfigError, MissingExtraError
+from synthrr.llm.backends.fake import FakeLLM
 from synthrr.llm.base import LLMRequest
-from synthrr.llm.cache import LLMCache
+from synthrr.llm.cache.store import LLMCache
 from synthrr.llm.client import LLMClient
-from synthrr.llm.fake import FakeLLM
-from synthrr.manifest import StageStats
+from synthrr.run.manifest import StageStats
 from synthrr.stages.generate import generate
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")

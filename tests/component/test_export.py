@@ -164,7 +164,7 @@ def test_overwrite_replaces_an_earlier_export(run_dir: Path, tmp_path: Path) -> 
 
 
 def test_python_export_takes_columns_and_overwrite(run_dir: Path, tmp_path: Path) -> None:
-    from synthrr.errors import UsageError
+    from synthrr.core.errors import UsageError
 
     run = load(run_dir)
     out = run.export(tmp_path / "py", "csv", columns=["text", "label"])

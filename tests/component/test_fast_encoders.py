@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.config import CorpusConfig
+from synthrr.core.errors import ConfigError
 from synthrr.corpus import get_corpus
-from synthrr.errors import ConfigError
-from synthrr.fast_encoders import built_dir
+from synthrr.encoders.fast import built_dir
 from synthrr.retrieval import open_index
 from synthrr.retrieval.ann import AUTO_EXACT_BELOW, resolve_kind
 from synthrr.retrieval.dense import DenseRetriever
@@ -155,7 +155,7 @@ def test_the_recall_is_stored_in_the_index_and_shown_by_synthrr_corpora(tmp_path
 @pytest.mark.e2e  # exports MiniLM to ONNX and loads the torch model (15-45 s)
 def test_onnx_fp32_matches_the_torch_encoder_and_int8_is_close(synthrr_home: Path) -> None:
     pytest.importorskip("onnxruntime")
-    from synthrr.embed import get_encoder
+    from synthrr.encoders.sentence import get_encoder
 
     torch_vecs = get_encoder(threads=2).encode(TEXTS)
     for kind, floor in (("minilm-onnx", 0.99), ("minilm-onnx-int8", 0.8)):
@@ -169,7 +169,7 @@ def test_onnx_fp32_matches_the_torch_encoder_and_int8_is_close(synthrr_home: Pat
 @pytest.mark.e2e
 def test_static_encoder_is_distilled_offline_once_and_gives_unit_vectors(synthrr_home: Path) -> None:
     pytest.importorskip("model2vec")
-    from synthrr.fast_encoders import StaticEncoder
+    from synthrr.encoders.fast import StaticEncoder
 
     enc = StaticEncoder(threads=2)
     vecs = enc.encode(TEXTS)

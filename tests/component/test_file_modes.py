@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
-from synthrr.io import atomic_dir, atomic_open, write_json
+from synthrr.core.io import atomic_dir, atomic_open, write_json
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
 
@@ -119,7 +119,7 @@ def test_atomic_dir_replaces_a_folder_whole_or_not_at_all(tmp_path: Path) -> Non
 def test_atomic_dir_puts_the_old_folder_back_when_the_rename_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import synthrr.io
+    import synthrr.core.io
 
     target = tmp_path / "out"
     with atomic_dir(target) as tmp:
@@ -131,7 +131,7 @@ def test_atomic_dir_puts_the_old_folder_back_when_the_rename_fails(
             raise OSError("disk gone")
         real(src, dst)
 
-    monkeypatch.setattr(synthrr.io.os, "replace", replace)
+    monkeypatch.setattr(synthrr.core.io.os, "replace", replace)
     with pytest.raises(OSError, match="disk gone"), atomic_dir(target) as tmp:
         (tmp / "new.txt").write_text("new")
     assert [p.name for p in target.iterdir()] == ["old.txt"]

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 import synthrr
 from synthrr.cli import cli
-from synthrr.errors import SynthrrError
+from synthrr.core.errors import SynthrrError
 
 DATA = Path(__file__).parent.parent / "data"
 TASK = str(DATA / "tasks" / "support_tickets.yaml")

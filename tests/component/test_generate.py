@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from synthrr.config import RunConfig
+from synthrr.llm.backends.fake import FakeLLM
 from synthrr.llm.base import LLMRequest
-from synthrr.llm.cache import LLMCache
+from synthrr.llm.cache.store import LLMCache
 from synthrr.llm.client import LLMClient
-from synthrr.llm.fake import FakeLLM
 from synthrr.stages.generate import generate
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.llm import LLMCache, LLMClient, LLMRequest, Sampling
-from synthrr.llm.fake import FakeLLM
+from synthrr.llm.backends.fake import FakeLLM
 
 CTX = mp.get_context("spawn")  # a fresh interpreter: no inherited connection or lock
 
@@ -150,7 +150,7 @@ def test_cache_merge_rejects_bad_sources_and_changes_nothing(tmp_path: Path, mon
 
 # ---- log-probabilities through the client and the cache ------------------------------------------
 def test_logprobs_are_cached_and_never_served_from_answers_without_them(tmp_path: Path) -> None:
-    from synthrr.llm.fake import fake_logprob
+    from synthrr.llm.backends.fake import fake_logprob
 
     path = tmp_path / "c.sqlite"
     plain = [LLMRequest.completion(f"p{i}", sampling=Sampling(n=2)) for i in range(2)]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.llm.projection import Projection
-from synthrr.stages.plan import FIRST_LOOK_N, LONG_RUN_ENV, Forecast, duration, measured_tokens_per_s
+from synthrr.run.plan import FIRST_LOOK_N, LONG_RUN_ENV, Forecast, duration, measured_tokens_per_s
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
 

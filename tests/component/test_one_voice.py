@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.config import RunConfig
-from synthrr.errors import ConfigError, InputError, UsageError
+from synthrr.core.errors import ConfigError, InputError, UsageError
 
 BODY = (
     "a perfectly ordinary sentence with more than enough words to pass the default minimum of twenty tokens "
@@ -37,7 +37,7 @@ def _registry(module: str, name: str) -> Callable[[str], Any]:
     [
         (_registry("synthrr.tasks", "TASKS"), "imbd", "imdb"),
         (_registry("synthrr.synth.methods", "METHODS"), "synthesizr", "synthesizrr"),
-        (_registry("synthrr.retrieval.api", "RETRIEVERS"), "bm52", "bm25"),
+        (_registry("synthrr.retrieval.indexes", "RETRIEVERS"), "bm52", "bm25"),
         (_registry("synthrr.llm", "BACKENDS"), "lamacpp", "llamacpp"),
         (_registry("synthrr.students.base", "STUDENTS"), "tfid", "tfidf"),
     ],
@@ -97,7 +97,7 @@ def test_a_backend_option_typo_suggests_the_option() -> None:
     backend: type[LLMBackend] = BACKENDS.get("fake")
     options = backend.Options.model_fields
     name = next(iter(options))
-    from synthrr.errors import parse_options
+    from synthrr.core.errors import parse_options
 
     with pytest.raises(ConfigError, match=rf"did you mean 'llm\.options\.{name}'"):
         parse_options(backend.Options, {name + "x": 1}, prefix="llm.options.", owner="backend 'fake'")
@@ -235,7 +235,7 @@ def test_help_writes_defaults_one_way_and_lists_whole_descriptions() -> None:
 
 def test_a_stage_called_without_progress_silences_library_bars(capfd: pytest.CaptureFixture[str]) -> None:
     datasets = pytest.importorskip("datasets")
-    from synthrr.progress import honours_progress
+    from synthrr.core.progress import honours_progress
 
     @honours_progress
     def stage(*, progress: bool = True) -> None:

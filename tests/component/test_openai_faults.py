@@ -7,9 +7,9 @@ import time
 import pytest
 
 from support.fault_proxy import FaultProxy, closed_port, drop, hang, reply, status
-from synthrr.errors import BackendError
+from synthrr.core.errors import BackendError
+from synthrr.llm.backends.openai.backend import OpenAIBackend
 from synthrr.llm.base import LLMRequest, Sampling
-from synthrr.llm.openai_backend import OpenAIBackend
 
 REQ = LLMRequest(messages=({"role": "user", "content": "hi"},), sampling=Sampling(max_tokens=8))
 OK = reply(

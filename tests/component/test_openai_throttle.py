@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from support.fault_proxy import QuietHTTPServer
-from synthrr.errors import BackendError
+from synthrr.core.errors import BackendError
+from synthrr.llm.backends.openai.backend import OpenAIBackend
 from synthrr.llm.base import LLMRequest, Sampling
-from synthrr.llm.openai_backend import OpenAIBackend
 
 ANSWER = json.dumps(
     {"choices": [{"index": 0, "message": {"content": "ok"}, "finish_reason": "stop"}],

@@ -40,15 +40,15 @@ def test_fake_plumbing_check_meets_its_quota_then_reruns_from_the_caches(
     # the fake's answers pass every filter: the verifier agrees with each one's label as it arrives
     assert "label_disagrees" not in manifest["drops"]  # type: ignore[operator]
 
-    import synthrr.embed
-    import synthrr.retrieval.api
+    import synthrr.encoders.sentence
+    import synthrr.retrieval.indexes
     from synthrr.synth import consistency
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a fully cached rerun did work it had cached")
 
-    monkeypatch.setattr(synthrr.embed.Encoder, "encode", refuse)
-    monkeypatch.setattr(synthrr.retrieval.api, "open_index", refuse)
+    monkeypatch.setattr(synthrr.encoders.sentence.Encoder, "encode", refuse)
+    monkeypatch.setattr(synthrr.retrieval.indexes, "open_index", refuse)
     monkeypatch.setitem(consistency.FEATURIZERS, "tfidf+minilm", refuse)
     again, again_rows = _run(tmp_path)
     assert again["llm"]["calls"] == 0 and again["llm"]["cache_hits"] > 0  # type: ignore[index]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import synthrr
-from synthrr.errors import ConfigError, UsageError
+from synthrr.core.errors import ConfigError, UsageError
 
 TICKETS = {
     "billing": [

@@ -14,8 +14,8 @@ import pytest
 from synthrr.config import CorpusConfig, RayConfig
 from synthrr.corpus import Corpus, get_corpus
 from synthrr.retrieval import open_index
-from synthrr.retrieval.api import index_dir_for, parts_dir_for
 from synthrr.retrieval.dense import DenseRetriever
+from synthrr.retrieval.indexes import index_dir_for, parts_dir_for
 from synthrr.retrieval.pools import PartStore, iter_encode_shards
 
 TOPICS = ["volcano", "football", "violin", "harbour", "glacier", "election", "bakery", "satellite"]
@@ -148,7 +148,7 @@ def test_index_shards_enter_the_fingerprint_only_when_used() -> None:
 
 
 def _hit_rows(hits: list[Any]) -> list[tuple[str, str, int]]:
-    return [(h.query_id, h.passage_id, h.rank) for h in hits]
+    return [(h.seed_id, h.passage_id, h.rank) for h in hits]
 
 
 def test_ray_search_actors_give_the_local_hits(
@@ -156,8 +156,8 @@ def test_ray_search_actors_give_the_local_hits(
 ) -> None:
     """``executor: ray`` with ``index_shards: 3``: search actors hold the shards, the driver only merges."""
     from synthrr.config import RunConfig
+    from synthrr.core.records import Example
     from synthrr.executors.search import RemoteShardedIndex
-    from synthrr.records import Example
     from synthrr.retrieval.sharded import ShardedFlatIndex
     from synthrr.stages.retrieve import retrieve_for_run
 

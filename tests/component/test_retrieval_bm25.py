@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from synthrr.config import CorpusConfig, RetrievalConfig
+from synthrr.core.paths import subdir
+from synthrr.core.records import Example
 from synthrr.corpus import Corpus, get_corpus
-from synthrr.paths import subdir
-from synthrr.records import Example
 from synthrr.retrieval import Ranked, Retriever, get_retriever, index_dir_for, open_index, retrieve, save_hits
 
 TINY = Path(__file__).parents[1] / "data" / "corpora" / "tiny.jsonl"
@@ -77,7 +77,7 @@ def test_retrieve_and_save_hits(tiny: Corpus, tmp_path: Path) -> None:
         ),
     ]
     hits = retrieve(seeds, tiny, RetrievalConfig(retriever="bm25", k=2), progress=False)
-    assert [(h.query_id, h.rank) for h in hits] == [("s1", 1), ("s1", 2), ("s2", 1), ("s2", 2)]
+    assert [(h.seed_id, h.rank) for h in hits] == [("s1", 1), ("s1", 2), ("s2", 1), ("s2", 2)]
     assert source_of(tiny, hits[0].passage_id) == "football" and source_of(tiny, hits[2].passage_id) == "stocks"
     out = save_hits(hits, tmp_path / "out" / "hits.parquet")
     df = pd.read_parquet(out)

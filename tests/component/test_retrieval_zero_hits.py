@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.config import CorpusConfig, RunConfig
+from synthrr.core.errors import ConfigError
+from synthrr.core.records import Example, Hit
 from synthrr.corpus import get_corpus
-from synthrr.errors import ConfigError
-from synthrr.records import Example, Hit
 from synthrr.retrieval import get_retriever, open_index
 from synthrr.stages.retrieve import NoHitsError, check_hits
 
@@ -108,7 +108,7 @@ def test_some_seeds_without_hits_are_one_warning(tmp_path: Path, caplog: pytest.
 
 
 def test_reused_hits_are_checked_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from synthrr.rundir import read_retrieval_dir
+    from synthrr.run.rundir import read_retrieval_dir
     from synthrr.stages.retrieve import reuse_hits
 
     code, out = run(*retrieve_args(task_file(tmp_path, SOME_MISS), tmp_path / "r"))
@@ -117,7 +117,7 @@ def test_reused_hits_are_checked_too(tmp_path: Path, caplog: pytest.LogCaptureFi
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="synthrr.stages.retrieve"):
         hits = reuse_hits(cfg, tmp_path / "r", seeds)
-    assert len({h.query_id for h in hits}) == 3
+    assert len({h.seed_id for h in hits}) == 3
     assert ["no passage for 1 of 4 seeds" in r.getMessage() for r in caplog.records] == [True]
 
 
@@ -132,7 +132,7 @@ def test_retrieve_without_any_hit_for_a_method_that_needs_none(tmp_path: Path) -
 
 def test_check_hits_names_every_empty_label_and_only_warns_for_others() -> None:
     seeds = [Example(f"s{i}", f"text {i}", lab) for i, lab in enumerate(["a", "a", "b", "b", "c"])]
-    hits = [Hit(query_id="s0", passage_id="p", rank=1, score=1.0)]
+    hits = [Hit(seed_id="s0", passage_id="p", rank=1, score=1.0)]
     bm25 = get_retriever("bm25", stemmer="english")
     cfg = RunConfig().with_overrides({"retrieval.retriever": "bm25"})
     with pytest.raises(NoHitsError, match=r"label 'b' \(nor for label\(s\) 'c'\)") as err:

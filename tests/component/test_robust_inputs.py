@@ -110,7 +110,7 @@ def test_a_parquet_text_column_of_dictionary_encoded_numbers_is_still_refused(tm
 
 
 def test_task_data_named_csv_gz_but_plain_is_read(tmp_path: Path) -> None:
-    from synthrr.io import read_table
+    from synthrr.core.io import read_table
 
     (tmp_path / "train.csv.gz").write_bytes(b"text,label\nhello,a\n")
     assert read_table(tmp_path / "train.csv.gz").to_dict("records") == [{"text": "hello", "label": "a"}]

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 import synthrr
 from synthrr.cli import cli
 from synthrr.config import NULL, RunConfig, parse_set_option
-from synthrr.errors import ConfigError, InputError, UsageError
-from synthrr.paths import MAX_NAME_BYTES, name_problem, safe_name
+from synthrr.core.errors import ConfigError, InputError, UsageError
+from synthrr.core.paths import MAX_NAME_BYTES, name_problem, safe_name
 from synthrr.tasks import get_task
 
 DATA = Path(__file__).parent.parent / "data"
@@ -85,7 +85,7 @@ names = st.text(st.characters(codec="utf-8"), max_size=300) | st.sampled_from(
 def test_no_name_places_a_path_outside_its_root(tmp_path: Path, name: str) -> None:
     """Run, oracle and student folders stay directly in their root."""
     from synthrr.metrics.fidelity import oracle_key
-    from synthrr.rundir import student_dir
+    from synthrr.run.rundir import student_dir
     from synthrr.stages.generate import run_dir_for
 
     component = safe_name(name)
@@ -107,10 +107,10 @@ def test_no_name_places_a_path_outside_its_root(tmp_path: Path, name: str) -> No
 @settings(max_examples=100, deadline=None)
 @given(name=names)
 def test_cache_folders_of_generated_names_stay_in_the_cache(name: str) -> None:
+    from synthrr.api.inputs import _folder
+    from synthrr.core.paths import home
     from synthrr.corpus.catalog import cache_dir
     from synthrr.corpus.ingest import IngestSettings
-    from synthrr.inputs import _folder
-    from synthrr.paths import home
 
     root = home().resolve()
     source = SimpleNamespace(name=name, fingerprint=lambda: "f00d")
@@ -120,8 +120,8 @@ def test_cache_folders_of_generated_names_stay_in_the_cache(name: str) -> None:
 
 
 def test_index_folder_names_are_safe(tmp_path: Path) -> None:
-    from synthrr.paths import home
-    from synthrr.retrieval.api import index_dir_for
+    from synthrr.core.paths import home
+    from synthrr.retrieval.indexes import index_dir_for
 
     corpus = SimpleNamespace(fingerprint="../../x")
     retriever = SimpleNamespace(name="../bm25", fingerprint=lambda: "/abs")

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
-from synthrr.errors import ConfigError, InputError, SynthrrError
-from synthrr.seeds import draw_seeds
+from synthrr.core.errors import ConfigError, InputError, SynthrrError
 from synthrr.tasks import get_task
 from synthrr.tasks.custom import DEFAULT_TEMPLATES
+from synthrr.tasks.sampling import draw_seeds
 
 EXAMPLE = Path(__file__).parents[1] / "data" / "tasks" / "support_tickets.yaml"
 

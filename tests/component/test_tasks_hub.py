@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
-from synthrr.errors import DataUnavailableError, MissingExtraError
+from synthrr.core.errors import DataUnavailableError, MissingExtraError
 from synthrr.tasks import get_task, hub
 
 HUB_TASKS = {"ag_news": "fancyzhx/ag_news", "sst2": "stanfordnlp/sst2", "imdb_hub": "stanfordnlp/imdb"}

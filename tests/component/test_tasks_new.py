@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import synthrr
+from synthrr.api.inputs import TaskRef
 from synthrr.cli import cli
-from synthrr.errors import InputError, UsageError
-from synthrr.inputs import TaskRef
+from synthrr.core.errors import InputError, UsageError
 from synthrr.tasks import get_task
 from synthrr.tasks.scaffold import new_task
 
@@ -209,7 +209,7 @@ def test_make_corpus_rejects_a_bare_string() -> None:
 
 def test_seeds_below_per_label_is_one_logged_line_in_cli(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     made = new_task(write_csv(tmp_path / "t.csv", {"billing": 12, "technical": 10}), tmp_path / "t.yaml")
-    with caplog.at_level(logging.WARNING, logger="synthrr.seeds"):
+    with caplog.at_level(logging.WARNING, logger="synthrr.tasks.sampling"):
         result = invoke("seeds", "--task", str(made.path))
     assert result.exit_code == 0, result.output
     assert "UserWarning" not in result.output and "draw_seeds(" not in result.output

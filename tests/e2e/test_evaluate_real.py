@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from support.evaluation import eval_settings
 from synthrr.cli import cli
 from synthrr.config import RunConfig
+from synthrr.llm.backends.fake import FakeLLM
 from synthrr.llm.base import LLMRequest
-from synthrr.llm.cache import LLMCache
+from synthrr.llm.cache.store import LLMCache
 from synthrr.llm.client import LLMClient
-from synthrr.llm.fake import FakeLLM
 from synthrr.stages.compare import compare_runs
 from synthrr.stages.evaluate import evaluate_run
 from synthrr.stages.generate import generate

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from synthrr.config import LLMConfig
-from synthrr.errors import BackendError
+from synthrr.core.errors import BackendError
 from synthrr.llm import LLMCache, LLMClient, LLMRequest, Sampling, make_client
 
 pytest.importorskip("xllamacpp")
@@ -130,7 +130,7 @@ def _grouped(group: str | None) -> list[LLMRequest]:
 
 @pytest.mark.parametrize("pin", [True, False])
 def test_a_prefix_group_runs_on_one_slot_and_reuses_its_prefix(pin: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    from synthrr.llm.llamacpp import LlamaCppBackend
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend
 
     backend = LlamaCppBackend.from_options({"n_parallel": 2, "threads": 1, "n_ctx": 1024, "pin_slots": pin})
     sent: list[tuple[str, int | None]] = []

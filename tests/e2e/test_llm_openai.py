@@ -16,9 +16,9 @@ import pytest
 
 from support.fault_proxy import FaultProxy, drop, status
 from support.servers import SERVED_MODEL, LlamaServer, llama_openai_server
-from synthrr.errors import BackendError
+from synthrr.core.errors import BackendError
+from synthrr.llm.backends.openai.backend import OpenAIBackend
 from synthrr.llm.base import LLMRequest, Sampling
-from synthrr.llm.openai_backend import OpenAIBackend
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
+from synthrr.core.paths import home, subdir
 from synthrr.llm.models import MODELS, assemble, missing_parts
-from synthrr.paths import home, subdir
 
 pytestmark = pytest.mark.e2e
 

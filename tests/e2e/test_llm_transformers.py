@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from synthrr.config import LLMConfig
-from synthrr.errors import BackendError
+from synthrr.core.errors import BackendError
 from synthrr.llm import LLMCache, LLMRequest, Sampling, make_client
 
 pytest.importorskip("transformers")

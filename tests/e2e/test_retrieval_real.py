@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.config import RetrievalConfig
+from synthrr.core.records import Example
+from synthrr.core.text import count_tokens
 from synthrr.corpus import Corpus, get_corpus
-from synthrr.records import Example
 from synthrr.retrieval import get_retriever, open_index, retrieve
-from synthrr.text import count_tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ def test_reviews_retrieve_the_plot_of_their_film(plots: Corpus, name: str, min_t
     hits = retrieve(seeds, plots, RetrievalConfig(retriever=name, k=5), progress=False)
     ranks = {}
     for film in REVIEWS:
-        films = [plots.get([h.passage_id])[0].source for h in hits if h.query_id == film]
+        films = [plots.get([h.passage_id])[0].source for h in hits if h.seed_id == film]
         assert len(films) == 5
         assert film in films, f"{name}: {film} not in the top 5: {films}"
         ranks[film] = films.index(film) + 1
@@ -81,13 +81,13 @@ def test_reviews_retrieve_the_plot_of_their_film(plots: Corpus, name: str, min_t
     reopened = open_index(plots, get_retriever(name), progress=False)
     assert reopened.index_status == "loaded"
     again = reopened.search([REVIEWS["panic_room"]], 5)[0]
-    first = [(h.passage_id, h.score) for h in hits if h.query_id == "panic_room"]
+    first = [(h.passage_id, h.score) for h in hits if h.seed_id == "panic_room"]
     assert [p for p, _ in again] == [p for p, _ in first]
     assert [s for _, s in again] == pytest.approx([s for _, s in first], abs=1e-5)
 
 
 def test_encoder_matches_bare_sentence_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from synthrr import embed
+    from synthrr.encoders import sentence as embed
 
     monkeypatch.setattr(embed, "_SLICE_BATCHES", 1)  # 96 texts in 3 encode calls of one batch each
     texts = get_corpus("headlines", progress=False).texts()[:96]

@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 from synthrr.cli import cli
 from synthrr.students import load_student
-from synthrr.students.distill import balanced_sample, distill, stratified_subsample
+from synthrr.students.distill import distill
 from synthrr.tasks import get_task
+from synthrr.tasks.sampling import balanced_sample, stratified_subsample
 
 pytestmark = pytest.mark.e2e
 CHANCE = 1 / 5  # five balanced-ish classes

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
-from synthrr.seeds import draw_seeds
 from synthrr.tasks import get_task
+from synthrr.tasks.sampling import draw_seeds
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthrr.errors import SynthrrError
-from synthrr.llm.cache import LLMCache
-from synthrr.rundir import load_run
+from synthrr.core.errors import SynthrrError
+from synthrr.llm.cache.store import LLMCache
+from synthrr.run.rundir import load_run
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
 

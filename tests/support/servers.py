@@ -37,7 +37,7 @@ def llama_openai_server(
 ) -> Iterator[LlamaServer]:
     """Start SmolLM2 behind llama.cpp's OpenAI-compatible server on 127.0.0.1; skip if unavailable."""
     xlc = pytest.importorskip("xllamacpp")
-    from synthrr.assets import AssetMissingError, smollm2_gguf
+    from synthrr.core.assets import AssetMissingError, smollm2_gguf
 
     try:
         gguf = smollm2_gguf()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synthrr.records import Example
+from synthrr.core.records import Example
 from synthrr.tasks.base import LabelSpec, TaskSpec
 
 SPEC = TaskSpec(

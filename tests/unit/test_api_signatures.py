@@ -10,9 +10,9 @@ import pytest
 
 import synthrr
 from synthrr.api import KEYWORDS, Comparison, EvalSettings, Settings, SynthesisResult
-from synthrr.errors import UsageError
-from synthrr.manifest import RunManifest
+from synthrr.core.errors import UsageError
 from synthrr.report.table import table_row
+from synthrr.run.manifest import RunManifest
 
 
 def test_generate_names_every_setting_and_plan_build_share_them() -> None:
@@ -62,9 +62,9 @@ def test_results_print_as_one_short_line() -> None:
 
 def test_manifests_plans_and_metrics_print_short_too() -> None:
     from synthrr.llm.projection import Projection
-    from synthrr.manifest import StudentResult
+    from synthrr.run.manifest import StudentResult
+    from synthrr.run.plan import Plan
     from synthrr.stages.evaluate import RunMetrics
-    from synthrr.stages.plan import Plan
 
     assert repr(_manifest(100, {"pos": 50, "neg": 50})) == (
         "RunManifest(imdb-synthesizrr-ab12cd: complete, kept 100 of 100, 0 LLM calls, 0 cache hits)"

@@ -14,9 +14,9 @@ import pytest
 
 from support.toy import SEEDS, SPEC
 from synthrr.config import SynthesisConfig
-from synthrr.errors import ConfigError
+from synthrr.core.errors import ConfigError
+from synthrr.core.records import Passage, SyntheticExample
 from synthrr.llm.base import Completion, LLMRequest, LLMResponse, Sampling
-from synthrr.records import Passage, SyntheticExample
 from synthrr.synth.baselines import AttrPrompt, ProGen, SuperGen, parse_values
 from synthrr.synth.influence import fit_softmax, influence_scores
 from synthrr.synth.methods import METHODS, Context, Job

@@ -11,8 +11,8 @@ from types import ModuleType
 import pytest
 
 from synthrr.config import CorpusConfig
+from synthrr.core.text import count_tokens
 from synthrr.corpus import get_corpus
-from synthrr.text import count_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 

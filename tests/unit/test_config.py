@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from synthrr.config import RunConfig, parse_set_option
-from synthrr.errors import ConfigError, InputError
+from synthrr.core.errors import ConfigError, InputError
 
 
 def test_defaults_round_trip_yaml(tmp_path: Path) -> None:

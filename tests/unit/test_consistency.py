@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthrr.records import Example, SyntheticExample
+from synthrr.core.records import Example, SyntheticExample
 from synthrr.synth.consistency import (
     SeedClassifierFilter,
     cartography_confidence,

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from synthrr.errors import InputError, UnknownNameError
-from synthrr.io import atomic_dir, atomic_open, iter_jsonl, read_table
-from synthrr.registry import Registry
-from synthrr.text import content_id, count_tokens, normalize_whitespace, tokenize
+from synthrr.core.errors import InputError, UnknownNameError
+from synthrr.core.io import atomic_dir, atomic_open, iter_jsonl, read_table
+from synthrr.core.registry import Registry
+from synthrr.core.text import content_id, count_tokens, normalize_whitespace, tokenize
 
 
 def test_registry_lazy_and_unknown_lists_known() -> None:
@@ -99,7 +99,7 @@ def test_read_table_formats_and_errors(tmp_path: Path) -> None:
 def test_errors_survive_pickling() -> None:
     import pickle
 
-    from synthrr.errors import BackendError, ConfigError, InputError
+    from synthrr.core.errors import BackendError, ConfigError, InputError
 
     for err in (
         InputError("data.csv", "malformed CSV", line=3),
@@ -115,7 +115,7 @@ def test_errors_survive_pickling() -> None:
 def test_require_names_the_extra_of_a_missing_module() -> None:
     import pytest
 
-    from synthrr.errors import MissingExtraError, require
+    from synthrr.core.errors import MissingExtraError, require
 
     json_mod, os_mod = require("x", "core", "json", "os")
     assert json_mod.__name__ == "json" and os_mod.__name__ == "os"

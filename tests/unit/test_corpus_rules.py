@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from synthrr.config import CorpusConfig
+from synthrr.core.errors import ConfigError
+from synthrr.core.text import content_id, count_tokens
 from synthrr.corpus import IngestSettings, IngestStats, chunk_text, iter_passages
 from synthrr.corpus.base import ids_to_keys, keys_to_ids, passage_key
-from synthrr.errors import ConfigError
-from synthrr.text import content_id, count_tokens
 
 WORDS = " ".join(f"w{i}" for i in range(30))  # 30 tokens
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from synthrr.config import LLMConfig, RayConfig
-from synthrr.errors import UnknownNameError
+from synthrr.core.errors import UnknownNameError
 from synthrr.executors import (
     make_encode_pool,
     make_executor,
@@ -21,9 +21,9 @@ from synthrr.executors.fit import RayFitPool
 from synthrr.executors.local import LocalExecutor
 from synthrr.executors.ray import RayExecutor
 from synthrr.executors.search import RaySearchPool
+from synthrr.llm.backends.fake import FakeLLM
 from synthrr.llm.base import LLMRequest
 from synthrr.llm.client import LLMClient
-from synthrr.llm.fake import FakeLLM
 from synthrr.students.distill import LocalFitPool
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synthrr.errors import UsageError
-from synthrr.export import dataset_card, demonstrations, select_columns
-from synthrr.paths import display_name
+from synthrr.core.errors import UsageError
+from synthrr.core.paths import display_name
+from synthrr.run.export import dataset_card, demonstrations, select_columns
 
 
 @pytest.mark.parametrize("name", ["imdb", "movie_plots", "abc_news+wiki", "hub:someone/tickets:train"])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from synthrr.llm.backends.fake import FakeLLM, FakeOptions
 from synthrr.llm.base import LLMRequest, Sampling
-from synthrr.llm.fake import FakeLLM, FakeOptions
 
 DEMO = "I was charged twice for my March subscription, please refund one of the payments."
 CHAT = (

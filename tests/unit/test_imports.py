@@ -92,7 +92,7 @@ def test_light_modules_are_imported_at_the_top() -> None:
 def test_the_scan_finds_a_local_import(tmp_path: Path) -> None:
     (tmp_path / "mod.py").write_text(
         "import torch\n\n"
-        "def f():\n    import numpy as np\n    from synthrr.io import read_table\n    import pandas\n\n"
+        "def f():\n    import numpy as np\n    from synthrr.core.io import read_table\n    import pandas\n\n"
         "class C:\n    def m(self):\n        if True:\n            from . import text\n"
     )
     assert light_local_imports(tmp_path) == [

@@ -6,7 +6,7 @@ import pytest
 
 from synthrr.config import SamplingConfig
 from synthrr.llm.base import Completion, LLMRequest, Sampling
-from synthrr.llm.cache import CacheEntry, cache_key, canonical_json, digest, intact_entry
+from synthrr.llm.cache.store import CacheEntry, cache_key, canonical_json, digest, intact_entry
 from synthrr.llm.stats import Stats
 
 BASE = LLMRequest(messages=({"role": "user", "content": "Write a review."},), sampling=Sampling(max_tokens=32))
@@ -101,7 +101,7 @@ def test_stats_add_and_to_dict() -> None:
 
 
 def test_stage_stats_add_keep_zero_counts_and_round_trip() -> None:
-    from synthrr.manifest import StageStats
+    from synthrr.run.manifest import StageStats
 
     a = StageStats(
         counts={"shards": 1, "shards_skipped": 0}, drops={"dup": 2}, timings_s={"generate": 1.5}, llm=Stats(calls=3)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from synthrr.llm import LLMCache, LLMClient, LLMRequest, Sampling
+from synthrr.llm.backends.fake import FakeLLM
 from synthrr.llm.base import Completion
-from synthrr.llm.cache import CacheEntry
-from synthrr.llm.fake import FakeLLM
+from synthrr.llm.cache.store import CacheEntry
 from synthrr.llm.stats import Stats
 
 

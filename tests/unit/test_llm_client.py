@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from synthrr.config import BudgetConfig, LLMConfig
-from synthrr.errors import BackendError, BudgetExceededError, ConfigError
+from synthrr.core.errors import BackendError, BudgetExceededError, ConfigError
 from synthrr.llm import BACKENDS, LLMCache, LLMClient, LLMRequest, Sampling, make_client
-from synthrr.llm.fake import FakeLLM, FakeOptions, rewrite
+from synthrr.llm.backends.fake import FakeLLM, FakeOptions, rewrite
 from synthrr.llm.projection import estimate_prompt_tokens
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from synthrr.assets import AssetMissingError
 from synthrr.cli import cli
-from synthrr.errors import UsageError
+from synthrr.core.assets import AssetMissingError
+from synthrr.core.errors import UsageError
 from synthrr.llm import models
 from synthrr.llm.models import MODELS, ModelAsset, Part, assemble, missing_parts, resolve_model
 
@@ -161,8 +161,8 @@ def test_doctor_lists_generators_as_optional(fake: ModelAsset) -> None:
 
 
 def test_both_local_backends_take_the_name(fake: ModelAsset) -> None:
-    from synthrr.llm.hf import TransformersBackend, TransformersOptions
-    from synthrr.llm.llamacpp import LlamaCppBackend, LlamaCppOptions
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend, LlamaCppOptions
+    from synthrr.llm.backends.transformers import TransformersBackend, TransformersOptions
 
     path = assemble(fake)
     assert LlamaCppBackend(LlamaCppOptions(model_path="fake-1b")).model_path == path
@@ -172,7 +172,7 @@ def test_both_local_backends_take_the_name(fake: ModelAsset) -> None:
 
 def test_llm_model_sets_the_backends_own_model_option() -> None:
     from synthrr.config import LLMConfig
-    from synthrr.errors import ConfigError
+    from synthrr.core.errors import ConfigError
 
     assert LLMConfig(model="qwen-coder-0.5b").backend_options("model_path") == {"model_path": "qwen-coder-0.5b"}
     assert LLMConfig(options={"n_ctx": 8}).backend_options("model_path") == {"n_ctx": 8}

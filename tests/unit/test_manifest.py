@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from synthrr.errors import InputError
-from synthrr.manifest import LabelQuota, RunManifest
+from synthrr.core.errors import InputError
+from synthrr.run.manifest import LabelQuota, RunManifest
 
 
 def _manifest() -> RunManifest:
@@ -59,7 +59,7 @@ def test_a_hand_made_manifest_reads_with_empty_fields() -> None:
 
 
 def test_metrics_read_back_typed_and_tolerate_a_partial_file() -> None:
-    from synthrr.manifest import RunMetrics, StudentResult
+    from synthrr.run.manifest import RunMetrics, StudentResult
 
     st = StudentResult("tfidf", {"C": 4}, 6, 8, [0], 0.75, 0.0, 0.7, 0.0, [{"seed": 0}], test_limit=8)
     full = RunMetrics(run="runs/a", task="imdb", n=6, metrics={"distinct": {"distinct_2": 0.5}}, students={"tfidf": st})
@@ -73,7 +73,7 @@ def test_metrics_read_back_typed_and_tolerate_a_partial_file() -> None:
 
 
 def test_an_edited_manifest_is_one_input_error(tmp_path: Path) -> None:
-    from synthrr.rundir import read_manifest
+    from synthrr.run.rundir import read_manifest
 
     (tmp_path / "manifest.json").write_text(json.dumps({"task": "imdb", "per_label": {"pos": 3}}), encoding="utf-8")
     with pytest.raises(InputError, match=r"manifest\.json.*unexpected content"):

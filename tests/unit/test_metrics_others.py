@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
+from synthrr.core.records import Example
 from synthrr.metrics import METRICS, MetricInput, compute_metrics
 from synthrr.metrics.entities import entity_entropy, entropy_bits, get_ner, heuristic_entities
 from synthrr.metrics.fidelity import label_preservation
 from synthrr.metrics.mauve import label_matched_reference
 from synthrr.metrics.semantic import labelwise_cosine
-from synthrr.records import Example
 
 
 def test_entropy_hand_computed() -> None:
@@ -127,7 +127,7 @@ def test_registry_and_text_only_metrics() -> None:
     )  # Paris, Rome (sentence starts skipped)
     with pytest.raises(ValueError):
         METRICS["mauve"](inp)  # needs the task
-    from synthrr.errors import UnknownNameError
+    from synthrr.core.errors import UnknownNameError
 
     with pytest.raises(UnknownNameError):
         compute_metrics(inp, ["nope"])

@@ -10,12 +10,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from synthrr.errors import BackendError, ConfigError
+from synthrr.core.errors import BackendError, ConfigError
 from synthrr.llm import BACKENDS
+from synthrr.llm.backends.openai.backend import OpenAIBackend, OpenAIOptions
+from synthrr.llm.backends.openai.wire import map_finish_reason
 from synthrr.llm.base import LLMRequest, Sampling
 from synthrr.llm.logprobs import mean_logprob
-from synthrr.llm.openai_backend import OpenAIBackend, OpenAIOptions
-from synthrr.llm.openai_wire import map_finish_reason
 
 BASE = "http://127.0.0.1:9/v1"
 ENV = "SYNTHRR_TEST_OPENAI_KEY"

@@ -9,10 +9,10 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from synthrr.errors import BackendError
+from synthrr.core.errors import BackendError
+from synthrr.llm.backends.openai.backend import OpenAIBackend, OpenAIOptions
+from synthrr.llm.backends.openai.retry import RetryPolicy, is_retryable_status, parse_retry_after
 from synthrr.llm.base import LLMRequest, Sampling
-from synthrr.llm.http_retry import RetryPolicy, is_retryable_status, parse_retry_after
-from synthrr.llm.openai_backend import OpenAIBackend, OpenAIOptions
 
 
 def test_retryable_statuses() -> None:

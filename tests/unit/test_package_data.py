@@ -29,5 +29,5 @@ def test_every_package_data_pattern_matches_a_file() -> None:
 def test_every_data_file_is_package_data() -> None:
     shipped = {p.relative_to(PACKAGE) for pattern in _patterns() for p in PACKAGE.glob(pattern)}
     data = _data_files()
-    assert {Path("py.typed"), Path("report/browser.js"), Path("tasks/prompts/imdb.yaml")} <= data
+    assert {Path("py.typed"), Path("report/browser.js"), Path("tasks/specs/imdb.yaml")} <= data
     assert data <= shipped, f"data files a wheel would leave out: {sorted(map(str, data - shipped))}"

@@ -11,10 +11,10 @@ import pytest
 
 from support.toy import SPEC
 from synthrr.config import SynthesisConfig
+from synthrr.core.records import Example, Hit
 from synthrr.executors.base import make_shards
+from synthrr.llm.backends.llamacpp import slot_units
 from synthrr.llm.base import LLMRequest, Sampling
-from synthrr.llm.llamacpp import slot_units
-from synthrr.records import Example, Hit
 from synthrr.synth.deck import DemoDeck
 from synthrr.synth.methods import METHODS, Context
 from synthrr.synth.prompts import Demo
@@ -120,8 +120,8 @@ def test_shards_hold_whole_groups() -> None:
 
 
 def test_client_sends_groups_back_to_back() -> None:
+    from synthrr.llm.backends.fake import FakeLLM
     from synthrr.llm.client import LLMClient
-    from synthrr.llm.fake import FakeLLM
 
     backend = FakeLLM.from_options({})
     seen: list[str | None] = []

@@ -1,4 +1,4 @@
-"""Token buckets and the adaptive concurrency limit (synthrr.llm.ratelimit), on a fake clock."""
+"""Token buckets and the adaptive concurrency limit (synthrr.llm.backends.openai.ratelimit), on a fake clock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from synthrr.llm.ratelimit import AdaptiveLimit, Cancelled, TokenBucket
+from synthrr.llm.backends.openai.ratelimit import AdaptiveLimit, Cancelled, TokenBucket
 
 
 class Clock:

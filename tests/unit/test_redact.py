@@ -1,11 +1,11 @@
-"""Credentials masked in URLs, config mappings and free text (synthrr.redact)."""
+"""Credentials masked in URLs, config mappings and free text (synthrr.core.redact)."""
 
 from __future__ import annotations
 
 import pytest
 
 from synthrr.config import RunConfig
-from synthrr.redact import expand_env, join_url, redact, redact_url, scrub, url_secrets
+from synthrr.core.redact import expand_env, join_url, redact, redact_url, scrub, url_secrets
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from synthrr.config import RetrievalConfig
-from synthrr.errors import ConfigError, UnknownNameError
+from synthrr.core.errors import ConfigError, UnknownNameError
 from synthrr.retrieval import RETRIEVERS, get_retriever, retriever_from_config
 
 
@@ -61,7 +61,7 @@ def test_config_batch_size_reaches_retrievers_that_take_it() -> None:
 
 def test_no_heavy_imports_until_an_index_is_used() -> None:
     code = (
-        "import sys; from synthrr.retrieval import get_retriever; import synthrr.corpus, synthrr.embed;"
+        "import sys; from synthrr.retrieval import get_retriever; import synthrr.corpus, synthrr.encoders.sentence;"
         "import synthrr.cli.corpora;"
         "[get_retriever(n).fingerprint() for n in ('bm25', 'dense')];"
         "heavy = [m for m in ('torch', 'faiss', 'bm25s', 'sentence_transformers', 'transformers') if m in sys.modules];"

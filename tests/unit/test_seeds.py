@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from synthrr.errors import ConfigError, InputError, UsageError
-from synthrr.records import Example
-from synthrr.seeds import default_per_label, draw_seeds, load_seeds, save_seeds
+from synthrr.core.errors import ConfigError, InputError, UsageError
+from synthrr.core.records import Example
 from synthrr.tasks.base import LabelSpec, SplitTask, TaskSpec
+from synthrr.tasks.sampling import default_per_label, draw_seeds, load_seeds, save_seeds
 from synthrr.tasks.splits import example_id
 
 
@@ -63,7 +63,7 @@ def test_small_label_takes_all_with_one_logged_line(caplog: pytest.LogCaptureFix
     task = make_task({"big": 50, "tiny": 3, "small": 4})
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a log line, not a Python warning (no source lines)
-        with caplog.at_level(logging.WARNING, logger="synthrr.seeds"):
+        with caplog.at_level(logging.WARNING, logger="synthrr.tasks.sampling"):
             seeds = draw_seeds(task, per_label=10)
     assert Counter(s.label for s in seeds) == {"big": 10, "tiny": 3, "small": 4}
     [record] = caplog.records
@@ -72,7 +72,7 @@ def test_small_label_takes_all_with_one_logged_line(caplog: pytest.LogCaptureFix
     assert "fewer examples than the 10 seeds per label" in message
     assert "lower --per-label (seeds.per_label) to 3" in message
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="synthrr.seeds"):
+    with caplog.at_level(logging.WARNING, logger="synthrr.tasks.sampling"):
         draw_seeds(task, per_label=3)
     assert not caplog.records
 
@@ -89,8 +89,8 @@ def test_bad_arguments_are_usage_errors() -> None:
 
 
 HASHSEED_SCRIPT = """
-from synthrr.records import Example
-from synthrr.seeds import draw_seeds
+from synthrr.core.records import Example
+from synthrr.tasks.sampling import draw_seeds
 from synthrr.tasks.base import LabelSpec, SplitTask, TaskSpec
 labels = ("a", "b", "c")
 train = [Example(f"{lab}-{i}", f"{lab} text {i}", lab) for lab in labels for i in range(40)]

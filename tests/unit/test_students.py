@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from synthrr.errors import ConfigError, InputError, UnknownNameError
-from synthrr.records import Example
+from synthrr.core.errors import ConfigError, InputError, UnknownNameError
+from synthrr.core.records import Example
 from synthrr.students import STUDENTS, Student, get_student, load_student
-from synthrr.students.distill import balanced_sample, distill, scores, stratified_subsample
+from synthrr.students.distill import distill, scores
+from synthrr.tasks.sampling import balanced_sample, stratified_subsample
 
 WORDS = {
     "sport": "match goal team player win league coach score",
@@ -113,7 +114,7 @@ def test_minilm_options_are_validated() -> None:
 def test_free_cores_is_within_the_cpu_set() -> None:
     import os
 
-    from synthrr.resources import free_cores
+    from synthrr.core.resources import free_cores
 
     n = free_cores(window=0.05)
     assert 1 <= n <= len(os.sched_getaffinity(0))
@@ -122,7 +123,7 @@ def test_free_cores_is_within_the_cpu_set() -> None:
 @pytest.mark.parametrize(("n", "batch_size", "steps"), [(10, 4, 7), (8, 4, 2), (5, 8, 3), (9, 3, 3)])
 def test_minilm_steps_walk_seeded_epochs(n: int, batch_size: int, steps: int) -> None:
     torch = pytest.importorskip("torch")
-    from synthrr.students.transformer import _step_batches
+    from synthrr.students.minilm import _step_batches
 
     batches = list(_step_batches(torch, n, batch_size, steps, torch.Generator().manual_seed(3)))
     assert len(batches) == steps

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthrr.records import SyntheticExample
+from synthrr.core.records import SyntheticExample
 from synthrr.synth.filters import ContaminationFilter, CopyFilter, DedupFilter, LengthFilter, ngram_set, overlap
 from synthrr.synth.parsing import parse_completion
 

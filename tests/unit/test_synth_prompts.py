@@ -13,7 +13,7 @@ import pytest
 
 from support.toy import SEEDS, SPEC
 from synthrr.config import SynthesisConfig
-from synthrr.records import Hit
+from synthrr.core.records import Hit
 from synthrr.synth.methods import DEFAULT_BANDS, METHODS, PAPER_BANDS, Context
 from synthrr.synth.prompts import cut_context
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthrr.errors import UnknownNameError, UsageError
+from synthrr.core.errors import UnknownNameError, UsageError
 from synthrr.synth.methods import METHODS
 from synthrr.tasks import OFFLINE_TASKS, TASKS, get_task, list_tasks, register_task
 from synthrr.tasks.base import LabelSpec, SplitTask, TaskSpec

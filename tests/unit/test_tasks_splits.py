@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from synthrr.records import Example
+from synthrr.core.records import Example
 from synthrr.tasks.splits import SPLITS, dedupe, example_id, hash_split, quotas, split_key
 
 

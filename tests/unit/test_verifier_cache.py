@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from synthrr.records import Example, SyntheticExample
+from synthrr.core.records import Example, SyntheticExample
 from synthrr.synth import consistency
 from synthrr.synth.consistency import SeedClassifierFilter
 from synthrr.synth.verifier_cache import VerifierCache

@@ -1,7 +1,7 @@
 """The ``synthrr`` command line: a thin layer over the library, one module per command.
 
 Commands are imported lazily, so ``synthrr --help`` stays fast and never imports torch.
-Every :class:`~synthrr.errors.SynthrrError` becomes one line on stderr and its exit code.
+Every :class:`~synthrr.core.errors.SynthrrError` becomes one line on stderr and its exit code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from synthrr.errors import SynthrrError
+from synthrr.core.errors import SynthrrError
 
 # command name -> "module:attribute" of a click.Command
 COMMANDS: dict[str, str] = {

@@ -15,20 +15,20 @@ import sys
 
 import click
 
-from synthrr.assets import ASSETS, asset_status
-from synthrr.errors import UsageError
+from synthrr.core.assets import ASSETS, asset_status
+from synthrr.core.errors import UsageError
 from synthrr.llm.models import MODELS, assemble, get_model, missing_parts, verified
 from synthrr.metrics.entities import available_spacy_pipeline
 
 #: importable module -> (extra of synthrr that provides it, what it is for)
 ENGINES = {
     "xllamacpp": ("llamacpp", "llama.cpp engine for the default generator"),
-    "torch": ("hf", "PyTorch (install torch first; a CPU wheel keeps it small)"),
-    "transformers": ("hf", "transformers backend and MiniLM student"),
+    "torch": ("transformers", "PyTorch (install torch first; a CPU wheel keeps it small)"),
+    "transformers": ("transformers", "transformers backend and MiniLM student"),
     "sentence_transformers": ("dense", "MiniLM embeddings (dense retrieval, metrics)"),
     "faiss": ("dense", "dense index"),
     "bm25s": ("bm25", "BM25 retrieval"),
-    "sklearn": ("student", "TF-IDF student, label verifier"),
+    "sklearn": ("tfidf", "TF-IDF student, label verifier"),
     "mauve": ("metrics", "MAUVE"),
     "httpx": ("openai", "OpenAI-compatible servers"),
     "datasets": ("datasets", "Hugging Face datasets in and out"),

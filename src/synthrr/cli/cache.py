@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from synthrr.errors import InputError
-from synthrr.llm.cache import LLMCache, default_path
-from synthrr.llm.cache_integrity import inspect_source
-from synthrr.llm.cache_repair import check_cache, repair_cache
+from synthrr.core.errors import InputError
+from synthrr.llm.cache.integrity import inspect_source
+from synthrr.llm.cache.repair import check_cache, repair_cache
+from synthrr.llm.cache.store import LLMCache, default_path
 
 _path_option = click.option(
     "--path",

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from synthrr.cli.options import build_config, config_options, quiet_option, text_column_option
+from synthrr.core.paths import home, safe_name
 from synthrr.corpus import get_corpus, list_corpora
-from synthrr.paths import home, safe_name
 
 _FLAGS = {
     "text_column": "corpus.text_column",

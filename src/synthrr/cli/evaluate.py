@@ -11,8 +11,8 @@ import click
 
 from synthrr.cli.options import build_config, config_options, executor_options, quiet_option
 from synthrr.config import parse_set_option
-from synthrr.errors import InputError, UsageError
-from synthrr.io import check_utf8, read_table, require_file, writable_file, write_table
+from synthrr.core.errors import InputError, UsageError
+from synthrr.core.io import check_utf8, read_table, require_file, writable_file, write_table
 from synthrr.report.html import write_report
 from synthrr.report.table import format_markdown, table_row
 from synthrr.stages.compare import compare_runs
@@ -21,7 +21,7 @@ from synthrr.students import load_student
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
-    from synthrr.manifest import RunMetrics
+    from synthrr.run.manifest import RunMetrics
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,7 +9,7 @@ import click
 
 from synthrr.api import load
 from synthrr.cli.options import quiet_option
-from synthrr.export import FORMATS, export_run, push_to_hub
+from synthrr.run.export import FORMATS, export_run, push_to_hub
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

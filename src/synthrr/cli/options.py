@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from synthrr.config import RunConfig, parse_set_option
-from synthrr.errors import ConfigError
+from synthrr.core.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

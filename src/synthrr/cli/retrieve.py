@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from synthrr.cli.options import build_config, config_options, quiet_option, text_column_option
-from synthrr.errors import UsageError
-from synthrr.io import writable_dir, writable_file
-from synthrr.seeds import save_seeds
+from synthrr.core.errors import UsageError
+from synthrr.core.io import writable_dir, writable_file
 from synthrr.stages.retrieve import run_retrieval, write_retrieval
 from synthrr.stages.seeds import draw_seed_set
+from synthrr.tasks.sampling import save_seeds
 
 if TYPE_CHECKING:
     from synthrr.stages.retrieve import RetrievalResult

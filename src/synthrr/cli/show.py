@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from synthrr.errors import UsageError
-from synthrr.provenance import ALL, describe, provenance
+from synthrr.core.errors import UsageError
+from synthrr.run.provenance import ALL, describe, provenance
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from synthrr.errors import SynthrrError
+from synthrr.core.errors import SynthrrError
 from synthrr.tasks import get_task, list_tasks
 from synthrr.tasks.base import Task
 from synthrr.tasks.scaffold import new_task

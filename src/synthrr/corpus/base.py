@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from synthrr.errors import InputError
-from synthrr.records import Passage
+from synthrr.core.errors import InputError
+from synthrr.core.records import Passage
 
 _ROW_GROUP_CACHE = 32
-#: the passage columns, in :class:`~synthrr.records.Passage` order
+#: the passage columns, in :class:`~synthrr.core.records.Passage` order
 _FIELDS = ("id", "text", "n_tokens", "source")
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthrr.assets import asset_file
+from synthrr.core.assets import asset_file
+from synthrr.core.errors import InputError
+from synthrr.core.text import stable_hash
 from synthrr.corpus.sources import DelimitedSource, RawDoc, Source
-from synthrr.errors import InputError
-from synthrr.text import stable_hash
 
 
 class WikiSource(Source):

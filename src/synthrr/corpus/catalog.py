@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthrr.core.errors import UsageError, did_you_mean
+from synthrr.core.io import atomic_dir
+from synthrr.core.paths import safe_name, subdir
+from synthrr.core.text import stable_hash
 from synthrr.corpus.base import Corpus
 from synthrr.corpus.builtin import BUILTIN_CORPORA
 from synthrr.corpus.chain import SEPARATOR, ChainSource
 from synthrr.corpus.ingest import IngestSettings, ingest
 from synthrr.corpus.sources import HubSource, Source, source_for_path
-from synthrr.errors import UsageError, did_you_mean
-from synthrr.io import atomic_dir
-from synthrr.paths import safe_name, subdir
-from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.config import CorpusConfig

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from synthrr.core.text import stable_hash
 from synthrr.corpus.ingest import IngestSettings, IngestStats, iter_passages
 from synthrr.corpus.sources import RawDoc, Source
-from synthrr.text import stable_hash
 
 SEPARATOR = "+"
 

@@ -2,7 +2,7 @@
 
 Per document: normalise whitespace, drop empties, optionally cut into token windows; per passage:
 keep it if its token count is within ``[min_tokens, max_tokens]``, drop exact duplicates, give it
-the content id :func:`synthrr.text.content_id`. Memory stays flat: the only state that grows with
+the content id :func:`synthrr.core.text.content_id`. Memory stays flat: the only state that grows with
 the corpus is the set of 8-byte passage hashes used for duplicate detection (plus, for the id
 lookup table written at the end, one 8-byte integer per kept passage).
 """
@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synthrr.core.errors import ConfigError, InputError
+from synthrr.core.text import content_id, count_tokens, normalize_whitespace, sentence_end_tokens, token_spans
 from synthrr.corpus.base import passage_key
-from synthrr.errors import ConfigError, InputError
-from synthrr.text import content_id, count_tokens, normalize_whitespace, sentence_end_tokens, token_spans
 
 if TYPE_CHECKING:
     from synthrr.config import CorpusConfig
@@ -181,7 +181,7 @@ def chunk_text(text: str, size: int, overlap: int = 0) -> list[tuple[str, int]]:
 
     A window ends at its last sentence end ('.', '!' or '?') when one lies in its second half, so
     passages start and end with whole sentences where the text has them; otherwise it is cut after
-    ``size`` tokens. Windows are cut at token boundaries of :func:`synthrr.text.tokenize` and keep
+    ``size`` tokens. Windows are cut at token boundaries of :func:`synthrr.core.text.tokenize` and keep
     the original characters between tokens. A text of at most ``size`` tokens is one window.
     """
     if overlap >= size:

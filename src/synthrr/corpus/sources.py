@@ -2,7 +2,7 @@
 
 Every reader yields ``(line, doc_id, text)`` one document at a time and never holds the whole file.
 ``line`` is the 1-based line (JSONL, CSV), row (Parquet) or 1 (one .txt file per document); errors
-are :class:`~synthrr.errors.InputError` naming the file and the line.
+are :class:`~synthrr.core.errors.InputError` naming the file and the line.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from synthrr.errors import InputError, guess_column
-from synthrr.hub import column_frame, load_split
-from synthrr.io import (
+from synthrr.core.errors import InputError, guess_column
+from synthrr.core.hf_datasets import column_frame, load_split
+from synthrr.core.io import (
     DECOMPRESS_ERRORS,
     check_utf8,
     corrupt_compressed,
@@ -26,7 +26,7 @@ from synthrr.io import (
     sniff_compression,
     table_format,
 )
-from synthrr.text import stable_hash
+from synthrr.core.text import stable_hash
 
 #: one raw document: (1-based line or row, source document id, text or None)
 RawDoc = tuple[int, str, str | None]

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import UnknownNameError
+from synthrr.core.errors import UnknownNameError
+from synthrr.core.registry import Registry
 from synthrr.executors.base import Executor, ExecutorSettings, Shard, ShardResult, ShardStore, make_shards, run_shard
-from synthrr.registry import Registry
 from synthrr.retrieval.pools import EncodePool, LocalEncodePool, SearchPool
 
 if TYPE_CHECKING:

@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synthrr.errors import BudgetExceededError
-from synthrr.io import atomic_open, write_json
+from synthrr.core.errors import BudgetExceededError
+from synthrr.core.io import atomic_open, write_json
+from synthrr.core.resources import Closeable
+from synthrr.core.text import stable_hash
 from synthrr.llm.base import Completion, LLMRequest, LLMResponse
-from synthrr.llm.cache import canonical_json
+from synthrr.llm.cache.store import canonical_json
 from synthrr.llm.stats import Stats
-from synthrr.manifest import StageStats
-from synthrr.resources import Closeable
-from synthrr.rundir import read_json_or_empty
-from synthrr.text import stable_hash
+from synthrr.run.manifest import StageStats
+from synthrr.run.rundir import read_json_or_empty
 
 if TYPE_CHECKING:
     from synthrr.config import LLMConfig, RayConfig

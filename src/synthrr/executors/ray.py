@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.config import LLMConfig
-from synthrr.errors import SynthrrError, require
+from synthrr.core.errors import SynthrrError, require
 from synthrr.executors.base import Executor, ExecutorSettings, Shard, ShardResult, ShardStore, run_shard
-from synthrr.llm.cache import default_path
+from synthrr.llm.cache.store import default_path
 from synthrr.llm.client import make_client
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from synthrr.core.registry import Registry
 from synthrr.llm.base import (
     BackendOptions,
     Capabilities,
@@ -19,10 +20,9 @@ from synthrr.llm.base import (
     LLMResponse,
     Sampling,
 )
-from synthrr.registry import Registry
 
 if TYPE_CHECKING:
-    from synthrr.llm.cache import LLMCache
+    from synthrr.llm.cache.store import LLMCache
     from synthrr.llm.client import LLMClient, make_client
     from synthrr.llm.stats import Stats
 
@@ -30,17 +30,17 @@ BACKENDS: Registry[type[LLMBackend]] = Registry(
     "LLM backend",
     "synthrr.llm_backends",
     {
-        "llamacpp": "synthrr.llm.llamacpp:LlamaCppBackend",
-        "transformers": "synthrr.llm.hf:TransformersBackend",
-        "openai": "synthrr.llm.openai_backend:OpenAIBackend",
-        "fake": "synthrr.llm.fake:FakeLLM",
+        "llamacpp": "synthrr.llm.backends.llamacpp:LlamaCppBackend",
+        "transformers": "synthrr.llm.backends.transformers:TransformersBackend",
+        "openai": "synthrr.llm.backends.openai.backend:OpenAIBackend",
+        "fake": "synthrr.llm.backends.fake:FakeLLM",
     },
 )
 
 _LAZY = {
     "LLMClient": "synthrr.llm.client",
     "make_client": "synthrr.llm.client",
-    "LLMCache": "synthrr.llm.cache",
+    "LLMCache": "synthrr.llm.cache.store",
     "Stats": "synthrr.llm.stats",
 }
 

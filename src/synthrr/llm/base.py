@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthrr.errors import parse_options
+from synthrr.core.errors import parse_options
 
 if TYPE_CHECKING:
     from synthrr.config import SamplingConfig
@@ -209,7 +209,7 @@ class LLMBackend(ABC):
 
         Each response holds ``request.sampling.n`` completions, completion ``j`` sampled with seed
         ``sampling.seed + j`` where the engine supports seeds. ``prompt_tokens`` is the length of
-        the prompt as the model saw it. Failures raise :class:`synthrr.errors.BackendError`
+        the prompt as the model saw it. Failures raise :class:`synthrr.core.errors.BackendError`
         (``config=True`` for problems the user must fix); transient faults are retried inside the
         backend, never by the caller. If the caller stops iterating, pending work is cancelled.
         """

@@ -1,6 +1,6 @@
 """The one path every LLM call takes: cache lookup, budget, backend, cache write, accounting.
 
-:class:`LLMClient` looks every (request, sample index) up in the :class:`~synthrr.llm.cache.LLMCache`,
+:class:`LLMClient` looks every (request, sample index) up in the :class:`~synthrr.llm.cache.store.LLMCache`,
 sends only the misses to the backend in one batch (so a concurrent engine runs them side by
 side), writes each answer to the cache the moment it arrives, keeps a :class:`Stats` record and
 stops cleanly before a request could exceed the budget. Retries belong to backends; the client
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synthrr.errors import BackendError, BudgetExceededError
+from synthrr.core.errors import BackendError, BudgetExceededError
 from synthrr.llm import BACKENDS
 from synthrr.llm.base import LLMBackend, LLMRequest, LLMResponse
-from synthrr.llm.cache import CacheEntry, CacheRow, LLMCache, cache_key
+from synthrr.llm.cache.store import CacheEntry, CacheRow, LLMCache, cache_key
 from synthrr.llm.projection import Projection, estimate_prompt_tokens
 from synthrr.llm.stats import Stats
 

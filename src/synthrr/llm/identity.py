@@ -12,8 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from synthrr.io import atomic_open
-from synthrr.paths import subdir
+from synthrr.core.io import atomic_open
+from synthrr.core.paths import subdir
 
 _CHUNK = 1 << 20
 

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthrr.assets import AssetMissingError, asset_file
-from synthrr.errors import UsageError, did_you_mean
-from synthrr.io import atomic_path
+from synthrr.core.assets import AssetMissingError, asset_file
+from synthrr.core.errors import UsageError, did_you_mean
+from synthrr.core.io import atomic_path
+from synthrr.core.paths import subdir
 from synthrr.llm.identity import file_sha256
-from synthrr.paths import subdir
 
 _CHUNK = 1 << 20
 

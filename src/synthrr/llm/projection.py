@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from synthrr.core.text import count_tokens
 from synthrr.llm.base import LLMRequest
-from synthrr.text import count_tokens
 
 # count_tokens() counts words and punctuation; subword tokenizers give ~1.0-1.3x as many.
 PROMPT_TOKEN_FACTOR = 1.3

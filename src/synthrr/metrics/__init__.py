@@ -20,7 +20,7 @@ and returning a JSON-serialisable dict. Heavy libraries (torch, spaCy, mauve) lo
 
 from __future__ import annotations
 
-from synthrr.errors import UnknownNameError
+from synthrr.core.errors import UnknownNameError
 from synthrr.metrics.base import MetricFn, MetricInput
 from synthrr.metrics.diversity import distinct_metric, distinct_n, self_bleu, self_bleu_metric
 from synthrr.metrics.entities import entity_entropy, entity_entropy_metric

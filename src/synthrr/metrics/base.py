@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from synthrr.embed import get_encoder
+from synthrr.encoders.sentence import get_encoder
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,6 +59,6 @@ def embed_texts(
     texts: Sequence[str], *, device: str = "cpu", progress: bool = False, batch_size: int = 64
 ) -> np.ndarray:
     """MiniLM embeddings (float32, unit length), one row per text: the featurizer of the
-    similarity and MAUVE metrics (the shared :func:`synthrr.embed.get_encoder`)."""
+    similarity and MAUVE metrics (the shared :func:`synthrr.encoders.sentence.get_encoder`)."""
     enc = get_encoder(device=cast(Any, device))
     return enc.encode(list(texts), batch_size=batch_size, progress=progress, desc="embed")

@@ -20,7 +20,7 @@ computation is O(total tokens · n) instead of NLTK's O(N² · tokens).
 Models", NAACL): the number of distinct n-grams divided by the total number of n-grams, pooled over
 the set. Higher means more diverse.
 
-Tokenisation: :func:`synthrr.text.tokenize` (runs of word characters, and each other non-space
+Tokenisation: :func:`synthrr.core.text.tokenize` (runs of word characters, and each other non-space
 character as its own token; case kept). The paper used spaCy ``en_core_web_lg`` tokens; on English
 prose the two agree except on contractions and hyphenation, so absolute values differ slightly from
 the paper's, while comparisons between methods are unaffected.
@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthrr.text import tokenize
+from synthrr.core.text import tokenize
 
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput
 
 Tokenizer = Callable[[str], list[str]]
-TOKENIZER_NAME = "synthrr.text.tokenize (\\w+ runs and single punctuation marks, case kept)"
+TOKENIZER_NAME = "synthrr.core.text.tokenize (\\w+ runs and single punctuation marks, case kept)"
 #: NLTK SmoothingFunction().method1's epsilon
 EPSILON = 0.1
 
@@ -123,7 +123,7 @@ def self_bleu(
     Args:
         texts: N >= 2 strings, or N token lists.
         max_n: highest order; the result has one score per n = 1..max_n, each with uniform weights 1/n.
-        tokenizer: str -> tokens (default :func:`synthrr.text.tokenize`).
+        tokenizer: str -> tokens (default :func:`synthrr.core.text.tokenize`).
         sample: if set and < N, score only this many hypotheses (a seeded sample without
             replacement), each still against *all* other texts; an unbiased estimate of the mean.
         seed: seed of that sample.

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from synthrr.errors import UsageError
+from synthrr.core.errors import UsageError
 
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput

@@ -7,7 +7,7 @@ where y_i is the label each synthetic text x_i was generated for. The paper's or
 DeBERTa-v3-large fine-tuned on the full gold train set; ours is a student trained on the task's
 **full real train split** — by default the ``tfidf`` student (TF-IDF 1-2-grams + logistic
 regression: seconds on a CPU), optionally ``minilm``. Trained oracles are cached under
-``synthrr.paths.subdir("oracles")``, keyed by the task's train data and the oracle's settings.
+``synthrr.core.paths.subdir("oracles")``, keyed by the task's train data and the oracle's settings.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from synthrr.paths import safe_name, subdir
+from synthrr.core.paths import safe_name, subdir
+from synthrr.core.text import stable_hash
 from synthrr.students.base import get_student, load_student
 from synthrr.students.distill import scores
-from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.metrics.base import MetricInput

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthrr.errors import require
+from synthrr.core.errors import require
 from synthrr.metrics.base import FEATURIZER, embed_texts
 
 if TYPE_CHECKING:
+    from synthrr.core.records import Example
     from synthrr.metrics.base import MetricInput
-    from synthrr.records import Example
 
 #: the paper's scaling constant c
 SCALING_FACTOR = 1.0

@@ -10,7 +10,7 @@ S(i, j) = <s_i, s_j> / (n_i n_j) for i != j, and S(i, i) = (|s_i|² - n_i) / (n_
 within-label similarity (high = repetitive generations); the off-diagonal is between-label
 similarity. ``within`` and ``between`` average the diagonal and the off-diagonal cells.
 
-Embeddings: :data:`FEATURIZER` through :mod:`synthrr.embed` (the paper used all-mpnet-base-v2,
+Embeddings: :data:`FEATURIZER` through :mod:`synthrr.encoders.sentence` (the paper used all-mpnet-base-v2,
 about 8x slower here; MiniLM is the same family and ranks methods alike).
 """
 

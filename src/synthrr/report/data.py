@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synthrr.errors import UsageError
-from synthrr.manifest import RunManifest, RunMetrics
-from synthrr.provenance import provenance
-from synthrr.rundir import load_run, read_metrics
+from synthrr.core.errors import UsageError
+from synthrr.run.manifest import RunManifest, RunMetrics
+from synthrr.run.provenance import provenance
+from synthrr.run.rundir import load_run, read_metrics
 from synthrr.stages.evaluate import evaluate_run, resolve_task_ref
 from synthrr.tasks import get_task
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synthrr.embed import get_encoder
+from synthrr.core.text import count_tokens
+from synthrr.encoders.sentence import get_encoder
 from synthrr.report.data import ReportData, RunView
-from synthrr.text import count_tokens
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,14 +14,14 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from synthrr.io import atomic_open, writable_file
+from synthrr.core.io import atomic_open, writable_file
+from synthrr.core.progress import honours_progress
+from synthrr.core.text import clip
 from synthrr.llm.stats import Stats
-from synthrr.progress import honours_progress
-from synthrr.provenance import render_prompt
 from synthrr.report import figures
 from synthrr.report.data import ReportData, RunView, evaluate_missing, gather
 from synthrr.report.table import COLUMNS, CompareRow, cell, table_row
-from synthrr.text import clip
+from synthrr.run.provenance import render_prompt
 
 PROMPT_CHARS = 4000  # of each prompt in the example browser
 PAGE = 25  # examples per page of the browser

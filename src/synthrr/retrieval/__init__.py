@@ -1,6 +1,7 @@
 """Retrieval: sparse (bm25) and dense (MiniLM + FAISS) retrievers over ingested corpora, with persisted indexes."""
 
-from synthrr.retrieval.api import (
+from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
+from synthrr.retrieval.indexes import (
     HIT_COLUMNS,
     RETRIEVERS,
     get_retriever,
@@ -12,7 +13,6 @@ from synthrr.retrieval.api import (
     retriever_from_config,
     save_hits,
 )
-from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 
 __all__ = [
     "HIT_COLUMNS",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from synthrr.errors import require
+from synthrr.core.errors import require
 
 IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
 #: below this many passages ``auto`` is exact. Exact search answered ~2,500 queries/s at 100k MiniLM

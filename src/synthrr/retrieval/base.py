@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from synthrr.errors import parse_options
+from synthrr.core.errors import parse_options
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from synthrr.core.errors import ConfigError, require
+from synthrr.core.text import stable_hash
 from synthrr.corpus.base import ids_to_keys
-from synthrr.errors import ConfigError, require
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 from synthrr.retrieval.ids import RowIds
-from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus

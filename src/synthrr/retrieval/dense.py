@@ -12,7 +12,7 @@ parallel and merged (:mod:`synthrr.retrieval.sharded`); with an encode pool from
 the pool's workers instead of this process.
 
 ``encoder`` picks the encoder (``minilm``: the torch sentence-transformers model; ``static``,
-``minilm-onnx``, ``minilm-onnx-int8``: built from it, :mod:`synthrr.fast_encoders`); queries and
+``minilm-onnx``, ``minilm-onnx-int8``: built from it, :mod:`synthrr.encoders.fast`); queries and
 passages use the same one. ``index`` picks exact or approximate search (:mod:`synthrr.retrieval.ann`);
 an approximate index's parameters and its recall@50 against exact search go to ``dense.json``.
 """
@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
+from synthrr.core.errors import ConfigError, did_you_mean
+from synthrr.core.text import stable_hash
 from synthrr.corpus.base import ids_to_keys
-from synthrr.embed import Device, Encoder, get_encoder
-from synthrr.errors import ConfigError, did_you_mean
-from synthrr.fast_encoders import ENCODER_KINDS
+from synthrr.encoders.fast import ENCODER_KINDS
+from synthrr.encoders.sentence import Device, Encoder, get_encoder
 from synthrr.retrieval.ann import (
     AnnSettings,
     IndexKind,
@@ -46,7 +47,6 @@ from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
 from synthrr.retrieval.ids import IdsLike, RowIds
 from synthrr.retrieval.pools import EncoderSpec, PartStore, iter_encode_shards
 from synthrr.retrieval.sharded import ShardedFlatIndex, shard_files
-from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synthrr.paths import subdir
-from synthrr.retrieval.api import load_hits, save_hits
-from synthrr.text import stable_hash
+from synthrr.core.paths import subdir
+from synthrr.core.text import stable_hash
+from synthrr.retrieval.indexes import load_hits, save_hits
 
 if TYPE_CHECKING:
     from synthrr.config import RetrievalConfig
+    from synthrr.core.records import Example, Hit
     from synthrr.corpus.base import Corpus
-    from synthrr.records import Example, Hit
     from synthrr.retrieval.base import Retriever
 
 log = logging.getLogger(__name__)

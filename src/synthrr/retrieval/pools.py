@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from synthrr.core.io import atomic_open
+from synthrr.core.resources import Closeable
+from synthrr.core.text import stable_hash
 from synthrr.corpus.base import ids_to_keys
-from synthrr.embed import Encoder, get_encoder
-from synthrr.io import atomic_open
-from synthrr.resources import Closeable
-from synthrr.text import stable_hash
+from synthrr.encoders.sentence import Encoder, get_encoder
 
 #: passages per encode shard (the resume grain; ~8 min of one core with MiniLM)
 DEFAULT_SHARD_SIZE = 10_000
@@ -43,14 +43,14 @@ DEFAULT_SHARD_SIZE = 10_000
 
 @dataclass(frozen=True, slots=True)
 class EncoderSpec:
-    """How a worker builds its encoder (:func:`synthrr.embed.get_encoder` arguments)."""
+    """How a worker builds its encoder (:func:`synthrr.encoders.sentence.get_encoder` arguments)."""
 
     model_dir: str | None = None
     device: str = "cpu"
     max_seq_length: int = 256
     batch_size: int = 64
     threads: int | None = None
-    encoder: str = "minilm"  # the kind (synthrr.fast_encoders.ENCODER_KINDS): workers load the same one
+    encoder: str = "minilm"  # the kind (synthrr.encoders.fast.ENCODER_KINDS): workers load the same one
 
     def build(self, threads: int | None = None) -> Encoder:
         t = threads or self.threads

@@ -10,5 +10,5 @@ Each stage takes the typed :class:`~synthrr.config.RunConfig` (its own section) 
 result; the stages compose the pluggable parts (tasks, corpora, retrievers, LLM backends, methods,
 students, executors) through their registries and do not know where they run. The CLI
 (:mod:`synthrr.cli`) and the Python API call these functions; nothing else composes them.
-The files of a run directory are read and written by :mod:`synthrr.rundir` only.
+The files of a run directory are read and written by :mod:`synthrr.run.rundir` only.
 """

@@ -15,18 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from synthrr.config import EvalConfig, RunConfig
-from synthrr.embed import resolve_device
-from synthrr.errors import UsageError
-from synthrr.io import atomic_open, write_json
-from synthrr.manifest import GoldEvaluation, RunMetrics, StudentResult
+from synthrr.core.errors import UsageError
+from synthrr.core.io import atomic_open, write_json
+from synthrr.core.paths import safe_name, subdir
+from synthrr.core.progress import honours_progress
+from synthrr.core.text import stable_hash
+from synthrr.encoders.sentence import resolve_device
 from synthrr.metrics.fidelity import oracle_key
-from synthrr.paths import safe_name, subdir
-from synthrr.progress import honours_progress
-from synthrr.rundir import load_run, read_json_or_empty, read_metrics
+from synthrr.run.manifest import GoldEvaluation, RunMetrics, StudentResult
+from synthrr.run.rundir import load_run, read_json_or_empty, read_metrics
 from synthrr.stages.evaluate import data_fingerprint, evaluate_run, log, real_test_examples, run_metrics
-from synthrr.students.distill import balanced_sample, distill
+from synthrr.students.distill import distill
 from synthrr.tasks import get_task
-from synthrr.text import stable_hash
+from synthrr.tasks.sampling import balanced_sample
 
 if TYPE_CHECKING:
     from synthrr.tasks.base import Task
@@ -48,7 +49,7 @@ def gold_evaluation(
     """The Gold reference for ``n`` examples: ``student`` trained on a label-balanced sample of ``n``
     real train examples, scored on the same test examples as the runs (``ec``: seeds, options, test
     split and limit, seed); plus the intrinsic ``metrics`` of that sample. Cached under
-    ``synthrr.paths.subdir("gold")``."""
+    ``synthrr.core.paths.subdir("gold")``."""
     ec = ec or EvalConfig()
     settings = _gold_settings(n, ec, student, metrics)
     key = stable_hash(oracle_key(task, "gold"), json.dumps(settings, sort_keys=True), size=8)

@@ -19,20 +19,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.config import RunConfig
-from synthrr.embed import resolve_device
-from synthrr.errors import SynthrrError, UnknownNameError, UsageError
+from synthrr.core.errors import SynthrrError, UnknownNameError, UsageError
+from synthrr.core.io import write_json
+from synthrr.core.progress import honours_progress
+from synthrr.core.text import stable_hash
+from synthrr.encoders.sentence import resolve_device
 from synthrr.executors import make_fit_pool
-from synthrr.io import write_json
-from synthrr.manifest import MetricResult, RunMetrics, StudentResult, versions
 from synthrr.metrics import METRICS, MetricInput
-from synthrr.progress import honours_progress
-from synthrr.rundir import METRICS_FILE, RunData, load_run, read_metrics, student_dir
-from synthrr.students.distill import distill, stratified_subsample
+from synthrr.run.manifest import MetricResult, RunMetrics, StudentResult, versions
+from synthrr.run.rundir import METRICS_FILE, RunData, load_run, read_metrics, student_dir
+from synthrr.students.distill import distill
 from synthrr.tasks import get_task, is_task_path
-from synthrr.text import stable_hash
+from synthrr.tasks.sampling import stratified_subsample
 
 if TYPE_CHECKING:
-    from synthrr.records import Example
+    from synthrr.core.records import Example
     from synthrr.tasks.base import Task
 
 FORMAT = 1

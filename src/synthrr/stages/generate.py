@@ -20,21 +20,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.config import RunConfig
+from synthrr.core.io import writable_dir
+from synthrr.core.progress import honours_progress
+from synthrr.core.records import Example, SyntheticExample
 from synthrr.corpus import get_corpus
 from synthrr.executors import make_executor, make_shards
-from synthrr.io import writable_dir
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
 from synthrr.llm.client import make_client
-from synthrr.manifest import LabelQuota, RunManifest, StageStats
-from synthrr.progress import honours_progress
-from synthrr.records import Example, SyntheticExample
 from synthrr.retrieval import RETRIEVERS, retriever_from_config
-from synthrr.rundir import RunLock, write_generation
-from synthrr.stages.cuts import build_filters, consistency_factor, label_consistency_cut, method_cut
-from synthrr.stages.identity import fingerprint, run_dir_for
-from synthrr.stages.plan import Plan, forecast_requests, warn_if_long
+from synthrr.run.identity import fingerprint, run_dir_for
+from synthrr.run.manifest import LabelQuota, RunManifest, StageStats
+from synthrr.run.plan import Plan, forecast_requests, warn_if_long
+from synthrr.run.rundir import RunLock, write_generation
 from synthrr.stages.retrieve import open_index_for_run, retrieve_for_run, reuse_hits
 from synthrr.stages.seeds import draw_seed_set
+from synthrr.synth.cuts import build_filters, consistency_factor, label_consistency_cut, method_cut
 from synthrr.synth.filters import Filter, run_filters
 from synthrr.synth.methods import METHODS, Ask, Context, Job, Method
 from synthrr.synth.quota import LabelState, label_targets, next_batch
@@ -118,7 +118,7 @@ class Generator:
             hits, retriever = retrieve_for_run(cfg, seeds, corpus, progress=self.progress)
             ctx.score_kind = retriever.score_kind
         for h in hits:
-            ctx.hits.setdefault(h.query_id, []).append(h)
+            ctx.hits.setdefault(h.seed_id, []).append(h)
         ids = sorted({h.passage_id for h in hits})
         ctx.passages = {p.id: p.text for p in corpus.get(ids)}
         self._count(retrieved_hits=len(hits))

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthrr.config import RunConfig
+from synthrr.core.errors import ConfigError, UsageError
+from synthrr.core.progress import honours_progress
+from synthrr.core.records import Example, Hit
 from synthrr.corpus import get_corpus
-from synthrr.errors import ConfigError, UsageError
 from synthrr.executors import make_encode_pool, make_search_pool
-from synthrr.progress import honours_progress
-from synthrr.records import Example, Hit
 from synthrr.retrieval import open_index, retrieve, retriever_from_config
 from synthrr.retrieval.hits_cache import cached_hits, hits_key, store_hits
-from synthrr.rundir import read_retrieval_dir, write_retrieval_dir
+from synthrr.run.rundir import read_retrieval_dir, write_retrieval_dir
 from synthrr.stages.seeds import draw_seed_set
 from synthrr.synth.methods import METHODS
 
@@ -51,7 +51,7 @@ class RetrievalResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     def hits_for(self, seed_id: str) -> list[Hit]:
-        return [h for h in self.hits if h.query_id == seed_id]
+        return [h for h in self.hits if h.seed_id == seed_id]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -103,7 +103,7 @@ def check_hits(cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit], re
     has a hit is a :class:`NoHitsError` (exit 2) when the run's method writes from retrieved
     passages (``needs_retrieval``: SynthesizRR could not meet that label's quota); otherwise seeds
     without hits are one warning line naming a few of them."""
-    found = {h.query_id for h in hits}
+    found = {h.seed_id for h in hits}
     per_label: dict[str, int] = {}
     missing: dict[str, list[Example]] = {}
     for s in seeds:
@@ -185,7 +185,7 @@ def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
 
 def write_retrieval(result: RetrievalResult, cfg: RunConfig, out: Path) -> dict[str, Path]:
     """Write seeds.parquet, hits.parquet (seed_id, passage_id, rank, score), config.yaml and
-    retrieval.json (:func:`synthrr.rundir.write_retrieval_dir`)."""
+    retrieval.json (:func:`synthrr.run.rundir.write_retrieval_dir`)."""
     return write_retrieval_dir(out, cfg, result.seeds, result.hits, result.summary())
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from synthrr.seeds import draw_seeds
 from synthrr.tasks import get_task
+from synthrr.tasks.sampling import draw_seeds
 
 if TYPE_CHECKING:
     from synthrr.config import RunConfig
-    from synthrr.records import Example
+    from synthrr.core.records import Example
     from synthrr.tasks.base import Task
 
 

@@ -5,7 +5,7 @@ A student is a text classifier trained on (synthetic) examples: ``fit``, ``predi
 
 * ``tfidf`` (:class:`~synthrr.students.tfidf.TfidfStudent`): word 1-2-gram TF-IDF + logistic
   regression; seconds on a CPU, deterministic.
-* ``minilm`` (:class:`~synthrr.students.transformer.TransformerStudent`): fine-tunes the packaged
+* ``minilm`` (:class:`~synthrr.students.minilm.TransformerStudent`): fine-tunes the packaged
   all-MiniLM-L6-v2 encoder with a classification head (the paper's recipe); GPU when present.
 
 Third-party students register through the ``synthrr.students`` entry-point group.
@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_chec
 
 from pydantic import BaseModel, ConfigDict
 
-from synthrr.errors import InputError, SynthrrError, parse_options
-from synthrr.io import atomic_dir, write_json
-from synthrr.registry import Registry
+from synthrr.core.errors import InputError, SynthrrError, parse_options
+from synthrr.core.io import atomic_dir, write_json
+from synthrr.core.registry import Registry
 from synthrr.students.card import model_card
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ STUDENTS: Registry[type[BaseStudent]] = Registry(
     "synthrr.students",
     {
         "tfidf": "synthrr.students.tfidf:TfidfStudent",
-        "minilm": "synthrr.students.transformer:TransformerStudent",
+        "minilm": "synthrr.students.minilm:TransformerStudent",
     },
 )
 

@@ -8,12 +8,10 @@ once. ``std`` is the sample standard deviation over seeds (ddof=1; 0.0 for a sin
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 import time
 from abc import ABC, abstractmethod
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from synthrr.manifest import StudentScore
-from synthrr.records import Example
-from synthrr.resources import Closeable
+from synthrr.core.records import Example
+from synthrr.core.resources import Closeable
+from synthrr.run.manifest import StudentScore
 from synthrr.students.base import STUDENTS
 
 
@@ -178,43 +176,3 @@ def _save_first(student: Any, result: StudentScore, save_dir: str | Path, save_e
     extra.update(save_extra or {})
     student.save(save_dir, extra=extra)
     result.model_dir = str(save_dir)
-
-
-def _per_label_quota(n: int, label_names: Sequence[str]) -> dict[str, int]:
-    base, rem = divmod(n, len(label_names))
-    return {lab: base + (1 if i < rem else 0) for i, lab in enumerate(label_names)}
-
-
-def balanced_sample(examples: Sequence[Example], n: int, label_names: Sequence[str], seed: int = 0) -> list[Example]:
-    """``n`` examples split evenly over ``label_names`` (the remainder to the first labels), a
-    seeded sample without replacement; a label with too few examples gives all of them."""
-    pools: dict[str, list[Example]] = defaultdict(list)
-    for ex in examples:
-        pools[ex.label].append(ex)
-    rng = np.random.default_rng(seed)
-    out: list[Example] = []
-    for lab, k in _per_label_quota(n, label_names).items():
-        pool = pools.get(lab, [])
-        out.extend(pool[int(i)] for i in np.sort(rng.permutation(len(pool))[:k]))
-    return out
-
-
-def stratified_subsample(examples: Sequence[Example], limit: int | None, seed: int = 0) -> list[Example]:
-    """At most ``limit`` examples keeping the label proportions (largest remainders), seeded and in
-    input order. ``None`` or a limit >= len returns all examples."""
-    if limit is None or limit >= len(examples):
-        return list(examples)
-    by_label: dict[str, list[int]] = defaultdict(list)
-    for i, ex in enumerate(examples):
-        by_label[ex.label].append(i)
-    labels = sorted(by_label)
-    raw = {lab: limit * len(by_label[lab]) / len(examples) for lab in labels}
-    quota = {lab: math.floor(v) for lab, v in raw.items()}
-    for lab in sorted(labels, key=lambda lab: raw[lab] - quota[lab], reverse=True)[: limit - sum(quota.values())]:
-        quota[lab] += 1
-    rng = np.random.default_rng(seed)
-    keep: list[int] = []
-    for lab in labels:
-        idx = by_label[lab]
-        keep.extend(idx[int(i)] for i in rng.permutation(len(idx))[: quota[lab]])
-    return [examples[i] for i in sorted(keep)]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from synthrr.errors import InputError, require
+from synthrr.core.errors import InputError, require
 from synthrr.students.base import BaseStudent, StudentOptions
 
 
@@ -38,7 +38,7 @@ class TfidfStudent(BaseStudent):
         self.pipeline: Any = None
 
     def _build(self, seed: int) -> Any:
-        require("the tfidf student", "student", "sklearn")
+        require("the tfidf student", "tfidf", "sklearn")
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from synthrr.embed import get_encoder
+from synthrr.core.text import stable_hash
+from synthrr.encoders.sentence import get_encoder
 from synthrr.llm.base import LLMRequest, Sampling
 from synthrr.synth.influence import influence_scores
 from synthrr.synth.methods import Ask, Context, Job, Method, MethodOptions, ZeroGen
 from synthrr.synth.prompts import Demo
-from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
-    from synthrr.records import SyntheticExample
+    from synthrr.core.records import SyntheticExample
 
 
 # ---- SuperGen ---------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from synthrr.embed import get_encoder
-from synthrr.records import Example, SyntheticExample
+from synthrr.core.records import Example, SyntheticExample
+from synthrr.encoders.sentence import get_encoder
 from synthrr.synth.filters import Filter
 from synthrr.synth.verifier_cache import Verdict, VerifierCache, classifier_key, verdict_key
 

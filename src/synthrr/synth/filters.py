@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from synthrr.records import SyntheticExample
-from synthrr.text import count_tokens, normalize_whitespace
+from synthrr.core.records import SyntheticExample
+from synthrr.core.text import count_tokens, normalize_whitespace
 
 _WORD = re.compile(r"\w+")
 

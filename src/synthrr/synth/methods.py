@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from synthrr.config import SynthesisConfig
-from synthrr.errors import parse_options
-from synthrr.records import Example, Hit, SyntheticExample
-from synthrr.registry import Registry
+from synthrr.core.errors import parse_options
+from synthrr.core.records import Example, Hit, SyntheticExample
+from synthrr.core.registry import Registry
+from synthrr.core.text import stable_hash
 from synthrr.synth.deck import DemoDeck, blocks
 from synthrr.synth.prompts import Demo, Prompt, cut_context, names_hint, render
 from synthrr.tasks.base import TaskSpec
-from synthrr.text import stable_hash
 
 if TYPE_CHECKING:
     from synthrr.corpus.base import Corpus

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from synthrr.core.text import count_tokens, last_sentence_end, stable_hash, token_ends
 from synthrr.llm.base import Message
 from synthrr.tasks.base import TaskSpec
-from synthrr.text import count_tokens, last_sentence_end, stable_hash, token_ends
 
 
 @dataclass(slots=True, frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from synthrr.records import SyntheticExample
+    from synthrr.core.records import SyntheticExample
     from synthrr.synth.methods import Job
     from synthrr.tasks.base import Task
 

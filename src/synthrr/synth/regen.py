@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from synthrr.errors import ConfigError
+from synthrr.core.errors import ConfigError
+from synthrr.core.text import stable_hash
 from synthrr.synth.methods import Ask, Context, Job, Method, MethodOptions
 from synthrr.synth.prompts import Prompt, cut_context
-from synthrr.text import stable_hash
 
 
 class ReGenOptions(MethodOptions):

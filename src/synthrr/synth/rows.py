@@ -7,13 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
+from synthrr.core.records import SyntheticExample
+from synthrr.core.text import stable_hash
 from synthrr.llm.base import LLMRequest, LLMResponse, Sampling
-from synthrr.records import SyntheticExample
 from synthrr.synth.methods import Job
 from synthrr.synth.parsing import parse_completion
 from synthrr.synth.prompts import Prompt
 from synthrr.tasks.base import TaskSpec
-from synthrr.text import stable_hash
 
 
 def prompt_text(prompt: Prompt) -> str:

@@ -28,9 +28,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from synthrr.io import atomic_open
-from synthrr.paths import subdir
-from synthrr.text import stable_hash
+from synthrr.core.io import atomic_open
+from synthrr.core.paths import subdir
+from synthrr.core.text import stable_hash
 
 log = logging.getLogger(__name__)
 

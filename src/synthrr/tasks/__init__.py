@@ -17,8 +17,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from synthrr.errors import UsageError
-from synthrr.registry import Registry
+from synthrr.core.errors import UsageError
+from synthrr.core.registry import Registry
 from synthrr.tasks.base import LabelSpec, SplitTask, Task, TaskSpec
 from synthrr.tasks.custom import load_custom_task
 
@@ -57,8 +57,8 @@ def get_task(name_or_path: str | os.PathLike[str] | Task) -> Task:
     """A task by registered name (``imdb``, ``ag_news``, ...) or by the path of a task YAML (a
     ``str``, a ``Path`` or what :func:`synthrr.make_task` returns).
 
-    Unknown names raise :class:`~synthrr.errors.UnknownNameError` listing the known ones; a
-    missing or invalid YAML raises :class:`~synthrr.errors.InputError` / ``ConfigError``.
+    Unknown names raise :class:`~synthrr.core.errors.UnknownNameError` listing the known ones; a
+    missing or invalid YAML raises :class:`~synthrr.core.errors.InputError` / ``ConfigError``.
     """
     if isinstance(name_or_path, Task):
         return name_or_path

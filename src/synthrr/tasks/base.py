@@ -1,7 +1,7 @@
 """Task specification: labels with verbalisations, prompt pieces and data splits.
 
 A task is a :class:`TaskSpec` (pure data, validated, YAML round-trip) plus a :class:`Task`
-that can load its splits as :class:`~synthrr.records.Example` lists.
+that can load its splits as :class:`~synthrr.core.records.Example` lists.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from synthrr.errors import UsageError
-from synthrr.records import Example
+from synthrr.core.errors import UsageError
+from synthrr.core.records import Example
 
 #: Placeholders an instruction template may use (headers are filled in without their colon).
 TEMPLATE_FIELDS = ("label", "verbalization", "context_header", "answer_prefix")

@@ -15,12 +15,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from synthrr.assets import asset_file
-from synthrr.records import Example
+from synthrr.core.assets import asset_file
+from synthrr.core.records import Example
+from synthrr.core.text import normalize_whitespace
 from synthrr.tasks.base import SplitTask, Task, TaskSpec
 from synthrr.tasks.specs import builtin_spec
 from synthrr.tasks.splits import SplitSize, example_id, hash_split
-from synthrr.text import normalize_whitespace
 
 # task -> (test size, validation size): an int is a balanced total, a float a per-label fraction.
 SPLIT_SIZES: dict[str, tuple[SplitSize, SplitSize]] = {

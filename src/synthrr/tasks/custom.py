@@ -1,8 +1,8 @@
 """Custom tasks from a YAML file: a :class:`TaskSpec` plus a ``data:`` section.
 
 See ``docs/tasks.md`` for the format and ``tests/data/tasks/support_tickets.yaml`` for an
-example. Every problem is one clear error: :class:`~synthrr.errors.ConfigError` naming the
-field and the YAML file, or :class:`~synthrr.errors.InputError` naming the file and the line.
+example. Every problem is one clear error: :class:`~synthrr.core.errors.ConfigError` naming the
+field and the YAML file, or :class:`~synthrr.core.errors.InputError` naming the file and the line.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synthrr import hub as hf
-from synthrr.errors import TEXT_COLUMNS, ConfigError, InputError, config_error, guess_column
-from synthrr.io import open_text, read_table, read_yaml_mapping, table_format
-from synthrr.paths import name_problem
-from synthrr.records import Example
+from synthrr.core import hf_datasets as hf
+from synthrr.core.errors import TEXT_COLUMNS, ConfigError, InputError, config_error, guess_column
+from synthrr.core.io import open_text, read_table, read_yaml_mapping, table_format
+from synthrr.core.paths import name_problem
+from synthrr.core.records import Example
+from synthrr.core.text import normalize_whitespace
 from synthrr.tasks.base import SplitTask, Task, TaskSpec
 from synthrr.tasks.splits import SPLITS, dedupe, example_id, hash_split
-from synthrr.text import normalize_whitespace
 
 #: Instruction templates a custom task gets for the methods it does not define.
 DEFAULT_TEMPLATES = {

@@ -1,7 +1,7 @@
 """Tasks whose data comes from the Hugging Face Hub, via the optional ``datasets`` library.
 
 They need network access (or a warm Hugging Face cache). Listing them never loads data;
-loading them offline raises one :class:`~synthrr.errors.DataUnavailableError`.
+loading them offline raises one :class:`~synthrr.core.errors.DataUnavailableError`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from synthrr.errors import require
-from synthrr.hub import unavailable
-from synthrr.records import Example
+from synthrr.core.errors import require
+from synthrr.core.hf_datasets import unavailable
+from synthrr.core.records import Example
+from synthrr.core.text import normalize_whitespace
 from synthrr.tasks.base import Task, TaskSpec
 from synthrr.tasks.specs import builtin_spec
 from synthrr.tasks.splits import dedupe, example_id
-from synthrr.text import normalize_whitespace
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from synthrr.errors import TEXT_COLUMNS, InputError, UsageError, config_error
-from synthrr.io import atomic_open, read_table
+from synthrr.core.errors import TEXT_COLUMNS, InputError, UsageError, config_error
+from synthrr.core.io import atomic_open, read_table
 from synthrr.tasks.base import default_per_label
 from synthrr.tasks.custom import DEFAULT_TEMPLATES, CustomTask, TaskFile, parse_task_file, raw_label
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from synthrr.records import Example
-from synthrr.text import content_id
+from synthrr.core.records import Example
+from synthrr.core.text import content_id
 
 SPLITS = ("train", "validation", "test")
 SplitSize = int | float
@@ -31,7 +31,7 @@ def split_key(text: str) -> str:
 
 
 def example_id(task: str, text: str) -> str:
-    """Stable example id: ``f"{task}-{split_key(text)}"`` (:func:`synthrr.text.content_id`)."""
+    """Stable example id: ``f"{task}-{split_key(text)}"`` (:func:`synthrr.core.text.content_id`)."""
     return content_id(text, prefix=task)
 
 

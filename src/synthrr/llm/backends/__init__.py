@@ -1,0 +1,1 @@
+"""LLM backends, one module per engine, each registered by name in ``synthrr.llm.BACKENDS``."""
