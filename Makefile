@@ -49,15 +49,15 @@ fix: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff format src tests bench
 
 bench: $(STAMP) ## run the benchmarks (retrieval, LLM, shared prefixes, engine threads, Self-BLEU, report size and load time) and print figures
-	$(PY) bench/retrieval.py
-	$(PY) bench/llm.py
-	$(PY) bench/prefix.py
-	$(PY) bench/threads.py --models smollm2-135m --repeats 2
-	$(PY) bench/selfbleu.py
-	$(PY) bench/report.py
+	$(PY) -m bench.retrieval
+	$(PY) -m bench.llm
+	$(PY) -m bench.prefix
+	$(PY) -m bench.threads --models smollm2-135m --repeats 2
+	$(PY) -m bench.selfbleu
+	$(PY) -m bench.report
 
 bench-quality: $(STAMP) ## quality benchmark: Gold vs FewGen vs ZeroGen vs SynthesizRR on the built-in tasks (~1 h on 2 cores)
-	$(PY) bench/quality.py --results docs/results.md
+	$(PY) -m bench.quality --results docs/results.md
 
 clean: ## remove .venv and build artefacts (keeps the synthrr cache)
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

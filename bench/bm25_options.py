@@ -18,7 +18,7 @@ over the task's default corpus. Per setting:
 Corpora: imdb and rotten_tomatoes -> ``movie_plots``; bbc_news and custom tasks -> ``wiki`` (as in
 bench/quality.py). Indexes are cached under ``$SYNTHRR_HOME`` like a run's.
 
-    .venv/bin/python bench/bm25_options.py --md docs/bm25-options.md
+    .venv/bin/python -m bench.bm25_options --md docs/bm25-options.md
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.table import emit
 
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news", "tests/data/tasks/newsgroups8.yaml")
 DEFAULT_CORPUS = {"imdb": "movie_plots", "rotten_tomatoes": "movie_plots", "bbc_news": "wiki"}
@@ -168,11 +170,8 @@ def main() -> None:
         corpus = DEFAULT_CORPUS.get(name, "wiki")
         rows.extend(measure_task(name, corpus, args.k, args.limit))
         print(f"{name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
-    out = table(rows, args.k)
-    print(out)
+    emit(table(rows, args.k), args.md)
     print(f"total {time.perf_counter() - t0:.0f} s")
-    if args.md is not None:
-        args.md.write_text(out, encoding="utf-8")
 
 
 if __name__ == "__main__":

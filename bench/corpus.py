@@ -19,8 +19,8 @@ so its peak RSS (VmHWM) is its own:
   ray            ``static`` on ``--ray-sample`` passages, locally and on 2 Ray encoder actors of 1
                  CPU: passages/s, identical vectors, identical top-50 hits
 
-    nice -n 5 .venv/bin/python bench/corpus.py --scale 100k
-    nice -n 5 .venv/bin/python bench/corpus.py --scale 1m --md bench-corpus.md
+    nice -n 5 .venv/bin/python -m bench.corpus --scale 100k
+    nice -n 5 .venv/bin/python -m bench.corpus --scale 1m --md bench-corpus.md
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from big_corpus import RECIPE, write_corpus
-from corpus_table import markdown
+from bench.big_corpus import RECIPE, write_corpus
+from bench.corpus_table import markdown
+from bench.memory import peak_rss_mb
+from bench.table import emit
 
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
@@ -46,15 +46,6 @@ PHASES = ("ingest", "encode:minilm", "encode:minilm-onnx-int8", "build", "flat",
           "bm25-query")  # fmt: skip
 K = 50
 ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "0"}
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set (VmHWM: the child's own, not its parent's)."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def cores() -> int:
@@ -306,7 +297,7 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", name, "--scale", args.scale, "--work", str(args.work)]
+    cmd = [sys.executable, "-m", "bench.corpus", "--child", name, "--scale", args.scale, "--work", str(args.work)]
     cmd += ["--sample", str(args.sample), "--queries", str(args.queries), "--ray-sample", str(args.ray_sample)]
     cmd += ["--bm25-queries", str(args.bm25_queries), "--nprobes", *map(str, args.nprobes)]
     env = {**os.environ, **ENV, "SYNTHRR_HOME": str(args.work / "home")}
@@ -361,16 +352,13 @@ def main() -> None:
     fresh_home(args.work)
     shutil.rmtree(args.results, ignore_errors=True)
     args.results.mkdir(parents=True)
-    res = {p: run_phase(p, args) for p in (*PHASES, "ray") if p not in args.skip}
+    res: dict[str, Any] = {p: run_phase(p, args) for p in (*PHASES, "ray") if p not in args.skip}
     if "query" in res and "flat" in res:
         res["query"]["recall"] = recall(args.results, "dense")
     res["make"] = {"seconds": make_s}
     res["total_s"] = time.perf_counter() - t_all
     (args.results / "all.json").write_text(json.dumps(res, indent=2), encoding="utf-8")
-    out = markdown(res, args.n, cores())
-    print(out)
-    if args.md is not None:
-        args.md.write_text(out, encoding="utf-8")
+    emit(markdown(res, args.n, cores()), args.md)
 
 
 if __name__ == "__main__":

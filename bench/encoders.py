@@ -16,7 +16,7 @@ corpora: build seconds, queries/s at top-50 for the validation queries of part 1
 passages as queries to reach ``--queries``), recall@50 against the exact index on those queries
 and the recall@50 the index measured on build (stored in its metadata), for flat, ivf and hnsw.
 
-    .venv/bin/python bench/encoders.py --md encoders.md
+    .venv/bin/python -m bench.encoders --md encoders.md
 """
 
 from __future__ import annotations
@@ -24,14 +24,12 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from bm25_options import macro, queries_of, shares
+from bench.bm25_options import macro, queries_of, shares
+from bench.table import emit
 
 ENCODERS = ("minilm", "minilm-onnx", "minilm-onnx-int8", "static")
 TASKS = ("bbc_news", "tests/data/tasks/newsgroups8.yaml")
@@ -186,9 +184,7 @@ def main() -> None:
     irows = index_rows(vectors, static.encode(qtexts), 50)
     out += "\n" + index_table(irows, len(big), len(qtexts), 50)
     out += f"\npeak RSS {peak_rss_mb():.0f} MB; total {time.perf_counter() - t0:.0f} s on {os.cpu_count()} cores\n"
-    print(out)
-    if args.md is not None:
-        args.md.write_text(out, encoding="utf-8")
+    emit(out, args.md)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ answer "I cannot help with that"). Measured per setting and injection: **format 
 answer without the injected marker), **label held** (the task's oracle, TF-IDF on the full train
 split, gives the label the prompt asked for), and the same on the clean passages for reference.
 
-    .venv/bin/python bench/injection.py --n 12
+    .venv/bin/python -m bench.injection --n 12
 """
 
 from __future__ import annotations

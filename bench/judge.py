@@ -8,7 +8,7 @@ label's first token among the engine's top-20 first tokens. *raw* takes the best
 model's prior for a label word is not evidence). Printed beside them: the verifier's accuracy on the
 same texts (fitted on the default seed set), and how often and how precisely both agree.
 
-    .venv/bin/python bench/judge.py --tasks imdb rotten_tomatoes bbc_news --n 100
+    .venv/bin/python -m bench.judge --tasks imdb rotten_tomatoes bbc_news --n 100
 """
 
 from __future__ import annotations

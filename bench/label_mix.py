@@ -15,7 +15,7 @@ where the evaluation split was balanced by construction while the train split is
 8-label custom task ``tests/data/tasks/newsgroups8.yaml``); on a split cut at random from one file
 (``synthrr tasks new --from``, bbc_news) the two agree.
 
-    .venv/bin/python bench/label_mix.py --tasks bbc_news tests/data/tasks/newsgroups8.yaml --draws 2 \\
+    .venv/bin/python -m bench.label_mix --tasks bbc_news tests/data/tasks/newsgroups8.yaml --draws 2 \\
         --md docs/bench-label-mix.md
 """
 
@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-import quality  # bench/quality.py: the protocol's config
+from bench import quality_options  # the quality benchmark's protocol
+from bench.table import emit, heading
 
 OPTIONS = ("balanced", "train", "balanced + prior")
 
@@ -51,7 +52,8 @@ def scores(y_true: list[str], y_pred: list[str], labels: list[str], weights: lis
 def shares(labels: list[str], names: list[str]) -> np.ndarray:
     counts = Counter(labels)
     v = np.array([counts.get(n, 0) for n in names], dtype=float)
-    return v / v.sum()
+    out: np.ndarray = v / v.sum()
+    return out
 
 
 def student_proba(student: str, rows: list[Any], test_texts: list[str], names: list[str], seed: int) -> np.ndarray:
@@ -78,9 +80,9 @@ def run_draw(args: argparse.Namespace, task: str, draw: int) -> dict[str, Any]:
     from synthrr.tasks import get_task
 
     argv = ["--tasks", task, "--n", str(args.n), "--llm", args.llm, "--quiet"]
-    qargs = quality.resolve(quality.build_parser().parse_args(argv))
-    out = args.out / quality.task_key(task) / f"draw-{draw}"
-    base = quality.base_config(qargs, task, out, draw).with_overrides(
+    qargs = quality_options.resolve(quality_options.build_parser().parse_args(argv))
+    out = args.out / quality_options.task_key(task) / f"draw-{draw}"
+    base = quality_options.base_config(qargs, task, out, draw).with_overrides(
         {"synthesis.method": "synthesizrr", "synthesis.shots": 3, "eval.students": []}
     )
     spec = get_task(task)
@@ -156,22 +158,19 @@ def main() -> None:
     if not args.report_only:  # draws outer, tasks inner: a stopped run still covers every task
         for d in range(args.first_draw, args.first_draw + args.draws):
             for t in args.tasks:
-                saved = args.out / quality.task_key(t) / f"draw-{d}.json"
+                saved = args.out / quality_options.task_key(t) / f"draw-{d}.json"
                 if not saved.exists():
                     result = run_draw(args, t, d)
                     saved.parent.mkdir(parents=True, exist_ok=True)
                     saved.write_text(json.dumps(result, indent=1), encoding="utf-8")
     results = {
-        quality.task_key(t): [
-            json.loads(f.read_text()) for f in sorted((args.out / quality.task_key(t)).glob("draw-*.json"))
+        quality_options.task_key(t): [
+            json.loads(f.read_text()) for f in sorted((args.out / quality_options.task_key(t)).glob("draw-*.json"))
         ]
         for t in args.tasks
     }
-    lines = [f"# bench/label_mix.py: `{' '.join(sys.argv[1:])}`", "", *table(results, args.student)]
-    text = "\n".join(lines) + "\n"
-    print("\n" + text)
-    if args.md:
-        args.md.write_text(text, encoding="utf-8")
+    lines = [heading("label_mix"), "", *table(results, args.student)]
+    emit("\n".join(lines) + "\n", args.md, blank_line=True)
 
 
 if __name__ == "__main__":

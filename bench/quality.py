@@ -72,7 +72,6 @@ first task only unless ``--tasks`` is given). Its results go to ``--results`` if
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import shlex
 import sys
@@ -80,244 +79,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import records
-from protocol import (  # noqa: F401 - re-exported for the tests
-    ANALYSIS_BEGIN,
-    ANALYSIS_END,
-    COLUMNS,
-    aggregate,
-    alt_student,
-    check_targets,
-    format_table,
-    kept_analysis,
-    write_results,
-)
-from rows import draw_rows
-
-TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
-DEFAULT_CORPUS = {"imdb": "movie_plots", "rotten_tomatoes": "movie_plots", "bbc_news": "wiki"}
-#: (row name, synthesis.method, synthesis.shots)
-ROWS = (
-    ("FewGen-0", "fewgen", 0),
-    ("FewGen-3", "fewgen", 3),
-    ("FewGen-32", "fewgen", 32),
-    ("ZeroGen", "zerogen", 0),
-    ("SynthesizRR-0", "synthesizrr", 0),
-    ("SynthesizRR-3", "synthesizrr", 3),
-    ("SuperGen", "supergen", 0),
-    ("AttrPrompt", "attrprompt", 0),
-    ("ProGen", "progen", 3),
-    ("ReGen", "regen", 0),
-)
-ROW_NAMES = ("Gold", "Gold-full", *(name for name, _, _ in ROWS))
-
-
-@functools.cache
-def corpus_rows() -> frozenset[str]:
-    """The rows whose method reads the corpus (retrieval): their records keep the corpus per row."""
-    from synthrr.synth.methods import METHODS
-
-    return frozenset(
-        name for name, method, _ in ROWS if METHODS.get(method).needs_retrieval or METHODS.get(method).needs_index
-    )
-
-
-DEFAULT_ROWS = ("FewGen-0", "FewGen-32", "ZeroGen", "SynthesizRR-0", "SynthesizRR-3")  # others: on request
-QUICK_METRICS = ("self_bleu", "distinct")
-
-
-def _mapping(items: list[str], what: str) -> dict[str, Any]:
-    from synthrr.config import parse_set_option
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, value = parse_set_option(item)
-        if what == "corpus":
-            value = str(value)
-        out[key] = value
-    return out
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python bench/quality.py",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "--tasks",
-        nargs="+",
-        default=None,
-        help="built-in task names or custom task YAML paths (corpus: wiki unless --corpus says) "
-        "[the three built-ins; quick: rotten_tomatoes]",
-    )
-    p.add_argument(
-        "--corpus",
-        action="append",
-        default=[],
-        metavar="TASK=NAME",
-        help="corpus per task, repeatable [imdb=movie_plots rotten_tomatoes=movie_plots bbc_news=wiki]",
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="run-config override for every row, repeatable (e.g. llm.sampling.seed=1 for another draw)",
-    )
-    p.add_argument("--llm", default="llamacpp", help="LLM backend [llamacpp]")
-    p.add_argument("--llm-opt", action="append", default=[], metavar="KEY=VALUE", help="llm.options entry, repeatable")
-    p.add_argument("--max-tokens", type=int, default=None, help="max new tokens per completion [96; quick 24]")
-    p.add_argument("--n", type=int, default=None, help="synthetic examples per row (and Gold's N) [40; quick 4]")
-    p.add_argument("--per-label", type=int, default=None, help="seeds per label [paper default; quick 4]")
-    p.add_argument("--retriever", default=None, help="retriever for SynthesizRR rows [dense; quick bm25]")
-    p.add_argument(
-        "--student",
-        dest="students",
-        nargs="+",
-        choices=("tfidf", "minilm"),
-        default=None,
-        help="student(s); the first is the tables' headline, a second gets its own accuracy column [tfidf]",
-    )
-    p.add_argument("--seeds", type=int, default=None, help="student fits per row [3; quick 1]")
-    p.add_argument("--test-limit", type=int, default=None, help="real test examples scored [1000; quick 50]")
-    p.add_argument(
-        "--rows",
-        nargs="+",
-        choices=[n for n, _, _ in ROWS],
-        default=None,
-        help=f"synthetic rows to run [{' '.join(DEFAULT_ROWS)}]",
-    )
-    p.add_argument(
-        "--draws",
-        type=int,
-        default=1,
-        help="draws per task (seed set, demonstrations and sampling seeds moved by the draw); tables show "
-        "mean ± std over draws and a paired comparison [1]",
-    )
-    p.add_argument(
-        "--first-draw",
-        type=int,
-        default=0,
-        help="number of the first draw run [0]; with --draws 1, runs one draw of a longer protocol",
-    )
-    p.add_argument(
-        "--records",
-        type=Path,
-        default=None,
-        help="folder of per-draw records; the tables combine every draw recorded there under the same "
-        "protocol [<results without suffix>.records]",
-    )
-    p.add_argument(
-        "--report-only",
-        action="store_true",
-        help="run nothing: rebuild the results file from the records",
-    )
-    p.add_argument(
-        "--eval-split",
-        default="test",
-        help="real split students and MAUVE are scored on [test]; tune on 'validation', report on 'test'",
-    )
-    p.add_argument("--metrics", default=None, help="comma-separated intrinsic metrics [all; quick self_bleu,distinct]")
-    p.add_argument("--out", type=Path, default=None, help="runs folder [runs/quality; quick runs/quality-quick]")
-    p.add_argument("--results", type=Path, default=None, help="results file [docs/results.md; quick <out>/results.md]")
-    p.add_argument(
-        "--gold-full",
-        type=int,
-        default=0,
-        metavar="MAX",
-        help="add Gold-full: the student on the whole train split, or MAX examples of it if smaller [0: off]",
-    )
-    p.add_argument(
-        "--gold-full-once",
-        action="store_true",
-        help="measure Gold-full in draw 0 only (it does not depend on the generated data; ~15 min of MiniLM "
-        "fitting per draw on 2 cores); later draws' tables show its draw-0 value",
-    )
-    p.add_argument("--quick", action="store_true", help="tiny smoke run (see above)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    return p
-
-
-def resolve(args: argparse.Namespace) -> argparse.Namespace:
-    q = args.quick
-
-    def pick(value: Any, full: Any, quick: Any) -> Any:
-        return value if value is not None else (quick if q else full)
-
-    args.tasks = args.tasks or ([TASKS[1]] if q else list(TASKS))
-    args.rows = args.rows or list(DEFAULT_ROWS)
-    args.n = pick(args.n, 40, 4)
-    args.max_tokens = pick(args.max_tokens, 96, 24)
-    args.per_label = pick(args.per_label, None, 4)
-    args.retriever = pick(args.retriever, "dense", "bm25")
-    args.students = pick(args.students, ["tfidf"], ["tfidf"])
-    if len(args.students) > 2 or len(set(args.students)) != len(args.students):
-        raise SystemExit("--student: one or two different students")
-    args.student = args.students[0]
-    args.seeds = pick(args.seeds, 3, 1)
-    args.test_limit = pick(args.test_limit, 1000, 50)
-    if args.metrics is not None:
-        args.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    elif q:
-        args.metrics = list(QUICK_METRICS)
-    args.out = pick(args.out, Path("runs/quality"), Path("runs/quality-quick"))
-    args.results = pick(args.results, Path("docs/results.md"), args.out / "results.md")
-    args.records = args.records or args.results.with_suffix(".records")
-    for t in args.tasks:
-        if t not in TASKS and not Path(t).is_file():
-            raise SystemExit(f"--tasks: '{t}' is neither a built-in task ({', '.join(TASKS)}) nor a task file")
-    corpora = {task_key(t): DEFAULT_CORPUS.get(t, "wiki") for t in args.tasks}
-    given = _mapping(args.corpus, "corpus")
-    unknown = sorted(set(given) - set(corpora))
-    if unknown:
-        raise SystemExit(f"--corpus: unknown task(s) {', '.join(unknown)}")
-    corpora.update(given)
-    args.corpora = corpora
-    args.llm_options = _mapping(args.llm_opt, "llm")
-    if args.llm == "llamacpp":
-        args.llm_options.setdefault("n_ctx", 6144)  # room for 32 demonstrations
-    return args
-
-
-def task_key(task: str) -> str:
-    """A task's short name: the built-in name, or a task file's stem (folders, --corpus keys)."""
-    return task if task in TASKS else Path(task).stem
-
-
-def base_config(args: argparse.Namespace, task: str, out: Path, draw: int = 0) -> Any:
-    """The run config every row of ``task`` shares; draw ``d`` moves the seed set's, the
-    demonstrations' and the sampling seeds by ``d`` (``--set`` still wins)."""
-    from synthrr.config import RunConfig
-
-    return RunConfig().with_overrides(
-        {
-            "task": task,
-            "corpus.name": args.corpora[task_key(task)],
-            "retrieval.retriever": args.retriever,
-            "llm.backend": args.llm,
-            "llm.options": args.llm_options,
-            "llm.sampling.max_tokens": args.max_tokens,
-            "seeds.per_label": args.per_label,
-            "synthesis.n": args.n,
-            # the demo's prompt sizes: shorter passages/demonstrations keep prefill (the CPU cost) small
-            "synthesis.context_tokens": [1, 160],
-            "synthesis.demo_tokens": 80,
-            "out": str(out),
-            "seeds.seed": 42 + draw,
-            "synthesis.seed": draw,
-            "llm.sampling.seed": draw,
-            # student seeds (and Gold's real sample) move with the draw too
-            "eval.metrics": args.metrics,
-            "eval.students": list(args.students),
-            "eval.seeds": args.seeds,
-            "eval.test_limit": args.test_limit,
-            "eval.test_split": args.eval_split,
-            "eval.seed": draw,
-            **_mapping(args.overrides, "set"),
-        }
-    )
+from bench import records
+from bench.protocol import aggregate, alt_student, check_targets, format_table, write_results
+from bench.quality_options import ROW_NAMES, ROWS, base_config, build_parser, corpus_rows, resolve, task_key
+from bench.rows import draw_rows
 
 
 def _log(args: argparse.Namespace, msg: str) -> None:
@@ -325,57 +90,68 @@ def _log(args: argparse.Namespace, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, Any]:
-    """Generate the synthetic rows, evaluate them, compare with Gold; one draw's summary of the task."""
+def run_row(
+    args: argparse.Namespace, base: Any, task: str, draw: int, row: tuple[str, str, int]
+) -> tuple[dict[str, Any], Path | None, Any]:
+    """Generate one row of a task's draw and evaluate it: the row's info, its run folder (None when it
+    failed or kept nothing) and the model that wrote it (None for a method that writes no text with the LLM)."""
     from synthrr.core.errors import SynthrrError
     from synthrr.stages.evaluate import evaluate_run
     from synthrr.stages.generate import generate
     from synthrr.synth.methods import METHODS
 
+    name, method, shots = row
+    progress = not args.quiet
+    cfg = base.with_overrides({"synthesis.method": method, "synthesis.shots": shots})
+    _log(args, f"== {task} draw {draw}: {name} ({method}, {shots}-shot, n={cfg.synthesis.n})")
+    t0 = time.perf_counter()
+    try:
+        result = generate(cfg, progress=progress)
+    except SynthrrError as e:
+        info: dict[str, Any] = {"error": f"generate: {e}", "gen_s": time.perf_counter() - t0}
+        _log(args, f"   failed: {e}")
+        return info, None, None
+    m = result.manifest
+    model = m.get("model") if METHODS.get(method).uses_llm else None
+    kept = int(m.get("counts", {}).get("kept", 0))
+    llm = m.get("llm", {})
+    info = {
+        "run_dir": str(result.run_dir),
+        "kept": kept,
+        "gen_s": time.perf_counter() - t0,
+        "requests": int(llm.get("requests", 0)),
+        "cache_hits": int(llm.get("cache_hits", 0)),
+    }
+    if name in corpus_rows():
+        info["corpus"] = args.corpora[task_key(task)]
+    if kept == 0:
+        info["error"] = "no kept examples"
+        return info, None, model
+    try:  # evaluate here so the metric set is ours; compare_runs then reuses metrics.json
+        evaluate_run(result.run_dir, cfg, progress=progress)
+    except SynthrrError as e:
+        info["error"] = f"evaluate: {e}"
+        return info, None, model
+    return info, result.run_dir, model
+
+
+def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, Any]:
+    """Generate the synthetic rows, evaluate them, compare with Gold; one draw's summary of the task."""
     started = time.perf_counter()
     key = task_key(task)
     out = args.out / key if args.draws == 1 and draw == 0 else args.out / key / f"draw-{draw}"
     base = base_config(args, task, out, draw)
-    progress = not args.quiet
     runs: dict[str, Path] = {}
     info: dict[str, dict[str, Any]] = {}
     model: dict[str, Any] | None = None
-    for name, method, shots in ROWS:
-        if name not in args.rows:
+    for row in ROWS:
+        if row[0] not in args.rows:
             continue
-        cfg = base.with_overrides({"synthesis.method": method, "synthesis.shots": shots})
-        _log(args, f"== {task} draw {draw}: {name} ({method}, {shots}-shot, n={cfg.synthesis.n})")
-        t0 = time.perf_counter()
-        try:
-            result = generate(cfg, progress=progress)
-        except SynthrrError as e:
-            info[name] = {"error": f"generate: {e}", "gen_s": time.perf_counter() - t0}
-            _log(args, f"   failed: {e}")
-            continue
-        m = result.manifest
-        if METHODS.get(method).uses_llm:  # a method that writes no text with the LLM names no model
-            model = model or m.get("model")
-        kept = int(m.get("counts", {}).get("kept", 0))
-        llm = m.get("llm", {})
-        info[name] = {
-            "run_dir": str(result.run_dir),
-            "kept": kept,
-            "gen_s": time.perf_counter() - t0,
-            "requests": int(llm.get("requests", 0)),
-            "cache_hits": int(llm.get("cache_hits", 0)),
-        }
-        if name in corpus_rows():
-            info[name]["corpus"] = args.corpora[key]
-        if kept == 0:
-            info[name]["error"] = "no kept examples"
-            continue
-        try:  # evaluate here so the metric set is ours; compare_runs then reuses metrics.json
-            evaluate_run(result.run_dir, cfg, progress=progress)
-        except SynthrrError as e:
-            info[name]["error"] = f"evaluate: {e}"
-            continue
-        runs[name] = result.run_dir
-    rows = draw_rows(args, runs, out, base, progress, draw)
+        info[row[0]], run_dir, row_model = run_row(args, base, task, draw, row)
+        model = model or row_model
+        if run_dir is not None:
+            runs[row[0]] = run_dir
+    rows = draw_rows(args, runs, out, base, not args.quiet, draw)
     return {
         "task": key,
         "corpus": args.corpora[key],
@@ -407,7 +183,7 @@ def run_draws(args: argparse.Namespace, argv: list[str]) -> tuple[list[dict[str,
         summary = aggregate(draws)
         summary["draw_ids"] = [d["draw"] for d in draws]
         summary["commands"] = sorted(
-            {shlex.join(["python", "bench/quality.py", *a]) for d in draws for a in d.get("argvs", [d["argv"]])}
+            {shlex.join(["python", "-m", "bench.quality", *a]) for d in draws for a in d.get("argvs", [d["argv"]])}
         )
         summaries.append(summary)
         _log(args, f"== {task}: {len(draws)} draw(s) recorded, {summaries[-1]['wall_s']:.0f} s in all")
@@ -432,7 +208,7 @@ def task_report(args: argparse.Namespace, key: str, summary: dict[str, Any], dra
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = resolve(build_parser().parse_args(argv))
+    args = resolve(build_parser(__doc__).parse_args(argv))
     from synthrr.core.errors import SynthrrError
 
     try:

@@ -3,7 +3,7 @@ generator is not what is measured), ``synthrr report`` on it (``--max-rows`` can
 the example browser; the embedding map included), then the page opened ``--opens`` times in
 headless Chromium, timed to the DOM being complete. Needs Debian's chromium and chromium-driver.
 
-    .venv/bin/python bench/report.py --n 10000
+    .venv/bin/python -m bench.report --n 10000
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.browser import CHROMIUM, DRIVER, open_page
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,9 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-rows", type=int, default=2000, help="candidates in the example browser [2000]")
     p.add_argument("--opens", type=int, default=3, help="times the page is opened [3]")
     args = p.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from test_report_browser import CHROMIUM, DRIVER, open_page
-
     if not CHROMIUM or not DRIVER:
         print("bench/report.py: skipped, no chromium / chromedriver (Debian: apt-get install chromium chromium-driver)")
         return 0

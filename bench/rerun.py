@@ -6,8 +6,8 @@ Each run is its own ``python`` process (interpreter start and imports included: 
 for); the figure is its wall time and the engine calls its manifest counts. The first run's figures
 are kept in ``--record`` so the rerun can be measured again later against the same first run.
 
-    .venv/bin/python bench/rerun.py --home rerun-home            # first run, then the rerun
-    .venv/bin/python bench/rerun.py --home rerun-home --phase rerun
+    .venv/bin/python -m bench.rerun --home rerun-home            # first run, then the rerun
+    .venv/bin/python -m bench.rerun --home rerun-home --phase rerun
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def measure(n: int, out: Path) -> dict[str, Any]:
     """Run :func:`child` in a fresh interpreter; its figures plus the wall time."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", "--n", str(n), "--out", str(out)],
+        [sys.executable, "-m", "bench.rerun", "--child", "--n", str(n), "--out", str(out)],
         capture_output=True,
         text=True,
         check=False,
@@ -74,7 +74,7 @@ def measure(n: int, out: Path) -> dict[str, Any]:
 def row(name: str, fig: dict[str, Any]) -> str:
     llm, counts = fig["llm"], fig.get("counts", {})
     verdicts = f"{counts.get('label_verdicts_cached', '-')} / {counts.get('label_verdicts_computed', '-')}"
-    started = {True: "yes", False: "no"}
+    started: dict[Any, str] = {True: "yes", False: "no"}
     return (
         f"| {name} | {fig['wall_s']:.1f} s | {llm.get('calls', 0)} | {llm.get('cache_hits', 0)} | {verdicts} | "
         f"{started.get(fig.get('engine_started'), '-')} | {started.get(fig.get('torch_imported'), '-')} | "

@@ -4,8 +4,8 @@ Corpora: the built-in ``wiki`` (~10k passages) and a deterministic synthetic cor
 passages (3-6 sentences sampled from the wiki passages, written as JSONL in a temp folder).
 Everything runs in a fresh temporary ``SYNTHRR_HOME``; nothing is downloaded.
 
-    .venv/bin/python bench/retrieval.py --md docs/bench-retrieval.md
-    .venv/bin/python bench/retrieval.py --ingest-1m          # also the 1M-line JSONL ingest (peak RSS)
+    .venv/bin/python -m bench.retrieval --md docs/bench-retrieval.md
+    .venv/bin/python -m bench.retrieval --ingest-1m          # also the 1M-line JSONL ingest (peak RSS)
 
 Figures (per corpus):
   ingest p/s       passages kept per second by ``get_corpus`` (run in a child process, with its peak RSS)
@@ -27,13 +27,15 @@ import os
 import platform
 import random
 import re
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.memory import peak_rss_mb
 
 ENCODE_CHUNK = 500  # passages per interleaved encode (ours slices it into 2 calls of 256)
 _SENT = re.compile(r"(?<=[.!?])\s+")
@@ -45,18 +47,6 @@ _INGEST_CHILD = (
     "print(json.dumps({'passages': len(c), 'seconds': s, 'counts': c.counts, 'fingerprint': c.fingerprint,\n"
     "                  'rss_mb': int(hwm) / 1024}))\n"
 )
-
-
-def rss_mb() -> float:
-    """Peak RSS of this process. ``VmHWM`` rather than ``getrusage().ru_maxrss``: on Linux the latter
-    survives fork+exec, so a child would report its parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def machine() -> dict[str, Any]:
@@ -133,19 +123,13 @@ def bench_bm25(corpus: Any, queries: list[str], k: int) -> dict[str, float]:
     return {"bm25_build_s": build, "bm25_load_s": load, "bm25_qps": qs}
 
 
-def bench_dense(
-    texts: list[str], queries: list[str], n_index: int, k: int, repeat: int, threads: int | None
-) -> dict[str, Any]:
+def interleaved_encode(enc: Any, texts: list[str], repeat: int) -> dict[str, Any]:
+    """Our encoder and bare ``SentenceTransformer.encode`` on the same ``texts``: per encoder the
+    vectors and the summed best wall and CPU seconds per chunk. The machine is shared and its load
+    drifts: the two are interleaved chunk by chunk (alternating which goes first) and repeated."""
     import numpy as np
 
-    from synthrr.retrieval.dense import DenseRetriever
-
-    r = DenseRetriever(threads=threads)
-    enc = r.encoder
     model = enc.model
-    enc.encode(texts[:64])  # warm-up (first-call allocations)
-    # The machine is shared and its load drifts: interleave the two encoders chunk by chunk (alternating
-    # which goes first), repeat, keep the best time of each per chunk; also record process CPU time.
     chunks = [texts[i : i + ENCODE_CHUNK] for i in range(0, len(texts), ENCODE_CHUNK)]
     inf = float("inf")
     wall = {k: [inf] * len(chunks) for k in ("bare", "ours")}
@@ -162,15 +146,20 @@ def bench_dense(
                 wall[kind][ci] = min(wall[kind][ci], time.perf_counter() - t)
                 cpu[kind][ci] = min(cpu[kind][ci], time.process_time() - c)
                 out[kind][ci] = vecs
-    ours = np.concatenate(out["ours"])
-    max_diff = float(np.abs(ours - np.concatenate(out["bare"])).max())
-    ours_s, bare_s = sum(wall["ours"]), sum(wall["bare"])
-    t = time.perf_counter()
-    qv = enc.encode(queries, batch_size=64)
-    q_enc = len(queries) / (time.perf_counter() - t)
+    return {
+        kind: {"vectors": np.concatenate(out[kind]), "wall_s": sum(wall[kind]), "cpu_s": sum(cpu[kind])}
+        for kind in ("bare", "ours")
+    }
+
+
+def faiss_qps(r: Any, sample: Any, qv: Any, n_index: int, k: int) -> tuple[float, float]:
+    """Queries/s of ``r.search_vectors`` over ``n_index`` vectors made by tiling ``sample`` with small
+    Gaussian noise (renormalised): all queries in one call, and one query per call."""
+    import numpy as np
+
     rng = np.random.default_rng(0)
-    reps = -(-n_index // len(ours))
-    vecs = np.tile(ours, (reps, 1))[:n_index]
+    reps = -(-n_index // len(sample))
+    vecs = np.tile(sample, (reps, 1))[:n_index]
     vecs = vecs + rng.normal(0, 0.02, vecs.shape).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     r.index_vectors(vecs, [f"v{i}" for i in range(n_index)])
@@ -181,13 +170,33 @@ def bench_dense(
     t = time.perf_counter()
     for i in range(n1):
         r.search_vectors(qv[i : i + 1], k)
-    single = n1 / (time.perf_counter() - t)
+    return batched, n1 / (time.perf_counter() - t)
+
+
+def bench_dense(
+    texts: list[str], queries: list[str], n_index: int, k: int, repeat: int, threads: int | None
+) -> dict[str, Any]:
+    import numpy as np
+
+    from synthrr.retrieval.dense import DenseRetriever
+
+    r = DenseRetriever(threads=threads)
+    enc = r.encoder
+    enc.model  # noqa: B018 - load the model before timing
+    enc.encode(texts[:64])  # warm-up (first-call allocations)
+    timed = interleaved_encode(enc, texts, repeat)
+    ours, bare = timed["ours"], timed["bare"]
+    max_diff = float(np.abs(ours["vectors"] - bare["vectors"]).max())
+    t = time.perf_counter()
+    qv = enc.encode(queries, batch_size=64)
+    q_enc = len(queries) / (time.perf_counter() - t)
+    batched, single = faiss_qps(r, ours["vectors"], qv, n_index, k)
     return {
         "dense_sample": len(texts),
-        "dense_ours_pps": len(texts) / ours_s,
-        "dense_bare_pps": len(texts) / bare_s,
-        "dense_ratio": bare_s / ours_s,
-        "dense_ratio_cpu": sum(cpu["bare"]) / sum(cpu["ours"]),
+        "dense_ours_pps": len(texts) / ours["wall_s"],
+        "dense_bare_pps": len(texts) / bare["wall_s"],
+        "dense_ratio": bare["wall_s"] / ours["wall_s"],
+        "dense_ratio_cpu": bare["cpu_s"] / ours["cpu_s"],
         "dense_max_abs_diff": max_diff,
         "query_encode_qps": q_enc,
         "faiss_n": n_index,
@@ -219,7 +228,7 @@ def run_corpus(label: str, name_or_path: str, queries: list[str], args: argparse
         del ids
         log(f"[{label}] dense: encoding {len(texts)} passages x {2 * args.repeat} ...")
         row.update(bench_dense(texts, queries, len(corpus), args.k, args.repeat, args.threads))
-    row["rss_mb_so_far"] = rss_mb()
+    row["rss_mb_so_far"] = peak_rss_mb()
     return row
 
 
@@ -227,7 +236,7 @@ def fmt_rows(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     def f(v: Any, spec: str) -> str:
         return "-" if v is None else format(v, spec)
 
-    out = []
+    out: list[tuple[str, ...]] = []
     for r in rows:
         out.append(
             (
@@ -277,7 +286,7 @@ def table(rows: list[tuple[str, ...]], md: bool) -> str:
     return "\n".join([fmt.format(*HEADER), *(fmt.format(*r) for r in rows)])
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--queries", type=int, default=1000, help="queries per search benchmark")
     ap.add_argument("--k", type=int, default=50, help="top-K")
@@ -288,8 +297,48 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-dense", action="store_true")
     ap.add_argument("--ingest-1m", action="store_true", help="also ingest a 1M-line JSONL (peak RSS)")
     ap.add_argument("--md", type=Path, default=None, help="write the results as Markdown to this file")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def sentence_pool(home: Path, n_queries: int) -> tuple[list[str], list[str]]:
+    """The wiki corpus's sentences and ``n_queries`` queries made of them; the corpus is then removed
+    from ``home`` so that its ingestion is measured from scratch."""
+    from synthrr.corpus import get_corpus
+
+    wiki_texts = get_corpus("wiki", progress=False).texts()
+    sentences = sentences_of(wiki_texts)
+    del wiki_texts
+    shutil.rmtree(home / "corpora")
+    return sentences, make_queries(sentences, n_queries)
+
+
+def ingest_1m(tmp: Path, sentences: list[str], log: Any) -> dict[str, Any]:
+    """Ingest a 1M-line JSONL of wiki sentences in a child process: its figures and the file's size."""
+    log("writing the 1M-line JSONL ...")
+    path = write_synthetic(tmp / "synthetic-1m.jsonl", sentences, 1_000_000, 2, 5, seed=3)
+    size_mb = path.stat().st_size / 2**20
+    log(f"ingesting it ({size_mb:,.0f} MB) ...")
+    one_m = {**ingest_child(str(path)), "file_mb": size_mb}
+    path.unlink()
+    return one_m
+
+
+def print_results(
+    facts: dict[str, Any], text_rows: list[tuple[str, ...]], rows: list[dict[str, Any]], one_m: dict[str, Any] | None
+) -> None:
+    print(json.dumps(facts, indent=1))
+    print(table(text_rows, md=False))
+    if one_m:
+        print(
+            f"1M-line JSONL ({one_m['file_mb']:,.0f} MB): {one_m['passages']:,} passages kept in "
+            f"{one_m['seconds']:.1f} s ({one_m['passages_per_s']:,.0f} p/s), peak RSS {one_m['rss_mb']:,.0f} MB; "
+            f"counts {one_m['counts']}"
+        )
+    print(json.dumps(rows, indent=1, default=float))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     tmp = Path(tempfile.mkdtemp(prefix="synthrr-bench-"))
@@ -300,45 +349,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{time.perf_counter() - t_start:7.1f}s {msg}", file=sys.stderr, flush=True)
 
     facts = machine()
-    from synthrr.corpus import get_corpus
-
-    wiki_texts = get_corpus("wiki", progress=False).texts()
-    sentences = sentences_of(wiki_texts)
-    del wiki_texts
-    queries = make_queries(sentences, args.queries)
-    # measure ingestion from scratch: the wiki ingest above only served to build the sentence pool
-    import shutil
-
-    shutil.rmtree(tmp / "home" / "corpora")
-
+    sentences, queries = sentence_pool(tmp / "home", args.queries)
     rows = [run_corpus("wiki", "wiki", queries, args, log)]
     if args.synthetic:
         log(f"writing the {args.synthetic:,}-passage synthetic JSONL ...")
         path = write_synthetic(tmp / f"synthetic-{args.synthetic}.jsonl", sentences, args.synthetic, 3, 6)
         rows.append(run_corpus(f"synthetic {args.synthetic // 1000}k", str(path), queries, args, log))
         path.unlink()
-    one_m = None
-    if args.ingest_1m:
-        log("writing the 1M-line JSONL ...")
-        path = write_synthetic(tmp / "synthetic-1m.jsonl", sentences, 1_000_000, 2, 5, seed=3)
-        size_mb = path.stat().st_size / 2**20
-        log(f"ingesting it ({size_mb:,.0f} MB) ...")
-        one_m = {**ingest_child(str(path)), "file_mb": size_mb}
-        path.unlink()
+    one_m = ingest_1m(tmp, sentences, log) if args.ingest_1m else None
     facts["load_avg_end"] = os.getloadavg()
     facts["wall_s"] = time.perf_counter() - t_start
     shutil.rmtree(tmp, ignore_errors=True)
-
     text_rows = fmt_rows(rows)
-    print(json.dumps(facts, indent=1))
-    print(table(text_rows, md=False))
-    if one_m:
-        print(
-            f"1M-line JSONL ({one_m['file_mb']:,.0f} MB): {one_m['passages']:,} passages kept in "
-            f"{one_m['seconds']:.1f} s ({one_m['passages_per_s']:,.0f} p/s), peak RSS {one_m['rss_mb']:,.0f} MB; "
-            f"counts {one_m['counts']}"
-        )
-    print(json.dumps(rows, indent=1, default=float))
+    print_results(facts, text_rows, rows, one_m)
     if args.md:
         write_md(args.md, facts, text_rows, rows, one_m, argv if argv is not None else sys.argv[1:], args)
 
@@ -357,7 +380,7 @@ def write_md(
     lines = [
         "## Retrieval",
         "",
-        f"Command: `.venv/bin/python bench/retrieval.py {' '.join(argv)}`",
+        f"Command: `.venv/bin/python -m bench.retrieval {' '.join(argv)}`",
         "",
         f"Machine: {facts['cores']} cores ({facts['cpu']}), {facts['memory_gib']} GiB, Python {facts['python']}; "
         f"bm25s {v['bm25s']}, faiss-cpu {v['faiss-cpu']}, sentence-transformers {v['sentence-transformers']}, "

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.records import gold_distance
+
 
 def draw_rows(
     args: argparse.Namespace, runs: dict[str, Path], out: Path, base: Any, progress: bool, draw: int
@@ -49,8 +51,6 @@ def compare_rows(
     compared = compare_runs(list(runs.values()), out, base, student=student, gold=True, progress=progress)
     golds = [r for r in compared if r.get("method") == "gold"]
     if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
-        from records import gold_distance
-
         rows["Gold"] = min(golds, key=lambda r: gold_distance(r, args.n))
     if args.gold_full and gold_full:
         rows["Gold-full"] = gold_full_row(args, base, student, progress)

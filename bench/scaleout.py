@@ -1,8 +1,8 @@
 """Scale-out benchmark: the same generation run on the local executor and on Ray actor pools.
 
-    .venv/bin/python bench/scaleout.py --llm fake --n 60 --actors 1 2
-    .venv/bin/python bench/scaleout.py --llm llamacpp --n 8 --actors 1 2
-    .venv/bin/python bench/scaleout.py --index --passages 1000 --queries 500
+    .venv/bin/python -m bench.scaleout --llm fake --n 60 --actors 1 2
+    .venv/bin/python -m bench.scaleout --llm llamacpp --n 8 --actors 1 2
+    .venv/bin/python -m bench.scaleout --index --passages 1000 --queries 500
 
 ``--index`` measures the dense index instead: corpus encoding (passages/s) and retrieval
 (queries/s: encode the queries + exact top-50 search) on the local executor vs a local Ray
@@ -103,7 +103,25 @@ def _compare_ranked(a: list[Any], b: list[Any]) -> str:
     return f"max score diff {diff:.1e}, other id at {len(moved)}/{sa.size} positions (all in score ties: {ties})"
 
 
-def bench_index(args: argparse.Namespace) -> None:
+def _local_index(args: argparse.Namespace, corpus: Any, queries: list[str], home: Path, k: int) -> dict[str, Any]:
+    """Encode and index ``corpus`` on the local executor, then search ``queries``: the retriever and both times."""
+    from synthrr.retrieval import open_index
+    from synthrr.retrieval.dense import DenseRetriever
+
+    os.environ["SYNTHRR_HOME"] = str(home)
+    local = DenseRetriever(threads=os.cpu_count() or 1, encode_shard_size=args.encode_shard)
+    local.encoder.model  # noqa: B018 - load the model before timing
+    t0 = time.perf_counter()
+    open_index(corpus, local, progress=False)
+    encode_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    local.search(queries, k)
+    return {"retriever": local, "encode_s": encode_s, "query_s": time.perf_counter() - t0}
+
+
+def _ray_index(args: argparse.Namespace, corpus: Any, queries: list[str], root: Path, k: int) -> dict[str, Any]:
+    """The same on Ray encoder actors (``--actors``, 1 CPU each) into 2 index shards, the queries encoded on
+    the actors too: the retriever, both times and the actors' start-up (excluded from the times)."""
     import numpy as np
     import ray
 
@@ -113,102 +131,100 @@ def bench_index(args: argparse.Namespace) -> None:
     from synthrr.retrieval.dense import DenseRetriever
     from synthrr.retrieval.pools import EncodeShard, PartStore
 
-    cores = os.cpu_count() or 1
+    ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
+    try:
+        pool = RayEncodePool(RayConfig(actors=args.actors[-1], cpus_per_actor=1))
+        remote = DenseRetriever(threads=os.cpu_count() or 1, encode_shard_size=args.encode_shard, index_shards=2)
+        t0 = time.perf_counter()
+        pool._pool(remote.encoder_spec())
+        ray.get([a.pid.remote() for a in pool.actors])  # actors up, MiniLM loaded in each
+        startup = time.perf_counter() - t0
+        os.environ["SYNTHRR_HOME"] = str(root / "h-ray")
+        t0 = time.perf_counter()
+        open_index(corpus, remote, progress=False, encode=pool)
+        encode_s = time.perf_counter() - t0
+        step = args.encode_shard
+        bounds = [(i, min(i + step, len(queries))) for i in range(0, len(queries), step)]
+        qshards = [EncodeShard(i, np.arange(i, j, dtype=np.uint64), queries[i:j]) for i, j in bounds]
+        store = PartStore(root / "query-parts")
+        t0 = time.perf_counter()
+        qv = np.empty((len(queries), remote.encoder.dim), dtype=np.float32)
+        for shard, _ in pool.map(remote.encoder_spec(), qshards, store):
+            qv[shard.start : shard.start + len(shard.keys)] = store.load(shard)
+        remote.search_vectors(qv, k)
+        query_s = time.perf_counter() - t0
+        pool.close()
+    finally:
+        ray.shutdown()
+    return {"retriever": remote, "encode_s": encode_s, "query_s": query_s, "startup_s": startup}
+
+
+def _faiss_rows(
+    args: argparse.Namespace, root: Path, vecs: Any, qv: Any, k: int
+) -> tuple[list[tuple[str, float, float]], str, str]:
+    """FAISS search alone at ``--faiss-n`` vectors (``vecs`` tiled with small noise): one flat index vs 2
+    shards searched in parallel, and those 2 shards in this process vs on 2 Ray search actors; the
+    rows, and how the hits of each pair compare."""
+    import numpy as np
+
+    from synthrr.retrieval.dense import DenseRetriever
+
+    reps = -(-args.faiss_n // len(vecs))
+    rng = np.random.default_rng(0)
+    big = np.tile(vecs, (reps, 1))[: args.faiss_n] + rng.normal(
+        0, 0.02, (min(args.faiss_n, reps * len(vecs)), vecs.shape[1])
+    ).astype(np.float32)
+    big /= np.linalg.norm(big, axis=1, keepdims=True)
+    ids = [f"p-{i:016x}" for i in range(len(big))]
+    timings = []
+    for shards in (1, 2):
+        r = DenseRetriever(threads=os.cpu_count() or 1, index_shards=shards)
+        r.index_vectors(big, ids)
+        t0 = time.perf_counter()
+        res = r.search_vectors(qv, k)
+        timings.append((time.perf_counter() - t0, res))
+    tie_note = _compare_ranked(timings[0][1], timings[1][1])
+    pool_secs, pool_note = _search_pool(args, root / "big-index", big, ids, qv, k, timings[1][1])
+    rows = [
+        (f"FAISS search only, {len(big):,} vectors, q/s (1 index vs 2 shards)", len(qv) / timings[0][0],
+         len(qv) / timings[1][0]),
+        (f"FAISS search only, {len(big):,} vectors in 2 shards, q/s (in process vs 2 Ray search actors)",
+         len(qv) / timings[1][0], len(qv) / pool_secs),
+    ]  # fmt: skip
+    return rows, tie_note, pool_note
+
+
+def bench_index(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    cores, k = os.cpu_count() or 1, 50
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         corpus = _wiki_subset(root, args.passages)
         queries = _queries(corpus, args.queries)
-        n, k = len(corpus), 50
-        rows: list[tuple[str, float, float]] = []
-
-        os.environ["SYNTHRR_HOME"] = str(root / "h-local")
-        local = DenseRetriever(threads=cores, encode_shard_size=args.encode_shard)
-        local.encoder.model  # noqa: B018 - load the model before timing
-        t0 = time.perf_counter()
-        open_index(corpus, local, progress=False)
-        enc_local = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        local.search(queries, k)
-        q_local = time.perf_counter() - t0
-
-        ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
-        try:
-            pool = RayEncodePool(RayConfig(actors=args.actors[-1], cpus_per_actor=1))
-            remote = DenseRetriever(threads=cores, encode_shard_size=args.encode_shard, index_shards=2)
-            t0 = time.perf_counter()
-            pool._pool(remote.encoder_spec())
-            ray.get([a.pid.remote() for a in pool.actors])  # actors up, MiniLM loaded in each
-            startup = time.perf_counter() - t0
-            os.environ["SYNTHRR_HOME"] = str(root / "h-ray")
-            t0 = time.perf_counter()
-            open_index(corpus, remote, progress=False, encode=pool)
-            enc_ray = time.perf_counter() - t0
-            qshards = [
-                EncodeShard(i, np.arange(i, min(i + args.encode_shard, len(queries)), dtype=np.uint64), queries[i:j])
-                for i, j in (
-                    (i, min(i + args.encode_shard, len(queries))) for i in range(0, len(queries), args.encode_shard)
-                )
-            ]
-            store = PartStore(root / "query-parts")
-            t0 = time.perf_counter()
-            qv = np.empty((len(queries), remote.encoder.dim), dtype=np.float32)
-            for shard, _ in pool.map(remote.encoder_spec(), qshards, store):
-                qv[shard.start : shard.start + len(shard.keys)] = store.load(shard)
-            remote.search_vectors(qv, k)
-            q_ray = time.perf_counter() - t0
-            pool.close()
-        finally:
-            ray.shutdown()
+        n = len(corpus)
+        loc = _local_index(args, corpus, queries, root / "h-local", k)
+        on_ray = _ray_index(args, corpus, queries, root, k)
+        local, remote = loc["retriever"], on_ray["retriever"]
         assert local.index_dir is not None and remote.index_dir is not None
-        diff = float(np.abs(np.load(local.index_dir / "vectors.npy") - np.load(remote.index_dir / "vectors.npy")).max())
+        vecs = np.load(local.index_dir / "vectors.npy")
+        diff = float(np.abs(vecs - np.load(remote.index_dir / "vectors.npy")).max())
         same = [[p for p, _ in r] for r in local.search(queries, k)] == [
             [p for p, _ in r] for r in remote.search(queries, k)
         ]
-        rows += [
-            ("corpus encode, passages/s", n / enc_local, n / enc_ray),
-            ("retrieval, queries/s", len(queries) / q_local, len(queries) / q_ray),
+        rows = [
+            ("corpus encode, passages/s", n / loc["encode_s"], n / on_ray["encode_s"]),
+            ("retrieval, queries/s", len(queries) / loc["query_s"], len(queries) / on_ray["query_s"]),
         ]
-
-        # FAISS search alone at a larger size: one flat index vs 2 shards searched in parallel
-        vecs = np.load(local.index_dir / "vectors.npy")
-        reps = -(-args.faiss_n // len(vecs))
-        rng = np.random.default_rng(0)
-        big = np.tile(vecs, (reps, 1))[: args.faiss_n] + rng.normal(
-            0, 0.02, (min(args.faiss_n, reps * len(vecs)), vecs.shape[1])
-        ).astype(np.float32)
-        big /= np.linalg.norm(big, axis=1, keepdims=True)
-        ids = [f"p-{i:016x}" for i in range(len(big))]
-        qv = local.encoder.encode(queries)
-        timings = []
-        for shards in (1, 2):
-            r = DenseRetriever(threads=cores, index_shards=shards)
-            r.index_vectors(big, ids)
-            t0 = time.perf_counter()
-            res = r.search_vectors(qv, k)
-            timings.append((time.perf_counter() - t0, res))
-        tie_note = _compare_ranked(timings[0][1], timings[1][1])
-        rows.append(
-            (
-                f"FAISS search only, {len(big):,} vectors, q/s (1 index vs 2 shards)",
-                len(queries) / timings[0][0],
-                len(queries) / timings[1][0],
-            )
-        )
-        pool_secs, pool_note = _search_pool(args, root / "big-index", big, ids, qv, k, timings[1][1])
-        rows.append(
-            (
-                f"FAISS search only, {len(big):,} vectors in 2 shards, q/s (in process vs 2 Ray search actors)",
-                len(queries) / timings[1][0],
-                len(queries) / pool_secs,
-            )
-        )
+        faiss, tie_note, pool_note = _faiss_rows(args, root, vecs, local.encoder.encode(queries), k)
+        rows += faiss
 
     print(
         f"passages={n} queries={len(queries)} top-{k} cores={cores} "
         f"ray: {args.actors[-1]} actors x 1 CPU, num_cpus={args.num_cpus}"
     )
     print(
-        f"ray actor start-up + model load (excluded): {startup:.1f} s; "
+        f"ray actor start-up + model load (excluded): {on_ray['startup_s']:.1f} s; "
         f"max |local - ray| vector diff {diff:.1e}; same top-{k} ids: {same}; sharded vs single FAISS: {tie_note}"
     )
     print(f"Ray search actors vs in-process shards: {pool_note}")

@@ -1,7 +1,7 @@
 """Self-BLEU benchmark: our vectorised implementation vs the paper's NLTK loop.
 
-    python bench/selfbleu.py                       # 1,000 Rotten Tomatoes train texts, n = 1..5
-    python bench/selfbleu.py --task imdb --n 1000 --md docs/bench-selfbleu.md
+    python -m bench.selfbleu                       # 1,000 Rotten Tomatoes train texts, n = 1..5
+    python -m bench.selfbleu --task imdb --n 1000 --md docs/bench-selfbleu.md
 
 Both compute Self-BLEU-1..5 (uniform weights, NLTK smoothing method1) of every text against all
 the others. The NLTK reference makes one ``sentence_bleu`` call per text with all five weight
@@ -78,7 +78,7 @@ def main() -> None:
     if args.md:
         args.md.parent.mkdir(parents=True, exist_ok=True)
         args.md.write_text(
-            "# Self-BLEU benchmark\n\nCommand: `python bench/selfbleu.py "
+            "# Self-BLEU benchmark\n\nCommand: `python -m bench.selfbleu "
             + (f"--task {args.task} --n {args.n} --md {args.md}`\n\n")
             + summary,
             encoding="utf-8",

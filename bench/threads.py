@@ -14,7 +14,7 @@ the tokens prefilled and generated, the wall seconds and the ratio of wall time 
 ``threads 1`` row of the same model (lower is faster). ``--repeats R`` runs the conditions R times,
 interleaved, so a change in the machine's background load shows as spread rather than as a difference.
 
-    .venv/bin/python bench/threads.py --models smollm2-135m qwen-coder-0.5b --md docs/bench-threads.md
+    .venv/bin/python -m bench.threads --models smollm2-135m qwen-coder-0.5b --md docs/bench-threads.md
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.table import add_row, emit, heading
 
 TEXT = (
     "the council voted on a new budget for schools roads and hospitals after a long debate about taxes "
@@ -84,12 +86,13 @@ def run(spec: dict[str, Any], tmp: Path, name: str, neighbour: bool) -> dict[str
         spinner.start()
         time.sleep(0.5)
     try:
-        subprocess.run([sys.executable, __file__, "--child", str(path)], check=True)
+        subprocess.run([sys.executable, "-m", "bench.threads", "--child", str(path)], check=True)
     finally:
         if spinner:
             stop.set()
             spinner.join()
-    return json.loads(path.with_suffix(".out").read_text())
+    result: dict[str, Any] = json.loads(path.with_suffix(".out").read_text())
+    return result
 
 
 def conditions(args: argparse.Namespace) -> list[tuple[str, dict[str, Any], bool]]:
@@ -116,7 +119,7 @@ def main() -> None:
         child(args.child)
         return
     lines = [
-        f"# bench/threads.py: `{' '.join(sys.argv[1:])}`",
+        heading("threads"),
         "",
         "| model | condition | prompt tokens | generated tokens | wall s | wall vs threads 1 (quiet) |",
         "|---|---|---:|---:|---:|---:|",
@@ -133,16 +136,12 @@ def main() -> None:
                 }
                 r = run(spec, Path(tmpdir), f"{model}-{len(lines)}", neighbour)
                 base = base or r["wall"]
-                row = (
+                add_row(
+                    lines,
                     f"| {model} | {name} | {r['prompt_tokens']} | {r['completion_tokens']} | {r['wall']:.1f} | "
-                    f"**{r['wall'] / base:.2f}x** |"
+                    f"**{r['wall'] / base:.2f}x** |",
                 )
-                lines.append(row)
-                print(row, flush=True)
-    text = "\n".join(lines) + "\n"
-    print("\n" + text)
-    if args.md:
-        args.md.write_text(text, encoding="utf-8")
+    emit("\n".join(lines) + "\n", args.md, blank_line=True)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@
    classifier trained on the full train split): per label, the oracle's agreement with the rows the
    verifier accepted and with those it rejected (``label_disagrees``), and the share rejected.
 
-    .venv/bin/python bench/verifier.py --tasks imdb rotten_tomatoes bbc_news --draws 3
-    .venv/bin/python bench/verifier.py --tasks imdb --runs runs/quality/imdb/draw-*/imdb-synthesizrr-*
+    .venv/bin/python -m bench.verifier --tasks imdb rotten_tomatoes bbc_news --draws 3
+    .venv/bin/python -m bench.verifier --tasks imdb --runs runs/quality/imdb/draw-*/imdb-synthesizrr-*
 """
 
 from __future__ import annotations

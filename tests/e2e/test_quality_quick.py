@@ -1,4 +1,4 @@
-"""``bench/quality.py --quick`` end to end: the real SmolLM2 model (llama.cpp), real filters, BM25
+"""``python -m bench.quality --quick`` end to end: the real SmolLM2 model (llama.cpp), real filters, BM25
 retrieval, TF-IDF students and the Gold row, on rotten_tomatoes at tiny N; checks the results file."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_quality_quick_writes_one_table_with_six_rows(tmp_path: Path) -> None:
     results.write_text(f"# old\n\n{analysis}\n", encoding="utf-8")  # survives the rewrite
     args = ["--quick", "--tasks", "rotten_tomatoes", "--out", str(tmp_path / "runs"), "--results", str(results)]
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "quality.py"), *args],
+        [sys.executable, "-m", "bench.quality", *args],
         cwd=ROOT,
         env=dict(os.environ),  # SYNTHRR_HOME of the session: caches shared with the other tests
         capture_output=True,
@@ -63,7 +63,7 @@ def test_quality_quick_writes_one_table_with_six_rows(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert results.is_file()
     text = results.read_text(encoding="utf-8")
-    assert "python bench/quality.py " + " ".join(args) in text  # the exact command line
+    assert "python -m bench.quality " + " ".join(args) in text  # the exact command line
     assert "gguf-sha256:" in text and '"synthrr":' in text  # model identity and versions
     assert len(re.findall(r"^## ", text, flags=re.M)) == 1 and "## rotten_tomatoes" in text
 

@@ -7,7 +7,6 @@ Skipped, with the reason, where no browser is installed; ``.ci/run`` installs on
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -15,28 +14,21 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from bench import browser
+from bench.browser import CHROMIUM, DRIVER
 from synthrr.cli import cli
 
 pytestmark = pytest.mark.e2e
 
 TASK = str(Path(__file__).parent.parent / "data" / "tasks" / "support_tickets.yaml")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 
 
 def open_page(path: Path) -> Any:
-    """A headless Chromium on ``path`` with the browser console log captured."""
-    webdriver = pytest.importorskip("selenium.webdriver")
+    """A headless Chromium on ``path`` with the browser console log captured; skips where none is installed."""
+    pytest.importorskip("selenium.webdriver")
     if not CHROMIUM or not DRIVER:
         pytest.skip("no chromium / chromedriver here (Debian: apt-get install chromium chromium-driver)")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,2400"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=DRIVER))
-    driver.get(path.resolve().as_uri())
-    return driver
+    return browser.open_page(path)
 
 
 def screenshot(page: Path, png: Path) -> Path:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from bench import big_corpus as big_corpus_module
 from synthrr.config import CorpusConfig
 from synthrr.core.text import count_tokens
 from synthrr.corpus import get_corpus
-
-ROOT = Path(__file__).resolve().parents[2]
 
 REAL = [
     "The river rose overnight. Farmers moved their cattle to higher ground! Nobody was hurt, the mayor said.",
@@ -27,14 +24,9 @@ REAL = [
 
 @pytest.fixture
 def big_corpus(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_big_corpus", ROOT / "bench" / "big_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "builtin_texts", lambda: iter(REAL[:3]))
-    monkeypatch.setattr(module, "review_texts", lambda: iter(REAL[3:]))
-    return module
+    monkeypatch.setattr(big_corpus_module, "builtin_texts", lambda: iter(REAL[:3]))
+    monkeypatch.setattr(big_corpus_module, "review_texts", lambda: iter(REAL[3:]))
+    return big_corpus_module
 
 
 def test_padding_gives_exactly_n_distinct_passages_the_same_every_time(big_corpus: ModuleType) -> None:
@@ -61,7 +53,7 @@ def test_the_file_ingests_to_exactly_n_passages(big_corpus: ModuleType, tmp_path
     path = big_corpus.write_corpus(500, tmp_path)
     assert path.name == f"passages-500-r{big_corpus.RECIPE}.jsonl"
     assert json.loads(path.read_text(encoding="utf-8").splitlines()[0]) == {"text": REAL[0], "source": "builtin"}
-    corpus = get_corpus(str(path), CorpusConfig(min_tokens=1), progress=False)
+    corpus = get_corpus(str(path), CorpusConfig(min_tokens=1))
     assert len(corpus) == 500 and corpus.counts["duplicate"] == 0
     mtime = path.stat().st_mtime_ns
     assert big_corpus.write_corpus(500, tmp_path) == path and path.stat().st_mtime_ns == mtime  # reused

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))  # the bench scripts import each other
+from bench import label_mix
 
 
-@pytest.fixture(scope="module")
-def label_mix() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_label_mix", ROOT / "bench" / "label_mix.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_shares_follow_the_given_label_order(label_mix: ModuleType) -> None:
+def test_shares_follow_the_given_label_order() -> None:
     assert np.allclose(label_mix.shares(["b", "a", "b", "b"], ["a", "b", "c"]), [0.25, 0.75, 0.0])
 
 
-def test_reweighting_scores_as_if_the_split_had_the_train_mix(label_mix: ModuleType) -> None:
+def test_reweighting_scores_as_if_the_split_had_the_train_mix() -> None:
     # a balanced split (2 + 2) where the classifier is right on every 'a' and wrong on every 'b'
     truth, pred = ["a", "a", "b", "b"], ["a", "a", "a", "a"]
     as_is = label_mix.scores(truth, pred, ["a", "b"], None)
@@ -38,7 +23,7 @@ def test_reweighting_scores_as_if_the_split_had_the_train_mix(label_mix: ModuleT
     assert weighted["macro_f1"] < weighted["accuracy"]
 
 
-def test_table_shows_mean_and_std_over_draws(label_mix: ModuleType) -> None:
+def test_table_shows_mean_and_std_over_draws() -> None:
     def draw(acc: float) -> dict[str, object]:
         cell = {"accuracy": acc, "macro_f1": acc / 2}
         return {o: {"tfidf as is": cell, "tfidf train mix": cell} for o in label_mix.OPTIONS}
@@ -49,7 +34,7 @@ def test_table_shows_mean_and_std_over_draws(label_mix: ModuleType) -> None:
     assert label_mix.table({"t": []}, ["tfidf"])[2:] == []
 
 
-def test_prior_correction_moves_a_close_call_towards_the_train_mix(label_mix: ModuleType) -> None:
+def test_prior_correction_moves_a_close_call_towards_the_train_mix() -> None:
     proba = np.array([[0.45, 0.55], [0.9, 0.1]])
     rows = [type("Row", (), {"label": lab})() for lab in ("a", "b")]  # a balanced synthetic set
     assert label_mix.predictions(proba, ["a", "b"], None, rows) == ["b", "a"]
