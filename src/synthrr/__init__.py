@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from synthrr.core import log as _log  # noqa: F401  (installs the handler of the synthrr logger)
 from synthrr.version import __version__
 
 if TYPE_CHECKING:

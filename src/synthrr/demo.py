@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = _generate_both(base, result, args.out / "retrieval")
 
         _header("4/4", f"evaluate: metrics + {args.student} students on real test data, vs Gold")
-        rows = compare_runs(runs, args.out, base, student=args.student, gold=True, progress=True)
+        rows = compare_runs(runs, args.out, base, student=args.student, gold=True)
         click.echo("\n" + format_markdown(rows))
         click.secho(verdict(rows), bold=True)
         report = write_report(runs, args.out / "report.html", compare_rows=rows)

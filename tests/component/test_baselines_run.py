@@ -54,7 +54,7 @@ def _rows(result: Any) -> list[tuple[str, str, str]]:
 
 
 def test_supergen_keeps_the_likeliest_half_of_an_overgenerated_pool(tmp_path: Path) -> None:
-    result = generate(_cfg(tmp_path, "supergen"), progress=False)
+    result = generate(_cfg(tmp_path, "supergen"))
     m = result.manifest
     assert m["status"] == "complete" and len(result.rows) == 12
     cands = pd.read_parquet(result.run_dir / "candidates.parquet")
@@ -67,7 +67,7 @@ def test_supergen_keeps_the_likeliest_half_of_an_overgenerated_pool(tmp_path: Pa
 
 
 def test_attrprompt_prompts_carry_llm_proposed_attribute_values(tmp_path: Path) -> None:
-    result = generate(_cfg(tmp_path, "attrprompt"), progress=False)
+    result = generate(_cfg(tmp_path, "attrprompt"))
     m = result.manifest
     assert m["status"] == "complete" and len(result.rows) == 12
     prompts = pd.read_parquet(result.run_dir / "prompts.parquet")
@@ -80,7 +80,7 @@ def test_attrprompt_prompts_carry_llm_proposed_attribute_values(tmp_path: Path) 
 
 def test_progen_feeds_helpful_candidates_back_over_rounds_and_resumes_without_calls(tmp_path: Path) -> None:
     cfg = _cfg(tmp_path, "progen", synthesis={"method": "progen", "n": 12, "shots": 2, "method_options": {"rounds": 3}})
-    first = generate(cfg, progress=False)
+    first = generate(cfg)
     assert first.manifest["status"] == "complete" and first.manifest["counts"]["rounds"] >= 3
     cands = pd.read_parquet(first.run_dir / "candidates.parquet")
     ids = set(cands["id"])
@@ -92,12 +92,12 @@ def test_progen_feeds_helpful_candidates_back_over_rounds_and_resumes_without_ca
     assert demos and demos <= ids
     label_of = dict(zip(cands["id"], cands["label"], strict=True))
     assert all(label_of[d] == lab for ds, lab in zip(later["demo_ids"], later["label"], strict=True) for d in ds)
-    again = generate(cfg, progress=False)
+    again = generate(cfg)
     assert again.manifest["llm"]["calls"] == 0 and _rows(again) == _rows(first)
 
 
 def test_regen_keeps_retrieved_passages_and_calls_no_llm(tmp_path: Path) -> None:
-    result = generate(_cfg(tmp_path, "regen"), progress=False)
+    result = generate(_cfg(tmp_path, "regen"))
     m = result.manifest
     assert m["llm"]["calls"] == 0 and m["status"] == "complete" and len(result.rows) == 6
     assert m["model"]["identity"] == "none"  # no model is named for texts that no model wrote
@@ -114,12 +114,10 @@ def test_each_baseline_gives_the_same_dataset_on_ray(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ray_local: Any, method: str
 ) -> None:
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
-    local = generate(_cfg(tmp_path / "a", method), progress=False)
+    local = generate(_cfg(tmp_path / "a", method))
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))  # a fresh cache: the actors really generate
     encoded = _count_ray_encoding(monkeypatch)
-    remote = generate(
-        _cfg(tmp_path / "b", method, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}), progress=False
-    )
+    remote = generate(_cfg(tmp_path / "b", method, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}))
     assert _rows(remote) == _rows(local) and local.rows
     assert remote.manifest["llm"]["calls"] == local.manifest["llm"]["calls"]
     if method != "regen":

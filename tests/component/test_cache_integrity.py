@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
+from synthrr.core.log import progress_switch
 from synthrr.llm import LLMCache, LLMClient, LLMRequest
 from synthrr.llm.backends.fake import FakeLLM
 from synthrr.llm.cache.integrity import CacheDamagedError
@@ -18,8 +19,8 @@ PROMPTS = [f"prompt number {i} " + "padding " * 40 for i in range(300)]
 
 
 def _fill(path: Path, prompts: list[str] = PROMPTS, template: str = "answer to {prompt}") -> None:
-    with LLMCache(path) as cache:
-        LLMClient(FakeLLM(FakeLLM.Options(default=template)), cache, progress=False).generate(
+    with LLMCache(path) as cache, progress_switch(False):
+        LLMClient(FakeLLM(FakeLLM.Options(default=template)), cache).generate(
             [LLMRequest.completion(p) for p in prompts]
         )
     with sqlite3.connect(path) as conn:  # fold the WAL into the file, as after a clean exit
@@ -28,8 +29,8 @@ def _fill(path: Path, prompts: list[str] = PROMPTS, template: str = "answer to {
 
 def _ask(path: Path, prompts: list[str]) -> tuple[list[str], int]:
     fake = FakeLLM(FakeLLM.Options(default="fresh {prompt}"))
-    with LLMCache(path) as cache:
-        got = LLMClient(fake, cache, progress=False).generate([LLMRequest.completion(p) for p in prompts])
+    with LLMCache(path) as cache, progress_switch(False):
+        got = LLMClient(fake, cache).generate([LLMRequest.completion(p) for p in prompts])
     return [r.completions[0].text for r in got], fake.calls
 
 

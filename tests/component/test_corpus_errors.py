@@ -84,7 +84,7 @@ def test_bad_input_is_one_clear_error(case: str, tmp_path: Path) -> None:
     make, pattern = CASES[case]
     path = make(tmp_path)
     with pytest.raises(InputError, match=pattern):
-        get_corpus(str(path), progress=False)
+        get_corpus(str(path))
     result = CliRunner().invoke(cli, ["corpora", "--corpus", str(path), "--no-progress"])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output

@@ -60,7 +60,7 @@ def write_format(fmt: str, folder: Path) -> Path:
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "tsv.bz2", "parquet", "txt-folder"])
 def test_every_format_gives_the_same_passages(fmt: str, tmp_path: Path, home: Path) -> None:
     path = write_format(fmt, tmp_path)
-    c = get_corpus(str(path), CorpusConfig(id_field=None if fmt == "txt-folder" else "id"), progress=False)
+    c = get_corpus(str(path), CorpusConfig(id_field=None if fmt == "txt-folder" else "id"))
     assert c.counts == {
         "read": 15, "empty": 1, "candidates": 14, "too_short": 1, "too_long": 0, "duplicate": 1, "kept": 12
     }  # fmt: skip
@@ -75,21 +75,21 @@ def test_every_format_gives_the_same_passages(fmt: str, tmp_path: Path, home: Pa
 
 
 def test_fingerprint_depends_only_on_the_passages(tmp_path: Path, home: Path) -> None:
-    a = get_corpus(str(write_format("jsonl", tmp_path)), progress=False)
-    b = get_corpus(str(write_format("parquet", tmp_path)), progress=False)
+    a = get_corpus(str(write_format("jsonl", tmp_path)))
+    b = get_corpus(str(write_format("parquet", tmp_path)))
     assert a.path != b.path and a.fingerprint == b.fingerprint
 
 
 def test_second_call_reuses_the_cache_and_a_changed_file_is_reingested(tmp_path: Path, home: Path) -> None:
     path = write_format("jsonl", tmp_path)
-    first = get_corpus(str(path), progress=False)
-    again = get_corpus(str(path), progress=False)
+    first = get_corpus(str(path))
+    again = get_corpus(str(path))
     assert again.from_cache and again.path == first.path
-    assert not get_corpus(str(path), CorpusConfig(min_tokens=5), progress=False).from_cache  # other settings
+    assert not get_corpus(str(path), CorpusConfig(min_tokens=5)).from_cache  # other settings
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps({"text": "A brand new document about glaciers slowly carving deep valleys " * 2}) + "\n")
     os.utime(path, ns=(1, 1))
-    changed = get_corpus(str(path), progress=False)
+    changed = get_corpus(str(path))
     assert not changed.from_cache and len(changed) == 13 and changed.fingerprint != first.fingerprint
     assert len([p for p in subdir("corpora").iterdir()]) == 3
 
@@ -97,7 +97,7 @@ def test_second_call_reuses_the_cache_and_a_changed_file_is_reingested(tmp_path:
 def test_get_by_id_across_shards_and_row_groups(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ingest_mod, "SHARD_ROWS", 5)
     monkeypatch.setattr(ingest_mod, "ROW_GROUP_ROWS", 2)
-    c = get_corpus(str(write_format("jsonl", tmp_path)), progress=False)
+    c = get_corpus(str(write_format("jsonl", tmp_path)))
     assert [s["rows"] for s in c.meta["shards"]] == [5, 5, 2]
     passages = list(c.iter_passages())
     assert [len(b) for b in c.iter_batches(5)] == [5, 5, 2]
@@ -117,12 +117,12 @@ def test_a_failure_mid_ingest_leaves_no_cache_folder(
     with path.open("a", encoding="utf-8") as fh:
         fh.write('{"text": "broken\n')
     with pytest.raises(InputError, match=r"tiny\.jsonl:16: malformed JSON"):
-        get_corpus(str(path), progress=False)
+        get_corpus(str(path))
     assert list(subdir("corpora").iterdir()) == []
 
 
 def test_chunking_through_the_config(tmp_path: Path, home: Path) -> None:
-    c = get_corpus(str(TINY), CorpusConfig(chunk_tokens=12, chunk_overlap=2, min_tokens=5), progress=False)
+    c = get_corpus(str(TINY), CorpusConfig(chunk_tokens=12, chunk_overlap=2, min_tokens=5))
     assert c.meta["settings"]["chunk_tokens"] == 12
     assert c.meta["tokens"]["max"] == 12 and len(c) > 12
     assert all(p.source for p in c.iter_passages())
@@ -161,14 +161,14 @@ def test_corpora_joined_by_plus_are_one_corpus_of_their_parts_passages(tmp_path:
     rows = [{"text": long_story}, tiny_rows()[0]]  # the second repeats a passage of the other part
     news.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     cfg = CorpusConfig(chunk_tokens=40)  # explicit settings apply to every part
-    joined = get_corpus(f"{news}+{TINY}", cfg, progress=False)
-    tiny = get_corpus(str(TINY), cfg, progress=False)
-    parts = [p.text for p in get_corpus(str(news), cfg, progress=False).iter_passages()]
+    joined = get_corpus(f"{news}+{TINY}", cfg)
+    tiny = get_corpus(str(TINY), cfg)
+    parts = [p.text for p in get_corpus(str(news), cfg).iter_passages()]
     texts = [p.text for p in joined.iter_passages()]
     assert len(parts) == 4 and texts[:4] == parts  # the long story cut into 3 chunks, then the repeat
     assert texts[4:] == [p.text for p in tiny.iter_passages()][1:]  # the repeated passage is kept once
     assert next(joined.iter_passages()).source == "news:line 1"
     with pytest.raises(UsageError, match="an empty name"):
-        get_corpus(f"{TINY}+", progress=False)
+        get_corpus(f"{TINY}+")
     with pytest.raises(UsageError, match="unknown corpus 'wikii'"):
-        get_corpus("abc_news+wikii", progress=False)
+        get_corpus("abc_news+wikii")

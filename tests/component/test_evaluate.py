@@ -83,7 +83,7 @@ def test_load_run_keeps_only_kept_rows_and_refuses_a_torn_run(tmp_path: Path) ->
 
 def test_evaluate_run_writes_metrics_and_student(tmp_path: Path) -> None:
     run = make_run(tmp_path, "r1")
-    out = evaluate_run(run, eval_settings(metrics=TEXT_METRICS, ner="heuristic"), progress=False)
+    out = evaluate_run(run, eval_settings(metrics=TEXT_METRICS, ner="heuristic"))
     saved = json.loads((run / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(out.to_dict(), default=str)) and dict(out) == out.to_dict()
     assert saved["task"] == "support_tickets" and saved["n"] == 18 and saved["method"] == "fewgen"
@@ -102,8 +102,8 @@ def test_evaluate_run_writes_metrics_and_student(tmp_path: Path) -> None:
 
 def test_evaluate_merges_and_resets_on_changed_data(tmp_path: Path) -> None:
     run = make_run(tmp_path, "r1")
-    evaluate_run(run, eval_settings(metrics=["distinct"], student=None), progress=False)
-    second = evaluate_run(run, eval_settings(metrics=["self_bleu"], student="tfidf"), progress=False)
+    evaluate_run(run, eval_settings(metrics=["distinct"], student=None))
+    second = evaluate_run(run, eval_settings(metrics=["self_bleu"], student="tfidf"))
     assert set(second["metrics"]) == {"distinct", "self_bleu"} and "tfidf" in second["students"]
     # an identical rerun into the same folder keeps the measurements; other data drops them
     make_run(tmp_path, "r1")
@@ -112,17 +112,17 @@ def test_evaluate_merges_and_resets_on_changed_data(tmp_path: Path) -> None:
     make_run(tmp_path, "r1", variant=" and a completely different refund")
     assert not (run / "metrics.json").exists() and not (run / "students").exists()
     assert not list(run.glob(".*.tmp"))
-    third = evaluate_run(run, eval_settings(metrics=["distinct"], student=None), progress=False)
+    third = evaluate_run(run, eval_settings(metrics=["distinct"], student=None))
     assert set(third["metrics"]) == {"distinct"} and third["students"] == {}
 
 
 def test_compare_runs_with_gold(tmp_path: Path) -> None:
     a = make_run(tmp_path / "runs", "a-fewgen", method="fewgen")
     b = make_run(tmp_path / "runs", "b-zerogen", n_per_label=6, method="zerogen")
-    evaluate_run(a, eval_settings(metrics=TEXT_METRICS, ner="heuristic"), progress=False)
+    evaluate_run(a, eval_settings(metrics=TEXT_METRICS, ner="heuristic"))
     # b has no metrics.json: compare evaluates it (all metrics would need MiniLM, so pre-evaluate text ones)
-    evaluate_run(b, eval_settings(metrics=TEXT_METRICS, ner="heuristic", student=None), progress=False)
-    rows = compare_runs([a, b], tmp_path / "cmp", eval_settings(ner="heuristic"), progress=False)
+    evaluate_run(b, eval_settings(metrics=TEXT_METRICS, ner="heuristic", student=None))
+    rows = compare_runs([a, b], tmp_path / "cmp", eval_settings(ner="heuristic"))
     assert [r["name"] for r in rows] == ["Gold", "a-fewgen", "b-zerogen"]
     gold = rows[0]
     assert gold["method"] == "gold" and gold["n"] == 18 and gold["mauve"] is None
@@ -139,7 +139,7 @@ def test_compare_runs_with_gold(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert data["student"] == "tfidf" and len(data["rows"]) == 3
     # gold is cached: a second compare does not refit it and gives the same row
-    again = compare_runs([a, b], tmp_path / "cmp2", eval_settings(ner="heuristic"), progress=False)
+    again = compare_runs([a, b], tmp_path / "cmp2", eval_settings(ner="heuristic"))
     assert again[0] == rows[0]
 
 
@@ -279,7 +279,7 @@ def test_student_fits_on_ray_score_like_local(tmp_path: Path) -> None:
     run = make_run(tmp_path / "runs", "a")
     here = f"{socket.gethostname()}:{os.getpid()}"
     probe = ["refund my invoice please", "the app crashes on start", "cannot log in to my account"]
-    local = evaluate_run(run, eval_settings(metrics=[]), progress=False)["students"]["tfidf"]
+    local = evaluate_run(run, eval_settings(metrics=[]))["students"]["tfidf"]
     local_pred = load_student(run / "students" / "tfidf").predict(probe)
     assert [r["worker"] for r in local["runs"]] == [here]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -329,15 +329,15 @@ def test_readers_return_the_records_the_writers_take(tmp_path: Path, monkeypatch
     data = load_run(run)
     assert isinstance(data.manifest, RunManifest) and data.manifest.method == "fewgen"
     assert read_metrics(run) is None
-    written = evaluate_run(run, eval_settings(metrics=["distinct"]), progress=False)
+    written = evaluate_run(run, eval_settings(metrics=["distinct"]))
     back = read_metrics(run)
     assert isinstance(back, RunMetrics) and isinstance(back.students["tfidf"], StudentResult) and back == written
     write_json(tmp_path / "again.json", back.to_dict())
     assert (tmp_path / "again.json").read_bytes() == (run / "metrics.json").read_bytes()
 
     ec = eval_settings(seeds=1).eval
-    gold = gold_evaluation(get_task(TASK), 9, ec, metrics=(), progress=False)
-    cached = gold_evaluation(get_task(TASK), 9, ec, metrics=(), progress=False)
+    gold = gold_evaluation(get_task(TASK), 9, ec, metrics=())
+    cached = gold_evaluation(get_task(TASK), 9, ec, metrics=())
     assert isinstance(cached, GoldEvaluation) and cached == gold and cached.students["tfidf"].n_train == 9
     (file,) = (tmp_path / "home" / "gold").iterdir()
     write_json(tmp_path / "gold.json", cached.to_dict())

@@ -59,7 +59,7 @@ def _markers(run_dir: Path) -> list[Path]:
 
 # ---- local: shard markers and resume -------------------------------------------------------------
 def test_local_writes_markers_stats_and_outputs_per_shard(tmp_path: Path) -> None:
-    result = generate(_cfg(tmp_path, shard_size=4), progress=False)
+    result = generate(_cfg(tmp_path, shard_size=4))
     shards = result.run_dir / "shards"
     ids = [m.name for m in _markers(result.run_dir)]
     assert ids and all((shards / "outputs" / f"{i}.jsonl").is_file() for i in ids)
@@ -78,7 +78,7 @@ def test_local_writes_markers_stats_and_outputs_per_shard(tmp_path: Path) -> Non
 def test_rerun_after_failure_skips_finished_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A backend that dies mid-run leaves markers for finished shards; the rerun only does the rest."""
     cfg = _cfg(tmp_path, shard_size=3, llm={"backend": "fake", "cache": False, "options": {"default": ANSWER}})
-    full = generate(cfg, progress=False, client=LLMClient(FakeLLM(FakeLLM.Options(default=ANSWER)), progress=False))
+    full = generate(cfg, client=LLMClient(FakeLLM(FakeLLM.Options(default=ANSWER))))
     total = full.manifest["llm"]["calls"]
     import shutil
 
@@ -92,7 +92,7 @@ def test_rerun_after_failure_skips_finished_shards(tmp_path: Path, monkeypatch: 
 
     dying.n = 0  # type: ignore[attr-defined]
     with pytest.raises(BackendError):
-        generate(cfg, progress=False, client=LLMClient(FakeLLM(respond=dying), progress=False))
+        generate(cfg, client=LLMClient(FakeLLM(respond=dying)))
     finished = _markers(full.run_dir)
     assert len(finished) == 2  # shards of >= 3 requests (whole blocks of 2): two answered and marked
     assert not (full.run_dir / "data.parquet").exists()
@@ -101,7 +101,7 @@ def test_rerun_after_failure_skips_finished_shards(tmp_path: Path, monkeypatch: 
     assert 6 <= answered <= 7
 
     healthy = FakeLLM(FakeLLM.Options(default=ANSWER))
-    again = generate(cfg, progress=False, client=LLMClient(healthy, progress=False))
+    again = generate(cfg, client=LLMClient(healthy))
     assert healthy.calls == total - answered  # no cache: only unfinished shards reached the engine
     assert again.manifest["counts"]["shards_skipped"] == 2
     assert _rows(again) == _rows(full)
@@ -109,11 +109,11 @@ def test_rerun_after_failure_skips_finished_shards(tmp_path: Path, monkeypatch: 
 
 def test_changed_shard_is_not_skipped(tmp_path: Path) -> None:
     cfg = _cfg(tmp_path, shard_size=4, llm={"backend": "fake", "cache": False, "options": {"default": ANSWER}})
-    first = generate(cfg, progress=False)
+    first = generate(cfg)
     marker = _markers(first.run_dir)[0]
     marker.write_text("stale-digest\n")
     fake = FakeLLM(FakeLLM.Options(default=ANSWER))
-    again = generate(cfg, progress=False, client=LLMClient(fake, progress=False))
+    again = generate(cfg, client=LLMClient(fake))
     assert fake.calls == 4 and again.manifest["counts"]["shards_skipped"] == again.manifest["counts"]["shards"] - 1
     assert _rows(again) == _rows(first)
 
@@ -125,7 +125,7 @@ def test_logprobs_survive_a_shard_replayed_from_disk(tmp_path: Path) -> None:
     store = ShardStore(tmp_path / "shards")
     reqs = [LLMRequest.completion(f"p{i}", sampling=Sampling(n=2, logprobs=i == 0)) for i in range(2)]
     shard = Shard("r000-00000", reqs)
-    done = run_shard(LLMClient(FakeLLM(), progress=False), shard, store)
+    done = run_shard(LLMClient(FakeLLM()), shard, store)
     replayed = store.load(shard)
     assert store.is_done(shard) and replayed.skipped
     got = [r.completions for r in replayed.responses if r is not None]
@@ -139,7 +139,7 @@ def test_logprobs_survive_a_shard_replayed_from_disk(tmp_path: Path) -> None:
 def test_ray_missing_extra_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(MissingExtraError, match=r"synthrr\[ray\]"):
-        generate(_cfg(tmp_path, executor="ray"), progress=False)
+        generate(_cfg(tmp_path, executor="ray"))
     from synthrr.cli import cli
 
     args = ["generate", "--task", TASK, "--llm", "fake", "--method", "fewgen", "--n", "6", "--per-label", "5"]
@@ -166,10 +166,10 @@ def test_ray_rejects_budget_when_the_config_is_made(tmp_path: Path) -> None:
 # ---- ray: same dataset as local, resume ----------------------------------------------------------
 def test_local_and_ray_give_the_same_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ray_local: Any) -> None:
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
-    local = generate(_cfg(tmp_path / "a"), progress=False)
+    local = generate(_cfg(tmp_path / "a"))
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))  # a fresh cache: ray really generates
     ray_cfg = _cfg(tmp_path / "b", executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, shard_size=3)
-    remote = generate(ray_cfg, progress=False)
+    remote = generate(ray_cfg)
     assert _rows(remote) == _rows(local) and len(local.rows) == 12
     assert remote.manifest["llm"]["calls"] == local.manifest["llm"]["calls"] > 0
     assert remote.manifest["counts"]["shards"] > remote.manifest["counts"]["rounds"]
@@ -190,10 +190,10 @@ def test_local_and_ray_give_the_same_dataset(tmp_path: Path, monkeypatch: pytest
 def test_ray_rerun_skips_finished_shards(tmp_path: Path, ray_local: Any) -> None:
     llm = {"backend": "fake", "cache": False, "options": {"default": ANSWER}}
     cfg = _cfg(tmp_path, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, shard_size=3, llm=llm)
-    first = generate(cfg, progress=False)
+    first = generate(cfg)
     markers = _markers(first.run_dir)
     markers[-1].unlink()  # as if the run died before the last shard finished
-    again = generate(cfg, progress=False)
+    again = generate(cfg)
     counts = again.manifest["counts"]
     assert counts["shards_skipped"] == counts["shards"] - 1 == len(markers) - 1
     redo = (first.run_dir / "shards" / "outputs" / f"{markers[-1].name}.jsonl").read_text().count("\n")
@@ -205,7 +205,7 @@ def test_ray_actor_errors_reach_the_driver_as_synthrr_errors(tmp_path: Path, ray
     llm = {"backend": "fake", "cache": False, "options": {"default": ANSWER, "n_ctx": 5}}  # prompts too long
     cfg = _cfg(tmp_path, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, llm=llm)
     with pytest.raises(BackendError, match="exceeds the context") as info:
-        generate(cfg, progress=False)
+        generate(cfg)
     assert info.value.backend == "fake" and info.value.exit_code == 2
 
 
@@ -218,7 +218,7 @@ def test_a_killed_llm_actor_is_restarted_and_its_shard_retried(
 
     llm = {"backend": "fake", "options": {"default": ANSWER, "delay": 0.25}}  # a shard of 2 takes 0.5 s
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
-    local = generate(_cfg(tmp_path / "a", llm=llm, shard_size=2), progress=False)
+    local = generate(_cfg(tmp_path / "a", llm=llm, shard_size=2))
 
     pids: list[int] = []
     started = RayExecutor.__init__
@@ -244,7 +244,7 @@ def test_a_killed_llm_actor_is_restarted_and_its_shard_retried(
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))
     cfg = _cfg(tmp_path / "b", llm=llm, executor="ray", ray={"actors": 2, "cpus_per_actor": 0.5}, shard_size=2)
     killer.start()
-    remote = generate(cfg, progress=False)
+    remote = generate(cfg)
     killer.join()
     assert killed and killed["markers"] < remote.manifest["counts"]["shards"]  # killed while shards remained
     workers = set(remote.manifest["executor"]["workers"])

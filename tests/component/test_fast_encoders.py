@@ -116,12 +116,11 @@ class _FakeEncoder:
     dim = 32
     model = None
 
-    def encode(self, texts: Any, *, batch_size: int | None = None, progress: Any = False, desc: str = "") -> Any:
+    def encode(self, texts: Any, *, batch_size: int | None = None, bar: Any = None) -> Any:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
                 out[row, sum(map(ord, word)) % self.dim] += 1.0
-        bar = progress if not isinstance(progress, bool) else None
         if bar is not None:
             bar.update(len(texts))
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
@@ -137,15 +136,15 @@ def test_the_recall_is_stored_in_the_index_and_shown_by_synthrr_corpora(tmp_path
         for i in range(300)
     ]
     src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
-    corpus = get_corpus(str(src), CorpusConfig(id_field="id", min_tokens=1), progress=False)
+    corpus = get_corpus(str(src), CorpusConfig(id_field="id", min_tokens=1))
     r = DenseRetriever(threads=1, index="ivf", ivf_nlist=4)
     r.__dict__["encoder"] = _FakeEncoder()
-    open_index(corpus, r, progress=False)
+    open_index(corpus, r)
     meta = json.loads((r.index_dir / "index.json").read_text())  # type: ignore[operator]
     assert meta["retriever"]["index"]["kind"] == "ivf" and "recall@50" in meta["retriever"]["index"]
     again = DenseRetriever(threads=1, index="ivf", ivf_nlist=4)
     again.__dict__["encoder"] = _FakeEncoder()
-    open_index(corpus, again, progress=False)
+    open_index(corpus, again)
     assert again.index_status == "loaded" and again.describe()["index"] == meta["retriever"]["index"]
     out = CliRunner().invoke(cli, ["corpora", "--corpus", str(src), "--id-field", "id", "--min-tokens", "1", "-q"])
     assert out.exit_code == 0, out.output

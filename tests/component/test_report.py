@@ -103,12 +103,12 @@ def test_a_report_before_evaluate_says_what_to_run(tmp_path: Path) -> None:
     from synthrr.report.html import write_report
 
     few = _run(tmp_path, "fewgen")
-    text = write_report([few], tmp_path / "r.html", embedding_map=False, progress=False).read_text(encoding="utf-8")
+    text = write_report([few], tmp_path / "r.html", embedding_map=False).read_text(encoding="utf-8")
     assert text.index('id="needs-evaluate"') < text.index("<h2>Comparison</h2>")
     assert f"<pre>synthrr evaluate {few}</pre>" in text and "synthrr report --evaluate" in text
     assert text.count(f"Empty for {few.name}: needs <code>synthrr evaluate</code>") == 3  # table, diversity, entities
     (few / "metrics.json").write_text(json.dumps({"metrics": {"distinct": {"distinct_2": 0.5}}}), encoding="utf-8")
-    again = write_report([few], tmp_path / "r.html", embedding_map=False, progress=False).read_text(encoding="utf-8")
+    again = write_report([few], tmp_path / "r.html", embedding_map=False).read_text(encoding="utf-8")
     assert "needs-evaluate" not in again and "Empty for" not in again
 
 
@@ -121,7 +121,7 @@ def test_report_evaluate_runs_evaluate_first_on_runs_without_metrics(
     (other / "metrics.json").write_text(json.dumps({"metrics": {}, "students": {}, "n": 1}), encoding="utf-8")
     seen: list[Path] = []
 
-    def fake_evaluate(run_dir: Path, cfg: object = None, *, progress: bool = True) -> None:
+    def fake_evaluate(run_dir: Path, cfg: object = None) -> None:
         seen.append(Path(run_dir))
         (Path(run_dir) / "metrics.json").write_text(json.dumps({"metrics": {}, "n": 6}), encoding="utf-8")
 
@@ -148,7 +148,7 @@ def test_the_cost_table_covers_answers_replayed_from_the_cache(tmp_path: Path) -
         return llm["completion_tokens"] + llm["cached_completion_tokens"]
 
     assert completion(rerun) == completion(first) > 0
-    text = write_report([few], tmp_path / "r.html", embedding_map=False, progress=False).read_text(encoding="utf-8")
+    text = write_report([few], tmp_path / "r.html", embedding_map=False).read_text(encoding="utf-8")
     row = re.search(rf"<tr><td>{re.escape(few.name)}</td>(.*?)</tr>", text.split("<h2>Cost and speed</h2>")[1])
     assert row is not None
     cells = re.findall(r"<td>(.*?)</td>", row.group(1))

@@ -34,7 +34,7 @@ def _own_home(_isolated_home: None, home: Path, monkeypatch: pytest.MonkeyPatch)
 def tiny(home: Path) -> Corpus:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYNTHRR_HOME", str(home))
-        return get_corpus(str(TINY), CorpusConfig(id_field="id"), progress=False)
+        return get_corpus(str(TINY), CorpusConfig(id_field="id"))
 
 
 def source_of(corpus: Corpus, pid: str) -> str:
@@ -42,8 +42,8 @@ def source_of(corpus: Corpus, pid: str) -> str:
 
 
 def test_bm25_finds_the_matching_passage_and_reuses_its_index(tiny: Corpus) -> None:
-    first = open_index(tiny, get_retriever("bm25"), progress=False)
-    second = open_index(tiny, get_retriever("bm25"), progress=False)
+    first = open_index(tiny, get_retriever("bm25"))
+    second = open_index(tiny, get_retriever("bm25"))
     assert (first.index_status, second.index_status) == ("built", "loaded")
     assert first.index_dir == second.index_dir == index_dir_for(tiny, first)
     queries = ["lava flows from the erupting volcano", "grandmaster wins the chess title", "roasted coffee beans"]
@@ -55,7 +55,7 @@ def test_bm25_finds_the_matching_passage_and_reuses_its_index(tiny: Corpus) -> N
 
 
 def test_k_is_clamped_and_queries_without_known_terms_return_nothing(tiny: Corpus) -> None:
-    r = open_index(tiny, get_retriever("bm25"), progress=False)
+    r = open_index(tiny, get_retriever("bm25"))
     many, nothing = r.search(["the suspension bridge over the river", "qwertyuiop the and"], k=100)
     assert len(many) <= len(tiny) and source_of(tiny, many[0][0]) == "bridge"
     assert [s for _, s in many] == sorted((s for _, s in many), reverse=True)
@@ -64,8 +64,8 @@ def test_k_is_clamped_and_queries_without_known_terms_return_nothing(tiny: Corpu
 
 
 def test_different_options_get_a_different_index(tiny: Corpus) -> None:
-    a = open_index(tiny, get_retriever("bm25"), progress=False)
-    b = open_index(tiny, get_retriever("bm25", k1=0.9), progress=False)
+    a = open_index(tiny, get_retriever("bm25"))
+    b = open_index(tiny, get_retriever("bm25", k1=0.9))
     assert a.index_dir != b.index_dir and b.index_status == "built"
 
 
@@ -76,7 +76,7 @@ def test_retrieve_and_save_hits(tiny: Corpus, tmp_path: Path) -> None:
             "s2", "Shares climbed on Tuesday as the central bank held rates; election polls were level.", "business"
         ),
     ]
-    hits = retrieve(seeds, tiny, RetrievalConfig(retriever="bm25", k=2), progress=False)
+    hits = retrieve(seeds, tiny, RetrievalConfig(retriever="bm25", k=2))
     assert [(h.seed_id, h.rank) for h in hits] == [("s1", 1), ("s1", 2), ("s2", 1), ("s2", 2)]
     assert source_of(tiny, hits[0].passage_id) == "football" and source_of(tiny, hits[2].passage_id) == "stocks"
     out = save_hits(hits, tmp_path / "out" / "hits.parquet")
@@ -103,7 +103,7 @@ class FlakyRetriever(Retriever):
     def fingerprint(self) -> str:
         return "f1"
 
-    def build(self, corpus: Corpus, index_dir: Path, *, progress: bool = True, **_: object) -> None:
+    def build(self, corpus: Corpus, index_dir: Path, **_: object) -> None:
         self.builds += 1
         (index_dir / "ids.txt").write_text("\n".join(corpus.ids()))
         if self.fail:
@@ -112,18 +112,18 @@ class FlakyRetriever(Retriever):
     def load(self, index_dir: Path) -> None:
         (index_dir / "ids.txt").read_text()
 
-    def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
+    def search(self, queries: list[str], k: int) -> list[Ranked]:
         return [[] for _ in queries]
 
 
 def test_a_failed_build_leaves_nothing_and_a_broken_index_is_rebuilt(tiny: Corpus) -> None:
     with pytest.raises(RuntimeError, match="disk full"):
-        open_index(tiny, FlakyRetriever(fail=True), progress=False)
+        open_index(tiny, FlakyRetriever(fail=True))
     assert not [p for p in subdir("indexes").iterdir() if "-flaky-" in p.name]
-    ok = open_index(tiny, FlakyRetriever(), progress=False)
+    ok = open_index(tiny, FlakyRetriever())
     assert ok.index_status == "built" and ok.index_dir is not None
     (ok.index_dir / "ids.txt").unlink()  # corrupt it
     again = FlakyRetriever()
-    open_index(tiny, again, progress=False)
+    open_index(tiny, again)
     assert again.index_status == "built" and again.builds == 1 and (ok.index_dir / "ids.txt").is_file()
     shutil.rmtree(ok.index_dir)

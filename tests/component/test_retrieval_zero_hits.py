@@ -152,14 +152,14 @@ def test_stemming_matches_word_forms_and_keys_the_index(tmp_path: Path) -> None:
         '{"text": "The river flooded the valley after three days of heavy rain, and the village was evacuated."}\n',
         encoding="utf-8",
     )
-    corpus = get_corpus(str(docs), CorpusConfig(min_tokens=5), progress=False)
-    plain = open_index(corpus, get_retriever("bm25", stemmer=None), progress=False)
-    stemmed = open_index(corpus, get_retriever("bm25", stemmer="english"), progress=False)
+    corpus = get_corpus(str(docs), CorpusConfig(min_tokens=5))
+    plain = open_index(corpus, get_retriever("bm25", stemmer=None))
+    stemmed = open_index(corpus, get_retriever("bm25", stemmer="english"))
     assert plain.index_dir != stemmed.index_dir and stemmed.index_status == "built"
     assert plain.search(["payment"], 2) == [[]]
     (hit,) = stemmed.search(["payment"], 2)
     assert len(hit) == 1 and "payments" in corpus.get([hit[0][0]])[0].text
-    reloaded = open_index(corpus, get_retriever("bm25", stemmer="english"), progress=False)
+    reloaded = open_index(corpus, get_retriever("bm25", stemmer="english"))
     assert reloaded.index_status == "loaded" and reloaded.search(["flooding"], 2) == stemmed.search(["flooding"], 2)
     assert reloaded.search(["flooding"], 2)[0]
 
@@ -170,10 +170,10 @@ def test_stop_word_lists_decide_which_words_are_searched(tmp_path: Path) -> None
         '{"text": "This is what they were doing when it was over and all of them had gone home for the night."}\n',
         encoding="utf-8",
     )
-    corpus = get_corpus(str(docs), CorpusConfig(min_tokens=5), progress=False)
+    corpus = get_corpus(str(docs), CorpusConfig(min_tokens=5))
 
     def found(stopwords: str, query: str) -> int:
-        (ranked,) = open_index(corpus, get_retriever("bm25", stopwords=stopwords), progress=False).search([query], 1)
+        (ranked,) = open_index(corpus, get_retriever("bm25", stopwords=stopwords)).search([query], 1)
         return len(ranked)
 
     assert found("en", "they are") == 0 and found("none", "they are") == 1

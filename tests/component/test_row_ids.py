@@ -42,12 +42,12 @@ class _FakeEncoder:
     dim = 32
     model = None
 
-    def encode(self, texts: Any, *, batch_size: int | None = None, progress: Any = False, desc: str = "") -> Any:
+    def encode(self, texts: Any, *, batch_size: int | None = None, bar: Any = None) -> Any:
         counts = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             np.add.at(counts[row], [zlib.crc32(w.encode()) % self.dim for w in text.lower().split()], 1.0)
-        if not isinstance(progress, bool):
-            progress.update(len(texts))
+        if bar is not None:
+            bar.update(len(texts))
         norms = np.linalg.norm(counts, axis=1, keepdims=True)
         return counts / np.where(norms > 0, norms, 1.0)
 
@@ -60,7 +60,7 @@ def corpus(tmp_path: Path) -> Corpus:
         for i in range(240)
     ]
     src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
-    return get_corpus(str(src), CorpusConfig(id_field="id", min_tokens=1), progress=False)
+    return get_corpus(str(src), CorpusConfig(id_field="id", min_tokens=1))
 
 
 def _dense(**options: Any) -> DenseRetriever:
@@ -98,11 +98,11 @@ def test_dense_hits_are_those_of_a_list_of_ids(options: dict[str, Any]) -> None:
 
 
 def test_a_loaded_dense_index_memory_maps_its_ids_and_answers_as_built(corpus: Corpus) -> None:
-    built = open_index(corpus, _dense(), progress=False)
+    built = open_index(corpus, _dense())
     assert isinstance(built, DenseRetriever) and built.index_status == "built"
     queries = ["alpha beta", "kappa lambda mu item 3", "zeta"]
     first = built.search(queries, 10)
-    loaded = open_index(corpus, _dense(), progress=False)
+    loaded = open_index(corpus, _dense())
     assert isinstance(loaded, DenseRetriever) and loaded.index_status == "loaded"
     assert isinstance(loaded._ids.keys, np.memmap)
     ids = keys_to_ids(np.load(loaded.index_dir / "ids.npy"))  # type: ignore[operator]
@@ -112,24 +112,24 @@ def test_a_loaded_dense_index_memory_maps_its_ids_and_answers_as_built(corpus: C
 
 @pytest.mark.parametrize("bad", ["strings", "short"])
 def test_an_index_with_ids_in_another_form_is_rebuilt(corpus: Corpus, bad: str) -> None:
-    first = open_index(corpus, _dense(), progress=False)
+    first = open_index(corpus, _dense())
     assert first.index_dir is not None
     hits = first.search(["alpha beta"], 5)
     keys = np.load(first.index_dir / "ids.npy")
     # an older layout: ids as a string array; or ids that do not match the vectors
     np.save(first.index_dir / "ids.npy", np.array(keys_to_ids(keys)) if bad == "strings" else keys[:-1])
-    again = open_index(corpus, _dense(), progress=False)
+    again = open_index(corpus, _dense())
     assert again.index_status == "built"
     assert np.load(again.index_dir / "ids.npy").dtype == np.uint64  # type: ignore[operator]
     assert again.search(["alpha beta"], 5) == hits
 
 
 def test_bm25_hits_and_ids_survive_a_reload(corpus: Corpus) -> None:
-    built = open_index(corpus, BM25Retriever(), progress=False)
+    built = open_index(corpus, BM25Retriever())
     queries = ["alpha beta gamma", "item 17", "nothing matches this"]
     first = built.search(queries, 8)
     assert first[2] == [] and all(s > 0 for hits in first for _, s in hits)
-    loaded = open_index(corpus, BM25Retriever(), progress=False)
+    loaded = open_index(corpus, BM25Retriever())
     assert loaded.index_status == "loaded" and loaded.search(queries, 8) == first
     assert {p for hits in first for p, _ in hits} <= set(corpus.ids())
 

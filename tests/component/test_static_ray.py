@@ -30,13 +30,13 @@ def test_static_encoder_on_ray_actors_matches_local(
     src = tmp_path / "docs.jsonl"
     texts = [f"Item {n}: notes about the {TOPICS[n % 6]}, seen by readers." for n in range(24)]
     src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
-    corpus = get_corpus(str(src), CorpusConfig(min_tokens=1), progress=False)
-    local = open_index(corpus, DenseRetriever(threads=1, encoder="static"), progress=False)
+    corpus = get_corpus(str(src), CorpusConfig(min_tokens=1))
+    local = open_index(corpus, DenseRetriever(threads=1, encoder="static"))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # actors see this home's encoder
     pool = RayEncodePool(RayConfig(actors=2, cpus_per_actor=1))
     try:
         retriever = DenseRetriever(threads=1, encoder="static", encode_shard_size=8, index_shards=2)
-        remote: Any = open_index(corpus, retriever, progress=False, encode=pool)  # another key: another folder
+        remote: Any = open_index(corpus, retriever, encode=pool)  # another key: another folder
         assert pool.encoded == 3  # 24 passages in shards of 8, all on the actors
     finally:
         pool.close()

@@ -224,11 +224,11 @@ def test_a_corpus_with_no_passage_left_names_the_setting(tmp_path: Path) -> None
     corpus = tmp_path / "docs.csv"
     corpus.write_text("id,text\n1,too short to keep\n2,also short\n3,too short to keep\n")
     with pytest.raises(InputError, match=r"lower corpus\.min_tokens to 4 or below \(--set corpus\.min_tokens=4"):
-        get_corpus(str(corpus), progress=False)
+        get_corpus(str(corpus))
     long_doc = tmp_path / "long.jsonl"
     long_doc.write_text(json.dumps({"text": " ".join(["word"] * 500)}) + "\n")
     with pytest.raises(InputError, match=r"500 tokens: raise corpus\.max_tokens.*corpus\.chunk_tokens"):
-        get_corpus(str(long_doc), progress=False)
+        get_corpus(str(long_doc))
     task = synthrr.make_task(ROWS, name="tickets")
     args = ["generate", "--task", str(task), "--corpus", str(corpus), "--llm", "fake", "--out", str(tmp_path / "r")]
     line = one_error(invoke(*args, "--retriever", "bm25", "--no-progress"))

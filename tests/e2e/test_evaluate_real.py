@@ -56,14 +56,14 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "out": str(tmp / "runs"),
         }
     )
-    client = LLMClient(FakeLLM(respond=_responder()), LLMCache(tmp / "cache.sqlite"), progress=False)
-    result = generate(cfg, progress=False, client=client)
+    client = LLMClient(FakeLLM(respond=_responder()), LLMCache(tmp / "cache.sqlite"))
+    result = generate(cfg, client=client)
     assert len(result.rows) == N
     return result.run_dir
 
 
 def test_evaluate_all_metrics_on_a_real_run(real_run: Path) -> None:
-    out = evaluate_run(real_run, eval_settings(student="tfidf", seeds=3, test_limit=300, device="cpu"), progress=False)
+    out = evaluate_run(real_run, eval_settings(student="tfidf", seeds=3, test_limit=300, device="cpu"))
     m = out["metrics"]
     assert not [k for k, v in m.items() if "error" in v], m
     assert 0 < m["self_bleu"]["self_bleu_5"] < m["self_bleu"]["self_bleu_1"] < 1
@@ -84,7 +84,7 @@ def test_evaluate_all_metrics_on_a_real_run(real_run: Path) -> None:
 
 
 def test_compare_real_run_with_gold_and_cli(real_run: Path, tmp_path: Path) -> None:
-    rows = compare_runs([real_run], tmp_path / "cmp", eval_settings(device="cpu", test_limit=300), progress=False)
+    rows = compare_runs([real_run], tmp_path / "cmp", eval_settings(device="cpu", test_limit=300))
     gold, run = rows
     assert gold["name"] == "Gold" and gold["n"] == N and gold["n_test"] == run["n_test"] == 300
     assert gold["within_cosine"] is not None and gold["mauve"] is None and gold["label_preservation"] is None

@@ -37,7 +37,7 @@ def _cfg(tmp_path: object, method: str) -> RunConfig:
 
 def test_synthesizrr_real_model_every_stage_and_zero_call_rerun(tmp_path: object) -> None:
     cfg = _cfg(tmp_path, "synthesizrr")
-    first = generate(cfg, progress=False)
+    first = generate(cfg)
     m = first.manifest
     assert m["model"]["backend"] == "llamacpp" and len(m["model"]["identity"]) >= 16
     c = m["counts"]
@@ -59,14 +59,14 @@ def test_synthesizrr_real_model_every_stage_and_zero_call_rerun(tmp_path: object
             assert m["drops"][reason] == n
     assert json.loads((first.run_dir / "manifest.json").read_text())["fingerprint"] == m["fingerprint"]
 
-    again = generate(cfg, progress=False)
+    again = generate(cfg)
     assert again.manifest["llm"]["calls"] == 0
     assert again.manifest["llm"]["cache_hits"] == m["llm"]["calls"]
     assert pd.read_parquet(again.run_dir / "data.parquet")["id"].tolist() == data["id"].tolist()
 
 
 def test_fewgen_real_model(tmp_path: object) -> None:
-    result = generate(_cfg(tmp_path, "fewgen"), progress=False)
+    result = generate(_cfg(tmp_path, "fewgen"))
     data = pd.read_parquet(result.run_dir / "data.parquet")
     assert result.manifest["status"] == "complete" and len(data) == 6 and data["passage_id"].isna().all()
     assert set(data["label"]) <= {"negative", "positive"}
@@ -96,7 +96,7 @@ def test_eight_imbalanced_labels_on_wiki_each_get_their_quota(tmp_path: object) 
             "out": str(tmp_path),
         }
     )
-    result = generate(cfg, progress=False)
+    result = generate(cfg)
     m = result.manifest
     assert m["status"] == "complete", m["per_label"]
     assert {lab: v["kept"] for lab, v in m["per_label"].items()} == {lab: 2 for lab in m["per_label"]}

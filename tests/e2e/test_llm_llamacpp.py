@@ -23,7 +23,7 @@ SAMPLING = Sampling(max_tokens=16, temperature=0.95, top_p=0.9, seed=7)
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMClient]:
     cache = LLMCache(tmp_path_factory.mktemp("llm") / "cache.sqlite")
-    c = make_client(LLMConfig(options={"n_parallel": 2, "threads": 1, "n_ctx": 512}), progress=False)
+    c = make_client(LLMConfig(options={"n_parallel": 2, "threads": 1, "n_ctx": 512}))
     c.cache = cache
     yield c
     c.close()

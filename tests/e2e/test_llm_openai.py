@@ -154,7 +154,7 @@ def test_through_the_client_with_cache(server: LlamaServer, keyed: None, tmp_pat
     with FaultProxy(server.root) as proxy:
         cfg = LLMConfig(backend="openai", options={"base_url": f"{proxy.url}/v1"} | FAST)
         reqs = [chat("Say hi.", n=2, seed=11), chat("Say bye.")]
-        with make_client(cfg, progress=False, cache_path=tmp_path / "llm.sqlite") as client:
+        with make_client(cfg, cache_path=tmp_path / "llm.sqlite") as client:
             first = client.generate(reqs)
             sent = len(proxy.attempts)
             again = client.generate(reqs)

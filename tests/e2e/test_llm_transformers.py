@@ -20,7 +20,6 @@ pytestmark = pytest.mark.e2e
 def test_generate_on_the_real_model_then_cached(tmp_path: Path, synthrr_home: Path) -> None:
     client = make_client(
         LLMConfig(backend="transformers", options={"threads": 1, "batch_size": 4}),
-        progress=False,
         cache_path=tmp_path / "c.sqlite",
     )
     batch = [
@@ -34,7 +33,7 @@ def test_generate_on_the_real_model_then_cached(tmp_path: Path, synthrr_home: Pa
     assert client.backend.model_identity().endswith("|float32")  # type: ignore[union-attr]
     assert list((synthrr_home / "models").glob("SmolLM2-135M-Instruct.Q4_1-*-fp32/config.json"))
 
-    again = make_client(LLMConfig(backend="transformers"), progress=False, cache_path=tmp_path / "c.sqlite")
+    again = make_client(LLMConfig(backend="transformers"), cache_path=tmp_path / "c.sqlite")
     assert [r.completions for r in again.generate(batch)] == [r.completions for r in first]
     assert again.last_stats.calls == 0 and again.backend.calls == 0  # type: ignore[attr-defined]
     assert len(LLMCache(tmp_path / "c.sqlite")) == 2
@@ -47,7 +46,6 @@ def test_logprobs_match_a_separate_forward_pass(tmp_path: Path) -> None:
 
     client = make_client(
         LLMConfig(backend="transformers", options={"threads": 1, "batch_size": 4}),
-        progress=False,
         cache_path=tmp_path / "c.sqlite",
     )
     greedy = LLMRequest.chat(

@@ -46,9 +46,9 @@ def test_real_model_same_dataset_on_local_and_ray(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ray_local: Any
 ) -> None:
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
-    local = generate(_cfg(tmp_path / "a"), progress=False)
+    local = generate(_cfg(tmp_path / "a"))
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-ray"))  # fresh cache: the actors really generate
-    remote = generate(_cfg(tmp_path / "b", executor="ray", ray={"actors": 2, "cpus_per_actor": 1}), progress=False)
+    remote = generate(_cfg(tmp_path / "b", executor="ray", ray={"actors": 2, "cpus_per_actor": 1}))
     assert remote.manifest["llm"]["calls"] == local.manifest["llm"]["calls"] > 0
     assert len(remote.manifest["executor"]["workers"]) == 2
     rows = sorted((r.id, r.label, r.text) for r in local.rows)
@@ -83,7 +83,7 @@ def test_killed_ray_driver_reruns_only_unfinished_shards(tmp_path: Path, monkeyp
     shard finished; the same command again skips the finished shards and gives the uninterrupted rows."""
     pytest.importorskip("ray")
     monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home-local"))
-    local = generate(_cfg(tmp_path / "local", shard_size=1), progress=False)
+    local = generate(_cfg(tmp_path / "local", shard_size=1))
     total = local.manifest["llm"]["calls"]
     _cfg(tmp_path / "runs", shard_size=1).to_yaml(tmp_path / "run.yaml")
     args = [

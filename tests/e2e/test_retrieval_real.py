@@ -40,25 +40,25 @@ REVIEWS = {
 
 @pytest.fixture(scope="module")
 def plots() -> Corpus:
-    return get_corpus("movie_plots", progress=False)
+    return get_corpus("movie_plots")
 
 
 def test_builtin_corpora_ingest_and_list() -> None:
     names = ("wiki", "movie_plots", "headlines", "abc_news", "news")
-    sizes = {name: len(get_corpus(name, progress=False)) for name in names}
+    sizes = {name: len(get_corpus(name)) for name in names}
     assert 9_900 <= sizes["wiki"] <= 10_033
     assert 1_000 <= sizes["movie_plots"] <= 1_097
     assert 4_000 <= sizes["headlines"] <= 4_080  # short texts: the built-in's own min_tokens=3 applies
     assert 850 <= sizes["abc_news"] <= 900  # 300 articles cut into passages of at most 100 tokens
     assert 27_000 <= sizes["news"] <= 30_000  # 3,469 non-BBC articles cut into passages of at most 100 tokens
-    news = get_corpus("abc_news", progress=False).texts()
+    news = get_corpus("abc_news").texts()
     assert max(count_tokens(t) for t in news) <= 100
     assert sum(t.endswith((".", '"')) for t in news) >= 0.95 * len(news)  # cut at sentence ends
     result = CliRunner().invoke(cli, ["corpora", "--json"])
     assert result.exit_code == 0, result.output
     listed = {row["name"]: row["passages"] for row in json.loads(result.output)}
     assert listed == sizes
-    wiki = get_corpus("wiki", progress=False)
+    wiki = get_corpus("wiki")
     assert wiki.from_cache
     first = next(wiki.iter_passages())
     assert first.text.startswith(f"{first.source}. ")  # "Title. extract"
@@ -67,7 +67,7 @@ def test_builtin_corpora_ingest_and_list() -> None:
 @pytest.mark.parametrize(("name", "min_top1"), [("bm25", 5), ("dense", 4)])
 def test_reviews_retrieve_the_plot_of_their_film(plots: Corpus, name: str, min_top1: int) -> None:
     seeds = [Example(film, text, "pos") for film, text in REVIEWS.items()]
-    hits = retrieve(seeds, plots, RetrievalConfig(retriever=name, k=5), progress=False)
+    hits = retrieve(seeds, plots, RetrievalConfig(retriever=name, k=5))
     ranks = {}
     for film in REVIEWS:
         films = [plots.get([h.passage_id])[0].source for h in hits if h.seed_id == film]
@@ -78,7 +78,7 @@ def test_reviews_retrieve_the_plot_of_their_film(plots: Corpus, name: str, min_t
     mrr = sum(1 / r for r in ranks.values()) / len(ranks)
     assert top1 >= min_top1 and mrr >= 0.7, ranks
 
-    reopened = open_index(plots, get_retriever(name), progress=False)
+    reopened = open_index(plots, get_retriever(name))
     assert reopened.index_status == "loaded"
     again = reopened.search([REVIEWS["panic_room"]], 5)[0]
     first = [(h.passage_id, h.score) for h in hits if h.seed_id == "panic_room"]
@@ -90,7 +90,7 @@ def test_encoder_matches_bare_sentence_transformers(monkeypatch: pytest.MonkeyPa
     from synthrr.encoders import sentence as embed
 
     monkeypatch.setattr(embed, "_SLICE_BATCHES", 1)  # 96 texts in 3 encode calls of one batch each
-    texts = get_corpus("headlines", progress=False).texts()[:96]
+    texts = get_corpus("headlines").texts()[:96]
     enc = embed.get_encoder()
     ours = enc.encode(texts, batch_size=32)
     bare = enc.model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)

@@ -28,7 +28,7 @@ from synthrr.students.distill import LocalFitPool
 
 
 def _local(tmp_path: Path, shard_size: int | None) -> LocalExecutor:
-    client = LLMClient(FakeLLM(), progress=False)
+    client = LLMClient(FakeLLM())
     executor = make_executor(
         "local", RayConfig(), tmp_path, client, llm=LLMConfig(backend="fake"), shard_size=shard_size
     )

@@ -25,11 +25,11 @@ def _reqs() -> list[LLMRequest]:
 
 
 def test_a_replay_counts_what_its_answers_cost_when_generated(tmp_path: Path) -> None:
-    first = LLMClient(FakeLLM(respond=_slow), LLMCache(tmp_path / "c.sqlite"), progress=False)
+    first = LLMClient(FakeLLM(respond=_slow), LLMCache(tmp_path / "c.sqlite"))
     first.generate(_reqs())
     fresh = first.stats
     assert fresh.calls == 6 and fresh.cached_completion_tokens == 0 and fresh.cached_seconds == 0
-    replay = LLMClient(FakeLLM(respond=_slow), LLMCache(tmp_path / "c.sqlite"), progress=False)
+    replay = LLMClient(FakeLLM(respond=_slow), LLMCache(tmp_path / "c.sqlite"))
     replay.generate(_reqs())
     s = replay.stats
     assert s.calls == 0 and s.cache_hits == 6 and s.total_tokens == 0 and s.seconds == 0

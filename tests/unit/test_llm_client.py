@@ -19,7 +19,7 @@ def reqs(n: int, samples: int = 1, max_tokens: int = 16) -> list[LLMRequest]:
 
 def client(tmp_path: Path, **kw: object) -> tuple[LLMClient, FakeLLM]:
     fake = FakeLLM()
-    return LLMClient(fake, LLMCache(tmp_path / "c.sqlite"), progress=False, **kw), fake  # type: ignore[arg-type]
+    return LLMClient(fake, LLMCache(tmp_path / "c.sqlite"), **kw), fake  # type: ignore[arg-type]
 
 
 def test_fake_is_deterministic_and_scriptable() -> None:
@@ -71,7 +71,7 @@ def test_duplicates_in_one_batch_are_generated_once(tmp_path: Path) -> None:
 
 def test_no_cache_means_every_call_reaches_the_engine(tmp_path: Path) -> None:
     fake = FakeLLM()
-    c = LLMClient(fake, None, progress=False)
+    c = LLMClient(fake, None)
     c.generate(reqs(2))
     c.generate(reqs(2))
     assert fake.calls == 4
@@ -88,7 +88,7 @@ def test_accounting_tokens_and_cost(tmp_path: Path) -> None:
 
 def test_projection_is_printed_before_the_run(tmp_path: Path) -> None:
     lines: list[str] = []
-    c = LLMClient(FakeLLM(), LLMCache(tmp_path / "c.sqlite"), progress=False, log=lines.append, price_in=1, price_out=1)
+    c = LLMClient(FakeLLM(), LLMCache(tmp_path / "c.sqlite"), log=lines.append, price_in=1, price_out=1)
     c.generate(reqs(4, max_tokens=10)[:1])
     lines.clear()
     c.generate(reqs(4, max_tokens=10))
@@ -102,9 +102,7 @@ def test_projection_is_printed_before_the_run(tmp_path: Path) -> None:
 def test_budget_max_calls_stops_cleanly_after_saving(tmp_path: Path) -> None:
     lines: list[str] = []
     fake = FakeLLM()
-    c = LLMClient(
-        fake, LLMCache(tmp_path / "c.sqlite"), budget=BudgetConfig(max_calls=3), progress=False, log=lines.append
-    )
+    c = LLMClient(fake, LLMCache(tmp_path / "c.sqlite"), budget=BudgetConfig(max_calls=3), log=lines.append)
     with pytest.raises(BudgetExceededError) as e:
         c.generate(reqs(5))
     assert e.value.exit_code == 3 and "max_calls=3" in str(e.value) and "2 request(s) not sent" in str(e.value)
@@ -112,7 +110,7 @@ def test_budget_max_calls_stops_cleanly_after_saving(tmp_path: Path) -> None:
     assert fake.calls == 3 and c.stats.calls == 3
     assert [r is not None for r in e.value.responses] == [True, True, True, False, False]  # type: ignore[attr-defined]
     # everything answered is cached: a rerun with a larger budget only generates the rest
-    c2 = LLMClient(fake, LLMCache(tmp_path / "c.sqlite"), budget=BudgetConfig(max_calls=2), progress=False)
+    c2 = LLMClient(fake, LLMCache(tmp_path / "c.sqlite"), budget=BudgetConfig(max_calls=2))
     assert len(c2.generate(reqs(5))) == 5 and fake.calls == 5 and c2.last_stats.cache_hits == 3
 
 
@@ -131,7 +129,7 @@ def test_budget_tokens_and_cost_use_worst_case_estimates(tmp_path: Path) -> None
 
 def test_backend_errors_keep_answers_already_received(tmp_path: Path) -> None:
     fake = FakeLLM(FakeOptions(n_ctx=5))
-    c = LLMClient(fake, LLMCache(tmp_path / "c.sqlite"), progress=False)
+    c = LLMClient(fake, LLMCache(tmp_path / "c.sqlite"))
     batch = [LLMRequest.completion("short one"), LLMRequest.completion("this prompt is far too long for it")]
     with pytest.raises(BackendError) as e:
         c.generate(batch)
@@ -142,12 +140,12 @@ def test_backend_errors_keep_answers_already_received(tmp_path: Path) -> None:
 def test_make_client_validates_options_and_fills_threads(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"llm.options.bogus.*unknown option"):
         make_client(LLMConfig(backend="fake", options={"bogus": 1}))
-    c = make_client(LLMConfig(backend="fake", cache=False), progress=False)
+    c = make_client(LLMConfig(backend="fake", cache=False))
     assert c.cache is None and isinstance(c.backend, FakeLLM)
-    c = make_client(LLMConfig(backend="fake", price_in=2.0), progress=False, cache_path=tmp_path / "x.sqlite")
+    c = make_client(LLMConfig(backend="fake", price_in=2.0), cache_path=tmp_path / "x.sqlite")
     assert c.price_in == 2.0 and c.cache is not None and c.cache.path == tmp_path / "x.sqlite"
     pytest.importorskip("xllamacpp")
-    llama = make_client(LLMConfig(options={"n_parallel": 2}), threads=1, progress=False).backend
+    llama = make_client(LLMConfig(options={"n_parallel": 2}), threads=1).backend
     assert llama.threads == 1 and llama.options.n_parallel == 2  # type: ignore[attr-defined]
     assert make_client(LLMConfig(options={"threads": 3}), threads=1).backend.threads == 3  # type: ignore[attr-defined]
 
@@ -158,7 +156,7 @@ def test_prompt_estimates_are_calibrated_by_real_counts(tmp_path: Path) -> None:
             for i, r in super().generate(requests):
                 yield i, replace(r, prompt_tokens=r.prompt_tokens * 10)
 
-    c = LLMClient(LongPrompts(), LLMCache(tmp_path / "c.sqlite"), progress=False)
+    c = LLMClient(LongPrompts(), LLMCache(tmp_path / "c.sqlite"))
     batch = [LLMRequest.completion(f"a prompt of several plain words {i}") for i in range(3)]
     c.generate(batch[:1])
     observed = c.stats.prompt_tokens

@@ -132,7 +132,7 @@ def test_client_sends_groups_back_to_back() -> None:
         return inner(requests)
 
     backend.generate = spy  # type: ignore[method-assign]
-    client = LLMClient(backend, progress=False)
+    client = LLMClient(backend)
     reqs = [_req(g, text=f"p{i}") for i, g in enumerate(["a", "b", "a", None, "b", "a"])]
     out = client.generate(reqs)
     assert seen == ["a", "a", "a", "b", "b", None]

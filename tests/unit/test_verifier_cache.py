@@ -135,7 +135,7 @@ class _StubEncoder:
     def __init__(self, identity: str) -> None:
         self.identity = identity
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         vecs = np.array(
             [[t.count("great") + t.count("loved") + 0.1, t.count("awful") + t.count("boring") + 0.1] for t in texts]
         )

@@ -26,7 +26,7 @@ from synthrr.api.arguments import check_config, check_overrides, check_path, che
 from synthrr.api.inputs import make_corpus, make_task
 from synthrr.config import RunConfig
 from synthrr.core.errors import UsageError, require
-from synthrr.core.progress import quiet
+from synthrr.core.log import progress_switch
 from synthrr.corpus import get_corpus as _get_corpus
 from synthrr.report.table import CompareRow
 from synthrr.retrieval import get_retriever as _get_retriever
@@ -199,7 +199,7 @@ class SynthesisResult:
         labels (``progress=False``: without the bar ``datasets`` draws while casting)."""
         datasets = require("Hugging Face export", "datasets", "datasets")
         frame = self.to_pandas(candidates=candidates)
-        with quiet(not progress):
+        with progress_switch(progress):
             ds = datasets.Dataset.from_pandas(frame, preserve_index=False)
             return ds.cast_column("label", datasets.ClassLabel(names=self.labels))
 
@@ -217,7 +217,8 @@ class SynthesisResult:
         card in the new folder ``out`` (``overwrite=True`` replaces an earlier export there);
         ``columns`` keeps only those (e.g. ``["text", "label"]``); then uploaded to the Hub dataset
         ``push_to_hub`` if given. ``progress=False``: without the bars of ``datasets``."""
-        folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite, progress=progress)
+        with progress_switch(progress):
+            folder = export_run(self, Path(out), fmt, columns=columns, overwrite=overwrite)
         if push_to_hub:
             push_export(folder, push_to_hub)
         return folder
@@ -260,7 +261,9 @@ def generate(
     given), then ``overrides={"dotted.key": value}`` (``--set``); ``progress=False`` is silent.
     A run that misses a label's quota still returns (``result.complete`` is False), as the CLI writes it."""
     given = {k: v for k, v in locals().items() if k in Settings.__annotations__}  # the keywords above
-    result = run_generate(_build(config, given, "generate"), progress=progress)
+    cfg = _build(config, given, "generate")
+    with progress_switch(progress):
+        result = run_generate(cfg)
     return SynthesisResult(result.run_dir, result.manifest)
 
 
@@ -268,7 +271,9 @@ def plan(config: ConfigLike = None, /, *, progress: bool = True, **settings: Unp
     """A dry run (``synthrr generate --dry-run``): seeds, retrieval and the first round's prompts
     projected through the cache, with no LLM call; returns a :class:`~synthrr.run.plan.Plan`
     (``.first_round`` tokens and cost, ``.format()``)."""
-    return run_plan(_build(config, dict(settings), "plan"), progress=progress)
+    cfg = _build(config, dict(settings), "plan")
+    with progress_switch(progress):
+        return run_plan(cfg)
 
 
 def load(run_dir: str | Path) -> SynthesisResult:
@@ -285,7 +290,8 @@ def get_task(name: str | os.PathLike[str]) -> Task:
 
 def get_corpus(name: str, config: CorpusConfig | None = None, *, progress: bool = True) -> Corpus:
     """An ingested corpus by built-in name or path (see :mod:`synthrr.corpus`)."""
-    return _get_corpus(name, config, progress=progress)
+    with progress_switch(progress):
+        return _get_corpus(name, config)
 
 
 def get_retriever(name: str, **options: Any) -> Retriever:
@@ -311,7 +317,8 @@ def evaluate(
     cfg = _build(
         config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides}, "evaluate"
     )
-    return evaluate_run(run_dir, cfg, progress=progress)
+    with progress_switch(progress):
+        return evaluate_run(run_dir, cfg)
 
 
 @dataclass
@@ -358,5 +365,6 @@ def compare(
     cfg = _build(
         config, {"students": students, "metrics": metrics, "executor": executor, "overrides": overrides}, "compare"
     )
-    rows = compare_runs(dirs, folder, cfg, student=student, gold=gold, progress=progress)
+    with progress_switch(progress):
+        rows = compare_runs(dirs, folder, cfg, student=student, gold=gold)
     return Comparison(rows, folder)

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import atexit
 import importlib
-import logging
 import os
 import re
 import signal
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from synthrr.core.errors import SynthrrError
+from synthrr.core.log import command_voice
 
 # command name -> "module:attribute" of a click.Command
 COMMANDS: dict[str, str] = {
@@ -112,24 +111,6 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-class OneLineHandler(logging.Handler):
-    """Each record of the ``synthrr`` logger as one line on the current stderr: ``warning: ...``."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
-        except Exception:  # a logging handler must not raise
-            self.handleError(record)
-
-
-def log_to_stderr() -> Callable[[], None]:
-    """Route the ``synthrr`` logger's warnings to stderr, one line each; returns the undo."""
-    logger = logging.getLogger("synthrr")
-    handler = OneLineHandler(logging.WARNING)
-    logger.addHandler(handler)
-    return lambda: logger.removeHandler(handler)
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(package_name="synthrr")
 @click.pass_context
@@ -137,7 +118,7 @@ def cli(ctx: click.Context) -> None:
     """synthrr: labelled training data from a few examples, a corpus and any LLM (SynthesizRR)."""
     # Hugging Face tokenizers warn when a process forks after using them (Ray, worker pools); a user's setting wins.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    ctx.call_on_close(log_to_stderr())
+    ctx.call_on_close(command_voice())  # warnings as `warning: ...`, step lines as they are
 
 
 def _interrupted_while_exiting(signum: int, frame: object) -> None:

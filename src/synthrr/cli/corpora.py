@@ -38,7 +38,6 @@ _FLAGS = {
 @config_options
 def corpora(
     corpus: str | None,
-    quiet: bool,
     text_field: str | None,
     as_json: bool,
     config_path: Path | None,
@@ -54,24 +53,23 @@ def corpora(
       synthrr corpora --corpus docs.jsonl --text-column body --chunk-tokens 200 --chunk-overlap 20
       synthrr corpora --corpus ./my_txt_folder --min-tokens 5
     """
-    progress = not quiet
     flags["text_column"] = flags["text_column"] or text_field  # the old spelling, if that is what was given
     given = {_FLAGS[k]: v for k, v in flags.items() if v is not None}
     if corpus is None and not given and config_path is None and not sets:
-        _list_builtins(progress, as_json)
+        _list_builtins(as_json)
         return
     if corpus is not None:
         given["corpus.name"] = corpus
     cfg = build_config(config_path, sets, given).corpus
-    _show_one(cfg.name, cfg, progress, as_json)
+    _show_one(cfg.name, cfg, as_json)
 
 
-def _list_builtins(progress: bool, as_json: bool) -> None:
+def _list_builtins(as_json: bool) -> None:
     rows = []
     for info in list_corpora():
         passages = info.passages
         if passages is None and info.file != "(not installed)":
-            passages = len(get_corpus(info.name, progress=progress))  # ingest once; cached afterwards
+            passages = len(get_corpus(info.name))  # ingest once; cached afterwards
         rows.append({**dataclasses.asdict(info), "passages": passages})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -83,8 +81,8 @@ def _list_builtins(progress: bool, as_json: bool) -> None:
         click.echo(f"{r['name']:<{width}}  {n:>8}  {r['package']:<24}  {r['description']}")
 
 
-def _show_one(name: str, cfg: Any, progress: bool, as_json: bool) -> None:
-    c = get_corpus(name, cfg, progress=progress)
+def _show_one(name: str, cfg: Any, as_json: bool) -> None:
+    c = get_corpus(name, cfg)
     meta = {**c.meta, "path": str(c.path), "from_cache": c.from_cache, "indexes": _indexes_of(c.fingerprint)}
     if as_json:
         click.echo(json.dumps(meta, indent=2))

@@ -126,7 +126,6 @@ def evaluate(
     executor: str | None,
     ray_address: str | None,
     student_opts: tuple[str, ...],
-    quiet: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
     **flags: Any,
@@ -152,7 +151,7 @@ def evaluate(
     cfg = eval_run_config(
         config_path, sets, flags, student_opts, all_metrics=names is None, executor=executor, ray_address=ray_address
     )
-    result = evaluate_run(run_dir, cfg, progress=not quiet)
+    result = evaluate_run(run_dir, cfg)
     click.echo(_summary(result, next(iter(cfg.eval.students), None)))
     click.echo(f"wrote {Path(result.run) / 'metrics.json'}")
 
@@ -182,7 +181,6 @@ def compare(
     executor: str | None,
     ray_address: str | None,
     student_opts: tuple[str, ...],
-    quiet: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
     **flags: Any,
@@ -202,13 +200,12 @@ def compare(
         student=student,
         gold=not no_gold,
         evaluate_missing=not no_evaluate,
-        progress=not quiet,
     )
     click.echo(format_markdown(rows))
     where = out if out is not None else run_dirs[0].parent / "compare"
     click.echo(f"\nwrote {where}/compare.md, compare.csv, compare.json")
     if with_report:
-        click.echo(f"report: {write_report(run_dirs, where / 'report.html', compare_rows=rows, progress=not quiet)}")
+        click.echo(f"report: {write_report(run_dirs, where / 'report.html', compare_rows=rows)}")
 
 
 @click.command()

@@ -32,14 +32,11 @@ def export(
     columns: str | None,
     overwrite: bool,
     public: bool,
-    quiet: bool,
 ) -> None:
     """Export the kept examples of RUN_DIR into the new folder OUT, with a dataset card (README.md)."""
     run = load(run_dir)
     keep = columns.split(",") if columns is not None else None
-    folder = export_run(
-        run, out, fmt, columns=keep, overwrite=overwrite, overwrite_hint="--overwrite", progress=not quiet
-    )
+    folder = export_run(run, out, fmt, columns=keep, overwrite=overwrite, overwrite_hint="--overwrite")
     click.echo(f"wrote {run.manifest.kept} examples ({fmt}) and README.md to {folder}")
     if repo:
         click.echo(f"uploaded to {push_to_hub(folder, repo, private=not public)}")

@@ -67,7 +67,6 @@ def generate(
     hits_from: Path | None,
     executor: str | None,
     ray_address: str | None,
-    quiet: bool,
     dry_run: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
@@ -106,9 +105,9 @@ def generate(
         },
     )
     if dry_run:
-        click.echo(plan(cfg, progress=not quiet).format())
+        click.echo(plan(cfg).format())
         return
-    _report(run_generate(cfg, progress=not quiet), cfg.synthesis.n)
+    _report(run_generate(cfg), cfg.synthesis.n)
 
 
 def _report(result: RunResult, target: int) -> None:

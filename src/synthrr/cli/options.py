@@ -11,6 +11,7 @@ import click
 
 from synthrr.config import RunConfig, parse_set_option
 from synthrr.core.errors import ConfigError
+from synthrr.core.log import progress_switch
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,15 +64,22 @@ def executor_options(what: str) -> Callable[[F], F]:
     return deco
 
 
+def _progress_switch(ctx: click.Context, param: click.Parameter, quiet: bool) -> None:
+    ctx.with_resource(progress_switch(not quiet))  # for the command's run, restored when it ends
+
+
 def quiet_option(func: F) -> F:
     """Add ``-q/--quiet`` (also spelt ``--no-progress``): no progress bars or step lines; warnings,
-    errors and the result still print. The command receives it as ``quiet``."""
+    errors and the result still print. It sets the progress switch (:func:`synthrr.core.log.progress_switch`)
+    for the command's run; the command does not receive it."""
     return click.option(
         "-q",
         "--quiet",
         "--no-progress",
         "quiet",
         is_flag=True,
+        expose_value=False,
+        callback=_progress_switch,
         help="no progress bars or step lines (warnings, errors and results still print)",
     )(func)
 

@@ -25,9 +25,7 @@ from synthrr.report.html import write_report
 @click.option("--evaluate", "evaluate_first", is_flag=True,
               help="first run `synthrr evaluate` (default students) on each run without metrics")  # fmt: skip
 @quiet_option
-def report(
-    run_dirs: tuple[Path, ...], out: Path, max_rows: int, no_map: bool, evaluate_first: bool, quiet: bool
-) -> None:
+def report(run_dirs: tuple[Path, ...], out: Path, max_rows: int, no_map: bool, evaluate_first: bool) -> None:
     """Write one HTML page (no network needed to open it) comparing RUN_DIRS of one task.
 
     Runs never evaluated show empty measures and diversity panels; the page names the
@@ -38,6 +36,5 @@ def report(
         max_rows=max_rows,
         embedding_map=not no_map,
         evaluate=evaluate_first,
-        progress=not quiet,
     )
     click.echo(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")

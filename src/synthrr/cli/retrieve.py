@@ -75,7 +75,6 @@ def retrieve(
     threads: int | None,
     out: Path | None,
     show: int,
-    quiet: bool,
     config_path: Path | None,
     sets: tuple[str, ...],
 ) -> None:
@@ -102,7 +101,7 @@ def retrieve(
         raise UsageError("retrieve needs an output folder: --out DIR (or 'out:' in the config)")
 
     writable_dir(cfg.out)
-    result = run_retrieval(cfg, progress=not quiet)
+    result = run_retrieval(cfg)
     paths = write_retrieval(result, cfg, Path(cfg.out))
     s = result.summary()
     click.echo(

@@ -71,7 +71,7 @@ def cache_dir(source: Source, settings: IngestSettings) -> Path:
     return subdir("corpora") / f"{slug}-{key}"
 
 
-def get_corpus(name_or_path: str, config: CorpusConfig | None = None, *, progress: bool = True) -> Corpus:
+def get_corpus(name_or_path: str, config: CorpusConfig | None = None) -> Corpus:
     """The ingested corpus for a built-in name or a path, ingesting it on first use.
 
     ``config`` supplies the ingestion settings (text/id field, token range, chunking); its
@@ -84,7 +84,7 @@ def get_corpus(name_or_path: str, config: CorpusConfig | None = None, *, progres
         log.info("corpus %s: reusing %s", source.name, folder)
         return Corpus(folder, from_cache=True)
     with atomic_dir(folder) as tmp:
-        meta = ingest(source, settings, tmp, progress=progress)
+        meta = ingest(source, settings, tmp)
     log.info("corpus %s: ingested %d passages into %s", source.name, meta["counts"]["kept"], folder)
     return Corpus(folder, from_cache=False)
 

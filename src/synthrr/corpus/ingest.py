@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthrr.core.errors import ConfigError, InputError
+from synthrr.core.log import progress
 from synthrr.core.text import content_id, count_tokens, normalize_whitespace, sentence_end_tokens, token_spans
 from synthrr.corpus.base import passage_key
 
@@ -304,17 +305,15 @@ def write_id_index(out_dir: Path, ids: array[int]) -> None:
     np.save(out_dir / "ids_order.npy", order.astype(np.uint32 if len(keys) < 2**32 else np.uint64))
 
 
-def ingest(source: Source, settings: IngestSettings, out_dir: Path, *, progress: bool = True) -> dict[str, Any]:
+def ingest(source: Source, settings: IngestSettings, out_dir: Path) -> dict[str, Any]:
     """Read ``source``, write shards, id index and ``meta.json`` into ``out_dir``; return the meta."""
-    from tqdm.auto import tqdm
-
     stats = IngestStats(max_tokens=settings.max_tokens)
     writer = ShardWriter(out_dir)
     ids = array("Q")
     fp = hashlib.blake2b(digest_size=8)
     t0 = time.perf_counter()
     docs = source.iter_docs()
-    bar = tqdm(desc=f"ingest {source.name}", unit=" passages", unit_scale=True, disable=not progress, mininterval=0.5)
+    bar = progress(desc=f"ingest {source.name}", unit=" passages", unit_scale=True, mininterval=0.5)
     pending = 0
     try:
         for pid, text, n, src in iter_passages(docs, settings, stats):

@@ -29,6 +29,7 @@ import numpy as np
 from synthrr.core.assets import minilm_dir
 from synthrr.core.errors import require
 from synthrr.core.io import atomic_dir
+from synthrr.core.log import Bar
 from synthrr.core.paths import subdir
 from synthrr.core.text import stable_hash
 
@@ -114,30 +115,22 @@ class FastEncoder:
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
-    def encode(
-        self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool | Any = False, desc: str = "encode"
-    ) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text, in input order (length-sorted batches)."""
-        from tqdm.auto import tqdm
-
+    def encode(self, texts: Sequence[str], *, batch_size: int | None = None, bar: Bar | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in input order (length-sorted batches);
+        ``bar`` advances by the texts encoded."""
         self.model  # noqa: B018 - build or load before the bar starts
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not len(texts):
             return out
         bs = max(batch_size or self.batch_size, 1)
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        own_bar = isinstance(progress, bool)
-        bar: Any = tqdm(total=len(texts), desc=desc, unit=" texts", disable=not progress) if own_bar else progress
-        try:
-            for start in range(0, len(texts), bs):
-                idx = order[start : start + bs]
-                vecs = np.asarray(self._encode_batch([texts[i] for i in idx]), dtype=np.float32)
-                norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-                out[idx] = vecs / np.maximum(norms, 1e-12)
+        for start in range(0, len(texts), bs):
+            idx = order[start : start + bs]
+            vecs = np.asarray(self._encode_batch([texts[i] for i in idx]), dtype=np.float32)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            out[idx] = vecs / np.maximum(norms, 1e-12)
+            if bar is not None:
                 bar.update(len(idx))
-        finally:
-            if own_bar:
-                bar.close()
         return out
 
 

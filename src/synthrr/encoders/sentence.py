@@ -19,6 +19,7 @@ import numpy as np
 
 from synthrr.core.assets import minilm_dir
 from synthrr.core.errors import UsageError, require
+from synthrr.core.log import Bar
 from synthrr.core.text import stable_hash
 from synthrr.encoders.fast import FAST_ENCODERS, model_identity
 
@@ -91,16 +92,11 @@ class Encoder:
         texts: Sequence[str],
         *,
         batch_size: int | None = None,
-        progress: bool | Any = False,
-        desc: str = "encode",
+        bar: Bar | None = None,
     ) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text, in input order.
-
-        ``progress`` is a bool (own tqdm bar) or an open tqdm bar to advance (for callers that
-        encode a long stream in windows).
-        """
+        """Unit-length float32 vectors, one row per text, in input order; ``bar`` (from
+        :func:`~synthrr.core.log.progress`) advances by the texts encoded."""
         import torch
-        from tqdm.auto import tqdm
 
         model = self.model
         torch.set_num_threads(self.threads)
@@ -109,24 +105,19 @@ class Encoder:
         if not len(texts):
             return out
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        own_bar = isinstance(progress, bool)
-        bar: Any = tqdm(total=len(texts), desc=desc, unit=" texts", disable=not progress) if own_bar else progress
         step = bs * _SLICE_BATCHES
-        try:
-            for start in range(0, len(texts), step):
-                idx = order[start : start + step]
-                vecs = model.encode(
-                    [texts[i] for i in idx],
-                    batch_size=bs,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-                out[idx] = vecs
+        for start in range(0, len(texts), step):
+            idx = order[start : start + step]
+            vecs = model.encode(
+                [texts[i] for i in idx],
+                batch_size=bs,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[idx] = vecs
+            if bar is not None:
                 bar.update(len(idx))
-        finally:
-            if own_bar:
-                bar.close()
         return out
 
 

@@ -11,10 +11,10 @@ student, not once per seed. A pool is chosen by executor name (:func:`synthrr.ex
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from synthrr.core.log import progress_switch
 from synthrr.executors.ray import ensure_ray, import_ray, release
 from synthrr.students.distill import FitData, FitJob, FitPool, FitResult, LocalFitPool, fit_and_score
 
@@ -44,12 +44,17 @@ class RayFitPool(FitPool):
         self._started = ensure_ray(self.rc) or self._started
         task = ray.remote(
             num_cpus=self.rc.cpus_per_actor, num_gpus=self.rc.gpus_per_actor, max_retries=self.rc.max_task_retries
-        )(fit_and_score)
+        )(_fit_quietly)
         shared = ray.put(data)
-        # progress bars of remote fits would only reach the worker logs
-        refs = [task.remote(dataclasses.replace(job, progress=False), shared) for job in jobs]
+        refs = [task.remote(job, shared) for job in jobs]
         return list(ray.get(refs))
 
     def close(self) -> None:
         release([], self._started)
         self._started = False
+
+
+def _fit_quietly(job: FitJob, data: FitData) -> FitResult:
+    """:func:`fit_and_score` in a Ray worker: its bars would only reach the worker's log."""
+    with progress_switch(False):
+        return fit_and_score(job, data)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.config import LLMConfig
 from synthrr.core.errors import SynthrrError, require
+from synthrr.core.log import progress_switch
 from synthrr.executors.base import Executor, ExecutorSettings, Shard, ShardResult, ShardStore, run_shard
 from synthrr.llm.cache.store import default_path
 from synthrr.llm.client import make_client
@@ -79,11 +80,12 @@ class LLMWorker:
 
     def __init__(self, llm_config: dict[str, Any], threads: int | None, cache_path: str | None) -> None:
         cfg = LLMConfig.model_validate(llm_config)
-        self.client = make_client(cfg, threads=threads, progress=False, cache_path=cache_path)
+        self.client = make_client(cfg, threads=threads, cache_path=cache_path)
 
     def run(self, shard: Shard, root: str) -> ShardResult | SynthrrError:
         try:
-            return run_shard(self.client, shard, ShardStore(Path(root)))
+            with progress_switch(False):  # bars and step lines of a worker would only reach its log
+                return run_shard(self.client, shard, ShardStore(Path(root)))
         except SynthrrError as e:  # returned, not raised: Ray would wrap it in a RayTaskError
             return e
 

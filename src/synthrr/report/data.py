@@ -96,9 +96,7 @@ def gather(
     return ReportData(task.name, list(task.spec.label_names), runs, real, split, notes)
 
 
-def evaluate_missing(
-    run_dirs: Sequence[str | Path], *, say: Callable[[str], None] | None = None, progress: bool = True
-) -> list[Path]:
+def evaluate_missing(run_dirs: Sequence[str | Path], *, say: Callable[[str], None] | None = None) -> list[Path]:
     """``synthrr evaluate`` (default students and metrics) of every run without a ``metrics.json``;
     returns the runs evaluated."""
     done: list[Path] = []
@@ -108,6 +106,6 @@ def evaluate_missing(
             continue
         if say is not None:
             say(f"evaluating {run_dir.name} (synthrr evaluate, default students)")
-        evaluate_run(run_dir, progress=progress)
+        evaluate_run(run_dir)
         done.append(run_dir)
     return done

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from synthrr.core.io import atomic_open, writable_file
-from synthrr.core.progress import honours_progress
+from synthrr.core.log import step
 from synthrr.core.text import clip
 from synthrr.llm.stats import Stats
 from synthrr.report import figures
@@ -255,17 +254,11 @@ def render_report(
     )
 
 
-def stderr_steps(progress: bool) -> Callable[[str], None]:
-    """Progress as ``report: ...`` lines on stderr (nothing when ``progress`` is off)."""
-
-    def say(line: str) -> None:
-        if progress:
-            print(f"report: {line}", file=sys.stderr, flush=True)
-
-    return say
+def report_step(line: str) -> None:
+    """One step of the report as a ``report: ...`` step line (shown while progress is on)."""
+    step(f"report: {line}")
 
 
-@honours_progress
 def write_report(
     run_dirs: Sequence[str | Path],
     out: str | Path,
@@ -275,16 +268,14 @@ def write_report(
     compare_rows: Sequence[CompareRow] | None = None,
     summary: str | None = None,
     evaluate: bool = False,
-    progress: bool = True,
 ) -> Path:
     """Gather the runs (evaluating those without metrics first when ``evaluate``), render the page
-    and write it atomically to ``out``; ``progress`` prints one line per step on stderr."""
+    and write it atomically to ``out``; one step line per step (:func:`report_step`)."""
     target = writable_file(out, "--out")
-    say = stderr_steps(progress)
     if evaluate:
-        evaluate_missing(run_dirs, say=say, progress=progress)
-    data = gather(run_dirs, max_rows=max_rows, say=say)
-    page = render_report(data, embedding_map=embedding_map, compare_rows=compare_rows, summary=summary, say=say)
+        evaluate_missing(run_dirs, say=report_step)
+    data = gather(run_dirs, max_rows=max_rows, say=report_step)
+    page = render_report(data, embedding_map=embedding_map, compare_rows=compare_rows, summary=summary, say=report_step)
     with atomic_open(target) as fh:
         fh.write(page)
     return target

@@ -58,7 +58,6 @@ class Retriever(ABC):
         corpus: Corpus,
         index_dir: Path,
         *,
-        progress: bool = True,
         pool: EncodePool | None = None,
         parts_dir: Path | None = None,
     ) -> None:
@@ -72,7 +71,7 @@ class Retriever(ABC):
         """Load an index previously written by :meth:`build`."""
 
     @abstractmethod
-    def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
+    def search(self, queries: list[str], k: int) -> list[Ranked]:
         """Up to ``k`` ``(passage_id, score)`` pairs per query, best first."""
 
     def use_search_pool(self, pool: SearchPool) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from synthrr.core.errors import ConfigError, require
+from synthrr.core.log import progress, progress_enabled
 from synthrr.core.text import stable_hash
 from synthrr.corpus.base import ids_to_keys
 from synthrr.retrieval.base import Ranked, Retriever, RetrieverOptions
@@ -122,18 +123,15 @@ class BM25Retriever(Retriever):
         corpus: Corpus,
         index_dir: Path,
         *,
-        progress: bool = True,
         pool: EncodePool | None = None,
         parts_dir: Path | None = None,
     ) -> None:
-        from tqdm.auto import tqdm
-
         bm25s = _bm25s()
         tok = self._new_tokenizer()
         token_ids: list[list[int]] = []
         keys = np.empty(len(corpus), dtype=np.uint64)
         pos = 0
-        with tqdm(total=len(corpus), desc="bm25 tokenize", unit=" passages", disable=not progress) as bar:
+        with progress(total=len(corpus), desc="bm25 tokenize", unit=" passages") as bar:
             for ids, texts in corpus.iter_texts():
                 token_ids.extend(tok.tokenize(texts, update_vocab=True, return_as="ids", show_progress=False))
                 keys[pos : pos + len(ids)] = ids_to_keys(ids)
@@ -141,7 +139,7 @@ class BM25Retriever(Retriever):
                 bar.update(len(ids))
         o = self.options
         model = bm25s.BM25(k1=o.k1, b=o.b, method=o.method, backend="numpy")
-        model.index((token_ids, tok.get_vocab_dict()), show_progress=progress)
+        model.index((token_ids, tok.get_vocab_dict()), show_progress=progress_enabled())
         del token_ids
         model.save(str(index_dir / "bm25s"), show_progress=False)
         tok.save_vocab(str(index_dir / "bm25s"))
@@ -157,14 +155,13 @@ class BM25Retriever(Retriever):
         self._model, self._tokenizer = model, tok
         self._ids = RowIds.load(index_dir / "ids.npy")  # memory-mapped: 8 bytes a passage
 
-    def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
+    def search(self, queries: list[str], k: int) -> list[Ranked]:
         if self._model is None:
             raise RuntimeError("bm25 retriever has no index; use synthrr.retrieval.open_index first")
         if not queries:
             return []
         k = min(k, len(self._ids))
         qids = self._tokenizer.tokenize(list(queries), update_vocab=False, return_as="ids", show_progress=False)
-        docs, scores = self._model.retrieve(
-            qids, k=k, show_progress=progress, n_threads=self.options.threads if self.options.threads > 1 else 0
-        )
+        threads = self.options.threads if self.options.threads > 1 else 0
+        docs, scores = self._model.retrieve(qids, k=k, show_progress=progress_enabled(), n_threads=threads)
         return self._ids.ranked(docs, scores, positive_only=True)

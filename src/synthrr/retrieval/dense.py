@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import Field
 
 from synthrr.core.errors import ConfigError, did_you_mean
+from synthrr.core.log import Bar, progress
 from synthrr.core.text import stable_hash
 from synthrr.corpus.base import ids_to_keys
 from synthrr.encoders.fast import ENCODER_KINDS
@@ -141,18 +142,15 @@ class DenseRetriever(Retriever):
         corpus: Corpus,
         index_dir: Path,
         *,
-        progress: bool = True,
         pool: EncodePool | None = None,
         parts_dir: Path | None = None,
     ) -> None:
         """Encode ``corpus`` and index it. With ``pool`` (an encode pool) the corpus is encoded in
         shards whose vectors and completion markers go to ``parts_dir`` (a rerun skips them)."""
-        from tqdm.auto import tqdm
-
         n, dim = len(corpus), self.encoder.dim
         vectors = np.lib.format.open_memmap(index_dir / "vectors.npy", mode="w+", dtype=np.float32, shape=(n, dim))
         keys = np.empty(n, dtype=np.uint64)
-        with tqdm(total=n, desc=f"encode {corpus.name}", unit=" passages", disable=not progress) as bar:
+        with progress(total=n, desc=f"encode {corpus.name}", unit=" passages") as bar:
             if pool is None:
                 self._encode_here(corpus, vectors, keys, bar)
             else:
@@ -167,15 +165,15 @@ class DenseRetriever(Retriever):
         (index_dir / "dense.json").write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
         del vectors
 
-    def _encode_here(self, corpus: Corpus, vectors: Any, keys: Any, bar: Any) -> None:
+    def _encode_here(self, corpus: Corpus, vectors: Any, keys: Any, bar: Bar) -> None:
         enc, pos = self.encoder, 0
         for ids, texts in corpus.iter_texts(batch_size=ENCODE_WINDOW):
-            vectors[pos : pos + len(ids)] = enc.encode(texts, batch_size=self.options.batch_size, progress=bar)
+            vectors[pos : pos + len(ids)] = enc.encode(texts, batch_size=self.options.batch_size, bar=bar)
             keys[pos : pos + len(ids)] = ids_to_keys(ids)
             pos += len(ids)
 
     def _encode_sharded(
-        self, corpus: Corpus, vectors: Any, keys: Any, bar: Any, pool: EncodePool, parts_dir: Path
+        self, corpus: Corpus, vectors: Any, keys: Any, bar: Bar, pool: EncodePool, parts_dir: Path
     ) -> None:
         store = PartStore(parts_dir)
         shards = iter_encode_shards(corpus, self.options.encode_shard_size)
@@ -245,14 +243,15 @@ class DenseRetriever(Retriever):
         """Name, fingerprint and options, plus the index built or loaded (kind, parameters, recall)."""
         return {**super().describe(), "index": dict(self._index_info)}
 
-    def search(self, queries: list[str], k: int, *, progress: bool = False) -> list[Ranked]:
+    def search(self, queries: list[str], k: int) -> list[Ranked]:
         if self._index is None and self._shards_dir is None:
             raise RuntimeError("dense retriever has no index; use synthrr.retrieval.open_index first")
         if not queries:
             return []
-        qv = self.encoder.encode(
-            queries, batch_size=self.options.batch_size, progress=progress and len(queries) > 256, desc="encode queries"
-        )
+        bar = progress(total=len(queries), desc="encode queries", unit=" texts") if len(queries) > 256 else None
+        qv = self.encoder.encode(queries, batch_size=self.options.batch_size, bar=bar)
+        if bar is not None:
+            bar.close()
         return self.search_vectors(qv, k)
 
     def search_vectors(self, vectors: Any, k: int) -> list[Ranked]:

@@ -66,7 +66,6 @@ def open_index(
     corpus: Corpus,
     retriever: Retriever,
     *,
-    progress: bool = True,
     encode: EncodePool | None = None,
     search: SearchPool | None = None,
 ) -> Retriever:
@@ -94,7 +93,7 @@ def open_index(
             return retriever
     with atomic_dir(path) as tmp:
         parts = parts_dir_for(corpus, retriever) if encode is not None else None
-        retriever.build(corpus, tmp, progress=progress, pool=encode, parts_dir=parts)
+        retriever.build(corpus, tmp, pool=encode, parts_dir=parts)
         info = {
             "corpus": {"name": corpus.name, "fingerprint": corpus.fingerprint, "passages": len(corpus)},
             "retriever": retriever.describe(),
@@ -116,7 +115,6 @@ def retrieve(
     corpus: Corpus,
     config: RetrievalConfig,
     *,
-    progress: bool = True,
     retriever: Retriever | None = None,
     encode: EncodePool | None = None,
     search: SearchPool | None = None,
@@ -130,8 +128,8 @@ def retrieve(
     if retriever is None:
         retriever = retriever_from_config(config)
     if retriever.index_status is None:
-        open_index(corpus, retriever, progress=progress, encode=encode, search=search)
-    results = retriever.search([q.text for q in queries], config.k, progress=progress)
+        open_index(corpus, retriever, encode=encode, search=search)
+    results = retriever.search([q.text for q in queries], config.k)
     return [
         Hit(seed_id=q.id, passage_id=pid, rank=rank, score=score)
         for q, ranked in zip(queries, results, strict=True)

@@ -16,8 +16,8 @@ import yaml
 
 from synthrr.core.errors import SynthrrError, UsageError, did_you_mean, require
 from synthrr.core.io import atomic_dir, writable_dir, write_table
+from synthrr.core.log import progress_enabled, quiet
 from synthrr.core.paths import display_name
-from synthrr.core.progress import quiet
 from synthrr.run.rundir import read_metrics
 from synthrr.synth.methods import METHODS
 
@@ -290,12 +290,11 @@ def export_run(
     columns: Sequence[str] | None = None,
     overwrite: bool = False,
     overwrite_hint: str = "overwrite=True",
-    progress: bool = True,
 ) -> Path:
     """Write ``run`` (a :class:`~synthrr.api.SynthesisResult`) to the folder ``out`` in ``fmt`` with
     its dataset card; returns ``out``. ``columns`` keeps only those columns. An existing non-empty
     ``out`` is refused unless ``overwrite`` (an earlier export is then replaced whole, atomically);
-    ``overwrite_hint`` is how the refusal names that switch. ``progress=False``: without the bars
+    ``overwrite_hint`` is how the refusal names that switch. With progress off, without the bars
     ``datasets`` draws while casting and saving."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}")
@@ -308,7 +307,7 @@ def export_run(
     with atomic_dir(out) as tmp:
         if fmt == "hf":
             datasets = require("the hf export format", "datasets", "datasets")
-            with quiet(not progress):
+            with quiet(not progress_enabled()):  # datasets is imported now: its bars follow the switch
                 ds = run.to_hf()
                 datasets.DatasetDict({"train": ds.select_columns(keep) if keep else ds}).save_to_disk(str(tmp))
         else:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthrr.core.errors import UsageError
+from synthrr.core.log import step
 from synthrr.core.text import clip
 from synthrr.llm.base import LLMRequest
 from synthrr.llm.projection import Projection
@@ -157,10 +157,10 @@ def forecast_requests(cfg: RunConfig, client: LLMClient, requests: list[LLMReque
 
 
 def warn_if_long(cfg: RunConfig, client: LLMClient, requests: list[LLMRequest]) -> None:
-    """Print the forecast of ``requests`` (round 1 of a run) on stderr when it passes the long-run threshold."""
+    """Say the forecast of ``requests`` (round 1 of a run), a step line, when it passes the long-run threshold."""
     threshold = long_run_threshold()  # a bad SYNTHRR_LONG_RUN_S is an error even when nothing is sent
     if not requests:
         return
     fc = forecast_requests(cfg, client, requests)
     if fc.projection.to_send and fc.seconds >= threshold:
-        print(fc.format(), file=sys.stderr, flush=True)
+        step(fc.format())

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from synthrr.config import EvalConfig, RunConfig
 from synthrr.core.errors import UsageError
 from synthrr.core.io import atomic_open, write_json
+from synthrr.core.log import step
 from synthrr.core.paths import safe_name, subdir
-from synthrr.core.progress import honours_progress
 from synthrr.core.text import stable_hash
 from synthrr.encoders.sentence import resolve_device
 from synthrr.metrics.fidelity import oracle_key
 from synthrr.run.manifest import GoldEvaluation, RunMetrics, StudentResult
 from synthrr.run.rundir import load_run, read_json_or_empty, read_metrics
-from synthrr.stages.evaluate import data_fingerprint, evaluate_run, log, real_test_examples, run_metrics
+from synthrr.stages.evaluate import data_fingerprint, evaluate_run, real_test_examples, run_metrics
 from synthrr.students.distill import distill
 from synthrr.tasks import get_task
 from synthrr.tasks.sampling import balanced_sample
@@ -44,7 +44,6 @@ def gold_evaluation(
     student: str = "tfidf",
     metrics: Sequence[str] = GOLD_METRICS,
     cache: bool = True,
-    progress: bool = True,
 ) -> GoldEvaluation:
     """The Gold reference for ``n`` examples: ``student`` trained on a label-balanced sample of ``n``
     real train examples, scored on the same test examples as the runs (``ec``: seeds, options, test
@@ -60,23 +59,22 @@ def gold_evaluation(
             return GoldEvaluation.from_dict(cached)
         except (TypeError, ValueError, AttributeError):  # an edited cache file: computed again
             pass
-    out = _gold(task, n, ec, student, metrics, progress)
+    out = _gold(task, n, ec, student, metrics)
     out.settings = settings
     if cache:
         write_json(path, out.to_dict())
     return out
 
 
-def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[str], progress: bool) -> GoldEvaluation:
+def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[str]) -> GoldEvaluation:
     sample = balanced_sample(task.load_split("train"), n, task.spec.label_names, seed=ec.seed)
-    log(progress, f"gold: {student} on {len(sample)} real {task.name} train examples ...")
+    step(f"gold: {student} on {len(sample)} real {task.name} train examples ...")
     results, timings = run_metrics(
         list(metrics),
         sample,
         task,
         seed=ec.seed,
         device=resolve_device(ec.device),
-        progress=progress,
         options=ec.metric_options(real_sample=True),
     )
     score = distill(
@@ -86,9 +84,8 @@ def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[st
         label_names=task.spec.label_names,
         seeds=ec.seeds,
         options=ec.student_options or None,
-        progress=progress,
     )
-    log(progress, "  " + score.summary())
+    step("  " + score.summary())
     return GoldEvaluation(
         task=task.name,
         method="gold",
@@ -114,7 +111,6 @@ def _gold_settings(n: int, ec: EvalConfig, student: str, metrics: Sequence[str])
     }
 
 
-@honours_progress
 def compare_runs(
     run_dirs: Sequence[str | Path],
     out_dir: str | Path | None = None,
@@ -123,7 +119,6 @@ def compare_runs(
     student: str | None = None,
     gold: bool = True,
     evaluate_missing: bool = True,
-    progress: bool = True,
 ) -> list[CompareRow]:
     """One comparison table of ``run_dirs`` (+ Gold rows), written to ``out_dir`` as
     ``compare.md``, ``compare.csv`` and ``compare.json``; returns the rows.
@@ -148,19 +143,17 @@ def compare_runs(
             student = next(iter(ev.students if ev else {}), None) or next(iter(cfg.eval.students), "tfidf")
         if evaluate_missing and (ev is None or student not in ev.students):
             settings = {"eval.students": [student], **({"eval.metrics": []} if ev else {})}
-            ev = evaluate_run(run, cfg.with_overrides(settings), progress=progress)
+            ev = evaluate_run(run, cfg.with_overrides(settings))
         evaluations.append(ev)
     assert student is not None
-    rows = _gold_rows(evaluations, student, cfg.eval, progress) if gold else []
+    rows = _gold_rows(evaluations, student, cfg.eval) if gold else []
     rows += [table_row(Path(rd).name, ev, student) for rd, ev in zip(run_dirs, evaluations, strict=True)]
     out = Path(out_dir) if out_dir is not None else Path(run_dirs[0]).expanduser().parent / "compare"
     write_comparison(out, rows, _notes(evaluations, student), student)
     return rows
 
 
-def _gold_rows(
-    evaluations: Sequence[RunMetrics | None], student: str, ec: EvalConfig, progress: bool
-) -> list[CompareRow]:
+def _gold_rows(evaluations: Sequence[RunMetrics | None], student: str, ec: EvalConfig) -> list[CompareRow]:
     """One Gold row per (task, n) of the runs, scored on exactly the test examples the runs used."""
     measured = [ev for ev in evaluations if ev is not None]
     refs = {ev.task: ev.task_ref or ev.task for ev in measured}
@@ -177,7 +170,7 @@ def _gold_rows(
             used["student_options"] = st.options
         metrics = [m for m in GOLD_METRICS if m in done]
         settings = ec.model_validate({**ec.model_dump(), **used})
-        g = gold_evaluation(get_task(refs[task_name]), n, settings, student=student, metrics=metrics, progress=progress)
+        g = gold_evaluation(get_task(refs[task_name]), n, settings, student=student, metrics=metrics)
         rows.append(table_row("Gold" if len(groups) == 1 else f"Gold ({task_name}, n={n})", g, student))
     return rows
 

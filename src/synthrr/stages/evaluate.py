@@ -10,7 +10,6 @@ Student fits go where ``cfg.executor`` says (one job per student and seed).
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from synthrr.config import RunConfig
 from synthrr.core.errors import SynthrrError, UnknownNameError, UsageError
 from synthrr.core.io import write_json
-from synthrr.core.progress import honours_progress
+from synthrr.core.log import step
 from synthrr.core.text import stable_hash
 from synthrr.encoders.sentence import resolve_device
 from synthrr.executors import make_fit_pool
@@ -42,7 +41,6 @@ __all__ = [
     "RunMetrics",
     "data_fingerprint",
     "evaluate_run",
-    "log",
     "real_test_examples",
     "resolve_task_ref",
     "run_metrics",
@@ -76,11 +74,6 @@ def data_fingerprint(examples: Sequence[Example]) -> str:
     return stable_hash(*(f"{e.label}\t{e.text}" for e in examples), size=8)
 
 
-def log(progress: bool, msg: str) -> None:
-    if progress:
-        print(msg, file=sys.stderr, flush=True)
-
-
 def run_metrics(
     names: Sequence[str],
     examples: Sequence[Example],
@@ -88,7 +81,6 @@ def run_metrics(
     *,
     seed: int,
     device: str,
-    progress: bool,
     options: dict[str, Any],
 ) -> tuple[dict[str, MetricResult], dict[str, float]]:
     """Each metric's result (or ``{"error": ...}`` when one cannot be computed) and its seconds."""
@@ -99,7 +91,6 @@ def run_metrics(
         task=task,
         seed=seed,
         device=device,
-        progress=progress,
         options=options,
     )
     results: dict[str, MetricResult] = {}
@@ -107,7 +98,7 @@ def run_metrics(
     for name in names:
         if name not in METRICS:
             raise UnknownNameError("metric", name, METRICS)
-        log(progress, f"metric {name} ...")
+        step(f"metric {name} ...")
         t0 = time.perf_counter()
         try:
             results[name] = METRICS[name](inp)
@@ -124,8 +115,7 @@ def real_test_examples(task: Task, split: str = "test", limit: int | None = None
     return stratified_subsample(task.load_split(split), limit, seed=seed)
 
 
-@honours_progress
-def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress: bool = True) -> RunMetrics:
+def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None) -> RunMetrics:
     """Measure a run as ``cfg.eval`` says and write ``RUN_DIR/metrics.json``; returns its content.
 
     ``cfg`` defaults to :class:`~synthrr.config.RunConfig` defaults (all metrics, a ``tfidf``
@@ -146,12 +136,10 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
     dev = resolve_device(ec.device)
     names = list(METRICS) if ec.metrics is None else list(ec.metrics)
     options = ec.metric_options()
-    log(progress, f"evaluating {run.run_dir} ({len(run.examples)} examples, task {task.name})")
-    results, timings = run_metrics(
-        names, run.examples, task, seed=ec.seed, device=dev, progress=progress, options=options
-    )
+    step(f"evaluating {run.run_dir} ({len(run.examples)} examples, task {task.name})")
+    results, timings = run_metrics(names, run.examples, task, seed=ec.seed, device=dev, options=options)
     students = dict(previous.students)
-    students.update(_fit_students(run, task, cfg, timings, progress))
+    students.update(_fit_students(run, task, cfg, timings))
     out = RunMetrics(
         format=FORMAT,
         run=str(run.run_dir),
@@ -173,9 +161,7 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None, *, progress:
     return out
 
 
-def _fit_students(
-    run: RunData, task: Task, cfg: RunConfig, timings: dict[str, float], progress: bool
-) -> dict[str, StudentResult]:
+def _fit_students(run: RunData, task: Task, cfg: RunConfig, timings: dict[str, float]) -> dict[str, StudentResult]:
     """Each of ``cfg.eval.students`` fitted on the run and scored on the real test examples."""
     ec = cfg.eval
     if not ec.students:
@@ -184,7 +170,7 @@ def _fit_students(
     out: dict[str, StudentResult] = {}
     with make_fit_pool(cfg.executor, cfg.ray) as pool:
         for name in ec.students:
-            log(progress, f"student {name}: {ec.seeds} seed(s), {len(run.examples)} train / {len(test)} test ...")
+            step(f"student {name}: {ec.seeds} seed(s), {len(run.examples)} train / {len(test)} test ...")
             t0 = time.perf_counter()
             try:
                 score = distill(
@@ -194,14 +180,13 @@ def _fit_students(
                     label_names=task.spec.label_names,
                     seeds=ec.seeds,
                     options=ec.student_options or None,
-                    progress=progress,
                     save_dir=student_dir(run.run_dir, name) if ec.save_student else None,
                     save_extra={"task": task.name, "trained_on": str(run.run_dir), "method": run.method},
                     pool=pool,
                 )
             except ValueError as e:  # e.g. a run with a single label
                 raise UsageError(f"{run.run_dir}: student '{name}': {e}") from None
-            log(progress, "  " + score.summary())
+            step("  " + score.summary())
             out[name] = StudentResult.of(score, ec.test_split, ec.test_limit)
             timings[f"student_{name}"] = round(time.perf_counter() - t0, 3)
     return out

@@ -13,7 +13,6 @@ duplicate rows. A changed config has a different fingerprint, hence a new run di
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from synthrr.config import RunConfig
 from synthrr.core.io import writable_dir
-from synthrr.core.progress import honours_progress
+from synthrr.core.log import progress_enabled, step
 from synthrr.core.records import Example, SyntheticExample
 from synthrr.corpus import get_corpus
 from synthrr.executors import make_executor, make_shards
@@ -70,9 +69,8 @@ class _Rounds:
 class Generator:
     """One generation run. Construct, then :meth:`run`."""
 
-    def __init__(self, cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> None:
+    def __init__(self, cfg: RunConfig, *, client: LLMClient | None = None) -> None:
         self.cfg = cfg
-        self.progress = progress
         self._client = client
         #: counts, drops, timings and LLM use so far: the shards' tallies plus this process's own
         self.tally = StageStats()
@@ -105,17 +103,17 @@ class Generator:
     def _retrieve(self, ctx: Context, seeds: list[Example]) -> None:
         """Top-K hits per seed (``needs_retrieval``), or the corpus and its open index (``needs_index``)."""
         cfg = self.cfg
-        corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=self.progress)
+        corpus = get_corpus(cfg.corpus.name, cfg.corpus)
         if not self.method.needs_retrieval:
             ctx.corpus, ctx.retriever = corpus, retriever_from_config(cfg.retrieval, threads=cfg.threads)
-            open_index_for_run(cfg, corpus, ctx.retriever, progress=self.progress)
+            open_index_for_run(cfg, corpus, ctx.retriever)
             ctx.score_kind = ctx.retriever.score_kind
             return
         if cfg.hits_from is not None:
             hits = reuse_hits(cfg, cfg.hits_from, seeds)
             ctx.score_kind = RETRIEVERS.get(cfg.retrieval.retriever).score_kind
         else:
-            hits, retriever = retrieve_for_run(cfg, seeds, corpus, progress=self.progress)
+            hits, retriever = retrieve_for_run(cfg, seeds, corpus)
             ctx.score_kind = retriever.score_kind
         for h in hits:
             ctx.hits.setdefault(h.seed_id, []).append(h)
@@ -125,7 +123,7 @@ class Generator:
 
     def client(self) -> LLMClient:
         if self._client is None:
-            self._client = make_client(self.cfg.llm, threads=self.cfg.threads, progress=self.progress)
+            self._client = make_client(self.cfg.llm, threads=self.cfg.threads)
         return self._client
 
     def filters(self, task: Task, seeds: list[Example], ctx: Context) -> list[Filter]:
@@ -142,8 +140,7 @@ class Generator:
                 self.workers.add(result.worker)
             if result.budget_error is not None and self.stop_reason is None:
                 self.stop_reason = "budget"
-                if self.progress:
-                    print(f"stopping: {result.budget_error}", file=sys.stderr)
+                step(f"stopping: {result.budget_error}")
         return responses
 
     def run(self) -> RunResult:
@@ -214,7 +211,7 @@ class Generator:
                     self.stop_reason = "max_prompts"
                 break
             rounds.count += 1
-            if rounds.count == 1 and self.progress:
+            if rounds.count == 1 and progress_enabled():
                 self._warn_if_long(client, rounds, batch)
             candidates.extend(self._round(executor, rounds, batch, states))
             self.method.feedback(ctx, {lab: st.kept for lab, st in states.items()})
@@ -294,7 +291,7 @@ class Generator:
         for row in survivors:
             states[row.label].kept.append(row)
         self._timed("parse_filter", t0)
-        if self.progress:
+        if progress_enabled():
             self._report_round(rounds.count, states)
         return new_rows
 
@@ -302,9 +299,9 @@ class Generator:
         """The label-consistency cut, then each label's first ``target`` rows; rows past it are
         ``over_quota``. Returns the kept rows and the shortfall per label."""
         self.widened = {lab: st.widened for lab, st in states.items() if st.widened}
-        if self.widened and self.progress:
+        if self.widened:
             widened = ", ".join(f"{label} {n}" for label, n in self.widened.items())
-            print(f"score band ran out; prompts on lower-scored passages: {widened}", file=sys.stderr)
+            step(f"score band ran out; prompts on lower-scored passages: {widened}")
         t0 = time.perf_counter()
         self.tally += StageStats(drops=method_cut(self.cfg, self.method, states))
         if self.cfg.synthesis.filters.label_consistency != "none":
@@ -326,11 +323,10 @@ class Generator:
         """One live status line per round: candidates per label, drops by reason, tokens/s."""
         labels = ", ".join(f"{lab} {len(st.kept)}/{st.need}" for lab, st in states.items())
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.tally.drops.items())) or "none"
-        print(
+        step(
             f"round {rounds}: candidates {labels}; dropped {drops}; "
             f"LLM {self.tally.llm.calls} calls, {self.tally.llm.cache_hits} cache hits, "
-            f"{self.tally.llm.tokens_per_s:.0f} tok/s",
-            file=sys.stderr,
+            f"{self.tally.llm.tokens_per_s:.0f} tok/s"
         )
 
     def _manifest(
@@ -363,13 +359,12 @@ class Generator:
 NO_LLM = {"backend": "none", "identity": "none", "label": "none (retrieved passages, no LLM)"}
 
 
-@honours_progress
-def plan(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> Plan:
+def plan(cfg: RunConfig, *, client: LLMClient | None = None) -> Plan:
     """A dry run of ``cfg`` (see :meth:`Generator.plan`)."""
-    return Generator(cfg, progress=progress, client=client).plan()
+    return Generator(cfg, client=client).plan()
 
 
-@honours_progress
-def generate(cfg: RunConfig, *, progress: bool = True, client: LLMClient | None = None) -> RunResult:
-    """Run one synthesis job described by ``cfg`` (see the module docstring)."""
-    return Generator(cfg, progress=progress, client=client).run()
+def generate(cfg: RunConfig, *, client: LLMClient | None = None) -> RunResult:
+    """Run one synthesis job described by ``cfg`` (see the module docstring); progress follows
+    :func:`synthrr.core.log.progress_switch`."""
+    return Generator(cfg, client=client).run()

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.config import RunConfig
 from synthrr.core.errors import ConfigError, UsageError
-from synthrr.core.progress import honours_progress
 from synthrr.core.records import Example, Hit
 from synthrr.corpus import get_corpus
 from synthrr.executors import make_encode_pool, make_search_pool
@@ -64,9 +63,7 @@ class RetrievalResult:
         }
 
 
-def retrieve_for_run(
-    cfg: RunConfig, seeds: list[Example], corpus: Corpus, *, progress: bool = True
-) -> tuple[list[Hit], Retriever]:
+def retrieve_for_run(cfg: RunConfig, seeds: list[Example], corpus: Corpus) -> tuple[list[Hit], Retriever]:
     """Top-K hits per seed with the run's retriever (threads from ``cfg.threads``). The run's
     executor says where the work goes: with ``ray`` a missing dense index is encoded on encoder
     actors and a sharded one (``index_shards > 1``) is searched on search actors; queries are
@@ -77,13 +74,13 @@ def retrieve_for_run(
     key = hits_key(corpus, retriever, cfg.retrieval, seeds)
     hits = cached_hits(key)
     if hits is None:
-        hits = _search(cfg, seeds, corpus, retriever, progress=progress)
+        hits = _search(cfg, seeds, corpus, retriever)
         store_hits(key, hits)
     check_hits(cfg, seeds, hits, retriever)
     return hits, retriever
 
 
-def _search(cfg: RunConfig, seeds: list[Example], corpus: Corpus, retriever: Retriever, *, progress: bool) -> list[Hit]:
+def _search(cfg: RunConfig, seeds: list[Example], corpus: Corpus, retriever: Retriever) -> list[Hit]:
     """Open (or build) the index on the run executor's pools, then search it for every seed."""
     with ExitStack() as pools:  # closed last-in first-out: the search actors before a Ray shutdown
         encode = make_encode_pool(cfg.executor, cfg.ray)
@@ -92,10 +89,10 @@ def _search(cfg: RunConfig, seeds: list[Example], corpus: Corpus, retriever: Ret
         search = make_search_pool(cfg.executor, cfg.ray)
         if search is not None:
             pools.callback(search.close)
-        open_index(corpus, retriever, progress=progress, encode=encode, search=search)
+        open_index(corpus, retriever, encode=encode, search=search)
         if encode is not None:
             encode.release()  # the encoder workers' CPUs go to the search workers
-        return retrieve(seeds, corpus, cfg.retrieval, progress=progress, retriever=retriever)
+        return retrieve(seeds, corpus, cfg.retrieval, retriever=retriever)
 
 
 def check_hits(cfg: RunConfig, seeds: Sequence[Example], hits: Sequence[Hit], retriever: Retriever) -> None:
@@ -155,30 +152,29 @@ def _snippet(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever, *, progress: bool = True) -> Retriever:
+def open_index_for_run(cfg: RunConfig, corpus: Corpus, retriever: Retriever) -> Retriever:
     """Load or build ``retriever``'s index over ``corpus`` for a method that searches it itself
     (ReGen). As in :func:`retrieve_for_run`, a missing dense index is encoded on the run executor's
     encode pool (Ray encoder actors for ``ray``); the index is then searched in this process."""
     encode = make_encode_pool(cfg.executor, cfg.ray)
     try:
-        return open_index(corpus, retriever, progress=progress, encode=encode)
+        return open_index(corpus, retriever, encode=encode)
     finally:
         if encode is not None:
             encode.close()
 
 
-@honours_progress
-def run_retrieval(cfg: RunConfig, *, progress: bool = True) -> RetrievalResult:
+def run_retrieval(cfg: RunConfig) -> RetrievalResult:
     """Draw the seed set, ingest the corpus (cached) and retrieve top-K per seed (index cached)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     task, seeds = draw_seed_set(cfg)
     timings["seeds"] = time.perf_counter() - t
     t = time.perf_counter()
-    corpus = get_corpus(cfg.corpus.name, cfg.corpus, progress=progress)
+    corpus = get_corpus(cfg.corpus.name, cfg.corpus)
     timings["corpus"] = time.perf_counter() - t
     t = time.perf_counter()
-    hits, _ = retrieve_for_run(cfg, seeds, corpus, progress=progress)
+    hits, _ = retrieve_for_run(cfg, seeds, corpus)
     timings["retrieve"] = time.perf_counter() - t
     return RetrievalResult(task=task, corpus=corpus, seeds=seeds, hits=hits, timings=timings)
 

@@ -53,7 +53,6 @@ class Student(Protocol):
         *,
         label_names: Sequence[str] | None = None,
         seed: int = 0,
-        progress: bool = False,
     ) -> Student: ...
 
     def predict(self, texts: Sequence[str]) -> list[str]: ...
@@ -90,7 +89,6 @@ class BaseStudent(ABC):
         *,
         label_names: Sequence[str] | None = None,
         seed: int = 0,
-        progress: bool = False,
     ) -> S:
         """Train on ``texts``/``labels``; ``label_names`` fixes the output classes and their order."""
 

@@ -59,7 +59,6 @@ class FitJob:
     options: dict[str, Any]
     seed: int
     keep_model: bool = False
-    progress: bool = False
 
 
 def fit_and_score(job: FitJob, data: FitData) -> FitResult:
@@ -69,7 +68,7 @@ def fit_and_score(job: FitJob, data: FitData) -> FitResult:
     that fitted it[, train]) and the fitted student when ``job.keep_model`` (else ``None``)."""
     model = STUDENTS.get(job.student)(**job.options)
     t0 = time.perf_counter()
-    model.fit(data.texts, data.labels, label_names=data.label_names, seed=job.seed, progress=job.progress)
+    model.fit(data.texts, data.labels, label_names=data.label_names, seed=job.seed)
     t1 = time.perf_counter()
     pred = model.predict(data.test_texts)
     t2 = time.perf_counter()
@@ -117,7 +116,6 @@ def distill(
     label_names: Sequence[str] | None = None,
     seeds: int | Sequence[int] = 3,
     options: dict[str, Any] | None = None,
-    progress: bool = False,
     save_dir: str | Path | None = None,
     save_extra: dict[str, Any] | None = None,
     pool: FitPool | None = None,
@@ -145,7 +143,7 @@ def distill(
     )
     fit_seeds = seed_list[:1] if cls.deterministic else seed_list
     keep = save_dir is not None
-    jobs = [FitJob(student, dict(options or {}), s, keep and i == 0, progress) for i, s in enumerate(fit_seeds)]
+    jobs = [FitJob(student, dict(options or {}), s, keep and i == 0) for i, s in enumerate(fit_seeds)]
     t_start = time.perf_counter()
     results = (pool or LocalFitPool()).map(data, jobs)
     runs = [run for run, _ in results]

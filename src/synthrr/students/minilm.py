@@ -22,6 +22,7 @@ from pydantic import Field
 
 from synthrr.core.assets import minilm_dir
 from synthrr.core.errors import InputError, require
+from synthrr.core.log import progress
 from synthrr.core.resources import free_cores
 from synthrr.students.base import BaseStudent, StudentOptions
 
@@ -115,7 +116,6 @@ class TransformerStudent(BaseStudent):
         *,
         label_names: Sequence[str] | None = None,
         seed: int = 0,
-        progress: bool = False,
     ) -> TransformerStudent:
         torch = self._torch()
         names = self._set_labels(labels, label_names)
@@ -132,7 +132,7 @@ class TransformerStudent(BaseStudent):
         total_steps = max(1, o.min_steps, math.ceil(o.epochs * steps_per_epoch))
         gen = torch.Generator().manual_seed(seed)
         t0 = time.perf_counter()
-        step, seen = self._train(enc, y, total_steps, steps_per_epoch, gen, f"seed {seed}, {device}", progress)
+        step, seen = self._train(enc, y, total_steps, steps_per_epoch, gen, f"seed {seed}, {device}")
         model.eval()
         secs = time.perf_counter() - t0
         self.train_stats = {
@@ -146,10 +146,9 @@ class TransformerStudent(BaseStudent):
         return self
 
     def _train(
-        self, enc: list[list[int]], y: Any, total_steps: int, steps_per_epoch: int, gen: Any, desc: str, progress: bool
+        self, enc: list[list[int]], y: Any, total_steps: int, steps_per_epoch: int, gen: Any, desc: str
     ) -> tuple[int, int]:
         """AdamW with linear warm-up and decay over ``total_steps`` batches; returns (steps, examples)."""
-        from tqdm.auto import tqdm
         from transformers import get_linear_schedule_with_warmup
 
         torch, o, model, device = self._torch(), self.opts, self.model, self._device()
@@ -159,7 +158,7 @@ class TransformerStudent(BaseStudent):
         n, step, seen, loss_ema = len(enc), 0, 0, None
         full, rest = divmod(total_steps, steps_per_epoch)
         total = full * n + min(rest * o.batch_size, n)
-        with tqdm(total=total, desc=f"train {self.name} ({desc})", unit=" ex", disable=not progress) as bar:
+        with progress(total=total, desc=f"train {self.name} ({desc})", unit=" ex") as bar:
             for idx in _step_batches(torch, n, o.batch_size, total_steps, gen):
                 batch = self.tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
                 batch = {k: v.to(device) for k, v in batch.items()}
@@ -181,9 +180,7 @@ class TransformerStudent(BaseStudent):
                 bar.set_postfix(loss=f"{loss_ema:.3f}", refresh=False)
         return step, seen
 
-    def predict_proba(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        from tqdm.auto import tqdm
-
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if self.model is None:
             raise ValueError("the student has not been fitted")
         torch = self._torch()
@@ -193,10 +190,7 @@ class TransformerStudent(BaseStudent):
             return out
         order = np.argsort([-len(t) for t in texts], kind="stable")  # length-sorted: little padding
         self.model.eval()
-        with (
-            torch.inference_mode(),
-            tqdm(total=len(texts), desc=f"predict {self.name}", unit=" ex", disable=not progress) as bar,
-        ):
+        with torch.inference_mode():
             for start in range(0, len(texts), o.eval_batch_size):
                 idx = order[start : start + o.eval_batch_size]
                 batch = self.tokenizer(
@@ -204,7 +198,6 @@ class TransformerStudent(BaseStudent):
                 )
                 logits = self.model(**{k: v.to(device) for k, v in batch.items()}).logits
                 out[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-                bar.update(len(idx))
         return out
 
     def _save_model(self, folder: Path) -> None:

@@ -68,7 +68,6 @@ class TfidfStudent(BaseStudent):
         *,
         label_names: Sequence[str] | None = None,
         seed: int = 0,
-        progress: bool = False,
     ) -> TfidfStudent:
         self._set_labels(labels, label_names)
         self.pipeline = self._build(seed)

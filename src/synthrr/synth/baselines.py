@@ -12,10 +12,10 @@ keeps from its original and what it simplifies):
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,8 @@ from synthrr.synth.prompts import Demo
 
 if TYPE_CHECKING:
     from synthrr.core.records import SyntheticExample
+
+log = logging.getLogger(__name__)
 
 
 # ---- SuperGen ---------------------------------------------------------------------------------
@@ -148,7 +150,7 @@ class AttrPrompt(Method):
                 texts = [c.text for c in resp.completions] if resp is not None else []
                 found = parse_values("\n".join(texts), limit)
             if not found:
-                print(f"attrprompt: no {attribute} values for label '{label}'; prompts go without", file=sys.stderr)
+                log.warning("attrprompt: no %s values for label '%s'; prompts go without", attribute, label)
             self.values.setdefault(label, {})[attribute] = found
 
     def jobs(self, ctx: Context, label: str) -> Iterator[Job]:
@@ -218,5 +220,5 @@ class ProGen(Method):
     def _embed(self, texts: list[str]) -> Any:
         new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if new:
-            self._vectors.update(zip(new, get_encoder().encode(new, progress=False), strict=True))
+            self._vectors.update(zip(new, get_encoder().encode(new), strict=True))
         return np.stack([self._vectors[t] for t in texts])

@@ -54,7 +54,7 @@ class MinilmFeatures:
     loaded on the first call, so a classifier loaded from the cache does not load it)."""
 
     def __call__(self, texts: list[str]) -> Any:
-        return get_encoder().encode(texts, progress=False)
+        return get_encoder().encode(texts)
 
 
 class StackedFeatures:

@@ -54,13 +54,13 @@ class ReGen(Method):
         encoder: Any = getattr(retriever, "encoder")  # noqa: B009 - dense retrievers have one
         labels = ctx.spec.label_names
         self.queries = {lab: self.query(ctx, lab) for lab in labels}
-        q0 = encoder.encode([self.queries[lab] for lab in labels], progress=False)
+        q0 = encoder.encode([self.queries[lab] for lab in labels])
         vectors = q0
         ranked = retriever.search_vectors(vectors, self.options.depth)
         for _ in range(self.options.steps):
             tops = [[pid for pid, _ in r[: self.options.top]] for r in ranked]
             texts = {p.id: p.text for p in corpus.get(sorted({p for t in tops for p in t}))}
-            means = np.stack([encoder.encode([texts[p] for p in t], progress=False).mean(axis=0) for t in tops])
+            means = np.stack([encoder.encode([texts[p] for p in t]).mean(axis=0) for t in tops])
             vectors = q0 + means
             vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
             ranked = retriever.search_vectors(vectors, self.options.depth)
