@@ -28,6 +28,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from synthrr.core.log import progress_switch
+
 RECIPE = 1
 SEED = 34
 MIN_TOKENS, CHUNK_TOKENS, MAX_TOKENS = 20, 100, 400
@@ -40,7 +42,9 @@ def builtin_texts() -> Iterator[str]:
     from synthrr.corpus import get_corpus
 
     for name in BUILTIN:
-        for _, texts in get_corpus(name, progress=False).iter_texts():
+        with progress_switch(False):
+            corpus = get_corpus(name)
+        for _, texts in corpus.iter_texts():
             yield from texts
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.table import emit
+from synthrr.core.log import progress_switch
 
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news", "tests/data/tasks/newsgroups8.yaml")
 DEFAULT_CORPUS = {"imdb": "movie_plots", "rotten_tomatoes": "movie_plots", "bbc_news": "wiki"}
@@ -71,7 +72,7 @@ def build_seconds(corpus: Any, retriever: Any) -> float:
     """Wall time of one fresh build (tokenise + index + save) into a temporary folder."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        retriever.build(corpus, Path(tmp), progress=False)
+        retriever.build(corpus, Path(tmp))
         return time.perf_counter() - t0
 
 
@@ -82,7 +83,7 @@ def measure_task(task_name: str, corpus_name: str, k: int, limit: int) -> list[d
     from synthrr.tasks import get_task
 
     task = get_task(task_name)
-    corpus = get_corpus(corpus_name, progress=False)
+    corpus = get_corpus(corpus_name)
     oracle, _ = get_oracle(task, "tfidf")
     ids, texts = _all_texts(corpus)
     pred = dict(zip(ids, oracle.predict(texts), strict=True))
@@ -93,7 +94,7 @@ def measure_task(task_name: str, corpus_name: str, k: int, limit: int) -> list[d
     for stemmer, stopwords in SETTINGS:
         retriever = get_retriever("bm25", stemmer=stemmer, stopwords=stopwords)
         build_s = build_seconds(corpus, retriever)
-        open_index(corpus, retriever, progress=False)
+        open_index(corpus, retriever)
         t0 = time.perf_counter()
         ranked = retriever.search([q.text for q in queries], k)
         search_s = time.perf_counter() - t0
@@ -166,10 +167,11 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
-    for name in args.tasks:
-        corpus = DEFAULT_CORPUS.get(name, "wiki")
-        rows.extend(measure_task(name, corpus, args.k, args.limit))
-        print(f"{name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    with progress_switch(False):  # no bars or step lines inside the timings
+        for name in args.tasks:
+            corpus = DEFAULT_CORPUS.get(name, "wiki")
+            rows.extend(measure_task(name, corpus, args.k, args.limit))
+            print(f"{name}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
     emit(table(rows, args.k), args.md)
     print(f"total {time.perf_counter() - t0:.0f} s")
 

@@ -39,6 +39,7 @@ from bench.big_corpus import RECIPE, write_corpus
 from bench.corpus_table import markdown
 from bench.memory import peak_rss_mb
 from bench.table import emit
+from synthrr.core.log import progress_switch
 
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TASKS = ("imdb", "rotten_tomatoes", "bbc_news")
@@ -70,7 +71,7 @@ def corpus(args: argparse.Namespace) -> Any:
     from synthrr.config import CorpusConfig
     from synthrr.corpus import get_corpus
 
-    return get_corpus(str(args.jsonl), CorpusConfig(min_tokens=1), progress=False)
+    return get_corpus(str(args.jsonl), CorpusConfig(min_tokens=1))
 
 
 def sample_texts(c: Any, n: int) -> tuple[Any, list[str]]:
@@ -133,7 +134,7 @@ def phase_build(args: argparse.Namespace) -> dict[str, Any]:
     r.encoder.encode(["warm up"])  # load the static model (distilled on its very first use: not counted)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    open_index(c, r, progress=False)
+    open_index(c, r)
     secs = time.perf_counter() - t0
     encode_s, index_s = marks["index_start"] - t0, marks["index_end"] - marks["index_start"]
     return {"passages": len(c), "seconds": secs, "encode_s": encode_s, "index_s": index_s, "load_s": load_s,
@@ -182,7 +183,7 @@ def phase_query(args: argparse.Namespace, name: str) -> dict[str, Any]:
 
     r = BM25Retriever(threads=cores()) if name == "bm25" else DenseRetriever(threads=cores(), encoder="static")
     t0 = time.perf_counter()
-    open_index(corpus(args), r, progress=False)
+    open_index(corpus(args), r)
     load_s = time.perf_counter() - t0
     if r.index_status != "loaded":
         raise SystemExit(f"the {name} index was not found built")
@@ -233,7 +234,7 @@ def phase_bm25_build(args: argparse.Namespace) -> dict[str, Any]:
 
     c = corpus(args)
     t0 = time.perf_counter()
-    open_index(c, BM25Retriever(threads=cores()), progress=False)
+    open_index(c, BM25Retriever(threads=cores()))
     secs = time.perf_counter() - t0
     return {"passages": len(c), "seconds": secs, "rate": len(c) / secs}
 
@@ -285,13 +286,14 @@ def phase_ray(args: argparse.Namespace) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> None:
     name = args.child
-    if name.startswith("encode:"):
-        out = phase_encode(args, name.split(":", 1)[1])
-    elif name in ("query", "bm25-query"):
-        out = phase_query(args, "dense" if name == "query" else "bm25")
-    else:
-        out = {"ingest": phase_ingest, "build": phase_build, "flat": phase_flat, "bm25-build": phase_bm25_build,
-               "ray": phase_ray, "sweep": phase_sweep}[name](args)  # fmt: skip
+    with progress_switch(False):  # no bars or step lines inside the timings
+        if name.startswith("encode:"):
+            out = phase_encode(args, name.split(":", 1)[1])
+        elif name in ("query", "bm25-query"):
+            out = phase_query(args, "dense" if name == "query" else "bm25")
+        else:
+            out = {"ingest": phase_ingest, "build": phase_build, "flat": phase_flat, "bm25-build": phase_bm25_build,
+                   "ray": phase_ray, "sweep": phase_sweep}[name](args)  # fmt: skip
     out["peak_rss_mb"] = peak_rss_mb()
     (args.results / f"{name.replace(':', '-')}.json").write_text(json.dumps(out), encoding="utf-8")
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from bench.bm25_options import macro, queries_of, shares
 from bench.table import emit
+from synthrr.core.log import progress_switch
 
 ENCODERS = ("minilm", "minilm-onnx", "minilm-onnx-int8", "static")
 TASKS = ("bbc_news", "tests/data/tasks/newsgroups8.yaml")
@@ -46,7 +47,9 @@ def sample(corpus_name: str, n: int) -> tuple[list[str], list[str]]:
 
     ids: list[str] = []
     texts: list[str] = []
-    for b_ids, b_texts in get_corpus(corpus_name, progress=False).iter_texts():
+    with progress_switch(False):
+        corpus = get_corpus(corpus_name)
+    for b_ids, b_texts in corpus.iter_texts():
         ids.extend(b_ids)
         texts.extend(b_texts)
     if len(ids) <= n:

@@ -34,6 +34,7 @@ import numpy as np
 
 from bench import quality_options  # the quality benchmark's protocol
 from bench.table import emit, heading
+from synthrr.core.log import progress_switch
 
 OPTIONS = ("balanced", "train", "balanced + prior")
 
@@ -96,7 +97,8 @@ def run_draw(args: argparse.Namespace, task: str, draw: int) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     for dist in ("balanced", "train"):
         t0 = time.perf_counter()
-        result = generate(base.with_overrides({"synthesis.label_distribution": dist}), progress=not args.quiet)
+        with progress_switch(not args.quiet):
+            result = generate(base.with_overrides({"synthesis.label_distribution": dist}))
         runs[dist] = result.rows
         counts = Counter(r.label for r in result.rows)
         facts[dist] = {

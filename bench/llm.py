@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from synthrr.core.log import progress_switch
+
 WARMUP = {"role": "user", "content": "Say hello."}  # engine warm-up, shares no prefix with the prompts
 INSTRUCTION = (
     "Rewrite the news article above as a new, short news article on the same topic. "
@@ -130,18 +132,19 @@ def ours(
 
     cache_path = home / f"cache-{time.time_ns()}.sqlite"
     opts = _options(args) | ({"n_parallel": parallel} if parallel else {})
-    client = make_client(LLMConfig(backend="llamacpp", options=opts), progress=False, cache_path=cache_path)
+    client = make_client(LLMConfig(backend="llamacpp", options=opts), cache_path=cache_path)
     client.model  # noqa: B018 - content hash (remembered in a sidecar after the first run)
     warm = LLMRequest.chat(WARMUP["content"], sampling=Sampling(max_tokens=4, seed=12345))
     list(client.backend.generate([warm]))  # start + warm up the engine, outside the timing
-    t0 = time.perf_counter()
-    client.generate(requests)
-    cold_s = time.perf_counter() - t0
-    cold = client.last_stats
-    t0 = time.perf_counter()
-    client.generate(requests)
-    rerun_s = time.perf_counter() - t0
-    rerun = client.last_stats
+    with progress_switch(False):
+        t0 = time.perf_counter()
+        client.generate(requests)
+        cold_s = time.perf_counter() - t0
+        cold = client.last_stats
+        t0 = time.perf_counter()
+        client.generate(requests)
+        rerun_s = time.perf_counter() - t0
+        rerun = client.last_stats
     assert rerun.calls == 0 and rerun.cache_hits == len(requests), rerun
     client.close()
     return (

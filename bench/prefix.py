@@ -45,6 +45,7 @@ from typing import Any
 
 from bench.memory import peak_rss_mb
 from bench.table import add_row, emit, heading
+from synthrr.core.log import progress_switch
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = {
@@ -84,8 +85,9 @@ class Workload:
         self.cfg = run_config(name, args)
         _, _, _, _, self.labels, prompts = WORKLOADS[name]
         self.prompts = prompts or args.prompts
-        self.gen = Generator(self.cfg, progress=False)
-        self.task, _, self.ctx = self.gen.prepare()
+        self.gen = Generator(self.cfg)
+        with progress_switch(False):  # seeds and retrieval (an index built on first use) quietly
+            self.task, _, self.ctx = self.gen.prepare()
 
     def requests(self, block: int, n: int = 1) -> tuple[list[Any], str]:
         """The workload's requests per label (``// n`` prompts of ``n`` samples) for its labels, in
@@ -119,8 +121,8 @@ def child(spec_path: Path) -> None:
     backend = LlamaCppBackend.from_options(spec["options"])
     backend.generate([LLMRequest.chat("Say hello.")]).__next__()  # start + warm up, no shared prefix
     calls0, computed0 = backend.calls, backend.prompt_tokens_computed
-    with tempfile.TemporaryDirectory() as tmp:
-        client = LLMClient(backend, LLMCache(Path(tmp) / "c.sqlite"), progress=False)
+    with tempfile.TemporaryDirectory() as tmp, progress_switch(False):
+        client = LLMClient(backend, LLMCache(Path(tmp) / "c.sqlite"))
         t0 = time.perf_counter()
         out = client.generate(spec["requests"])
         seconds = time.perf_counter() - t0

@@ -83,6 +83,7 @@ from bench import records
 from bench.protocol import aggregate, alt_student, check_targets, format_table, write_results
 from bench.quality_options import ROW_NAMES, ROWS, base_config, build_parser, corpus_rows, resolve, task_key
 from bench.rows import draw_rows
+from synthrr.core.log import progress_switch
 
 
 def _log(args: argparse.Namespace, msg: str) -> None:
@@ -101,12 +102,11 @@ def run_row(
     from synthrr.synth.methods import METHODS
 
     name, method, shots = row
-    progress = not args.quiet
     cfg = base.with_overrides({"synthesis.method": method, "synthesis.shots": shots})
     _log(args, f"== {task} draw {draw}: {name} ({method}, {shots}-shot, n={cfg.synthesis.n})")
     t0 = time.perf_counter()
     try:
-        result = generate(cfg, progress=progress)
+        result = generate(cfg)
     except SynthrrError as e:
         info: dict[str, Any] = {"error": f"generate: {e}", "gen_s": time.perf_counter() - t0}
         _log(args, f"   failed: {e}")
@@ -128,7 +128,7 @@ def run_row(
         info["error"] = "no kept examples"
         return info, None, model
     try:  # evaluate here so the metric set is ours; compare_runs then reuses metrics.json
-        evaluate_run(result.run_dir, cfg, progress=progress)
+        evaluate_run(result.run_dir, cfg)
     except SynthrrError as e:
         info["error"] = f"evaluate: {e}"
         return info, None, model
@@ -151,7 +151,7 @@ def run_task(args: argparse.Namespace, task: str, draw: int = 0) -> dict[str, An
         model = model or row_model
         if run_dir is not None:
             runs[row[0]] = run_dir
-    rows = draw_rows(args, runs, out, base, not args.quiet, draw)
+    rows = draw_rows(args, runs, out, base, draw)
     return {
         "task": key,
         "corpus": args.corpora[key],
@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     from synthrr.core.errors import SynthrrError
 
     try:
-        summaries, per_draw = run_draws(args, argv)
+        with progress_switch(not args.quiet):  # bars and step lines of every stage and report, or none
+            summaries, per_draw = run_draws(args, argv)
     except SynthrrError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code

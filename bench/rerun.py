@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synthrr.core.log import progress_switch
+
 
 def demo_run_config(n: int, out: Path) -> Any:
     """The demo's SynthesizRR config (src/synthrr/demo.py), retrieving inside ``generate``."""
@@ -38,8 +40,9 @@ def child(n: int, out: Path) -> None:
     from synthrr.stages.generate import generate
 
     cfg = demo_run_config(n, out)
-    client = make_client(cfg.llm, threads=cfg.threads, progress=False)
-    run = generate(cfg, progress=False, client=client)
+    client = make_client(cfg.llm, threads=cfg.threads)
+    with progress_switch(False):
+        run = generate(cfg, client=client)
     m = run.manifest
     figures = {
         "kept": m.kept,

@@ -36,13 +36,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.memory import peak_rss_mb
+from synthrr.core.log import progress_switch
 
 ENCODE_CHUNK = 500  # passages per interleaved encode (ours slices it into 2 calls of 256)
 _SENT = re.compile(r"(?<=[.!?])\s+")
 _INGEST_CHILD = (
     "import json, sys, time\n"
+    "from synthrr.core.log import progress_switch\n"
     "from synthrr.corpus import get_corpus\n"
-    "t = time.perf_counter(); c = get_corpus(sys.argv[1], progress=False); s = time.perf_counter() - t\n"
+    "with progress_switch(False):\n"
+    "    t = time.perf_counter(); c = get_corpus(sys.argv[1]); s = time.perf_counter() - t\n"
     "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
     "print(json.dumps({'passages': len(c), 'seconds': s, 'counts': c.counts, 'fingerprint': c.fingerprint,\n"
     "                  'rss_mb': int(hwm) / 1024}))\n"
@@ -110,14 +113,14 @@ def bench_bm25(corpus: Any, queries: list[str], k: int) -> dict[str, float]:
     from synthrr.retrieval import get_retriever, open_index
 
     t = time.perf_counter()
-    r = open_index(corpus, get_retriever("bm25"), progress=False)
+    r = open_index(corpus, get_retriever("bm25"))
     build = time.perf_counter() - t
     assert r.index_status == "built"
     t = time.perf_counter()
     r.search(queries, k)
     qs = len(queries) / (time.perf_counter() - t)
     t = time.perf_counter()
-    loaded = open_index(corpus, get_retriever("bm25"), progress=False)
+    loaded = open_index(corpus, get_retriever("bm25"))
     load = time.perf_counter() - t
     assert loaded.index_status == "loaded"
     return {"bm25_build_s": build, "bm25_load_s": load, "bm25_qps": qs}
@@ -210,7 +213,7 @@ def run_corpus(label: str, name_or_path: str, queries: list[str], args: argparse
 
     log(f"[{label}] ingest ...")
     ing = ingest_child(name_or_path)
-    corpus = get_corpus(name_or_path, progress=False)
+    corpus = get_corpus(name_or_path)
     assert corpus.from_cache and corpus.fingerprint == ing["fingerprint"]
     row: dict[str, Any] = {
         "corpus": label,
@@ -305,7 +308,7 @@ def sentence_pool(home: Path, n_queries: int) -> tuple[list[str], list[str]]:
     from ``home`` so that its ingestion is measured from scratch."""
     from synthrr.corpus import get_corpus
 
-    wiki_texts = get_corpus("wiki", progress=False).texts()
+    wiki_texts = get_corpus("wiki").texts()
     sentences = sentences_of(wiki_texts)
     del wiki_texts
     shutil.rmtree(home / "corpora")
@@ -349,14 +352,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{time.perf_counter() - t_start:7.1f}s {msg}", file=sys.stderr, flush=True)
 
     facts = machine()
-    sentences, queries = sentence_pool(tmp / "home", args.queries)
-    rows = [run_corpus("wiki", "wiki", queries, args, log)]
-    if args.synthetic:
-        log(f"writing the {args.synthetic:,}-passage synthetic JSONL ...")
-        path = write_synthetic(tmp / f"synthetic-{args.synthetic}.jsonl", sentences, args.synthetic, 3, 6)
-        rows.append(run_corpus(f"synthetic {args.synthetic // 1000}k", str(path), queries, args, log))
-        path.unlink()
-    one_m = ingest_1m(tmp, sentences, log) if args.ingest_1m else None
+    with progress_switch(False):  # no bars or step lines inside the timings
+        sentences, queries = sentence_pool(tmp / "home", args.queries)
+        rows = [run_corpus("wiki", "wiki", queries, args, log)]
+        if args.synthetic:
+            log(f"writing the {args.synthetic:,}-passage synthetic JSONL ...")
+            path = write_synthetic(tmp / f"synthetic-{args.synthetic}.jsonl", sentences, args.synthetic, 3, 6)
+            rows.append(run_corpus(f"synthetic {args.synthetic // 1000}k", str(path), queries, args, log))
+            path.unlink()
+        one_m = ingest_1m(tmp, sentences, log) if args.ingest_1m else None
     facts["load_avg_end"] = os.getloadavg()
     facts["wall_s"] = time.perf_counter() - t_start
     shutil.rmtree(tmp, ignore_errors=True)

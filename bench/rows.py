@@ -12,13 +12,13 @@ from bench.records import gold_distance
 
 
 def draw_rows(
-    args: argparse.Namespace, runs: dict[str, Path], out: Path, base: Any, progress: bool, draw: int
+    args: argparse.Namespace, runs: dict[str, Path], out: Path, base: Any, draw: int
 ) -> dict[str, dict[str, Any]]:
     """The rows of one draw (headline student), and ``out/report.html`` unless in quick mode."""
     rows: dict[str, dict[str, Any]] = {}
     for i, student in enumerate(args.students):
         folder = out if i == 0 else out / f"compare-{student}"
-        found = compare_rows(args, runs, folder, base, student, progress, gold_full=not (args.gold_full_once and draw))
+        found = compare_rows(args, runs, folder, base, student, gold_full=not (args.gold_full_once and draw))
         if i == 0:
             rows = found
             continue
@@ -39,7 +39,6 @@ def compare_rows(
     out: Path,
     base: Any,
     student: str,
-    progress: bool,
     gold_full: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """The task's rows for one student: Gold (at N), Gold-full if asked, and each synthetic row."""
@@ -48,12 +47,12 @@ def compare_rows(
     if not runs:
         return {}
     rows: dict[str, dict[str, Any]] = {}
-    compared = compare_runs(list(runs.values()), out, base, student=student, gold=True, progress=progress)
+    compared = compare_runs(list(runs.values()), out, base, student=student, gold=True)
     golds = [r for r in compared if r.get("method") == "gold"]
     if golds:  # one Gold row per distinct kept n: take the one at (or nearest to) N
         rows["Gold"] = min(golds, key=lambda r: gold_distance(r, args.n))
     if args.gold_full and gold_full:
-        rows["Gold-full"] = gold_full_row(args, base, student, progress)
+        rows["Gold-full"] = gold_full_row(args, base, student)
     by_dir = {Path(str(r.get("run_dir"))).name: r for r in compared if r.get("method") != "gold"}
     for name, rd in runs.items():
         if rd.name in by_dir:
@@ -61,7 +60,7 @@ def compare_rows(
     return rows
 
 
-def gold_full_row(args: argparse.Namespace, base: Any, student: str, progress: bool) -> dict[str, Any]:
+def gold_full_row(args: argparse.Namespace, base: Any, student: str) -> dict[str, Any]:
     """The paper's Gold: the student on the whole train split (capped at ``--gold-full``), scored
     like the other rows; no intrinsic metrics (they describe a set of N texts)."""
     from synthrr.report.table import table_row
@@ -70,5 +69,5 @@ def gold_full_row(args: argparse.Namespace, base: Any, student: str, progress: b
 
     task = get_task(base.task)
     n = min(args.gold_full, len(task.load_split("train")))
-    g = gold_evaluation(task, n, base.eval, student=student, metrics=(), progress=progress)
+    g = gold_evaluation(task, n, base.eval, student=student, metrics=())
     return table_row("Gold-full", g, student)

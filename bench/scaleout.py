@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synthrr.core.log import progress_switch
+
 TASK = str(Path(__file__).resolve().parent.parent / "tests" / "data" / "tasks" / "support_tickets.yaml")
 
 
@@ -60,9 +62,10 @@ def _timed(cfg: Any, home: Path) -> tuple[float, Any]:
     from synthrr.stages.generate import generate
 
     os.environ["SYNTHRR_HOME"] = str(home)
-    t0 = time.perf_counter()
-    result = generate(cfg, progress=False)
-    return time.perf_counter() - t0, result
+    with progress_switch(False):
+        t0 = time.perf_counter()
+        result = generate(cfg)
+        return time.perf_counter() - t0, result
 
 
 def _wiki_subset(root: Path, n: int) -> Any:
@@ -71,7 +74,7 @@ def _wiki_subset(root: Path, n: int) -> Any:
     from synthrr.config import CorpusConfig
     from synthrr.corpus import get_corpus
 
-    wiki = get_corpus("wiki", progress=False)
+    wiki = get_corpus("wiki")
     src = root / f"wiki{n}.jsonl"
     with src.open("w", encoding="utf-8") as fh:
         for ids, texts in wiki.iter_texts(batch_size=n):
@@ -79,7 +82,7 @@ def _wiki_subset(root: Path, n: int) -> Any:
                 fh.write(json.dumps({"id": pid, "text": text}) + "\n")
             break
     os.environ["SYNTHRR_HOME"] = str(root / "home-corpus")
-    return get_corpus(str(src), CorpusConfig(id_field="id"), progress=False)
+    return get_corpus(str(src), CorpusConfig(id_field="id"))
 
 
 def _queries(corpus: Any, n: int) -> list[str]:
@@ -112,7 +115,7 @@ def _local_index(args: argparse.Namespace, corpus: Any, queries: list[str], home
     local = DenseRetriever(threads=os.cpu_count() or 1, encode_shard_size=args.encode_shard)
     local.encoder.model  # noqa: B018 - load the model before timing
     t0 = time.perf_counter()
-    open_index(corpus, local, progress=False)
+    open_index(corpus, local)
     encode_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     local.search(queries, k)
@@ -141,7 +144,7 @@ def _ray_index(args: argparse.Namespace, corpus: Any, queries: list[str], root: 
         startup = time.perf_counter() - t0
         os.environ["SYNTHRR_HOME"] = str(root / "h-ray")
         t0 = time.perf_counter()
-        open_index(corpus, remote, progress=False, encode=pool)
+        open_index(corpus, remote, encode=pool)
         encode_s = time.perf_counter() - t0
         step = args.encode_shard
         bounds = [(i, min(i + step, len(queries))) for i in range(0, len(queries), step)]
@@ -198,7 +201,7 @@ def bench_index(args: argparse.Namespace) -> None:
     import numpy as np
 
     cores, k = os.cpu_count() or 1, 50
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, progress_switch(False):  # no bars or step lines in the timings
         root = Path(tmp)
         corpus = _wiki_subset(root, args.passages)
         queries = _queries(corpus, args.queries)
