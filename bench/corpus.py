@@ -14,7 +14,7 @@ so its peak RSS (VmHWM) is its own:
   query          ``--queries`` seed-like queries (train and validation texts of the built-in tasks,
                  round robin) at top-50 on the auto index, loaded from disk: queries/s including
                  query encoding, and recall@50 against the exact index's answers
-  sweep          an IVF auto index searched again at each of ``--nprobes``: queries/s, recall@50
+  sweep          an IVF (or IVF-SQ8) auto index searched again at each of ``--nprobes``: queries/s, recall@50
   bm25           build, then queries/s for the first ``--bm25-queries`` of them (separate processes)
   ray            ``static`` on ``--ray-sample`` passages, locally and on 2 Ray encoder actors of 1
                  CPU: passages/s, identical vectors, identical top-50 hits
@@ -209,7 +209,7 @@ def phase_sweep(args: argparse.Namespace) -> dict[str, Any]:
     from synthrr.retrieval.dense import DenseRetriever
 
     built = json.loads((args.results / "build.json").read_text(encoding="utf-8"))
-    if built["index"]["kind"] != "ivf":
+    if built["index"]["kind"] not in ("ivf", "ivf-sq8"):
         return {"rows": []}
     folder = Path(built["dir"])
     index = faiss.read_index(str(folder / "index.faiss"))
@@ -333,7 +333,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "synthrr-bench" / "corpus")
     ap.add_argument("--sample", type=int, default=2000, help="passages for the MiniLM and int8 encode rates")
     ap.add_argument("--queries", type=int, default=10_000, help="seed-like queries at top-50")
-    ap.add_argument("--nprobes", type=int, nargs="*", default=[16, 32, 64, 128], help="IVF nprobe values to try")
+    ap.add_argument("--nprobes", type=int, nargs="*", default=[32, 64, 128, 256], help="IVF nprobe values to try")
     ap.add_argument("--bm25-queries", type=int, default=2000, help="of those, searched with BM25 (slower)")
     ap.add_argument("--ray-sample", type=int, default=20_000, help="passages encoded on 2 Ray actors")
     ap.add_argument("--skip", nargs="*", default=[], help="phases to leave out (e.g. ray encode:minilm)")

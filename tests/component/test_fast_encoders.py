@@ -15,7 +15,7 @@ from synthrr.core.errors import ConfigError
 from synthrr.corpus import get_corpus
 from synthrr.encoders.fast import built_dir
 from synthrr.retrieval import open_index
-from synthrr.retrieval.ann import AUTO_EXACT_BELOW, resolve_kind
+from synthrr.retrieval.ann import AUTO_EXACT_BELOW, NPROBE_MAX, AnnSettings, build_ann, default_nprobe, resolve_kind
 from synthrr.retrieval.dense import DenseRetriever
 
 TEXTS = [
@@ -86,10 +86,29 @@ def test_encoder_and_index_settings_are_in_the_index_key() -> None:
 def test_auto_is_exact_below_the_threshold() -> None:
     assert resolve_kind("auto", 10) == "flat"
     assert resolve_kind("auto", AUTO_EXACT_BELOW - 1) == "flat"
-    assert resolve_kind("auto", AUTO_EXACT_BELOW) == "ivf"
+    assert resolve_kind("auto", AUTO_EXACT_BELOW) == "ivf-sq8"
     r = DenseRetriever(threads=1)
     r.index_vectors(_unit(500, 16), [f"p{i}" for i in range(500)])
     assert r.describe()["index"] == {"kind": "flat"}
+
+
+def test_the_default_nprobe_is_capped_for_ivf_sq8_only() -> None:
+    assert default_nprobe("ivf", 4000) == 500 and default_nprobe("ivf-sq8", 4000) == NPROBE_MAX == 256
+    assert default_nprobe("ivf", 64) == default_nprobe("ivf-sq8", 64) == 16  # at least 16 lists
+    assert default_nprobe("ivf-sq8", 1600) == 200  # 1/8 below the cap
+    keys = {AnnSettings().key(kind) for kind in ("ivf", "ivf-sq8", "hnsw")}
+    assert len(keys) == 3  # the kind and its default rule are part of the index key
+
+
+def test_an_ivf_sq8_index_holds_a_quarter_of_the_bytes_and_keeps_the_neighbours() -> None:
+    vectors = _unit(4000, 32)
+    sq8, _ = build_ann(vectors, "ivf-sq8", AnnSettings(nlist=16, nprobe=16))
+    flat, _ = build_ann(vectors, "ivf", AnnSettings(nlist=16, nprobe=16))
+    assert sq8.code_size * 4 == flat.code_size == 32 * 4  # bytes per stored vector
+    _, got = sq8.search(vectors[:50], 10)
+    _, want = flat.search(vectors[:50], 10)  # all lists scanned: exact for the flat one
+    overlap = np.mean([len(set(g) & set(w)) / 10 for g, w in zip(got.tolist(), want.tolist(), strict=True)])
+    assert overlap >= 0.9 and (got[:, 0] == np.arange(50)).all()
 
 
 def _unit(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -97,7 +116,14 @@ def _unit(n: int, dim: int, seed: int = 0) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize(("options", "kind"), [({"index": "ivf", "ivf_nlist": 8}, "ivf"), ({"index": "hnsw"}, "hnsw")])
+@pytest.mark.parametrize(
+    ("options", "kind"),
+    [
+        ({"index": "ivf", "ivf_nlist": 8}, "ivf"),
+        ({"index": "ivf-sq8", "ivf_nlist": 8}, "ivf-sq8"),
+        ({"index": "hnsw"}, "hnsw"),
+    ],
+)
 def test_an_approximate_index_measures_its_recall(options: dict[str, Any], kind: str) -> None:
     vectors = _unit(2000, 16)
     r = DenseRetriever(threads=1, **options)

@@ -84,7 +84,16 @@ def test_passage_ids_are_kept_as_keys_and_other_ids_in_arrow() -> None:
     assert other.ranked(rows, scores, positive_only=True) == [[("x", 0.8999999761581421)], [("doc-7", 2.0)]]
 
 
-@pytest.mark.parametrize("options", [{}, {"index": "ivf", "ivf_nlist": 8}, {"index": "hnsw"}, {"index_shards": 3}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"index": "ivf", "ivf_nlist": 8},
+        {"index": "ivf-sq8", "ivf_nlist": 8},
+        {"index": "hnsw"},
+        {"index_shards": 3},
+    ],
+)
 def test_dense_hits_are_those_of_a_list_of_ids(options: dict[str, Any]) -> None:
     vectors = _unit(1500, 16)
     ids = keys_to_ids(np.arange(10**6, 10**6 + 1500, dtype=np.uint64) * np.uint64(7919))

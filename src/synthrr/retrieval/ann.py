@@ -1,8 +1,9 @@
-"""Approximate FAISS indexes (IVF-flat, HNSW) for big corpora, and their recall against exact search.
+"""Approximate FAISS indexes (IVF-flat, IVF-SQ8, HNSW) for big corpora, and their recall against exact search.
 
-The dense retriever's ``index`` option is ``auto``, ``flat``, ``ivf`` or ``hnsw``. ``auto`` keeps
-the exact ``IndexFlatIP`` below :data:`AUTO_EXACT_BELOW` passages (small runs stay exact and
-reproducible) and uses IVF-flat above it. On build, an approximate index measures its recall@k
+The dense retriever's ``index`` option is ``auto``, ``flat``, ``ivf``, ``ivf-sq8`` or ``hnsw``. ``auto``
+keeps the exact ``IndexFlatIP`` below :data:`AUTO_EXACT_BELOW` passages (small runs stay exact and
+reproducible) and uses IVF-SQ8 (IVF lists holding 8-bit scalar-quantised vectors, a quarter of the
+memory) above it. On build, an approximate index measures its recall@k
 against exact search with :data:`RECALL_QUERIES` of its own passages as queries (a fixed sample)
 and the dense retriever stores it in the index metadata (``index.json``, ``dense.json``).
 """
@@ -16,10 +17,16 @@ import numpy as np
 
 from synthrr.core.errors import require
 
-IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
+IndexKind = Literal["auto", "flat", "ivf", "ivf-sq8", "hnsw"]
+BuiltKind = Literal["flat", "ivf", "ivf-sq8", "hnsw"]
+AnnKind = Literal["ivf", "ivf-sq8", "hnsw"]
+#: the IVF kinds: lists of full float32 vectors, or of 8-bit scalar-quantised ones
+IVF_KINDS = ("ivf", "ivf-sq8")
 #: below this many passages ``auto`` is exact. Exact search answered ~2,500 queries/s at 100k MiniLM
 #: vectors on 2 cores (docs/bench-retrieval.md), so 10k queries at 200k take ~8 s, well under the time
-#: to encode them; its cost grows linearly with the corpus, so above this IVF is used (docs/benchmarks.md)
+#: to encode them; its cost grows linearly with the corpus (106-139 s at 1M), so above this IVF-SQ8 is
+#: used: 31 s at recall@50 0.93 for 10k queries at 1M, where IVF-flat took 27 s at 0.90 with half the
+#: lists scanned and HNSW (M=32) 13 s at 0.71 (docs/bench-corpus.md)
 AUTO_EXACT_BELOW = 200_000
 #: passages used as queries for the recall measured on build, and the k it is measured at
 RECALL_QUERIES = 200
@@ -30,6 +37,9 @@ NPROBE_SHARE = 8
 #: ... and at least this many lists (a small IVF index with a few lists of ~40 passages each: 1060
 #: passages, 27 lists, 3 scanned gave recall@50 0.47)
 NPROBE_MIN = 16
+#: ... and at most this many: a query's cost grows with the vectors it scans, and 1/8 of 1M passages'
+#: 4,000 lists (500) took longer than exact search; 256 of them answered 10k queries in 31 s (IVF-SQ8)
+NPROBE_MAX = 256
 #: k-means training points per IVF list (FAISS warns below 39)
 _TRAIN_PER_LIST = 64
 
@@ -53,16 +63,26 @@ class AnnSettings:
         if kind == "ivf":
             nprobe = self.nprobe or f"1/{NPROBE_SHARE}>={NPROBE_MIN}"  # the default's rule
             return f"ivf:nlist={self.nlist or 'auto'}:nprobe={nprobe}"
+        if kind == "ivf-sq8":
+            nprobe = self.nprobe or f"1/{NPROBE_SHARE}>={NPROBE_MIN}<={NPROBE_MAX}"
+            return f"ivf-sq8:nlist={self.nlist or 'auto'}:nprobe={nprobe}"
         if kind == "hnsw":
             return f"hnsw:m={self.hnsw_m}:efc={self.ef_construction}:efs={self.ef_search}"
         return kind
 
 
-def resolve_kind(kind: IndexKind, n: int) -> Literal["flat", "ivf", "hnsw"]:
+def resolve_kind(kind: IndexKind, n: int) -> BuiltKind:
     """The index actually built for ``n`` passages (``auto``: exact below :data:`AUTO_EXACT_BELOW`)."""
     if kind == "auto":
-        return "flat" if n < AUTO_EXACT_BELOW else "ivf"
+        return "flat" if n < AUTO_EXACT_BELOW else "ivf-sq8"
     return kind
+
+
+def default_nprobe(kind: str, nlist: int) -> int:
+    """Lists scanned per query when ``nprobe`` is not set: 1/8 of them, at least 16; IVF-SQ8 (what
+    ``auto`` builds for big corpora) also at most :data:`NPROBE_MAX`."""
+    share = max(NPROBE_MIN, nlist // NPROBE_SHARE)
+    return min(share, NPROBE_MAX) if kind == "ivf-sq8" else share
 
 
 def ivf_lists(n: int, settings: AnnSettings) -> int:
@@ -71,7 +91,7 @@ def ivf_lists(n: int, settings: AnnSettings) -> int:
     return max(1, min(want, n // 39 or 1))
 
 
-def build_ann(vectors: Any, kind: Literal["ivf", "hnsw"], settings: AnnSettings) -> tuple[Any, dict[str, Any]]:
+def build_ann(vectors: Any, kind: AnnKind, settings: AnnSettings) -> tuple[Any, dict[str, Any]]:
     """An approximate inner-product index over ``vectors`` (unit-length float32) and its parameters."""
     faiss = faiss_module()
     x = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -84,19 +104,23 @@ def build_ann(vectors: Any, kind: Literal["ivf", "hnsw"], settings: AnnSettings)
         return index, {"kind": "hnsw", **{k: v for k, v in asdict(settings).items() if k != "nlist" and k != "nprobe"}}
     nlist = ivf_lists(n, settings)
     quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    if kind == "ivf-sq8":
+        sq8 = faiss.ScalarQuantizer.QT_8bit
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, sq8, faiss.METRIC_INNER_PRODUCT)
+    else:
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     train = x
     if n > nlist * _TRAIN_PER_LIST:  # a fixed, evenly spread sample: the same index every build
         train = x[np.linspace(0, n - 1, nlist * _TRAIN_PER_LIST).astype(np.int64)]
     index.train(train)
     index.add(x)
-    index.nprobe = min(settings.nprobe or max(NPROBE_MIN, nlist // NPROBE_SHARE), nlist)
-    return index, {"kind": "ivf", "nlist": nlist, "nprobe": index.nprobe}
+    index.nprobe = min(settings.nprobe or default_nprobe(kind, nlist), nlist)
+    return index, {"kind": kind, "nlist": nlist, "nprobe": index.nprobe}
 
 
 def set_search_params(index: Any, info: dict[str, Any]) -> None:
     """Restore the search-time parameters recorded in ``info`` on a loaded index."""
-    if info.get("kind") == "ivf":
+    if info.get("kind") in IVF_KINDS:
         index.nprobe = int(info["nprobe"])
     elif info.get("kind") == "hnsw":
         index.hnsw.efSearch = int(info["ef_search"])

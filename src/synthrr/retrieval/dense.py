@@ -75,10 +75,12 @@ class DenseOptions(RetrieverOptions):
     encoder: str = Field(
         "minilm", description="minilm (torch), static (model2vec), minilm-onnx or minilm-onnx-int8 (ONNX Runtime)"
     )
-    index: IndexKind = Field("auto", description="auto (exact below 200k passages, else ivf), flat, ivf or hnsw")
+    index: IndexKind = Field(
+        "auto", description="auto (exact below 200k passages, else ivf-sq8), flat, ivf, ivf-sq8 or hnsw"
+    )
     ivf_nlist: int | None = Field(None, ge=1, description="IVF lists (default: 4 * sqrt(passages))")
     ivf_nprobe: int | None = Field(
-        None, ge=1, description="IVF lists scanned per query (default: lists / 8, at least 16)"
+        None, ge=1, description="IVF lists scanned per query (default: lists / 8, at least 16; ivf-sq8: at most 256)"
     )
     hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per node")
     hnsw_ef_search: int = Field(128, ge=1, description="HNSW candidates per query")
@@ -104,7 +106,7 @@ class DenseRetriever(Retriever):
             known = ", ".join(ENCODER_KINDS)
             msg = f"unknown encoder '{o.encoder}'{did_you_mean(o.encoder, ENCODER_KINDS)}; known encoders: {known}"
             raise ConfigError("retrieval.options.encoder", msg)
-        if o.index in ("ivf", "hnsw") and o.index_shards > 1:
+        if o.index in ("ivf", "ivf-sq8", "hnsw") and o.index_shards > 1:
             raise ConfigError("retrieval.options.index", f"'{o.index}' needs index_shards: 1 (shards are exact)")
 
     @cached_property
