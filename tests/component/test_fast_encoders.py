@@ -111,6 +111,25 @@ def test_an_ivf_sq8_index_holds_a_quarter_of_the_bytes_and_keeps_the_neighbours(
     assert overlap >= 0.9 and (got[:, 0] == np.arange(50)).all()
 
 
+def test_an_approximate_index_is_built_a_chunk_at_a_time_with_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import faiss
+
+    from synthrr.retrieval import ann
+
+    vectors = _unit(1000, 16, seed=3)
+    np.save(tmp_path / "v.npy", vectors)
+    mapped = np.load(tmp_path / "v.npy", mmap_mode="r")  # what a build passes: the memory-mapped file
+    whole, _ = build_ann(vectors, "ivf-sq8", AnnSettings(nlist=8, nprobe=8))
+    monkeypatch.setattr(ann, "ADD_CHUNK", 37)
+    chunked, _ = build_ann(mapped, "ivf-sq8", AnnSettings(nlist=8, nprobe=8))
+    assert chunked.ntotal == 1000
+    assert (chunked.search(vectors[:20], 10)[1] == whole.search(vectors[:20], 10)[1]).all()
+    _, truth = faiss.knn(vectors[:20], vectors, 10, metric=faiss.METRIC_INNER_PRODUCT)
+    assert (ann.exact_top_k(vectors[:20], mapped, 10) == truth).all()
+
+
 def _unit(n: int, dim: int, seed: int = 0) -> np.ndarray:
     x = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)

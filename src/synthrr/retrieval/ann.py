@@ -10,6 +10,7 @@ and the dense retriever stores it in the index metadata (``index.json``, ``dense
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -22,12 +23,13 @@ BuiltKind = Literal["flat", "ivf", "ivf-sq8", "hnsw"]
 AnnKind = Literal["ivf", "ivf-sq8", "hnsw"]
 #: the IVF kinds: lists of full float32 vectors, or of 8-bit scalar-quantised ones
 IVF_KINDS = ("ivf", "ivf-sq8")
-#: below this many passages ``auto`` is exact. Exact search answered ~2,500 queries/s at 100k MiniLM
-#: vectors on 2 cores (docs/bench-retrieval.md), so 10k queries at 200k take ~8 s, well under the time
-#: to encode them; its cost grows linearly with the corpus (106-139 s at 1M), so above this IVF-SQ8 is
-#: used: 31 s at recall@50 0.93 for 10k queries at 1M, where IVF-flat took 27 s at 0.90 with half the
-#: lists scanned and HNSW (M=32) 13 s at 0.71 (docs/bench-corpus.md)
-AUTO_EXACT_BELOW = 200_000
+#: below this many passages ``auto`` is exact. On 2 quiet cores exact search answered 10k seed queries
+#: at top-50 in 33 s at 1M static (256-d) vectors, and its cost grows linearly with the corpus; IVF-SQ8
+#: (256 of 4,000 lists) took 31 s at recall@50 0.93 in a quarter of the memory, where IVF-flat took 27 s
+#: at 0.90 with half the lists scanned and HNSW (M=32) 13 s at 0.71 (docs/bench-corpus.md). So runs stay
+#: exact and reproducible up to a million passages, and IVF-SQ8 takes over where exact search stops
+#: fitting a minute and a laptop's memory
+AUTO_EXACT_BELOW = 1_000_000
 #: passages used as queries for the recall measured on build, and the k it is measured at
 RECALL_QUERIES = 200
 RECALL_K = 50
@@ -42,6 +44,9 @@ NPROBE_MIN = 16
 NPROBE_MAX = 256
 #: k-means training points per IVF list (FAISS warns below 39)
 _TRAIN_PER_LIST = 64
+#: vectors added (and scanned for the exact recall) per step: an approximate index never copies the
+#: whole (memory-mapped) vector file into memory, so IVF-SQ8's build holds a quarter of it
+ADD_CHUNK = 100_000
 
 
 def faiss_module() -> Any:
@@ -94,12 +99,11 @@ def ivf_lists(n: int, settings: AnnSettings) -> int:
 def build_ann(vectors: Any, kind: AnnKind, settings: AnnSettings) -> tuple[Any, dict[str, Any]]:
     """An approximate inner-product index over ``vectors`` (unit-length float32) and its parameters."""
     faiss = faiss_module()
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
-    n, dim = x.shape
+    n, dim = vectors.shape
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = settings.ef_construction
-        index.add(x)
+        _add_in_chunks(index, vectors)
         index.hnsw.efSearch = settings.ef_search
         return index, {"kind": "hnsw", **{k: v for k, v in asdict(settings).items() if k != "nlist" and k != "nprobe"}}
     nlist = ivf_lists(n, settings)
@@ -109,13 +113,38 @@ def build_ann(vectors: Any, kind: AnnKind, settings: AnnSettings) -> tuple[Any, 
         index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, sq8, faiss.METRIC_INNER_PRODUCT)
     else:
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    train = x
+    rows = np.arange(n)
     if n > nlist * _TRAIN_PER_LIST:  # a fixed, evenly spread sample: the same index every build
-        train = x[np.linspace(0, n - 1, nlist * _TRAIN_PER_LIST).astype(np.int64)]
-    index.train(train)
-    index.add(x)
+        rows = np.linspace(0, n - 1, nlist * _TRAIN_PER_LIST).astype(np.int64)
+    index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+    _add_in_chunks(index, vectors)
     index.nprobe = min(settings.nprobe or default_nprobe(kind, nlist), nlist)
     return index, {"kind": kind, "nlist": nlist, "nprobe": index.nprobe}
+
+
+def _chunks(vectors: Any) -> Iterator[tuple[int, Any]]:
+    """(first row, contiguous float32 rows) of ``vectors``, :data:`ADD_CHUNK` rows at a time."""
+    for start in range(0, len(vectors), ADD_CHUNK):
+        yield start, np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32)
+
+
+def _add_in_chunks(index: Any, vectors: Any) -> None:
+    for _, chunk in _chunks(vectors):
+        index.add(chunk)
+
+
+def exact_top_k(queries: Any, vectors: Any, k: int) -> Any:
+    """Row numbers of each query's ``k`` highest inner products over ``vectors``, exact, computed a
+    chunk of vectors at a time (best first)."""
+    knn = faiss_module().knn
+    best_d = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(queries), 0), dtype=np.int64)
+    for start, chunk in _chunks(vectors):
+        d, i = knn(queries, chunk, min(k, len(chunk)), metric=faiss_module().METRIC_INNER_PRODUCT)
+        best_d, best_i = np.hstack([best_d, d]), np.hstack([best_i, i + start])
+        order = np.argsort(-best_d, axis=1, kind="stable")[:, :k]
+        best_d, best_i = np.take_along_axis(best_d, order, 1), np.take_along_axis(best_i, order, 1)
+    return best_i
 
 
 def set_search_params(index: Any, info: dict[str, Any]) -> None:
@@ -133,8 +162,7 @@ def recall_at_k(index: Any, vectors: Any, k: int = RECALL_K, queries: int = RECA
     k = min(k, n)
     rows = np.unique(np.linspace(0, n - 1, min(queries, n)).astype(np.int64))
     q = np.ascontiguousarray(vectors[rows], dtype=np.float32)
-    faiss = faiss_module()  # exact neighbours without copying the vectors into a second index
-    _, truth = faiss.knn(q, np.ascontiguousarray(vectors, dtype=np.float32), k, metric=faiss.METRIC_INNER_PRODUCT)
+    truth = exact_top_k(q, vectors, k)  # without copying the vectors into a second index
     _, got = index.search(q, k)
     hits = [len(set(t.tolist()) & set(g.tolist())) / k for t, g in zip(truth, got, strict=True)]
     return {f"recall@{k}": round(float(np.mean(hits)), 4), "recall_queries": len(rows), "recall_k": k}

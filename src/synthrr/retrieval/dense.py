@@ -76,7 +76,7 @@ class DenseOptions(RetrieverOptions):
         "minilm", description="minilm (torch), static (model2vec), minilm-onnx or minilm-onnx-int8 (ONNX Runtime)"
     )
     index: IndexKind = Field(
-        "auto", description="auto (exact below 200k passages, else ivf-sq8), flat, ivf, ivf-sq8 or hnsw"
+        "auto", description="auto (exact below 1M passages, else ivf-sq8), flat, ivf, ivf-sq8 or hnsw"
     )
     ivf_nlist: int | None = Field(None, ge=1, description="IVF lists (default: 4 * sqrt(passages))")
     ivf_nprobe: int | None = Field(

@@ -5,7 +5,7 @@ A student is a text classifier trained on (synthetic) examples: ``fit``, ``predi
 
 * ``tfidf`` (:class:`~synthrr.students.tfidf.TfidfStudent`): word 1-2-gram TF-IDF + logistic
   regression; seconds on a CPU, deterministic.
-* ``minilm`` (:class:`~synthrr.students.minilm.TransformerStudent`): fine-tunes the packaged
+* ``minilm`` (:class:`~synthrr.students.minilm.MiniLMStudent`): fine-tunes the packaged
   all-MiniLM-L6-v2 encoder with a classification head (the paper's recipe); GPU when present.
 
 Third-party students register through the ``synthrr.students`` entry-point group.
@@ -169,7 +169,7 @@ STUDENTS: Registry[type[BaseStudent]] = Registry(
     "synthrr.students",
     {
         "tfidf": "synthrr.students.tfidf:TfidfStudent",
-        "minilm": "synthrr.students.minilm:TransformerStudent",
+        "minilm": "synthrr.students.minilm:MiniLMStudent",
     },
 )
 

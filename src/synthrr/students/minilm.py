@@ -52,7 +52,7 @@ class TransformerOptions(StudentOptions):
     threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: cores left free by others)")
 
 
-class TransformerStudent(BaseStudent):
+class MiniLMStudent(BaseStudent):
     """Fine-tuned encoder + classification head (``minilm`` in the registry)."""
 
     name = "minilm"
@@ -116,7 +116,7 @@ class TransformerStudent(BaseStudent):
         *,
         label_names: Sequence[str] | None = None,
         seed: int = 0,
-    ) -> TransformerStudent:
+    ) -> MiniLMStudent:
         torch = self._torch()
         names = self._set_labels(labels, label_names)
         o = self.opts
