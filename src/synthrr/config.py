@@ -275,12 +275,13 @@ class EvalConfig(Section):
     save_student: bool = Field(True, description="save the first seed's student under RUN_DIR/students/<name>/")
     seed: int = Field(0, description="seed of the test subsample, Gold's real sample and the student fits")
 
-    def resolved(self) -> EvalConfig:
-        """These settings as a run is measured with them, the same from the CLI and from Python: the
-        ``minilm`` student runs on ``device`` unless ``student_options`` name its own device."""
-        if "minilm" in self.students and "device" not in self.student_options:
-            return self.model_copy(update={"student_options": {**self.student_options, "device": self.device}})
-        return self
+    def options_for(self, student: str) -> dict[str, Any]:
+        """The options ``student`` is fitted with, the same from the CLI and from Python:
+        ``student_options``, and for ``minilm`` the evaluation's ``device`` unless those name their own
+        (the other students have no device, so it is not passed to them)."""
+        if student == "minilm" and "device" not in self.student_options:
+            return {**self.student_options, "device": self.device}
+        return dict(self.student_options)
 
     def metric_options(self, *, real_sample: bool = False) -> dict[str, Any]:
         """The metrics' options (``MetricInput.options``). A real sample (the Gold row) gets only the

@@ -216,7 +216,8 @@ def test_metrics_all_resets_the_config_list_and_set_still_wins(tmp_path: Path) -
     assert picked.eval.metrics == ["mauve"]
     opts = eval_run_config(None, (), {"students": ["minilm"], "epochs": 2.0}, ("C=4",))
     assert opts.eval.student_options == {"epochs": 2.0, "C": 4}
-    assert opts.eval.resolved().student_options == {"epochs": 2.0, "C": 4, "device": "auto"}  # as it runs
+    assert opts.eval.options_for("minilm") == {"epochs": 2.0, "C": 4, "device": "auto"}  # as it runs
+    assert opts.eval.options_for("tfidf") == {"epochs": 2.0, "C": 4}  # no device for a student without one
 
 
 def test_eval_device_moves_the_minilm_student_from_python_as_from_the_cli(
@@ -249,6 +250,8 @@ def test_eval_device_moves_the_minilm_student_from_python_as_from_the_cli(
     assert seen[2] == {"device": "cuda"}
     synthrr.evaluate(run, students=["tfidf"], metrics=[], overrides={"eval.device": "cpu"}, progress=False)
     assert seen[3] is None  # only minilm takes a device
+    synthrr.evaluate(run, students=["minilm", "tfidf"], metrics=[], overrides={"eval.device": "cpu"}, progress=False)
+    assert seen[4:] == [{"device": "cpu"}, None]  # both students in one run: the device still only to minilm
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:

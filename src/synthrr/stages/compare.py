@@ -83,7 +83,7 @@ def _gold(task: Task, n: int, ec: EvalConfig, student: str, metrics: Sequence[st
         real_test_examples(task, ec.test_split, ec.test_limit, seed=ec.seed),
         label_names=task.spec.label_names,
         seeds=ec.seeds,
-        options=ec.student_options or None,
+        options=ec.options_for(student) or None,
     )
     step("  " + score.summary())
     return GoldEvaluation(
@@ -102,7 +102,7 @@ def _gold_settings(n: int, ec: EvalConfig, student: str, metrics: Sequence[str])
         "n": n,
         "student": student,
         "seeds": ec.seeds,
-        "student_options": ec.student_options,
+        "student_options": ec.options_for(student),
         "test_split": ec.test_split,
         "test_limit": ec.test_limit,
         "metrics": list(metrics),
@@ -131,7 +131,6 @@ def compare_runs(
     if not run_dirs:
         raise UsageError("compare needs at least one run directory")
     cfg = cfg or RunConfig()
-    cfg = cfg.model_copy(update={"eval": cfg.eval.resolved()})
     evaluations: list[RunMetrics | None] = []
     for rd in run_dirs:
         run = Path(rd).expanduser()

@@ -122,7 +122,6 @@ def evaluate_run(run_dir: str | Path, cfg: RunConfig | None = None) -> RunMetric
     student, 3 seeds, the whole test split, local fits).
     """
     cfg = cfg or RunConfig()
-    cfg = cfg.model_copy(update={"eval": cfg.eval.resolved()})
     ec = cfg.eval
     run = load_run(run_dir)
     if not run.examples:
@@ -179,7 +178,7 @@ def _fit_students(run: RunData, task: Task, cfg: RunConfig, timings: dict[str, f
                     test,
                     label_names=task.spec.label_names,
                     seeds=ec.seeds,
-                    options=ec.student_options or None,
+                    options=ec.options_for(name) or None,
                     save_dir=student_dir(run.run_dir, name) if ec.save_student else None,
                     save_extra={"task": task.name, "trained_on": str(run.run_dir), "method": run.method},
                     pool=pool,
