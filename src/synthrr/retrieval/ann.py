@@ -136,11 +136,11 @@ def _add_in_chunks(index: Any, vectors: Any) -> None:
 def exact_top_k(queries: Any, vectors: Any, k: int) -> Any:
     """Row numbers of each query's ``k`` highest inner products over ``vectors``, exact, computed a
     chunk of vectors at a time (best first)."""
-    knn = faiss_module().knn
+    faiss = faiss_module()
     best_d = np.full((len(queries), 0), -np.inf, dtype=np.float32)
     best_i = np.zeros((len(queries), 0), dtype=np.int64)
     for start, chunk in _chunks(vectors):
-        d, i = knn(queries, chunk, min(k, len(chunk)), metric=faiss_module().METRIC_INNER_PRODUCT)
+        d, i = faiss.knn(queries, chunk, min(k, len(chunk)), metric=faiss.METRIC_INNER_PRODUCT)
         best_d, best_i = np.hstack([best_d, d]), np.hstack([best_i, i + start])
         order = np.argsort(-best_d, axis=1, kind="stable")[:, :k]
         best_d, best_i = np.take_along_axis(best_d, order, 1), np.take_along_axis(best_i, order, 1)
