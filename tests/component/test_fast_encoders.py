@@ -197,7 +197,9 @@ def test_the_recall_is_stored_in_the_index_and_shown_by_synthrr_corpora(tmp_path
 
 
 @pytest.mark.e2e  # exports MiniLM to ONNX and loads the torch model (15-45 s)
-def test_onnx_fp32_matches_the_torch_encoder_and_int8_is_close(synthrr_home: Path) -> None:
+def test_onnx_fp32_matches_the_torch_encoder_and_int8_is_close(
+    synthrr_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("onnxruntime")
     from synthrr.encoders.sentence import get_encoder
 
@@ -208,10 +210,13 @@ def test_onnx_fp32_matches_the_torch_encoder_and_int8_is_close(synthrr_home: Pat
         assert vecs.shape == (len(TEXTS), 384) and vecs.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
         assert (vecs * torch_vecs).sum(axis=1).min() >= floor, kind
+    assert "Loading weights" not in capfd.readouterr().err  # the export loads MiniLM without transformers' bar
 
 
 @pytest.mark.e2e
-def test_static_encoder_is_distilled_offline_once_and_gives_unit_vectors(synthrr_home: Path) -> None:
+def test_static_encoder_is_distilled_offline_once_and_gives_unit_vectors(
+    synthrr_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("model2vec")
     from synthrr.encoders.fast import StaticEncoder
 
@@ -222,3 +227,4 @@ def test_static_encoder_is_distilled_offline_once_and_gives_unit_vectors(synthrr
     sims = vecs @ vecs.T
     assert sims[0, 1] < 0.99  # different texts, different vectors
     np.testing.assert_array_equal(StaticEncoder(threads=1).encode(TEXTS), vecs)  # reloaded, not rebuilt
+    assert "Loading weights" not in capfd.readouterr().err  # distilled without transformers' bar

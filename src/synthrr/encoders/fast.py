@@ -29,7 +29,7 @@ import numpy as np
 from synthrr.core.assets import minilm_dir
 from synthrr.core.errors import require
 from synthrr.core.io import atomic_dir
-from synthrr.core.log import Bar
+from synthrr.core.log import Bar, quiet
 from synthrr.core.paths import subdir
 from synthrr.core.text import stable_hash
 
@@ -138,10 +138,11 @@ def _distill(source: Path, out: Path) -> None:
     from model2vec.distill import distill
 
     s = STATIC_SETTINGS
-    model = distill(
-        str(source), pca_dims=s["pca_dims"], sif_coefficient=s["sif_coefficient"], pooling=s["pooling"],
-        quantize_to=s["dtype"], device="cpu",
-    )  # fmt: skip
+    with quiet():  # transformers' per-tensor "Loading weights" bar
+        model = distill(
+            str(source), pca_dims=s["pca_dims"], sif_coefficient=s["sif_coefficient"], pooling=s["pooling"],
+            quantize_to=s["dtype"], device="cpu",
+        )  # fmt: skip
     model.save_pretrained(str(out))
 
 
@@ -176,7 +177,8 @@ def _export_onnx(source: Path, out: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
+    with quiet():  # transformers' per-tensor "Loading weights" bar
+        model = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
 
     class Hidden(torch.nn.Module):
         def __init__(self) -> None:

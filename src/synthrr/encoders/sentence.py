@@ -19,7 +19,7 @@ import numpy as np
 
 from synthrr.core.assets import minilm_dir
 from synthrr.core.errors import UsageError, require
-from synthrr.core.log import Bar
+from synthrr.core.log import Bar, quiet
 from synthrr.core.text import stable_hash
 from synthrr.encoders.fast import FAST_ENCODERS, model_identity
 
@@ -68,16 +68,10 @@ class Encoder:
         require("the dense encoder", "dense", "torch", "sentence_transformers")
         import torch
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
 
         torch.set_num_threads(self.threads)
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise here
-        try:
+        with quiet():  # the per-tensor "Loading weights" bar is noise here
             m = SentenceTransformer(str(self.model_dir), device=resolve_device(self.device), local_files_only=True)
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
         m.max_seq_length = self.max_seq_length
         return m
 

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from synthrr.core.assets import minilm_dir
 from synthrr.core.errors import InputError, require
-from synthrr.core.log import progress
+from synthrr.core.log import progress, quiet
 from synthrr.core.resources import free_cores
 from synthrr.students.base import BaseStudent, StudentOptions
 
@@ -90,23 +90,20 @@ class MiniLMStudent(BaseStudent):
         from transformers.utils import logging as hf_logging
 
         verbosity = hf_logging.get_verbosity()
-        bars = hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()  # "classifier.* newly initialised" is expected
-        hf_logging.disable_progress_bar()
+        kwargs: dict[str, Any] = {"local_files_only": True}
+        if num_labels is not None:
+            kwargs.update(
+                num_labels=num_labels,
+                id2label=dict(enumerate(self.labels)),
+                label2id={lab: i for i, lab in enumerate(self.labels)},
+            )
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
-            kwargs: dict[str, Any] = {"local_files_only": True}
-            if num_labels is not None:
-                kwargs.update(
-                    num_labels=num_labels,
-                    id2label=dict(enumerate(self.labels)),
-                    label2id={lab: i for i, lab in enumerate(self.labels)},
-                )
-            self.model = AutoModelForSequenceClassification.from_pretrained(str(source), **kwargs)
+            with quiet():  # no per-tensor "Loading weights" bar
+                self.tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+                self.model = AutoModelForSequenceClassification.from_pretrained(str(source), **kwargs)
         finally:
             hf_logging.set_verbosity(verbosity)
-            if bars:
-                hf_logging.enable_progress_bar()
         self.model.to(self._device())
 
     def fit(
@@ -201,16 +198,9 @@ class MiniLMStudent(BaseStudent):
         return out
 
     def _save_model(self, folder: Path) -> None:
-        from transformers.utils import logging as hf_logging
-
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # a one-shard "Writing model shards" bar is noise
-        try:
+        with quiet():  # a one-shard "Writing model shards" bar is noise
             self.model.save_pretrained(folder / "model")
             self.tokenizer.save_pretrained(folder / "model")
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
 
     def _load_model(self, folder: Path) -> None:
         self._torch()
