@@ -1,7 +1,8 @@
 """Paired comparison of two ``bench/quality.py`` results (the ``.json`` beside each results file):
 the same tasks, rows and draws under two settings, e.g. ``--set synthesis.demo_block=1`` against the
-default. Prints, per task, row and metric: A and B as mean ± std over draws, the per-draw difference
-B - A (mean ± std) and whether it lies within the draw-to-draw noise (|mean| <= the larger std).
+default. Prints, per task, row and metric: A and B as mean ± std over the draws both recorded (paired
+by draw number), the per-draw difference B - A (mean ± std) and whether it lies within the draw-to-draw
+noise (|mean| <= the larger std). Older files, a bare list of draws per task, pair by position.
 
     .venv/bin/python -m bench.paired runs/parity-old/results.json runs/parity-new/results.json \\
         --names "demo_block 1" "demo_block 8" --md docs/parity.md
@@ -33,19 +34,36 @@ def _ms(values: list[float], scale: float) -> str:
     return f"{scale * statistics.mean(values):.3f} ± {scale * sd:.3f}"
 
 
-def compare(a: dict[str, list[dict[str, Any]]], b: dict[str, list[dict[str, Any]]], names: list[str]) -> list[str]:
+Draws = dict[int, dict[str, Any]]  # draw number -> that draw's rows
+
+
+def by_draw(per_task: list[dict[str, Any]] | dict[str, Any]) -> Draws:
+    """One task's entry of a results JSON as {draw number: rows}."""
+    if isinstance(per_task, list):  # files written before draw numbers were recorded
+        return dict(enumerate(per_task))
+    return dict(zip(per_task["draw_ids"], per_task["rows"], strict=True))
+
+
+def compare(a: dict[str, Any], b: dict[str, Any], names: list[str]) -> list[str]:
     lines = [
         f"| task | row | metric | {names[0]} | {names[1]} | paired B - A | within noise |",
         "|---|---|---|---:|---:|---:|---|",
     ]
     within = total = 0
+    paired_draws: list[str] = []
     for task in [t for t in a if t in b]:
-        draws = min(len(a[task]), len(b[task]))
-        rows = [r for r in a[task][0] if r != "Gold" and all(r in d for d in a[task][:draws] + b[task][:draws])]
+        da, db = by_draw(a[task]), by_draw(b[task])
+        ids = sorted(set(da) & set(db))
+        if not ids:
+            continue
+        pairs = [(da[i], db[i]) for i in ids]
+        rows = [r for r in pairs[0][0] if r != "Gold" and all(r in x and r in y for x, y in pairs)]
+        draws = len(ids)
+        paired_draws.append(f"{task} {', '.join(map(str, ids))}")
         for row in rows:
             for key, title, scale, _ in METRICS:
-                xs = [d[row].get(key) for d in a[task][:draws]]
-                ys = [d[row].get(key) for d in b[task][:draws]]
+                xs = [x[row].get(key) for x, _ in pairs]
+                ys = [y[row].get(key) for _, y in pairs]
                 if any(not isinstance(v, int | float) for v in xs + ys):
                     continue
                 diffs = [y - x for x, y in zip(xs, ys, strict=True)]
@@ -58,6 +76,7 @@ def compare(a: dict[str, list[dict[str, Any]]], b: dict[str, list[dict[str, Any]
                     f"{'yes' if ok else 'NO'} |"
                 )
     lines.append("")
+    lines.append(f"Draws paired by number: {'; '.join(paired_draws) or 'none in common'}.")
     lines.append(f"{within} of {total} comparisons within the draw-to-draw noise.")
     return lines
 

@@ -41,7 +41,8 @@ The llama.cpp context defaults to 6144 tokens here (``--llm-opt n_ctx=...`` over
 ``--draws K``: each task K times, draw d moving the seed set's, the demonstrations', the sampling
 and the students' seeds, and Gold's real sample, by d (run folders ``<out>/<task>/draw-<d>``); the
 tables then show mean ± std over draws, the targets a paired comparison (mean ± std of the per-draw
-difference, draws won), and every draw's rows go to ``<results>.json`` for ``bench/paired.py``.
+difference, draws won), and every draw's rows, with its number, go to ``<results>.json`` for
+``bench/paired.py``.
 ``--rows FewGen-3`` adds the demo's 3-shot FewGen.
 
 Records: every draw is saved as ``<records>/<task>/draw-<d>.json`` (default records folder: the
@@ -179,7 +180,7 @@ def run_draws(args: argparse.Namespace, argv: list[str]) -> tuple[list[dict[str,
         if not draws:
             _log(args, f"== {task}: no draw recorded under this protocol in {args.records}")
             continue
-        per_draw[key] = [d["rows"] for d in draws]
+        per_draw[key] = {"draw_ids": [d["draw"] for d in draws], "rows": [d["rows"] for d in draws]}
         summary = aggregate(draws)
         summary["draw_ids"] = [d["draw"] for d in draws]
         summary["commands"] = sorted(

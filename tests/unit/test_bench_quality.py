@@ -86,6 +86,20 @@ def test_paired_script_compares_two_settings(tmp_path: Path) -> None:
     assert len(body) == 2 and body[0].endswith("| yes |")  # Self-BLEU within noise
     assert body[1].endswith("| NO |")  # accuracy: +40 points with no spread
     assert lines[-1] == "1 of 2 comparisons within the draw-to-draw noise."
+    assert lines[-2] == "Draws paired by number: imdb 0, 1, 2."
+
+
+def test_paired_script_pairs_draws_by_number_not_position() -> None:
+    def rows(acc: float) -> dict[str, dict[str, float]]:
+        return {"Gold": {}, "S": {"accuracy_mean": acc}}
+
+    # A recorded draws 0, 1, 2; B only 1 and 2: pairing by position would set B's draw 1 against A's 0
+    a = {"rt": {"draw_ids": [0, 1, 2], "rows": [rows(0.1), rows(0.5), rows(0.6)]}}
+    b = {"rt": {"draw_ids": [1, 2], "rows": [rows(0.5), rows(0.6)]}}
+    lines = paired.compare(a, b, ["a", "b"])
+    (body,) = [line for line in lines if line.startswith("| rt")]
+    assert "| 0.000 ± 0.000 | yes |" in body  # the same draws give no difference
+    assert lines[-2] == "Draws paired by number: rt 1, 2."
 
 
 def test_custom_task_files_run_on_wiki_keyed_by_their_stem() -> None:
