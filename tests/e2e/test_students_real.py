@@ -82,3 +82,33 @@ def test_minilm_label_smoothing_makes_a_less_confident_student(bbc: tuple) -> No
     soft = smooth.predict_proba(probe)
     assert soft.max(axis=1).mean() < sharp.max(axis=1).mean()
     assert (soft.argmax(axis=1) == sharp.argmax(axis=1)).mean() > 0.5  # same task learnt
+
+
+def test_minilm_follows_the_free_cores_unless_its_threads_are_pinned(
+    bbc: tuple,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A neighbour that starts mid-fit takes a core: the fit's torch pool shrinks to what is left."""
+    import torch
+
+    from synthrr.core import resources
+    from synthrr.students import get_student
+    from synthrr.students import minilm as minilm_module
+
+    class EveryStep(resources.CoreFollower):
+        def __init__(self, resize, current, **_):  # type: ignore[no-untyped-def]
+            super().__init__(resize, current, every=0.0, measure=lambda: 1)
+
+    monkeypatch.setattr(minilm_module, "CoreFollower", EveryStep)
+    monkeypatch.setattr(minilm_module, "free_cores", lambda: 2)  # free at the start
+    train, _, names = bbc
+    texts, labels = [e.text for e in train[::10]], [e.label for e in train[::10]]
+    opts = {"epochs": 1, "min_steps": 0, "batch_size": 4, "max_length": 16, "device": "cpu"}
+    before = torch.get_num_threads()
+    try:
+        followed = get_student("minilm", **opts).fit(texts, labels, label_names=names)
+        assert followed.train_stats["threads"] == 1 and torch.get_num_threads() == 1
+        pinned = get_student("minilm", **opts, threads=2).fit(texts, labels, label_names=names)
+        assert pinned.train_stats["threads"] == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

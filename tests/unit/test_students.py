@@ -120,6 +120,20 @@ def test_free_cores_is_within_the_cpu_set() -> None:
     assert 1 <= n <= len(os.sched_getaffinity(0))
 
 
+def test_core_follower_resizes_when_the_free_cores_change_and_only_then() -> None:
+    from synthrr.core.resources import CoreFollower
+
+    now, free, sizes = [0.0], [2], []
+    follow = CoreFollower(sizes.append, 2, every=10.0, measure=lambda: free[0], clock=lambda: now[0])
+    for t, cores in [(5.0, 1), (10.0, 1), (12.0, 2), (19.0, 2), (20.0, 2), (31.0, 1)]:
+        now[0], free[0] = t, cores
+        follow.tick()
+    # measured at 10 (1 core: shrink), 20 (2: grow back), 31 (1: shrink); the ticks between are free
+    assert sizes == [1, 2, 1] and follow.current == 1 and follow.resizes == 3
+    now[0] = 45.0
+    assert follow.tick() == 1 and sizes == [1, 2, 1]  # unchanged: no resize call
+
+
 @pytest.mark.parametrize(("n", "batch_size", "steps"), [(10, 4, 7), (8, 4, 2), (5, 8, 3), (9, 3, 3)])
 def test_minilm_steps_walk_seeded_epochs(n: int, batch_size: int, steps: int) -> None:
     torch = pytest.importorskip("torch")

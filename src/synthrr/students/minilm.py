@@ -23,7 +23,7 @@ from pydantic import Field
 from synthrr.core.assets import minilm_dir
 from synthrr.core.errors import InputError, require
 from synthrr.core.log import progress, quiet
-from synthrr.core.resources import free_cores
+from synthrr.core.resources import CoreFollower, free_cores
 from synthrr.students.base import BaseStudent, StudentOptions
 
 
@@ -76,6 +76,17 @@ class MiniLMStudent(BaseStudent):
             self._threads = self.opts.threads or free_cores()
         torch.set_num_threads(self._threads)
         return torch
+
+    def _follower(self, torch: Any) -> CoreFollower | None:
+        """Follows the free cores through a loop, unless the threads are pinned or the work is on a GPU."""
+        if self.opts.threads or self._device() != "cpu":
+            return None
+
+        def resize(n: int) -> None:
+            torch.set_num_threads(n)
+            self._threads = n
+
+        return CoreFollower(resize, self._threads or 1)
 
     def _device(self) -> str:
         import torch
@@ -152,6 +163,7 @@ class MiniLMStudent(BaseStudent):
         optim = torch.optim.AdamW(model.parameters(), lr=o.lr, eps=o.adam_eps, weight_decay=o.weight_decay)
         sched = get_linear_schedule_with_warmup(optim, round(o.warmup_ratio * total_steps), total_steps)
         model.train()
+        follow = self._follower(torch)
         n, step, seen, loss_ema = len(enc), 0, 0, None
         full, rest = divmod(total_steps, steps_per_epoch)
         total = full * n + min(rest * o.batch_size, n)
@@ -175,6 +187,8 @@ class MiniLMStudent(BaseStudent):
                 loss_ema = loss if loss_ema is None else 0.9 * loss_ema + 0.1 * loss
                 bar.update(len(idx))
                 bar.set_postfix(loss=f"{loss_ema:.3f}", refresh=False)
+                if follow is not None:
+                    follow.tick()
         return step, seen
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -187,8 +201,11 @@ class MiniLMStudent(BaseStudent):
             return out
         order = np.argsort([-len(t) for t in texts], kind="stable")  # length-sorted: little padding
         self.model.eval()
+        follow = self._follower(torch)
         with torch.inference_mode():
             for start in range(0, len(texts), o.eval_batch_size):
+                if follow is not None:
+                    follow.tick()
                 idx = order[start : start + o.eval_batch_size]
                 batch = self.tokenizer(
                     [texts[i] for i in idx], truncation=True, max_length=o.max_length, padding=True, return_tensors="pt"
