@@ -73,8 +73,8 @@ class CoreFollower:
 
     A count chosen once at start goes wrong when a neighbour starts later: a MiniLM student fit
     sized to 2 threads on an idle 2-core machine averaged 2.2 examples/s once another job took a
-    core, while the same fits started at 1 thread beside it averaged 9-10 examples/s. Each measurement sleeps ``window``
-    seconds (0.25 s every 20 s: ~1 % of the loop)."""
+    core, while the same fits started at 1 thread beside it averaged 9-10 examples/s. Each
+    measurement sleeps for :func:`free_cores`' window (0.25 s every 20 s: ~1 % of the loop)."""
 
     def __init__(
         self,
