@@ -29,17 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.table import add_row, emit, heading
+from bench.threads import spin
 
 CONDITIONS: dict[str, dict[str, Any]] = {
     "pinned 2": {"threads": 2},
     "followed": {},
     "pinned 1": {"threads": 1},
 }
-
-
-def _busy(stop_at: float) -> None:
-    while time.time() < stop_at:
-        pass
 
 
 def child(spec_path: Path) -> None:
@@ -53,22 +49,25 @@ def child(spec_path: Path) -> None:
     train = balanced_sample(task.load_split("train"), spec["examples"], task.spec.label_names, seed=0)
     opts = {"epochs": 1, "min_steps": spec["steps"], "batch_size": 16, "max_length": 128, "device": "cpu"}
     student = get_student("minilm", **opts, **spec["options"])
-    neighbour = mp.get_context("spawn").Process(target=_delayed_busy, args=(spec["join_after"], 3600.0))
+    ctx = mp.get_context("spawn")
+    stop = ctx.Event()
+    neighbour = ctx.Process(target=_join_later, args=(spec["join_after"], stop))
     neighbour.start()
     try:
         t0 = time.perf_counter()
         student.fit([e.text for e in train], [e.label for e in train], label_names=task.spec.label_names)
         wall = time.perf_counter() - t0
     finally:
-        neighbour.terminate()
+        stop.set()
         neighbour.join()
     stats = dict(student.train_stats, wall_s=round(wall, 1))
     spec_path.with_suffix(".json").write_text(json.dumps(stats))
 
 
-def _delayed_busy(after: float, hold: float) -> None:
-    time.sleep(after)
-    _busy(time.time() + hold)
+def _join_later(after: float, stop: Any) -> None:
+    """The neighbour: idle for ``after`` seconds (unless stopped), then one busy core until stopped."""
+    if not stop.wait(after):
+        spin(stop)
 
 
 def run_condition(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:

@@ -70,7 +70,8 @@ def child(spec_path: Path) -> None:
     spec_path.with_suffix(".out").write_text(json.dumps(result))
 
 
-def _spin(stop: Any) -> None:
+def spin(stop: Any) -> None:
+    """Hold one core busy until ``stop`` (a multiprocessing Event) is set: the neighbour."""
     x = 0
     while not stop.is_set():
         for _ in range(100_000):
@@ -81,7 +82,7 @@ def run(spec: dict[str, Any], tmp: Path, name: str, neighbour: bool) -> dict[str
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(spec))
     stop = mp.Event()
-    spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if neighbour else None
+    spinner = mp.Process(target=spin, args=(stop,), daemon=True) if neighbour else None
     if spinner:
         spinner.start()
         time.sleep(0.5)
