@@ -64,3 +64,42 @@ def test_an_interrupt_after_the_output_is_never_a_silent_kill(tmp_path: Path, de
     assert proc.returncode in (0, 130), (proc.returncode, err)
     if proc.returncode == 130:
         assert b"interrupted" in err and b"Traceback" not in err, err
+
+
+def _first_swap_interrupted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`signal.signal` runs a pending Ctrl-C before it swaps: the first swap raises KeyboardInterrupt."""
+    real, calls = cli_module._install_exit_handlers, []
+
+    def swap() -> None:
+        calls.append("swap")
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        real()
+
+    monkeypatch.setattr(cli_module, "_install_exit_handlers", swap)
+    monkeypatch.setattr(cli_module.os, "_exit", lambda code: sys.exit(code))
+    return calls
+
+
+def test_an_interrupt_pending_at_the_swap_after_parsing_says_so(
+    restore_signals: object, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    calls = _first_swap_interrupted(monkeypatch)
+    with pytest.raises(SystemExit) as info:
+        cli_module.main(["--version"])  # answered while parsing: only main's swap runs
+    assert info.value.code == 130 and calls == ["swap"]
+    err = capfd.readouterr().err
+    assert "interrupted while exiting" in err and "Traceback" not in err
+
+
+def test_an_interrupt_pending_at_the_swap_after_a_command_says_so(
+    restore_signals: object, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SYNTHRR_HOME", str(tmp_path / "home"))
+    calls = _first_swap_interrupted(monkeypatch)
+    with pytest.raises(SystemExit) as info:
+        cli_module.main(["corpora", "--corpus", str(CORPUS), "--no-progress"])
+    assert info.value.code == 130 and calls == ["swap", "swap"]  # the command's swap, then main's
+    err = capfd.readouterr().err
+    assert "interrupted" in err and "Aborted" not in err and "Traceback" not in err
+    assert signal.getsignal(signal.SIGINT) is cli_module._interrupted_while_exiting

@@ -93,7 +93,11 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # before click's teardown, where a Ctrl-C would print "Aborted!"; only under `main`
+                if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+                    _install_exit_handlers()
         except SynthrrError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(e.exit_code)
@@ -140,12 +144,22 @@ def _ignore_late_signals() -> None:
 atexit.register(_ignore_late_signals)  # registered on import, so it runs after the handlers of later imports
 
 
+def _install_exit_handlers() -> None:
+    """From here on the command is over: an interrupt says so and leaves (see `_interrupted_while_exiting`).
+    `signal.signal` runs a pending handler before it swaps, so a Ctrl-C that landed just before this
+    call is raised here as KeyboardInterrupt: callers catch it."""
+    signal.signal(signal.SIGINT, _interrupted_while_exiting)
+    signal.signal(signal.SIGTERM, _interrupted_while_exiting)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point. SIGTERM ends a command like Ctrl-C (message, exit 143, resumable);
     an interrupt after the command is over (while threads stop and exit handlers run) says so."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="synthrr")
-    finally:
-        signal.signal(signal.SIGINT, _interrupted_while_exiting)
-        signal.signal(signal.SIGTERM, _interrupted_while_exiting)
+        try:
+            cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="synthrr")
+        finally:
+            _install_exit_handlers()
+    except KeyboardInterrupt as e:  # landed while the handlers were being swapped: the command was over
+        _interrupted_while_exiting(signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT, None)
