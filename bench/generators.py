@@ -78,7 +78,7 @@ def table(generators: list[tuple[str, Path]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pair(text: str) -> tuple[str, Path]:
+def name_and_folder(text: str) -> tuple[str, Path]:
     name, sep, folder = text.partition("=")
     if not sep or not name or not folder:
         raise argparse.ArgumentTypeError(f"expected NAME=FOLDER, got {text!r}")
@@ -87,7 +87,7 @@ def _pair(text: str) -> tuple[str, Path]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=_pair, action="append", required=True, metavar="NAME=FOLDER",
+    ap.add_argument("--out", type=name_and_folder, action="append", required=True, metavar="NAME=FOLDER",
                     help="a generator's name and its bench.quality --out folder, repeatable")  # fmt: skip
     ap.add_argument("--md", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
