@@ -95,7 +95,7 @@ def runs(folder: Path, tasks: Sequence[str]) -> list[tuple[str, str, str, Path]]
             continue
         draw = next((p.name.removeprefix("draw-") for p in path.parents if p.name.startswith("draw-")), "0")
         out.append((task, str(manifest["method"]), draw, path.parent))
-    return out
+    return sorted(out)
 
 
 def table(generators: list[tuple[str, Path]], tasks: Sequence[str]) -> str:
