@@ -18,14 +18,13 @@ the spaCy NER of the entity-entropy metric:
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from bench.generators import name_and_folder
+from bench.generators import finished_runs, name_and_folder
 from bench.table import emit, heading
 from synthrr.metrics.entities import NER, Entity, get_ner
 
@@ -54,7 +53,8 @@ class Origins:
 
 def occurs_in(mentions: Sequence[Sequence[Entity]], sources: Sequence[str]) -> int:
     """How many mentions of ``mentions[i]`` occur as a string in ``sources[i]`` (case-insensitive)."""
-    return sum(text.lower() in source.lower() for row, source in zip(mentions, sources, strict=True) for text, _ in row)
+    lowered = (source.lower() for source in sources)  # once per source, not per mention
+    return sum(text.lower() in low for row, low in zip(mentions, lowered, strict=True) for text, _ in row)
 
 
 def origins(run: Path, ner: NER) -> Origins:
@@ -64,7 +64,7 @@ def origins(run: Path, ner: NER) -> Origins:
         data = data[data["verdict"] == "kept"]
     texts = data["text"].astype(str).tolist()
     found = ner(texts)
-    seed_text = " \n ".join(pd.read_parquet(run / "seeds.parquet")["text"].astype(str))
+    seed_text = " \n ".join(pd.read_parquet(run / "seeds.parquet")["text"].astype(str)).lower()
     from_passage = passage_mentions = None
     if (run / "passages.parquet").exists() and "passage_id" in data:
         passages = pd.read_parquet(run / "passages.parquet").set_index("passage_id")["text"].astype(str)
@@ -78,7 +78,7 @@ def origins(run: Path, ner: NER) -> Origins:
         distinct=len({e for row in found for e in row}),
         from_passage=from_passage,
         passage_mentions=passage_mentions,
-        from_seeds=occurs_in(found, [seed_text] * len(found)),
+        from_seeds=sum(text.lower() in seed_text for row in found for text, _ in row),
     )
 
 
@@ -86,11 +86,8 @@ def runs(folder: Path, tasks: Sequence[str]) -> list[tuple[str, str, str, Path]]
     """(task, method, draw, directory) of every finished generation run under ``folder`` (a run outside
     a ``draw-<d>`` folder is draw 0: ``bench.quality`` keeps draw 0 of a one-draw call there)."""
     out = []
-    for path in sorted(folder.rglob("manifest.json")):
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+    for path, manifest in finished_runs(folder):
         task = str(manifest.get("task", "?"))
-        if manifest.get("status", "complete") != "complete" or "method" not in manifest:
-            continue
         if tasks and task not in tasks:
             continue
         draw = next((p.name.removeprefix("draw-") for p in path.parents if p.name.startswith("draw-")), "0")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,13 +55,18 @@ class Cost:
         )
 
 
+def finished_runs(folder: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(manifest path, manifest) of every finished generation run directory under ``folder``."""
+    for path in sorted(folder.rglob("manifest.json")):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("status", "complete") == "complete" and "method" in manifest:
+            yield path, manifest
+
+
 def costs(folder: Path) -> dict[tuple[str, str], Cost]:
     """(task, method) -> the summed cost of every finished run directory under ``folder``."""
     out: dict[tuple[str, str], Cost] = defaultdict(Cost)
-    for path in sorted(folder.rglob("manifest.json")):
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if manifest.get("status", "complete") != "complete" or "method" not in manifest:
-            continue
+    for _, manifest in finished_runs(folder):
         out[(str(manifest.get("task", "?")), str(manifest["method"]))].add(manifest)
     return out
 
