@@ -128,6 +128,29 @@ def test_chunking_through_the_config(tmp_path: Path, home: Path) -> None:
     assert all(p.source for p in c.iter_passages())
 
 
+def test_a_corpus_mostly_lost_to_the_token_range_warns_each_time_it_is_used(
+    tmp_path: Path, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whole articles (> 400 tokens) are dropped by the paper's range: the user hears it, with the fix."""
+    article = " ".join(f"Sentence {i} of a long article about the budget." for i in range(60))
+    rows = [{"text": f"{article} Article {k}."} for k in range(3)] + tiny_rows()[:7]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    for _ in range(2):  # ingested, then reused from the cache
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="synthrr.corpus.catalog"):
+            c = get_corpus(str(path))
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1 and c.meta["counts"]["too_long"] == 3
+        assert "3 of 10 passages (30%) dropped as too long (> 400 tokens)" in warnings[0]
+        assert "--set corpus.chunk_tokens=200" in warnings[0] and "'articles'" in warnings[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthrr.corpus.catalog"):
+        chunked = get_corpus(str(path), CorpusConfig(chunk_tokens=200))
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert chunked.meta["counts"]["too_long"] == 0 and len(chunked) > len(c)
+
+
 def test_cli_shows_one_corpus_with_drop_counts(home: Path) -> None:
     args = ["corpora", "--corpus", str(TINY), "--id-field", "id", "--no-progress"]
     first = CliRunner().invoke(cli, args)

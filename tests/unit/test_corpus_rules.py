@@ -9,6 +9,7 @@ from synthrr.core.errors import ConfigError
 from synthrr.core.text import content_id, count_tokens
 from synthrr.corpus import IngestSettings, IngestStats, chunk_text, iter_passages
 from synthrr.corpus.base import ids_to_keys, keys_to_ids, passage_key
+from synthrr.corpus.ingest import drop_warning
 
 WORDS = " ".join(f"w{i}" for i in range(30))  # 30 tokens
 
@@ -111,3 +112,24 @@ def test_token_statistics() -> None:
         stats.keep(n)
     ts = stats.token_stats()
     assert (ts["min"], ts["max"], ts["total"], ts["mean"], ts["p50"], ts["p90"]) == (2, 10, 26, 5.2, 4, 10)
+
+
+def _meta(**counts: int) -> dict[str, object]:
+    base = {"candidates": 100, "too_short": 0, "too_long": 0}
+    return {"name": "c", "counts": {**base, **counts}, "settings": {"min_tokens": 20, "max_tokens": 400}}
+
+
+def test_drop_warning_names_each_lossy_rule_and_its_fix() -> None:
+    assert drop_warning(_meta(too_long=9, too_short=9)) is None  # under a tenth: the usual trimming
+    long_ = drop_warning(_meta(too_long=68))
+    assert long_ is not None and long_.startswith(
+        "corpus 'c': 68 of 100 passages (68%) dropped as too long (> 400 tokens)"
+    )
+    assert "corpus.chunk_tokens" in long_ and "min_tokens" not in long_
+    both = drop_warning(_meta(too_long=10, too_short=50))
+    assert both is not None and "50 of 100 passages (50%) dropped as too short (< 20 tokens)" in both
+    assert "corpus.min_tokens" in both and "too long" in both
+    assert drop_warning({"name": "c", "counts": {"candidates": 0}, "settings": {}}) is None
+    chunked = _meta(too_short=50)
+    chunked["settings"] = {"min_tokens": 20, "max_tokens": 400, "chunk_tokens": 100}
+    assert drop_warning(chunked) is None  # the tails of cut documents

@@ -20,7 +20,7 @@ from synthrr.core.text import stable_hash
 from synthrr.corpus.base import Corpus
 from synthrr.corpus.builtin import BUILTIN_CORPORA
 from synthrr.corpus.chain import SEPARATOR, ChainSource
-from synthrr.corpus.ingest import IngestSettings, ingest
+from synthrr.corpus.ingest import IngestSettings, drop_warning, ingest
 from synthrr.corpus.sources import HubSource, Source, source_for_path
 
 if TYPE_CHECKING:
@@ -82,11 +82,16 @@ def get_corpus(name_or_path: str, config: CorpusConfig | None = None) -> Corpus:
     folder = cache_dir(source, settings)
     if (folder / "meta.json").is_file():
         log.info("corpus %s: reusing %s", source.name, folder)
-        return Corpus(folder, from_cache=True)
-    with atomic_dir(folder) as tmp:
-        meta = ingest(source, settings, tmp)
-    log.info("corpus %s: ingested %d passages into %s", source.name, meta["counts"]["kept"], folder)
-    return Corpus(folder, from_cache=False)
+        corpus = Corpus(folder, from_cache=True)
+    else:
+        with atomic_dir(folder) as tmp:
+            meta = ingest(source, settings, tmp)
+        log.info("corpus %s: ingested %d passages into %s", source.name, meta["counts"]["kept"], folder)
+        corpus = Corpus(folder, from_cache=False)
+    warning = drop_warning(corpus.meta)
+    if warning:
+        log.warning("%s", warning)
+    return corpus
 
 
 @dataclass(frozen=True, slots=True)

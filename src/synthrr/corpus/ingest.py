@@ -84,6 +84,46 @@ class IngestSettings:
         return json.dumps({"version": INGEST_VERSION, **rule, **values}, sort_keys=True)
 
 
+#: a drop rule that takes at least this share of a corpus's passages earns a warning
+LOSSY_SHARE = 0.1
+
+
+def short_fix(n: int) -> str:
+    """The setting that keeps passages of ``n`` tokens that the lower bound drops."""
+    return f"lower corpus.min_tokens to {n} or below (--set corpus.min_tokens={n}; synthrr corpora --min-tokens {n})"
+
+
+def long_fix(n: int | None = None) -> str:
+    """The settings that keep documents longer than the upper bound (``n``: the shortest dropped)."""
+    flag = f" (--set corpus.max_tokens={n})" if n else ""
+    return (
+        f"raise corpus.max_tokens{flag} or cut documents into passages with corpus.chunk_tokens "
+        "(e.g. --set corpus.chunk_tokens=200; synthrr corpora --chunk-tokens 200)"
+    )
+
+
+def drop_warning(meta: dict[str, Any]) -> str | None:
+    """A warning when the token range dropped a large share of an ingested corpus (``meta.json``).
+
+    A corpus of whole articles loses most of them to the 400-token bound, one of tweets to the
+    20-token one; ingestion goes on (the rest may be enough), but the user should hear of it. With
+    chunking, short passages are mostly the tails of cut documents, so only the upper bound counts.
+    """
+    counts, settings = meta.get("counts", {}), meta.get("settings", {})
+    total = counts.get("candidates") or 0
+    rules = [("too_long", f"> {settings.get('max_tokens')} tokens", long_fix())]
+    if not settings.get("chunk_tokens"):
+        fix = "lower corpus.min_tokens (--set corpus.min_tokens=N)"
+        rules.append(("too_short", f"< {settings.get('min_tokens')} tokens", fix))
+    parts = []
+    for key, bound, fix in rules:
+        dropped = counts.get(key) or 0
+        if total and dropped >= LOSSY_SHARE * total:
+            what = key.replace("_", " ")
+            parts.append(f"{dropped} of {total} passages ({dropped / total:.0%}) dropped as {what} ({bound}): {fix}")
+    return f"corpus '{meta.get('name')}': {'; '.join(parts)}" if parts else None
+
+
 @dataclass
 class IngestStats:
     """Counts per drop reason and token statistics of the kept passages."""
@@ -154,16 +194,10 @@ class IngestStats:
         fixes = []
         if self.too_short:
             n = self.longest_short
-            fixes.append(
-                f"the longest too-short passage has {n} tokens: lower corpus.min_tokens to {n} or below "
-                f"(--set corpus.min_tokens={n}; synthrr corpora --min-tokens {n})"
-            )
+            fixes.append(f"the longest too-short passage has {n} tokens: {short_fix(n)}")
         if self.too_long:
             n = self.shortest_long or settings.max_tokens + 1
-            fixes.append(
-                f"the shortest too-long passage has {n} tokens: raise corpus.max_tokens (--set corpus.max_tokens={n}) "
-                "or cut documents into passages with corpus.chunk_tokens (e.g. --set corpus.chunk_tokens=200)"
-            )
+            fixes.append(f"the shortest too-long passage has {n} tokens: {long_fix(n)}")
         if not fixes:
             what = "no documents" if not self.read else "every document is empty"
             fixes.append(f"{what}: check the file and its text column")
