@@ -88,8 +88,10 @@ class IngestSettings:
 LOSSY_SHARE = 0.1
 
 
-def short_fix(n: int) -> str:
-    """The setting that keeps passages of ``n`` tokens that the lower bound drops."""
+def short_fix(n: int | None = None) -> str:
+    """The setting that keeps passages the lower bound drops (``n``: the longest dropped)."""
+    if n is None:
+        return "lower corpus.min_tokens (--set corpus.min_tokens=N; synthrr corpora --min-tokens N)"
     return f"lower corpus.min_tokens to {n} or below (--set corpus.min_tokens={n}; synthrr corpora --min-tokens {n})"
 
 
@@ -113,8 +115,7 @@ def drop_warning(meta: dict[str, Any]) -> str | None:
     total = counts.get("candidates") or 0
     rules = [("too_long", f"> {settings.get('max_tokens')} tokens", long_fix())]
     if not settings.get("chunk_tokens"):
-        fix = "lower corpus.min_tokens (--set corpus.min_tokens=N)"
-        rules.append(("too_short", f"< {settings.get('min_tokens')} tokens", fix))
+        rules.append(("too_short", f"< {settings.get('min_tokens')} tokens", short_fix()))
     parts = []
     for key, bound, fix in rules:
         dropped = counts.get(key) or 0
