@@ -10,7 +10,7 @@ import pytest
 from synthrr.core.errors import ConfigError, InputError, UnknownNameError
 from synthrr.core.records import Example
 from synthrr.students import STUDENTS, Student, get_student, load_student
-from synthrr.students.distill import distill, scores
+from synthrr.students.distill import distill, fit_plan, scores
 from synthrr.tasks.sampling import balanced_sample, stratified_subsample
 
 WORDS = {
@@ -81,6 +81,9 @@ def test_distill_tfidf_fits_once_and_scores() -> None:
     assert r.seeds == [0] and len(r.runs) == 1  # deterministic: one fit stands for all seeds
     assert r.accuracy_mean > 0.9 and r.accuracy_std == 0.0 and r.n_train == 30 and r.n_test == 12
     assert "accuracy" in r.summary()
+    # the progress line before the fit says what the summary after it will say: one fit, not 3 seeds
+    assert fit_plan("tfidf", 3).startswith("1 fit") and "(1 fit(s)" in r.summary()
+    assert fit_plan("minilm", 3) == "3 seed(s)"
 
 
 def test_scores_macro_over_given_labels() -> None:

@@ -27,7 +27,7 @@ from synthrr.executors import make_fit_pool
 from synthrr.metrics import METRICS, MetricInput
 from synthrr.run.manifest import MetricResult, RunMetrics, StudentResult, versions
 from synthrr.run.rundir import METRICS_FILE, RunData, load_run, read_metrics, student_dir
-from synthrr.students.distill import distill
+from synthrr.students.distill import distill, fit_plan
 from synthrr.tasks import get_task, is_task_path
 from synthrr.tasks.sampling import stratified_subsample
 
@@ -169,7 +169,7 @@ def _fit_students(run: RunData, task: Task, cfg: RunConfig, timings: dict[str, f
     out: dict[str, StudentResult] = {}
     with make_fit_pool(cfg.executor, cfg.ray) as pool:
         for name in ec.students:
-            step(f"student {name}: {ec.seeds} seed(s), {len(run.examples)} train / {len(test)} test ...")
+            step(f"student {name}: {fit_plan(name, ec.seeds)}, {len(run.examples)} train / {len(test)} test ...")
             t0 = time.perf_counter()
             try:
                 score = distill(

@@ -108,6 +108,13 @@ class LocalFitPool(FitPool):
         return [fit_and_score(job, data) for job in jobs]
 
 
+def fit_plan(student: str, seeds: int) -> str:
+    """How many fits :func:`distill` makes for ``seeds`` seeds, in words (for progress lines)."""
+    if STUDENTS.get(student).deterministic:
+        return "1 fit (deterministic: the seed changes nothing)"
+    return f"{seeds} seed(s)"
+
+
 def distill(
     student: str,
     train: Sequence[Example],
