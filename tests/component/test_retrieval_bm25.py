@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from synthrr.config import CorpusConfig, RetrievalConfig
+from synthrr.core.log import progress_switch
 from synthrr.core.paths import subdir
 from synthrr.core.records import Example
 from synthrr.corpus import Corpus, get_corpus
@@ -41,10 +43,15 @@ def source_of(corpus: Corpus, pid: str) -> str:
     return corpus.get([pid])[0].source
 
 
-def test_bm25_finds_the_matching_passage_and_reuses_its_index(tiny: Corpus) -> None:
-    first = open_index(tiny, get_retriever("bm25"))
-    second = open_index(tiny, get_retriever("bm25"))
+def test_bm25_finds_the_matching_passage_and_reuses_its_index(tiny: Corpus, caplog: pytest.LogCaptureFixture) -> None:
+    with progress_switch(True), caplog.at_level(logging.INFO, logger="synthrr.progress"):
+        first = open_index(tiny, get_retriever("bm25"))
+        built = [r.getMessage() for r in caplog.records]
+        second = open_index(tiny, get_retriever("bm25"))
     assert (first.index_status, second.index_status) == ("built", "loaded")
+    # a build (the long part of a first run or dry run on a new corpus) says so once; a reuse does not
+    assert [m for m in built if "building the bm25 index" in m and f"({len(tiny):,} passages)" in m]
+    assert len([r for r in caplog.records if "building the" in r.getMessage()]) == 1
     assert first.index_dir == second.index_dir == index_dir_for(tiny, first)
     queries = ["lava flows from the erupting volcano", "grandmaster wins the chess title", "roasted coffee beans"]
     for r in (first, second):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthrr.core.errors import InputError
 from synthrr.core.io import atomic_dir, read_table, write_parquet
+from synthrr.core.log import step
 from synthrr.core.paths import safe_name, subdir
 from synthrr.core.records import Example, Hit
 from synthrr.core.registry import Registry
@@ -91,6 +92,10 @@ def open_index(
             retriever.index_dir, retriever.index_status = path, "loaded"
             log.info("%s index for %s loaded from %s", retriever.name, corpus.name, path)
             return retriever
+    step(
+        f"building the {retriever.name} index of corpus '{corpus.name}' ({len(corpus):,} passages): "
+        "once per corpus and retriever settings; later runs, dry runs included, load it"
+    )
     with atomic_dir(path) as tmp:
         parts = parts_dir_for(corpus, retriever) if encode is not None else None
         retriever.build(corpus, tmp, pool=encode, parts_dir=parts)
