@@ -72,6 +72,9 @@ def test_fewgen_real_model(tmp_path: object) -> None:
     assert set(data["label"]) <= {"negative", "positive"}
 
 
+# a hang guard, not a speed limit: ~76+ prompts of the 135M model; beside two benchmark draws on the
+# 2 cores the engine ran at 3.9 tokens/s and the suite's 600 s guard cut the test mid-way
+@pytest.mark.timeout(1800)
 def test_eight_imbalanced_labels_on_wiki_each_get_their_quota(tmp_path: object) -> None:
     """A custom task written by someone who never read our prompts (8 newsgroups, 80 down to 8
     train posts per label) with the wiki corpus: every label reaches its quota and the verifier's
