@@ -10,7 +10,7 @@ import pytest
 from synthrr.core.errors import ConfigError, InputError, UnknownNameError
 from synthrr.core.records import Example
 from synthrr.students import STUDENTS, Student, get_student, load_student
-from synthrr.students.distill import distill, fit_plan, scores
+from synthrr.students.distill import distill, fit_plan, fit_seeds, scores
 from synthrr.tasks.sampling import balanced_sample, stratified_subsample
 
 WORDS = {
@@ -84,6 +84,13 @@ def test_distill_tfidf_fits_once_and_scores() -> None:
     # the progress line before the fit says what the summary after it will say: one fit, not 3 seeds
     assert fit_plan("tfidf", 3).startswith("1 fit") and "(1 fit(s)" in r.summary()
     assert fit_plan("minilm", 3) == "3 seed(s)"
+
+
+def test_fit_seeds_is_the_one_rule_for_which_seeds_are_fitted() -> None:
+    assert fit_seeds("tfidf", [5, 7]) == [5] and fit_seeds("minilm", [5, 7]) == [5, 7]
+    assert fit_seeds("minilm", 3) == [0, 1, 2] and fit_plan("tfidf", 1) == "1 seed(s)"
+    with pytest.raises(ValueError, match="at least one seed"):
+        fit_seeds("minilm", [])
 
 
 def test_scores_macro_over_given_labels() -> None:

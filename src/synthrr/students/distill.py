@@ -108,9 +108,17 @@ class LocalFitPool(FitPool):
         return [fit_and_score(job, data) for job in jobs]
 
 
+def fit_seeds(student: str, seeds: int | Sequence[int]) -> list[int]:
+    """The seeds :func:`distill` fits ``student`` with: all of them, or the first for a deterministic one."""
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise ValueError("at least one seed is needed")
+    return seed_list[:1] if STUDENTS.get(student).deterministic else seed_list
+
+
 def fit_plan(student: str, seeds: int) -> str:
     """How many fits :func:`distill` makes for ``seeds`` seeds, in words (for progress lines)."""
-    if STUDENTS.get(student).deterministic:
+    if len(fit_seeds(student, seeds)) < seeds:
         return "1 fit (deterministic: the seed changes nothing)"
     return f"{seeds} seed(s)"
 
@@ -140,17 +148,14 @@ def distill(
             (:func:`synthrr.executors.make_fit_pool`; default: one after another in this process).
     """
     cls = STUDENTS.get(student)
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seed_list:
-        raise ValueError("at least one seed is needed")
+    seeds_fitted = fit_seeds(student, seeds)
     names = list(label_names) if label_names is not None else sorted({e.label for e in train} | {e.label for e in test})
     validated = cls(**(options or {})).options.model_dump()  # a bad option fails here, before any fit
     data = FitData(
         [e.text for e in train], [e.label for e in train], names, [e.text for e in test], [e.label for e in test]
     )
-    fit_seeds = seed_list[:1] if cls.deterministic else seed_list
     keep = save_dir is not None
-    jobs = [FitJob(student, dict(options or {}), s, keep and i == 0) for i, s in enumerate(fit_seeds)]
+    jobs = [FitJob(student, dict(options or {}), s, keep and i == 0) for i, s in enumerate(seeds_fitted)]
     t_start = time.perf_counter()
     results = (pool or LocalFitPool()).map(data, jobs)
     runs = [run for run, _ in results]
@@ -161,7 +166,7 @@ def distill(
         options=validated,
         n_train=len(train),
         n_test=len(test),
-        seeds=fit_seeds,
+        seeds=seeds_fitted,
         accuracy_mean=float(np.mean(acc)),
         accuracy_std=_std(acc),
         macro_f1_mean=float(np.mean(f1)),
